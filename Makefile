@@ -1,0 +1,153 @@
+# Labyrinth - build, run and test.
+#
+#   make            the kernel ELF, the hybrid GRUB ISO and the EFI system partition image
+#   make run        boot in QEMU (SeaBIOS -> GRUB -> multiboot2), serial on the terminal
+#   make run-efi    boot through our GNU-EFI loader (OVMF)
+#   make run-grub-efi   boot through GRUB under OVMF
+#   make gdb        QEMU stopped at the first instruction, gdb attached with symbols
+#   make test       host unit tests (TAP, ASan+UBSan) and the QEMU boot matrix
+#   make fuzz       libFuzzer harnesses (FUZZ_SECONDS each)
+#
+# Run targets take MEM= SMP= CMDLINE= QEMUFLAGS= ACCEL= and exit with the
+# kernel's status (0 = the kernel reported success).
+
+BUILD := build
+PYTHON := /usr/bin/python3
+
+CC := gcc
+LD := ld
+NASM := nasm
+OBJCOPY := objcopy
+
+# Overridable; the freestanding flags below are always added.
+CFLAGS ?= -O2 -g
+WARNFLAGS := -Wall -Wextra -Werror
+KERNEL_CFLAGS := $(CFLAGS) $(WARNFLAGS) -std=gnu11 -ffreestanding -nostdlib \
+	-mno-red-zone -mcmodel=kernel -mgeneral-regs-only -fno-stack-protector \
+	-fno-pic -fno-pie -fno-omit-frame-pointer -fno-strict-aliasing \
+	-fno-asynchronous-unwind-tables -mno-mmx -mno-sse -mno-sse2 \
+	-Iinclude -I. -Iarch/x86_64/include -D__KERNEL__ -MMD -MP
+KERNEL_LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
+	-T arch/x86_64/kernel.ld
+
+KERNEL_C := $(sort $(wildcard kernel/*.c mm/*.c lib/*.c arch/x86_64/*.c boot/*.c boot/multiboot2/*.c))
+KERNEL_ASM := $(sort $(wildcard arch/x86_64/*.asm boot/multiboot2/*.asm))
+KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.asm.o)
+KERNEL := $(BUILD)/labyrinth.elf
+
+.PHONY: all kernel iso esp run run-efi run-grub-efi gdb test check-host check-qemu \
+	check-format format fuzz clean deps compile_commands.json
+all: kernel iso esp
+
+kernel: $(KERNEL)
+
+$(BUILD)/kernel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(BUILD)/kernel/%.asm.o: %.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -g -F dwarf -o $@ $<
+
+# Two-stage link: the symbol table for backtraces (.ksyms, last section) is
+# generated from the first link and filled in by the second; nothing before
+# .ksyms moves, so text addresses in the table stay true.
+$(BUILD)/ksyms0.o: tools/gen_ksyms.py
+	@mkdir -p $(BUILD)
+	$(PYTHON) tools/gen_ksyms.py /dev/null > $(BUILD)/ksyms0.S
+	$(CC) -c $(BUILD)/ksyms0.S -o $@
+
+$(BUILD)/labyrinth.stage1.elf: $(KERNEL_OBJS) $(BUILD)/ksyms0.o arch/x86_64/kernel.ld
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms0.o
+
+$(BUILD)/ksyms.o: $(BUILD)/labyrinth.stage1.elf tools/gen_ksyms.py
+	nm -n $< | $(PYTHON) tools/gen_ksyms.py - > $(BUILD)/ksyms.S
+	$(CC) -c $(BUILD)/ksyms.S -o $@
+
+$(KERNEL): $(KERNEL_OBJS) $(BUILD)/ksyms.o arch/x86_64/kernel.ld
+	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.o
+	@nm -n $@ | $(PYTHON) tools/gen_ksyms.py --check $(BUILD)/labyrinth.stage1.elf
+
+# lib/string.c must not have its loops turned back into calls to itself.
+$(BUILD)/kernel/lib/string.o: KERNEL_CFLAGS += -fno-tree-loop-distribute-patterns
+
+-include $(KERNEL_OBJS:.o=.d)
+
+# ---- GRUB ISO (BIOS and UEFI, one hybrid image) -------------------------
+ISO := $(BUILD)/labyrinth.iso
+iso: $(ISO)
+$(ISO): $(KERNEL) iso/grub.cfg
+	@mkdir -p $(BUILD)/isodir/boot/grub
+	cp $(KERNEL) $(BUILD)/isodir/boot/labyrinth.elf
+	sed 's/@CMDLINE@//' iso/grub.cfg > $(BUILD)/isodir/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/isodir 2> $(BUILD)/grub-mkrescue.log || \
+		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+# ---- GNU-EFI loader and the EFI system partition image -------------------
+# (section owned by boot/efi/; see boot/efi/efi.mk)
+-include boot/efi/efi.mk
+
+# ---- running in QEMU -----------------------------------------------------
+MEM ?= 128M
+SMP ?= 1
+CMDLINE ?=
+QEMUFLAGS ?=
+ACCEL ?= tcg
+TIMEOUT ?= 0
+RUN = $(PYTHON) tools/run.py --mem '$(MEM)' --smp '$(SMP)' --cmdline '$(CMDLINE)' \
+	--accel '$(ACCEL)' --timeout '$(TIMEOUT)' --qemuflags '$(QEMUFLAGS)'
+
+run: $(ISO)
+	$(RUN) --path bios
+run-grub-efi: $(ISO)
+	$(RUN) --path grub-efi
+run-efi: $(ESP)
+	$(RUN) --path efi
+gdb: $(ISO)
+	$(RUN) --path bios --gdb
+
+# ---- tests ---------------------------------------------------------------
+HOST_CC := gcc
+HOST_CFLAGS := -O1 -g $(WARNFLAGS) -std=gnu11 -fno-strict-aliasing -pthread \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-Iinclude -I. -Itests/host/include -MMD -MP
+# Generic code that also runs on the host: all of mm/, the multiboot2 walker,
+# the command-line parser, plus the host side of the arch seam.
+HOST_LIB_C := $(sort $(wildcard mm/*.c) boot/multiboot2/mb2.c kernel/cmdline.c lib/strlcpy.c \
+	$(wildcard tests/host/lib/*.c))
+HOST_LIB_OBJS := $(HOST_LIB_C:%.c=$(BUILD)/host/%.o)
+HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/tests/%,$(sort $(wildcard tests/host/test_*.c)))
+
+$(BUILD)/host/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/host/tests/%: tests/host/%.c $(HOST_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -o $@ $< $(HOST_LIB_OBJS)
+
+-include $(HOST_LIB_OBJS:.o=.d)
+
+check-host: $(HOST_TESTS)
+	prove --exec '' $(HOST_TESTS)
+
+check-qemu: $(ISO) $(ESP)
+	$(PYTHON) -m pytest -v tests/qemu $(PYTEST_ARGS)
+
+test: check-format check-host check-qemu
+
+check-format:
+	@tools/check-format.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+deps:
+	tools/install-deps.sh
+
+compile_commands.json:
+	$(MAKE) clean
+	bear -- $(MAKE) kernel $(HOST_TESTS)
+
+clean:
+	rm -rf $(BUILD)

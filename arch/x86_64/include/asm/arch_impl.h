@@ -1,0 +1,54 @@
+/*
+ * asm/arch_impl.h (x86_64 kernel) - the kernel's side of the arch seam
+ * declared in include/labyrinth/arch.h. The host's side is
+ * tests/host/include/asm/arch_impl.h.
+ */
+#ifndef ASM_ARCH_IMPL_H
+#define ASM_ARCH_IMPL_H
+
+#include <labyrinth/types.h>
+#include <asm/cpu.h>
+#include <asm/percpu.h>
+
+static inline unsigned long arch_irq_save(void)
+{
+	unsigned long flags = read_rflags();
+
+	cli();
+	return flags;
+}
+
+static inline void arch_irq_restore(unsigned long flags)
+{
+	if (flags & RFLAGS_IF)
+		sti();
+}
+
+static inline bool arch_irqs_disabled(void)
+{
+	return !(read_rflags() & RFLAGS_IF);
+}
+
+static inline void arch_cpu_relax(void)
+{
+	cpu_pause();
+}
+
+static inline u64 arch_cycles(void)
+{
+	return rdtsc();
+}
+
+static inline unsigned int arch_cpu_id(void)
+{
+	return this_cpu_id();
+}
+
+static inline bool arch_in_irq(void)
+{
+	return this_cpu_irq_depth() != 0;
+}
+
+unsigned int arch_phys_bits(void);
+
+#endif

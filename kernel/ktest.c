@@ -1,0 +1,125 @@
+/*
+ * ktest.c - runs the in-kernel test suites and reports KTAP.
+ *
+ * Suites declare themselves with KTEST_SUITE (include/labyrinth/ktest.h);
+ * the linker collects them between __start_ktests and __stop_ktests
+ * (arch/x86_64/kernel.ld). The output is KTAP version 1, one subtest per
+ * suite, read by tests/qemu/ from the serial log, and ends with the plain
+ * line "ktest: N passed, M failed, K skipped".
+ */
+#define pr_fmt(fmt) fmt
+
+#include <labyrinth/cmdline.h>
+#include <labyrinth/ktest.h>
+#include <labyrinth/printk.h>
+#include <labyrinth/string.h>
+
+extern const struct ktest_suite __start_ktests[], __stop_ktests[];
+
+struct ktest_totals {
+	unsigned int passed, failed, skipped;
+};
+
+bool ktest_expect(struct ktest *t, bool cond, const char *file, int line, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	t->expectations++;
+	if (cond)
+		return true;
+	t->failures++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printk(KERN_ERR "        # %s: EXPECTATION FAILED at %s:%d\n", t->name, file, line);
+	printk(KERN_ERR "        # %s\n", msg);
+	return false;
+}
+
+void ktest_skip(struct ktest *t, const char *reason)
+{
+	t->skip_reason = reason;
+}
+
+void ktest_log(struct ktest *t, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	(void)t;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printk(KERN_INFO "        # %s\n", msg);
+}
+
+/* True if name appears in the comma-separated list. */
+static bool in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (len == n && !strncmp(p, name, n))
+			return true;
+		p += len + (comma ? 1 : 0);
+	}
+	return false;
+}
+
+static bool suite_selected(const struct ktest_suite *s)
+{
+	const char *sel = param_str("ktest");
+
+	return !strcmp(sel, "all") || in_list(sel, s->name);
+}
+
+/* Runs one suite as a KTAP subtest; returns true if no case failed. */
+static bool run_suite(const struct ktest_suite *s, unsigned int nr, struct ktest_totals *tot)
+{
+	unsigned int failed = 0;
+
+	printk(KERN_INFO "    KTAP version 1\n");
+	printk(KERN_INFO "    # Subtest: %s\n", s->name);
+	printk(KERN_INFO "    1..%zu\n", s->nr_cases);
+	for (size_t i = 0; i < s->nr_cases; i++) {
+		struct ktest t = { .name = s->cases[i].name };
+
+		s->cases[i].run(&t);
+		if (t.skip_reason) {
+			tot->skipped++;
+			printk(KERN_INFO "    ok %zu %s # SKIP %s\n", i + 1, t.name, t.skip_reason);
+		} else if (t.failures || !t.expectations) {
+			if (!t.expectations)
+				printk(KERN_ERR "        # %s: checked nothing\n", t.name);
+			failed++;
+			tot->failed++;
+			printk(KERN_ERR "    not ok %zu %s\n", i + 1, t.name);
+		} else {
+			tot->passed++;
+			printk(KERN_INFO "    ok %zu %s\n", i + 1, t.name);
+		}
+	}
+	printk(KERN_INFO "%s %u %s\n", failed ? "not ok" : "ok", nr, s->name);
+	return failed == 0;
+}
+
+unsigned int ktest_run_all(void)
+{
+	struct ktest_totals tot = { 0 };
+	unsigned int nr = 0, n = 0;
+
+	for (const struct ktest_suite *s = __start_ktests; s < __stop_ktests; s++)
+		nr += suite_selected(s);
+	printk(KERN_INFO "KTAP version 1\n");
+	printk(KERN_INFO "1..%u\n", nr);
+	for (const struct ktest_suite *s = __start_ktests; s < __stop_ktests; s++)
+		if (suite_selected(s))
+			run_suite(s, ++n, &tot);
+	printk(KERN_INFO "ktest: %u passed, %u failed, %u skipped\n", tot.passed, tot.failed,
+	       tot.skipped);
+	return tot.failed;
+}

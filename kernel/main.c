@@ -1,0 +1,52 @@
+/*
+ * main.c - kmain(), the kernel's table of contents: one call per boot step.
+ *
+ * We arrive from _start64 (arch/x86_64/head64.asm) on the boot CPU, in
+ * 64-bit mode on the boot page tables, interrupts off. Each step consumes
+ * the previous one's output and never reaches back (docs/ walks through
+ * them in order).
+ */
+#define pr_fmt(fmt) fmt
+
+#include <boot/boot_info.h>
+#include <labyrinth/arch.h>
+#include <labyrinth/cmdline.h>
+#include <labyrinth/ktest.h>
+#include <labyrinth/memmap.h>
+#include <labyrinth/mm.h>
+#include <labyrinth/printk.h>
+#include <labyrinth/string.h>
+
+void arch_trigger_test_fault(const char *kind);
+
+/* test=... on the command line: a deliberate failure for the test matrix. */
+static void run_deliberate_failure(const char *what)
+{
+	if (!strncmp(what, "fault", 5)) {
+		pr_info("test: triggering a deliberate %s\n", what);
+		arch_trigger_test_fault(what[5] == ':' ? what + 6 : "pf");
+	} else if (!strcmp(what, "panic")) {
+		panic("test: deliberate panic requested on the command line");
+	} else if (what[0]) {
+		pr_err("test: unknown deliberate failure '%s' ignored\n", what);
+	}
+}
+
+void kmain(u32 magic, u64 info_phys)
+{
+	unsigned int failed;
+
+	arch_early_init();                  /* boot CPU's per-CPU area, serial console, TSC */
+	pr_info("Labyrinth: a memory manager you can walk through\n");
+	boot_info_receive(magic, info_phys); /* multiboot2 or our EFI loader -> boot_info */
+	kernel_cmdline_init(boot_info.cmdline); /* key=value parameters, validated */
+	boot_info_print(&boot_info);        /* how we booted, what we were given */
+	arch_cpu_init();                    /* GDT, TSS, IDT: every exception reports */
+	run_deliberate_failure(param_str("test")); /* only when asked to */
+	memmap_init(&boot_info);            /* firmware map -> one sorted, clean map */
+	mm_set_debug(param_bool("debug_pagealloc")); /* page poisoning on request */
+	mm_init();                          /* memblock, struct page, zones, buddy */
+	failed = ktest_run_all();           /* in-kernel KTAP suites */
+	pr_info("kmain: done, %s\n", failed ? "FAILED" : "all tests passed");
+	arch_exit(failed ? 1 : 0);
+}

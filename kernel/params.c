@@ -1,0 +1,55 @@
+/*
+ * params.c - every kernel command-line parameter, in one table.
+ *
+ * The parser is kernel/cmdline.c; subsystems read their values with
+ * param_num()/param_bool()/param_str(). Add a parameter here, with its
+ * range, default and help, and it is validated for free.
+ */
+#define pr_fmt(fmt) "cmdline: " fmt
+
+#include <labyrinth/cmdline.h>
+#include <labyrinth/printk.h>
+
+static const struct kernel_param kernel_params[] = {
+	{ "loglevel", PARAM_UINT, 0, 7, LOGLEVEL_DEFAULT, NULL,
+	  "console log level: messages at or below it are printed (0..7)" },
+	{ "test", PARAM_STRING, 0, 0, 0, "",
+	  "deliberate failure for the test matrix: fault, fault:pf, fault:gp, fault:ud, fault:de, panic" },
+	{ "ktest", PARAM_STRING, 0, 0, 0, "all",
+	  "in-kernel KTAP suites to run: all, none, or a comma-separated list" },
+	{ "seed", PARAM_UINT, 0, UINT64_MAX, 0, NULL,
+	  "seed of the randomized in-kernel tests; 0 = derive from the TSC (printed)" },
+	{ "debug_pagealloc", PARAM_BOOL, 0, 1, 0, NULL,
+	  "poison freed pages and check the poison on allocation" },
+};
+
+static struct param_value kernel_values[ARRAY_SIZE(kernel_params)];
+static struct cmdline kernel_cmdline;
+
+void kernel_cmdline_init(const char *str)
+{
+	pr_info("Command line: %s\n", str);
+	cmdline_parse(&kernel_cmdline, kernel_params, kernel_values, ARRAY_SIZE(kernel_params),
+		      str);
+	console_loglevel = (int)param_num("loglevel");
+}
+
+u64 param_num(const char *name)
+{
+	return cmdline_num(&kernel_cmdline, name);
+}
+
+bool param_bool(const char *name)
+{
+	return cmdline_bool(&kernel_cmdline, name);
+}
+
+const char *param_str(const char *name)
+{
+	return cmdline_str(&kernel_cmdline, name);
+}
+
+bool param_is_set(const char *name)
+{
+	return cmdline_is_set(&kernel_cmdline, name);
+}

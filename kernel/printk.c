@@ -1,0 +1,107 @@
+/*
+ * printk.c - the kernel log: printk() with Linux's levels and timestamps.
+ *
+ * Each line goes to the serial console (arch_console_write, in
+ * arch/x86_64/serial.c) as "[    0.001234] text", the time taken from the
+ * TSC (arch_clock_ns, arch/x86_64/tsc.c). Messages above console_loglevel
+ * (the loglevel= parameter, kernel/cmdline.c) are dropped. Lines from
+ * several CPUs never interleave: the console lock is IRQ-safe, and once a
+ * panic is in progress (kernel/panic.c) the lock is no longer waited for.
+ */
+#include <labyrinth/arch.h>
+#include <labyrinth/printk.h>
+#include <labyrinth/spinlock.h>
+#include <labyrinth/string.h>
+
+int console_loglevel = LOGLEVEL_DEFAULT;
+bool oops_in_progress;
+
+static spinlock_t console_lock = SPINLOCK_INIT;
+static bool line_open; /* the last message did not end in '\n' */
+
+/* Splits a leading KERN_<LEVEL> marker off fmt. */
+static const char *printk_level(const char *fmt, int *level, bool *cont)
+{
+	*level = LOGLEVEL_DEFAULT;
+	*cont = false;
+	if (fmt[0] != KERN_SOH[0] || !fmt[1])
+		return fmt;
+	if (fmt[1] >= '0' && fmt[1] <= '7')
+		*level = fmt[1] - '0';
+	else if (fmt[1] == 'c')
+		*cont = true;
+	return fmt + 2;
+}
+
+static void emit_timestamp(void)
+{
+	u64 ns = arch_clock_ns();
+	char ts[32];
+	int n;
+
+	n = snprintf(ts, sizeof(ts), "[%5llu.%06llu] ", (unsigned long long)(ns / 1000000000ull),
+		     (unsigned long long)(ns % 1000000000ull / 1000));
+	arch_console_write(ts, (size_t)n);
+}
+
+/* The first '\n' in text[0..len), or text + len if there is none. */
+static const char *memchr_or_end(const char *text, size_t len)
+{
+	const char *end = text + len;
+
+	while (text < end && *text != '\n')
+		text++;
+	return text;
+}
+
+/* Writes text, starting a timestamped line after every newline. */
+static void emit_text_locked(const char *text, size_t len)
+{
+	while (len) {
+		const char *nl = memchr_or_end(text, len);
+		size_t chunk = (size_t)(nl - text) + (nl < text + len ? 1 : 0);
+
+		if (!line_open)
+			emit_timestamp();
+		arch_console_write(text, chunk);
+		line_open = text[chunk - 1] != '\n';
+		text += chunk;
+		len -= chunk;
+	}
+}
+
+int vprintk(const char *fmt, va_list ap)
+{
+	char buf[512];
+	unsigned long flags = 0;
+	bool cont, locked = false;
+	int level, n;
+
+	fmt = printk_level(fmt, &level, &cont);
+	if (level > console_loglevel)
+		return 0;
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n >= (int)sizeof(buf))
+		n = sizeof(buf) - 1;
+	if (!READ_ONCE(oops_in_progress)) {
+		spin_lock_irqsave(&console_lock, flags);
+		locked = true;
+	}
+	if (!cont && line_open)
+		emit_text_locked("\n", 1);
+	emit_text_locked(buf, (size_t)n);
+	if (locked)
+		spin_unlock_irqrestore(&console_lock, flags);
+	return n;
+}
+
+int printk(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vprintk(fmt, ap);
+	va_end(ap);
+	return n;
+}

@@ -1,0 +1,62 @@
+"""test_boot.py - the boot matrix: every boot path with 128 MiB and 5 GiB
+boots to the in-kernel tests, which check the boot info and exit with the
+success code; a deliberate fault gives a readable report and a failure exit;
+bad command-line values are reported and survived."""
+import re
+
+import pytest
+
+from conftest import PATH_NAMES
+
+PATHS = ["bios", "grub-efi", "efi"]
+MEMS = ["128M", "5G"]
+
+
+def usable_kib(log):
+    m = re.search(r"Memory: (\d+)K/(\d+)K available", log)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+@pytest.mark.parametrize("mem", MEMS)
+@pytest.mark.parametrize("path", PATHS)
+def test_boot_matrix(boot, path, mem):
+    b = boot(path, mem=mem)
+    b.expect_success()
+    b.expect(f"booted via {PATH_NAMES[path]}" in b.log, "boot path not reported")
+    b.expect("ok 1 boot_info" in b.log or "# Subtest: boot_info" in b.log,
+             "boot_info suite did not run")
+    mem_kib = usable_kib(b.log)
+    b.expect(mem_kib is not None, "no 'Memory: ...K/...K available' line")
+    total_mib = {"128M": 128, "5G": 5120}[mem]
+    # All the RAM QEMU gave us, less firmware reservations, is managed.
+    b.expect(mem_kib[1] <= total_mib * 1024, f"more memory than QEMU has: {mem_kib}")
+    b.expect(mem_kib[1] >= total_mib * 1024 * 0.9, f"memory missing: {mem_kib}")
+
+
+@pytest.mark.parametrize("kind,name", [("pf", "page fault"), ("gp", "general protection"),
+                                       ("ud", "invalid opcode")])
+def test_deliberate_fault(boot, kind, name):
+    b = boot("bios", cmdline=f"test=fault:{kind}")
+    b.expect(b.rc == 1, f"a fault must exit with failure, got run.py status {b.rc}")
+    b.expect(name in b.log, f"no '{name}' report")
+    b.expect("RIP:" in b.log, "no RIP in the report")
+    b.expect("Call Trace:" in b.log, "no backtrace in the report")
+    b.expect("arch_trigger_test_fault" in b.log, "backtrace not symbolized")
+    if kind == "pf":
+        b.expect(re.search(r"CR2: ?0*ffffc8ffdead0000", b.log, re.I),
+                 "CR2 does not hold the faulting address")
+        b.expect("not-present page" in b.log, "#PF error code not decoded")
+
+
+def test_fault_on_efi_loader(boot):
+    b = boot("efi", cmdline="test=fault:pf")
+    b.expect(b.rc == 1, f"a fault must exit with failure, got run.py status {b.rc}")
+    b.expect("page fault" in b.log and "Call Trace:" in b.log, "no fault report")
+
+
+def test_bad_cmdline_survives(boot):
+    b = boot("bios", cmdline="loglevel=99 bogus=1 seed=xyz ktest=boot_info")
+    b.expect_success()
+    b.expect("invalid value '99' for loglevel=" in b.log, "out-of-range value not reported")
+    b.expect("unknown parameter 'bogus' ignored" in b.log, "unknown key not reported")
+    b.expect("invalid value 'xyz' for seed=" in b.log, "malformed number not reported")
