@@ -12,14 +12,21 @@
 
 #include <labyrinth/types.h>
 
+/*
+ * Size of a CPU's kernel stack, ending at percpu->kernel_stack_top (set by
+ * whoever allocates the stack; 0 = the boot stack of head64.asm).
+ * arch/x86_64/stacktrace.c bounds its frame walk with it.
+ */
+#define KERNEL_STACK_SIZE (16 * 1024)
+
 struct percpu {
 	struct percpu *self; /* gs:0 */
-	u32 cpu_id;          /* gs:8: index, 0 = boot CPU */
-	u32 irq_depth;       /* gs:12: >0 while in a hardware interrupt handler */
+	u32 cpu_id;	     /* gs:8: index, 0 = boot CPU */
+	u32 irq_depth;	     /* gs:12: >0 while in a hardware interrupt handler */
 	u32 apic_id;
 	u32 pad;
 	u64 kernel_stack_top;
-	void *arch;          /* arch-private per-CPU state (gdt, tss, ...) */
+	void *arch; /* arch-private per-CPU state (gdt, tss, ...) */
 };
 
 static inline struct percpu *this_cpu(void)

@@ -1,0 +1,108 @@
+/*
+ * tsc.c - the kernel's clock: the time-stamp counter, calibrated once.
+ *
+ * The frequency comes from CPUID leaf 0x15 (crystal clock x ratio) or 0x16
+ * (base MHz) when the CPU reports them, else from counting TSC ticks over
+ * ~10 ms of the legacy PIT's channel 2 (which needs no interrupts).
+ * arch_clock_ns() gives printk (kernel/printk.c) its timestamps: ns since
+ * tsc_init(), through a 32.32 fixed-point multiplier so nothing overflows.
+ */
+#define pr_fmt(fmt) "tsc: " fmt
+
+#include <labyrinth/arch.h>
+#include <labyrinth/printk.h>
+#include <asm/cpu.h>
+#include <asm/tsc.h>
+
+#define PIT_HZ 1193182ull
+#define PIT_CH2_DATA 0x42
+#define PIT_CMD 0x43
+#define PIT_CH2_GATE_PORT 0x61 /* bit 0: gate, bit 1: speaker, bit 5: OUT2 */
+#define PIT_CMD_CH2_LOHI_MODE0 0xb0
+#define CALIBRATE_MS 10
+#define CALIBRATE_SPIN_LIMIT 100000000ull
+#define FALLBACK_HZ 1000000000ull /* if nothing works: 1 GHz, and say so */
+
+static u64 tsc_freq_hz;
+static u64 tsc_base;
+static u64 ns_mult; /* ns = cycles * ns_mult >> 32 */
+
+static u64 tsc_hz_from_cpuid(void)
+{
+	u32 max, a, b, c, d;
+
+	cpuid(0, &max, &b, &c, &d);
+	if (max >= 0x15) {
+		cpuid(0x15, &a, &b, &c, &d); /* a: denominator, b: numerator, c: crystal Hz */
+		if (a && b && c)
+			return (u64)c * b / a;
+	}
+	if (max >= 0x16) {
+		cpuid(0x16, &a, &b, &c, &d); /* a: base frequency in MHz */
+		if (a & 0xffff)
+			return (u64)(a & 0xffff) * 1000000;
+	}
+	return 0;
+}
+
+/* Ticks the TSC makes while PIT channel 2 counts down CALIBRATE_MS. */
+static u64 tsc_hz_from_pit(void)
+{
+	u64 latch = PIT_HZ * CALIBRATE_MS / 1000, t0, t1, spins = 0;
+
+	/* Gate on, speaker off; one-shot mode 0: OUT2 goes high at zero. */
+	outb(PIT_CH2_GATE_PORT, (inb(PIT_CH2_GATE_PORT) & ~0x02) | 0x01);
+	outb(PIT_CMD, PIT_CMD_CH2_LOHI_MODE0);
+	outb(PIT_CH2_DATA, latch & 0xff);
+	outb(PIT_CH2_DATA, latch >> 8);
+	t0 = rdtsc();
+	while (!(inb(PIT_CH2_GATE_PORT) & 0x20)) {
+		if (++spins > CALIBRATE_SPIN_LIMIT)
+			return 0; /* no PIT: give up rather than hang */
+	}
+	t1 = rdtsc();
+	return (t1 - t0) * 1000 / CALIBRATE_MS;
+}
+
+void tsc_init(void)
+{
+	u64 hz = tsc_hz_from_cpuid();
+
+	if (!hz) {
+		pr_info("Fast TSC calibration using PIT\n");
+		hz = tsc_hz_from_pit();
+	}
+	if (!hz) {
+		hz = FALLBACK_HZ;
+		pr_warn("calibration failed, assuming %lu MHz\n", hz / 1000000);
+	}
+	ns_mult = (1000000000ull << 32) / hz;
+	tsc_base = rdtsc();
+	WRITE_ONCE(tsc_freq_hz, hz);
+	pr_info("Detected %lu.%03lu MHz processor\n", hz / 1000000, hz / 1000 % 1000);
+}
+
+u64 tsc_hz(void)
+{
+	return READ_ONCE(tsc_freq_hz);
+}
+
+u64 tsc_cycles_to_ns(u64 cycles)
+{
+	return (u64)(((unsigned __int128)cycles * ns_mult) >> 32);
+}
+
+u64 arch_clock_ns(void)
+{
+	if (!READ_ONCE(tsc_freq_hz))
+		return 0;
+	return tsc_cycles_to_ns(rdtsc() - tsc_base);
+}
+
+void tsc_delay_us(u64 us)
+{
+	u64 start = rdtsc(), ticks = tsc_hz() / 1000000 * us;
+
+	while (rdtsc() - start < ticks)
+		cpu_pause();
+}
