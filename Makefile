@@ -36,7 +36,7 @@ KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/k
 KERNEL := $(BUILD)/labyrinth.elf
 
 .PHONY: all kernel iso esp run run-efi run-grub-efi gdb test check-host check-qemu \
-	check-format format fuzz clean deps compile_commands.json
+	check-format format fuzz fuzz-smoke tools clean deps compile_commands.json
 all: kernel iso esp
 
 kernel: $(KERNEL)
@@ -114,7 +114,7 @@ HOST_CFLAGS := -O1 -g $(WARNFLAGS) -std=gnu11 -fno-strict-aliasing -pthread \
 # Generic code that also runs on the host: all of mm/, the multiboot2 walker,
 # the command-line parser, plus the host side of the arch seam.
 HOST_LIB_C := $(sort $(wildcard mm/*.c) boot/multiboot2/mb2.c kernel/cmdline.c lib/strlcpy.c \
-	$(wildcard tests/host/lib/*.c))
+	$(filter-out boot/efi/loader.c,$(wildcard boot/efi/*.c)) $(wildcard tests/host/lib/*.c))
 HOST_LIB_OBJS := $(HOST_LIB_C:%.c=$(BUILD)/host/%.o)
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/tests/%,$(sort $(wildcard tests/host/test_*.c)))
 
@@ -131,10 +131,42 @@ $(BUILD)/host/tests/%: tests/host/%.c $(HOST_LIB_OBJS)
 check-host: $(HOST_TESTS)
 	prove --exec '' $(HOST_TESTS)
 
+# ---- host tools (tools/memmap: what Labyrinth makes of a dmesg memory map)
+HOST_TOOL_CFLAGS := -O2 -g $(WARNFLAGS) -std=gnu11 -fno-strict-aliasing -pthread \
+	-Iinclude -I. -Itests/host/include
+$(BUILD)/tools/memmap: tools/memmap.c $(HOST_LIB_C)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_TOOL_CFLAGS) -o $@ $^
+tools: $(BUILD)/tools/memmap
+
+# ---- fuzzing: libFuzzer harnesses over the real parsers --------------------
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 15
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -fno-strict-aliasing -Wall -Wextra -Werror \
+	-Wno-unused-command-line-argument -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -Iinclude -I. -Itests/host/include
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(HOST_LIB_C)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^
+
+# Each harness runs FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/<name>/).
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$$(basename $$f); \
+		mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(BUILD)/fuzz/corpus-$$n $$(ls -d tests/fuzz/corpus/$${n#fuzz_} 2>/dev/null) \
+			> $(BUILD)/fuzz/$$n.log 2>&1 || { tail -50 $(BUILD)/fuzz/$$n.log; exit 1; }; \
+		grep -E 'stat::number_of_executed_units|Done' $(BUILD)/fuzz/$$n.log | tail -2; \
+	done
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
 check-qemu: $(ISO) $(ESP)
 	$(PYTHON) -m pytest -v tests/qemu $(PYTEST_ARGS)
 
-test: check-format check-host check-qemu
+test: check-format check-host fuzz-smoke check-qemu
 
 check-format:
 	@tools/check-format.sh

@@ -74,7 +74,7 @@ def ovmf_drives(workdir):
 def qemu_command(args, workdir):
     cmd = ["qemu-system-x86_64", "-accel", args.accel, "-m", args.mem,
            "-smp", str(args.smp), "-cpu", args.cpu, "-display", "none",
-           "-serial", "stdio", "-no-reboot",
+           "-serial", "stdio", "-no-reboot", "-nic", "none",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     if args.path == "bios":
         cmd += ["-cdrom", make_iso(workdir, args.cmdline)]
