@@ -6,6 +6,15 @@
  * is always taken with spin_lock_irqsave(), never plain spin_lock().
  * spin_trylock_irqsave() lets an interrupt handler avoid spinning on a
  * lock that the context it interrupted already holds.
+ *
+ * Lock debugging (kernel/spinlock_debug.c): when spin_debug_enabled is set
+ * (one predictable branch on the fast path), every acquisition records,
+ * per lock, whether it was ever taken in IRQ context and ever taken with
+ * interrupts enabled, and reports a lock that has both (lockdep's first
+ * rule: such a lock can deadlock against an interrupt on its own CPU). A
+ * CPU taking a lock it already holds is reported and the acquisition
+ * skipped, instead of spinning forever. Set the flag at boot, before other
+ * CPUs run, and leave it.
  */
 #ifndef LABYRINTH_SPINLOCK_H
 #define LABYRINTH_SPINLOCK_H
@@ -16,17 +25,36 @@
 typedef struct spinlock {
 	u16 next; /* next ticket to hand out */
 	u16 owner; /* ticket now being served */
+	/* Lock debugging only (meaningless while it is off): */
+	u16 dbg_index; /* 1 + the lock's slot in the debug registry, 0 = none yet */
+	u8 owner_cpu; /* 1 + the holding CPU, 0 = not held */
+	u8 recursed; /* recursive acquisitions that were skipped */
 } spinlock_t;
 
-#define SPINLOCK_INIT { 0, 0 }
+#define SPINLOCK_INIT { 0, 0, 0, 0, 0 }
+
+/*
+ * Defined weak here, so a host build that does not link
+ * kernel/spinlock_debug.c still links (debugging then stays off and the
+ * hooks below are never called); kernel/spinlock_debug.c gives the real one.
+ */
+#ifdef SPIN_DEBUG_IMPL
+extern bool spin_debug_enabled;
+#else
+__attribute__((weak)) bool spin_debug_enabled;
+#endif
+
+void spin_debug_lock(spinlock_t *l) __attribute__((weak));
+bool spin_debug_trylock(spinlock_t *l) __attribute__((weak));
+void spin_debug_unlock(spinlock_t *l) __attribute__((weak));
 
 static inline void spin_lock_init(spinlock_t *l)
 {
-	l->next = 0;
-	l->owner = 0;
+	*l = (spinlock_t)SPINLOCK_INIT;
 }
 
-static inline void spin_lock(spinlock_t *l)
+/* The lock itself, without debugging (used by the debug hooks too). */
+static inline void __spin_lock_raw(spinlock_t *l)
 {
 	u16 me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
 
@@ -34,20 +62,44 @@ static inline void spin_lock(spinlock_t *l)
 		arch_cpu_relax();
 }
 
-static inline bool spin_trylock(spinlock_t *l)
+static inline bool __spin_trylock_raw(spinlock_t *l)
 {
 	u16 owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
 	u32 old = ((u32)owner << 16) | owner; /* free: next == owner */
 	u32 new = ((u32)owner << 16) | (u16)(owner + 1);
 
-	BUILD_BUG_ON(sizeof(spinlock_t) != sizeof(u32));
+	BUILD_BUG_ON(__builtin_offsetof(spinlock_t, next) != 0 ||
+		     __builtin_offsetof(spinlock_t, owner) != 2);
 	return __atomic_compare_exchange_n((u32 *)l, &old, new, false,
 					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
-static inline void spin_unlock(spinlock_t *l)
+static inline void __spin_unlock_raw(spinlock_t *l)
 {
 	__atomic_store_n(&l->owner, (u16)(l->owner + 1), __ATOMIC_RELEASE);
+}
+
+static __always_inline void spin_lock(spinlock_t *l)
+{
+	if (unlikely(spin_debug_enabled))
+		spin_debug_lock(l);
+	else
+		__spin_lock_raw(l);
+}
+
+static __always_inline bool spin_trylock(spinlock_t *l)
+{
+	if (unlikely(spin_debug_enabled))
+		return spin_debug_trylock(l);
+	return __spin_trylock_raw(l);
+}
+
+static __always_inline void spin_unlock(spinlock_t *l)
+{
+	if (unlikely(spin_debug_enabled))
+		spin_debug_unlock(l);
+	else
+		__spin_unlock_raw(l);
 }
 
 static inline bool spin_is_locked(spinlock_t *l)
@@ -74,5 +126,18 @@ static inline bool spin_is_locked(spinlock_t *l)
 		(flags) = arch_irq_save();                              \
 		spin_trylock(l) ? true : (arch_irq_restore(flags), false); \
 	})
+
+/* ---- lock debugging: the report (kernel/spinlock_debug.c) ---- */
+
+struct spin_debug_stats {
+	unsigned int locks; /* locks seen while debugging was on */
+	unsigned int untracked; /* locks beyond the registry's size */
+	unsigned int irq_unsafe; /* taken both in IRQ context and with IRQs on */
+	unsigned int recursions; /* a CPU took a lock it held */
+};
+
+/* Prints one line per offending lock and a summary; fills *st if non-NULL. */
+void spin_debug_report(struct spin_debug_stats *st);
+void spin_debug_set(bool on);
 
 #endif

@@ -1,0 +1,88 @@
+/*
+ * gfp.h - allocation flags ("get free pages") with Linux's names and meanings.
+ *
+ * A gfp mask says three things about an allocation:
+ *   1. which zones it may use (the zone modifiers __GFP_DMA, __GFP_DMA32,
+ *      __GFP_HIGHMEM; none means "any zone": Normal -> DMA32 -> DMA);
+ *   2. how deep into the reserves below the watermarks it may dig
+ *      (__GFP_HIGH, whether it may sleep, __GFP_MEMALLOC);
+ *   3. what to do with the page (__GFP_ZERO, __GFP_NOWARN, __GFP_EXCLUSIVE).
+ *
+ * The watermark a caller must leave above it (mm/page_alloc.c, gfp_to_alloc_level):
+ *   GFP_KERNEL            the low watermark (it could sleep and reclaim;
+ *                         until reclaim lands (issue 6) it just fails there)
+ *   GFP_NOWAIT            the min watermark: no reserve
+ *   __GFP_HIGH (sleeping) half of min
+ *   GFP_ATOMIC            3/8 of min (__GFP_HIGH halves min, not being able
+ *                         to sleep takes a further quarter off: Linux's rule)
+ *   __GFP_MEMALLOC        no watermark at all (emergency paths and tests)
+ * Every caller first tries every zone of its zonelist at the low watermark;
+ * only callers allowed deeper try again at their own level (the slow path).
+ *
+ * __GFP_HIGHMEM: x86_64 has no HighMem zone, but until the direct map exists
+ * (mm_set_direct_map()), RAM above 4 GiB is exactly what HighMem was on i386:
+ * memory the kernel cannot address. Until then ZONE_NORMAL is only handed to
+ * callers that pass __GFP_HIGHMEM (promising not to touch the contents);
+ * afterwards the flag is a no-op, as on Linux/x86_64.
+ *
+ * __GFP_EXCLUSIVE (Labyrinth's own, issue 6): the page is private to its
+ * requester: zeroed, mapped supervisor-only and non-executable, and recorded
+ * in its struct page (PG_exclusive + owner CPU) so that a second free, or a
+ * free by another CPU without an explicit hand-over, is reported. The seed
+ * call is alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE). (Bit reserved here; the
+ * behaviour lands with mm/labyrinth.c.)
+ */
+#ifndef LABYRINTH_GFP_H
+#define LABYRINTH_GFP_H
+
+#include <labyrinth/types.h>
+
+typedef unsigned int gfp_t;
+
+/* Zone modifiers (at most one of DMA/DMA32). */
+#define __GFP_DMA 0x01u
+#define __GFP_HIGHMEM 0x02u
+#define __GFP_DMA32 0x04u
+#define GFP_ZONEMASK (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32)
+
+/* Reserves and reclaim. */
+#define __GFP_HIGH 0x20u           /* important: may use half of the min reserve */
+#define __GFP_IO 0x40u
+#define __GFP_FS 0x80u
+#define __GFP_DIRECT_RECLAIM 0x400u /* may sleep and reclaim */
+#define __GFP_KSWAPD_RECLAIM 0x800u /* may wake the background balancer */
+#define __GFP_RECLAIM (__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM)
+#define __GFP_MEMALLOC 0x20000u     /* ignore watermarks entirely */
+#define __GFP_NOMEMALLOC 0x80000u
+
+/* Actions. */
+#define __GFP_NOWARN 0x2000u        /* no allocation-failure report */
+#define __GFP_ZERO 0x100u           /* return zeroed memory */
+#define __GFP_EXCLUSIVE 0x1000000u  /* Labyrinth: private page, see above */
+
+#define GFP_ATOMIC (__GFP_HIGH | __GFP_KSWAPD_RECLAIM)
+#define GFP_KERNEL (__GFP_RECLAIM | __GFP_IO | __GFP_FS)
+#define GFP_NOWAIT (__GFP_KSWAPD_RECLAIM | __GFP_NOWARN)
+#define GFP_DMA __GFP_DMA
+#define GFP_DMA32 __GFP_DMA32
+
+static inline bool gfpflags_allow_blocking(gfp_t gfp)
+{
+	return !!(gfp & __GFP_DIRECT_RECLAIM);
+}
+
+struct page;
+
+struct page *alloc_pages(gfp_t gfp, unsigned int order);
+unsigned long alloc_pages_bulk(gfp_t gfp, unsigned long nr_pages, struct page **page_array);
+unsigned long __get_free_pages(gfp_t gfp, unsigned int order);
+unsigned long get_zeroed_page(gfp_t gfp);
+void __free_pages(struct page *page, unsigned int order);
+void free_pages(unsigned long addr, unsigned int order);
+
+#define alloc_page(gfp) alloc_pages(gfp, 0)
+#define __get_free_page(gfp) __get_free_pages(gfp, 0)
+#define __free_page(page) __free_pages(page, 0)
+#define free_page(addr) free_pages(addr, 0)
+
+#endif

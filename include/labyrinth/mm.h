@@ -1,0 +1,174 @@
+/*
+ * mm.h - physical pages: struct page, pfn <-> page <-> address, and the
+ * entry points of the physical memory manager.
+ *
+ * Where things live:
+ *   mm/memmap.c     firmware map -> normalized map (memmap.h)
+ *   mm/memblock.c   early allocator (memblock.h)
+ *   mm/mem_map.c    struct page arrays per section, pfn_to_page()
+ *   mm/zone.c       zones, watermarks, zoneinfo/buddyinfo (mmzone.h)
+ *   mm/buddy.c      free lists: split and merge
+ *   mm/page_alloc.c alloc_pages()/__free_pages() and friends (gfp.h)
+ *   mm/debug.c      bad_page reports, poisoning, the invariant checker
+ *   mm/init.c       mm_init(): memblock -> mem_map -> zones -> buddy
+ *
+ * Physical memory is reached through __va(): pa + page_offset_base. In the
+ * kernel page_offset_base is 0 for now (boot page tables identity-map the
+ * low 4 GiB only); host tests point it at their simulated memory. Nothing
+ * touches the contents of a page above the mapped limit until
+ * mm_set_direct_map() says all RAM is addressable.
+ */
+#ifndef LABYRINTH_MM_H
+#define LABYRINTH_MM_H
+
+#include <labyrinth/compiler.h>
+#include <labyrinth/gfp.h>
+#include <labyrinth/types.h>
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ul << PAGE_SHIFT)
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#define PAGE_ALIGN(x) ALIGN((u64)(x), PAGE_SIZE)
+#define PFN_UP(x) (((u64)(x) + PAGE_SIZE - 1) >> PAGE_SHIFT)
+#define PFN_DOWN(x) ((u64)(x) >> PAGE_SHIFT)
+#define PFN_PHYS(x) ((phys_addr_t)(x) << PAGE_SHIFT)
+
+/* Orders 0..MAX_PAGE_ORDER: 4 KiB .. 4 MiB blocks (Linux 6.8+ names). */
+#define MAX_PAGE_ORDER 10
+#define NR_PAGE_ORDERS (MAX_PAGE_ORDER + 1)
+#define MAX_ORDER_NR_PAGES (1ul << MAX_PAGE_ORDER)
+
+/* Free-list links are 32-bit pfns: RAM above 16 TiB is ignored (mm_init). */
+#define PFN_NIL 0xffffffffu
+#define MAX_PFN_LIMIT 0xffffffffull
+
+/*
+ * struct page - 16 bytes per 4 KiB page (0.39%; Linux spends 64).
+ *
+ * State of a page, by flags:
+ *   PG_buddy       head of a free block of 2^order pages in
+ *                  zone->free_area[order]; next/prev link that list
+ *   PG_allocated   head of an allocated block; order = its order, so a free
+ *                  with another order is caught
+ *   PG_reserved    never given to the buddy allocator (kernel image, boot
+ *                  allocations, firmware holes); PG_nomem too if no RAM is
+ *                  behind it at all (a hole inside a section)
+ *   0              tail page of a free or allocated block
+ *   PG_pcp         on a per-CPU list (mm/pcp.c, issue 5), links in next/prev
+ *   PG_exclusive   owned by CPU `owner` (__GFP_EXCLUSIVE, issue 6)
+ * The struct page of pfn N always says pfn == N: page_to_pfn() is one load.
+ */
+struct page {
+	u16 flags;
+	u8 order;
+	u8 owner; /* owning CPU of an exclusive page */
+	u32 pfn;
+	u32 next; /* pfn of the next block on the same list, or PFN_NIL */
+	u32 prev;
+};
+
+enum pageflags {
+	PG_buddy = 1u << 0,
+	PG_allocated = 1u << 1,
+	PG_reserved = 1u << 2,
+	PG_nomem = 1u << 3,
+	PG_pcp = 1u << 4,
+	PG_exclusive = 1u << 5,
+};
+
+/* The flags a page may carry when it is freed, besides PG_allocated. */
+#define PAGE_FLAGS_CHECK_AT_FREE (PG_buddy | PG_allocated | PG_reserved | PG_nomem | PG_pcp)
+
+/*
+ * Sections: 2^15 pages (128 MiB), as Linux's x86_64 SECTION_SIZE_BITS 27.
+ * A section with any RAM gets a full struct page array; a section without
+ * RAM costs one 16-byte table entry. Every buddy of a block of order <=
+ * MAX_PAGE_ORDER lies in the same section, so buddy lookup is pointer
+ * arithmetic (page +/- 2^order) and never a table walk.
+ */
+#define PFN_SECTION_SHIFT 15
+#define PAGES_PER_SECTION (1ul << PFN_SECTION_SHIFT)
+
+struct mem_section {
+	unsigned long biased; /* (unsigned long)map - start_pfn * sizeof(struct page) */
+	struct page *map;     /* NULL: no RAM in this section */
+};
+
+extern struct mem_section *mem_section;
+extern unsigned long nr_mem_sections;
+extern unsigned long max_pfn; /* one past the highest RAM pfn */
+extern unsigned long page_offset_base;
+
+BUILD_BUG_ON(sizeof(struct page) != 16);
+BUILD_BUG_ON(MAX_PAGE_ORDER >= PFN_SECTION_SHIFT);
+
+#define __va(pa) ((void *)((unsigned long)(pa) + page_offset_base))
+#define __pa(va) ((phys_addr_t)((unsigned long)(va) - page_offset_base))
+
+static inline bool pfn_valid(unsigned long pfn)
+{
+	unsigned long sec = pfn >> PFN_SECTION_SHIFT;
+
+	return sec < nr_mem_sections && mem_section[sec].map != NULL;
+}
+
+/* Only for valid pfns (pfn_valid()). */
+static __always_inline struct page *pfn_to_page(unsigned long pfn)
+{
+	return (struct page *)(mem_section[pfn >> PFN_SECTION_SHIFT].biased +
+			       pfn * sizeof(struct page));
+}
+
+static __always_inline unsigned long page_to_pfn(const struct page *page)
+{
+	return page->pfn;
+}
+
+static inline phys_addr_t page_to_phys(const struct page *page)
+{
+	return PFN_PHYS(page->pfn);
+}
+
+static inline void *page_address(const struct page *page)
+{
+	return __va(page_to_phys(page));
+}
+
+static inline struct page *virt_to_page(const void *va)
+{
+	return pfn_to_page(__pa(va) >> PAGE_SHIFT);
+}
+
+static inline struct page *phys_to_page(phys_addr_t pa)
+{
+	return pfn_to_page(pa >> PAGE_SHIFT);
+}
+
+/* ---- initialisation (called by kmain, in this order) ---- */
+struct boot_info;
+void memmap_init(const struct boot_info *bi); /* memmap.h */
+void mm_init(void);
+/* Poison freed pages and check the poison on allocation; verify __GFP_ZERO.
+ * Best called before mm_init(); later it poisons every free page first. */
+void mm_set_debug(bool poison);
+/* All RAM is now reachable at __va(): base becomes page_offset_base. */
+void mm_set_direct_map(unsigned long base);
+/* One past the last pfn whose contents the kernel may touch. */
+extern unsigned long mm_mapped_limit_pfn;
+extern bool mm_direct_map_ready;
+
+/* ---- state and introspection ---- */
+unsigned long nr_free_pages(void);
+unsigned long totalram_pages(void);
+void show_buddyinfo(void);
+void show_zoneinfo(void);
+/* Walks every zone; returns the number of violations (each printed). */
+unsigned long mm_check_invariants(void);
+extern bool mm_debug_poison;
+extern unsigned long mm_bad_page_count;
+
+/* mm/mem_map.c */
+void sparse_init(void);
+void mem_map_init_pages(void);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * mmzone.h - zones and their free areas (mm/zone.c sets them up, mm/buddy.c
+ * keeps the free lists, mm/page_alloc.c chooses among zones).
+ *
+ * Zones on x86_64 (no HighMem: a 64-bit kernel can map all RAM directly,
+ * so the i386 split of "RAM above 896 MiB the kernel cannot address" has no
+ * reason to exist; see gfp.h for the boot window where it briefly does):
+ *   ZONE_DMA     [0, 16 MiB)   ISA DMA's 24-bit addresses
+ *   ZONE_DMA32   [16 MiB, 4 GiB) devices with 32-bit DMA
+ *   ZONE_NORMAL  [4 GiB, ...)
+ * Zone boundaries are multiples of MAX_ORDER_NR_PAGES, so a buddy is always
+ * in the same zone as its block and buddy merging never checks zones.
+ */
+#ifndef LABYRINTH_MMZONE_H
+#define LABYRINTH_MMZONE_H
+
+#include <labyrinth/arch.h>
+#include <labyrinth/mm.h>
+#include <labyrinth/spinlock.h>
+
+enum zone_type { ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, MAX_NR_ZONES };
+
+#define ZONE_DMA_END_PFN (16ul << (20 - PAGE_SHIFT))
+#define ZONE_DMA32_END_PFN (4ul << (30 - PAGE_SHIFT))
+BUILD_BUG_ON(ZONE_DMA_END_PFN % MAX_ORDER_NR_PAGES);
+BUILD_BUG_ON(ZONE_DMA32_END_PFN % MAX_ORDER_NR_PAGES);
+
+/*
+ * Allocation levels: the watermark an allocation must leave above it (see
+ * gfp.h for which gfp mask gets which). Index into zone->wmark_thr.
+ */
+enum alloc_level {
+	ALLOC_WMARK_LOW,      /* GFP_KERNEL, and everybody's first try */
+	ALLOC_WMARK_MIN,      /* GFP_NOWAIT */
+	ALLOC_WMARK_HIGH_RES, /* __GFP_HIGH, may sleep: min / 2 */
+	ALLOC_WMARK_ATOMIC,   /* GFP_ATOMIC: 3/8 of min */
+	ALLOC_NO_WATERMARKS,  /* __GFP_MEMALLOC */
+	NR_ALLOC_LEVELS
+};
+
+enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, NR_WMARK };
+
+/* One list per order: heads are pfns, PFN_NIL when empty. */
+struct free_area {
+	u32 head;
+	u32 nr_free; /* blocks (not pages) on the list */
+};
+
+/*
+ * Per-CPU page lists (mm/pcp.c, issue 5). Declared here so struct zone has
+ * its room; the buddy allocator never touches them.
+ */
+#define NR_PCP_LISTS 4
+struct per_cpu_pages {
+	u32 count;
+	u32 high;
+	u32 batch;
+	u32 lists[NR_PCP_LISTS];
+} __aligned(64);
+
+struct zone {
+	/* Hot: everything alloc/free reads or writes under the lock. */
+	spinlock_t lock;
+	u16 free_mask;            /* bit o set <=> free_area[o] non-empty */
+	unsigned long free_pages; /* pages on the free lists (NR_FREE_PAGES) */
+	/* free_pages must stay above wmark_thr[level][highest zone of the
+	 * request]: the watermark plus the lowmem reserve, precomputed. */
+	long wmark_thr[NR_ALLOC_LEVELS][MAX_NR_ZONES];
+	struct free_area free_area[NR_PAGE_ORDERS];
+
+	/* Cold: set up once by mm/zone.c. */
+	unsigned long _watermark[NR_WMARK];
+	unsigned long lowmem_reserve[MAX_NR_ZONES];
+	unsigned long zone_start_pfn;
+	unsigned long spanned_pages; /* end - start, holes included */
+	unsigned long present_pages; /* RAM inside the span */
+	unsigned long managed_pages; /* given to the buddy allocator */
+	const char *name;
+
+	/* Statistics, updated under the lock. */
+	unsigned long nr_alloc_fail;
+
+	struct per_cpu_pages pcp[NR_CPUS]; /* issue 5 */
+};
+
+struct pglist_data {
+	struct zone node_zones[MAX_NR_ZONES];
+	unsigned long node_start_pfn;
+	unsigned long node_spanned_pages;
+	unsigned long node_present_pages;
+	/* Zonelists: for each highest allowed zone, the populated zones to try
+	 * in order (highest first), ending in MAX_NR_ZONES. */
+	u8 zonelist[MAX_NR_ZONES][MAX_NR_ZONES + 1];
+};
+
+extern struct pglist_data contig_page_data;
+#define NODE_DATA(nid) (&contig_page_data)
+
+static __always_inline enum zone_type pfn_zone_idx(unsigned long pfn)
+{
+	return (enum zone_type)((pfn >= ZONE_DMA_END_PFN) + (pfn >= ZONE_DMA32_END_PFN));
+}
+
+static __always_inline struct zone *page_zone(const struct page *page)
+{
+	return &contig_page_data.node_zones[pfn_zone_idx(page->pfn)];
+}
+
+static inline bool populated_zone(const struct zone *z)
+{
+	return z->managed_pages != 0;
+}
+
+static inline unsigned long zone_end_pfn(const struct zone *z)
+{
+	return z->zone_start_pfn + z->spanned_pages;
+}
+
+#define for_each_zone(z) \
+	for (z = contig_page_data.node_zones; z < contig_page_data.node_zones + MAX_NR_ZONES; z++)
+
+/* mm/zone.c */
+void zones_init(void);
+void zones_setup_watermarks(void);
+void zone_print_ranges(void);
+
+/* mm/buddy.c: the zone lock must be held ("_locked" / "__" = caller holds it). */
+struct page *__rmqueue_smallest(struct zone *zone, unsigned int order);
+void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn,
+		     unsigned int order);
+void __free_boot_range(unsigned long start_pfn, unsigned long end_pfn);
+
+/* mm/debug.c */
+const char *page_free_bad_reason(const struct page *page, unsigned int order);
+void bad_page(const struct page *page, unsigned int order, const char *reason);
+void bad_pfn(unsigned long pfn, unsigned int order, const char *reason);
+void debug_poison_page_range(struct page *page, unsigned int order);
+void debug_check_poison(struct page *page, unsigned int order);
+void debug_verify_zero(struct page *page, unsigned int order);
+void debug_poison_all_free(unsigned long from_pfn);
+
+#endif

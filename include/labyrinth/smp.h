@@ -1,0 +1,59 @@
+/*
+ * smp.h - the CPUs: which are online, running a function on the others,
+ * and the boot steps that bring interrupts and CPUs up.
+ *
+ * Implemented by arch/x86_64/smp.c (bring-up through trampoline.asm, IPIs)
+ * and arch/x86_64/apic.c (irq_init, timer_init). CPU numbers are indexes
+ * 0 .. NR_CPUS-1, 0 the boot CPU, as arch_cpu_id() returns them.
+ */
+#ifndef LABYRINTH_SMP_H
+#define LABYRINTH_SMP_H
+
+#include <labyrinth/arch.h>
+
+/* Boot steps, in kmain's order (after acpi_init, include/labyrinth/acpi.h). */
+int irq_init(void);   /* 8259s off, IO APIC entries masked, boot CPU's local APIC */
+int timer_init(void); /* calibrate the APIC timer, start the tick, interrupts on */
+int smp_init(void);   /* start every other CPU the MADT lists */
+
+extern unsigned long cpu_online_mask; /* bit n: CPU n is online */
+
+static inline unsigned int num_online_cpus(void)
+{
+	return (unsigned int)__builtin_popcountl(__atomic_load_n(&cpu_online_mask,
+								  __ATOMIC_ACQUIRE));
+}
+
+static inline bool cpu_online(unsigned int cpu)
+{
+	return cpu < NR_CPUS && (__atomic_load_n(&cpu_online_mask, __ATOMIC_ACQUIRE) >> cpu) & 1;
+}
+
+#define for_each_online_cpu(cpu)                          \
+	for ((cpu) = 0; (cpu) < NR_CPUS; (cpu)++)         \
+		if (!cpu_online(cpu)) {                   \
+		} else
+
+typedef void (*smp_call_func_t)(void *arg);
+
+/*
+ * Runs fn(arg) on every other online CPU, in its call-function IPI handler
+ * (IRQ context, interrupts off). With wait, returns when all have run it;
+ * a waiting caller must have interrupts on (two CPUs waiting on each other
+ * with interrupts off would deadlock). Returns 0, or -1 if a CPU did not
+ * answer within a second (reported).
+ */
+int smp_call_function(smp_call_func_t fn, void *arg, bool wait);
+/* The same for one CPU; runs fn directly (interrupts off) if cpu is this CPU. */
+int smp_call_function_single(unsigned int cpu, smp_call_func_t fn, void *arg, bool wait);
+
+/*
+ * Queues fn(arg) to run on cpu in process context, from its idle loop, with
+ * interrupts on. Returns 0, or -1 if cpu is offline or its queue is full.
+ */
+int smp_queue_work(unsigned int cpu, smp_call_func_t fn, void *arg);
+
+/* The loop every CPU ends in: run queued work, else sti; hlt. */
+__attribute__((noreturn)) void cpu_idle_loop(void);
+
+#endif

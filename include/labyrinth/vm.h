@@ -1,0 +1,93 @@
+/*
+ * vm.h - the kernel's virtual memory (mm/vm.c): its own page tables, the
+ * direct map, the kernel image with per-section permissions, kernel stacks
+ * with guard pages, ioremap/memremap, the W^X audit and ptdump.
+ *
+ * The layout (Linux's, so students can compare; see docs/vm.md):
+ *   0 .. 4 GiB               nothing after vm_init(): NULL and every stray
+ *                            low pointer fault (the boot identity map is gone)
+ *   DIRECT_MAP_BASE          all RAM, ACPI and kernel-held ranges of the
+ *                            normalized memory map, nothing else (holes and
+ *                            MMIO stay unmapped); RW NX, largest pages
+ *   VMALLOC_START .. END     on-demand areas: kernel stacks and ioremap /
+ *                            memremap, each with an unmapped guard page below
+ *   KERNEL_VMA_BASE + phys   the kernel image: .text RX, .rodata R NX,
+ *                            .data/.bss RW NX
+ *
+ * __va()/__pa() (include/labyrinth/mm.h) translate the direct map by
+ * arithmetic; vm_translate() walks the tables. The page-table builder under
+ * all this is mm/pgtable.c (<labyrinth/pgtable.h>), the CPU side
+ * arch/x86_64/paging.c.
+ */
+#ifndef LABYRINTH_VM_H
+#define LABYRINTH_VM_H
+
+#include <labyrinth/pgtable.h>
+#include <labyrinth/types.h>
+
+#define DIRECT_MAP_BASE 0xffff888000000000ull
+#define DIRECT_MAP_SIZE (64ull << 40) /* 64 TiB, as Linux's 4-level layout */
+#define VMALLOC_START 0xffffc90000000000ull
+#define VMALLOC_END 0xffffe90000000000ull /* exclusive: 32 TiB */
+
+/* The kernel's address space (the one loaded in CR3 after vm_init()). */
+extern struct pgtable kernel_pgtable;
+
+/*
+ * Builds the kernel's tables, switches to them and drops the boot identity
+ * map; prints the CPU's paging features, the ptdump and the W^X audit.
+ * Called once by kmain right after mm_init(): tables come from
+ * alloc_page(), which hands out only memory the boot identity map reaches
+ * until mm_set_direct_map() (called here) says the direct map exists.
+ */
+void vm_init(void);
+bool vm_ready(void); /* true once the kernel's tables are live */
+
+/* Single pages and ranges in the kernel's address space: 0 or -PT_E*. */
+int map_page(u64 va, phys_addr_t pa, unsigned int flags);
+int unmap_page(u64 va);
+int map_range(u64 va, phys_addr_t pa, u64 size, unsigned int flags);
+int unmap_range(u64 va, u64 size);
+
+/* A walk of the live tables: false if va is not mapped. */
+bool vm_translate(u64 va, phys_addr_t *pa, unsigned int *flags, unsigned int *level);
+/* pgtable_walk() over the kernel's tables, under the lock that guards them. */
+int vm_walk(pgtable_leaf_fn fn, void *arg);
+/* Any mapped kernel address -> physical; (phys_addr_t)-1 if unmapped. */
+phys_addr_t virt_to_phys(const volatile void *va);
+/* Physical -> its direct-map address (only meaningful for mapped RAM/ACPI). */
+void *phys_to_virt(phys_addr_t pa);
+
+/*
+ * MMIO, uncached (PCD|PWT = UC with the power-on PAT), RW, NX, 4 KiB pages
+ * in the vmalloc area. pa and size need no alignment: the result points at
+ * pa itself. NULL when out of memory or virtual space. For the local APIC,
+ * IO APIC, HPET and the like.
+ */
+void *ioremap(phys_addr_t pa, size_t size);
+void iounmap(volatile void *addr);
+/*
+ * Firmware tables and other cached memory: the direct-map address when the
+ * whole range is in the direct map, else a new cached RW NX mapping (e.g.
+ * ACPI tables that firmware put in "reserved" memory). memunmap() releases
+ * the latter and ignores the former.
+ */
+void *memremap(phys_addr_t pa, size_t size);
+void memunmap(void *addr);
+
+/* A kernel stack of `pages` pages with an unmapped guard page below; returns
+ * its top (16-byte aligned), or NULL. The bottom is top - pages * 4 KiB. */
+void *vm_alloc_stack(unsigned int pages);
+void vm_free_stack(void *top);
+/* An unmapped window of `pages` pages (with a guard page below it), for
+ * callers that map it page by page themselves; 0 when out of space. */
+u64 vm_reserve(unsigned int pages);
+
+/* Linux's /sys/kernel/debug/page_tables/kernel, then a one-line summary. */
+void ptdump(void);
+void ptdump_summary(void);
+/* Prints "Checked W+X mappings: passed, no W+X pages found." or each offending
+ * range; returns the number of W+X pages. */
+unsigned long vm_check_wx(void);
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * debug.c - catching misuse: bad_page reports with a named reason, page
+ * poisoning (freed pages are filled with PAGE_POISON and checked when they
+ * are handed out again), __GFP_ZERO verification, and the invariant checker
+ * that walks every zone's free lists.
+ *
+ * mm/page_alloc.c calls in here only off its fast path: when a free fails
+ * the one-compare check, or when debug mode or __GFP_ZERO asks for it. The
+ * structures checked are mm/buddy.c's and mm/zone.c's.
+ */
+#define pr_fmt(fmt) "mm: " fmt
+
+#include <labyrinth/mm.h>
+#include <labyrinth/mmzone.h>
+#include <labyrinth/printk.h>
+#include <labyrinth/string.h>
+
+#ifndef pr_alert
+#define pr_alert(fmt, ...) printk(KERN_ALERT pr_fmt(fmt), ##__VA_ARGS__)
+#endif
+
+#define PAGE_POISON 0xaa
+#define POISON_WORD 0xaaaaaaaaaaaaaaaaull
+
+bool mm_debug_poison;
+unsigned long mm_bad_page_count;
+static bool mm_initialized;
+
+/* Why a free of (page, order) is wrong, or NULL if it is right. */
+const char *page_free_bad_reason(const struct page *page, unsigned int order)
+{
+	unsigned long pfn = page->pfn;
+	unsigned int o;
+
+	if (!pfn_valid(pfn) || pfn_to_page(pfn) != page || (page->flags & PG_nomem))
+		return "outside managed memory";
+	if (page->flags & PG_reserved)
+		return "reserved";
+	if (order > MAX_PAGE_ORDER)
+		return "bad order";
+	if (pfn & ((1ul << order) - 1))
+		return "misaligned for its order";
+	if (page->flags & (PG_buddy | PG_pcp))
+		return "double free";
+	if (page->flags & PG_allocated)
+		return page->order != order ? "wrong order" : NULL;
+	/* A tail page: of a free block (freed twice) or of an allocated one. */
+	for (o = 1; o <= MAX_PAGE_ORDER; o++) {
+		const struct page *head = page - (pfn & ((1ul << o) - 1));
+
+		if ((head->flags & PG_buddy) && head->order >= o)
+			return "double free";
+		if ((head->flags & PG_allocated) && head->order >= o)
+			return "wrong order";
+	}
+	return "double free";
+}
+
+static void describe_flags(char *buf, size_t len, u16 flags)
+{
+	static const char *const names[] = { "buddy", "allocated", "reserved", "nomem",
+					     "pcp", "exclusive" };
+	size_t n = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(names) && n < len; i++)
+		if (flags & (1u << i))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "|" : "", names[i]);
+}
+
+/* Linux's "BUG: Bad page state": report and go on; the lists are untouched. */
+void bad_page(const struct page *page, unsigned int order, const char *reason)
+{
+	char flags[64];
+
+	__atomic_add_fetch(&mm_bad_page_count, 1, __ATOMIC_RELAXED);
+	if (!page) {
+		pr_alert("BUG: Bad page state: NULL page, order:%u\n", order);
+		pr_alert("page dumped because: %s\n", reason);
+		return;
+	}
+	describe_flags(flags, sizeof(flags), page->flags);
+	pr_alert("BUG: Bad page state: pfn:%05lx order:%u cpu:%u\n", (unsigned long)page->pfn,
+		 order, arch_cpu_id());
+	pr_alert("page: flags:%#x(%s) order:%u owner:%u\n", page->flags, flags, page->order,
+		 page->owner);
+	pr_alert("page dumped because: %s\n", reason);
+}
+
+void bad_pfn(unsigned long pfn, unsigned int order, const char *reason)
+{
+	__atomic_add_fetch(&mm_bad_page_count, 1, __ATOMIC_RELAXED);
+	pr_alert("BUG: Bad page state: pfn:%05lx order:%u (no struct page)\n", pfn, order);
+	pr_alert("page dumped because: %s\n", reason);
+}
+
+/* Pages [pfn, pfn + n) clipped to what the kernel may touch. */
+static unsigned long touchable(unsigned long pfn, unsigned long n)
+{
+	if (pfn >= mm_mapped_limit_pfn)
+		return 0;
+	return min(n, mm_mapped_limit_pfn - pfn);
+}
+
+static void fill_words(void *p, u64 word, size_t bytes)
+{
+	u64 *w = p;
+	size_t i;
+
+	for (i = 0; i < bytes / 8; i++)
+		w[i] = word;
+}
+
+void debug_poison_page_range(struct page *page, unsigned int order)
+{
+	unsigned long n = touchable(page->pfn, 1ul << order);
+
+	if (n)
+		fill_words(page_address(page), POISON_WORD, n << PAGE_SHIFT);
+}
+
+/* The first word of [p, p + bytes) that differs from word, or -1. */
+static long find_mismatch(const void *p, u64 word, size_t bytes)
+{
+	const u64 *w = p;
+	size_t i;
+
+	for (i = 0; i < bytes / 8; i++)
+		if (w[i] != word)
+			return (long)i;
+	return -1;
+}
+
+static void report_corruption(const struct page *page, long word, const char *what)
+{
+	const u8 *b = (const u8 *)page_address(page) + word * 8;
+
+	__atomic_add_fetch(&mm_bad_page_count, 1, __ATOMIC_RELAXED);
+	pr_alert("BUG: %s: pfn:%05lx offset:%#lx bytes %02x %02x %02x %02x %02x %02x %02x %02x\n",
+		 what, (unsigned long)page->pfn + (unsigned long)word / (PAGE_SIZE / 8),
+		 (unsigned long)(word * 8) % PAGE_SIZE, b[0], b[1], b[2], b[3], b[4], b[5], b[6],
+		 b[7]);
+}
+
+void debug_check_poison(struct page *page, unsigned int order)
+{
+	unsigned long n = touchable(page->pfn, 1ul << order);
+	long bad;
+
+	if (!n)
+		return;
+	bad = find_mismatch(page_address(page), POISON_WORD, n << PAGE_SHIFT);
+	if (bad >= 0)
+		report_corruption(page, bad, "page poison corrupted (use after free?)");
+}
+
+void debug_verify_zero(struct page *page, unsigned int order)
+{
+	long bad = find_mismatch(page_address(page), 0, PAGE_SIZE << order);
+
+	if (bad >= 0)
+		report_corruption(page, bad, "__GFP_ZERO page not zero");
+}
+
+/* Poisons every free block at or above from_pfn (debug mode switched on). */
+void debug_poison_all_free(unsigned long from_pfn)
+{
+	struct zone *z;
+
+	for_each_zone(z) {
+		unsigned long flags;
+		unsigned int o;
+
+		spin_lock_irqsave(&z->lock, flags);
+		for (o = 0; o < NR_PAGE_ORDERS; o++) {
+			u32 pfn;
+
+			for (pfn = z->free_area[o].head; pfn != PFN_NIL; pfn = pfn_to_page(pfn)->next)
+				if (pfn + (1ul << o) > from_pfn)
+					debug_poison_page_range(pfn_to_page(pfn), o);
+		}
+		spin_unlock_irqrestore(&z->lock, flags);
+	}
+}
+
+void mm_set_debug(bool poison)
+{
+	bool was = mm_debug_poison;
+
+	mm_debug_poison = poison;
+	if (poison && !was && mm_initialized)
+		debug_poison_all_free(0);
+	pr_info("debug: page poisoning %s\n", poison ? "on" : "off");
+}
+
+void mm_debug_init_done(void)
+{
+	mm_initialized = true;
+	if (mm_debug_poison)
+		debug_poison_all_free(0);
+}
+
+/* ---- the invariant checker ---- */
+
+static unsigned long nr_errors;
+
+#define inv_err(z, fmt, ...)                                                         \
+	do {                                                                         \
+		if (nr_errors++ < 20)                                                \
+			pr_err("invariant: zone %s: " fmt "\n", (z)->name, ##__VA_ARGS__); \
+	} while (0)
+
+/* Every tail page of a free block carries no flags: not reserved, not a
+ * hole, not the head of another block (which would be "on two lists"). */
+static void check_free_block_tails(struct zone *z, const struct page *head, unsigned int o)
+{
+	unsigned long i;
+
+	for (i = 1; i < (1ul << o); i++)
+		if (head[i].flags) {
+			inv_err(z, "pfn %#lx inside free order-%u block %#lx has flags %#x",
+				(unsigned long)head[i].pfn, o, (unsigned long)head->pfn, head[i].flags);
+			return;
+		}
+}
+
+static void check_free_block(struct zone *z, u32 pfn, u32 prev, unsigned int o)
+{
+	const struct page *page = pfn_to_page(pfn), *buddy;
+
+	if (pfn & ((1u << o) - 1))
+		inv_err(z, "order-%u block %#x misaligned", o, pfn);
+	if (page->flags != PG_buddy || page->order != o)
+		inv_err(z, "block %#x on order-%u list says flags %#x order %u", pfn, o, page->flags,
+			page->order);
+	if (page->prev != prev)
+		inv_err(z, "block %#x: prev %#x, expected %#x", pfn, page->prev, prev);
+	check_free_block_tails(z, page, o);
+	if (o == MAX_PAGE_ORDER)
+		return;
+	buddy = page + ((long)(pfn ^ (1u << o)) - (long)pfn);
+	if (buddy->flags == PG_buddy && buddy->order == o)
+		inv_err(z, "free buddies %#x and %#x of order %u not merged", pfn,
+			(u32)(pfn ^ (1u << o)), o);
+}
+
+static void check_zone_locked(struct zone *z)
+{
+	unsigned long total = 0, start = z->zone_start_pfn, end = zone_end_pfn(z);
+	unsigned int o;
+
+	for (o = 0; o < NR_PAGE_ORDERS; o++) {
+		const struct free_area *area = &z->free_area[o];
+		unsigned long count = 0;
+		u32 pfn = area->head, prev = PFN_NIL;
+
+		if (!!(z->free_mask & (1u << o)) != (pfn != PFN_NIL))
+			inv_err(z, "free_mask bit %u disagrees with the list", o);
+		for (; pfn != PFN_NIL; prev = pfn, pfn = pfn_to_page(pfn)->next) {
+			if (count++ > z->managed_pages || !pfn_valid(pfn) || pfn < start ||
+			    pfn + (1ul << o) > end) {
+				inv_err(z, "order-%u list: bad pfn %#x (or a loop)", o, pfn);
+				break;
+			}
+			check_free_block(z, pfn, prev, o);
+		}
+		if (count != area->nr_free)
+			inv_err(z, "order %u: %lu blocks listed, nr_free says %u", o, count,
+				area->nr_free);
+		total += count << o;
+	}
+	if (total != z->free_pages)
+		inv_err(z, "%lu pages on the lists, free_pages says %lu", total, z->free_pages);
+	if (z->free_pages > z->managed_pages)
+		inv_err(z, "free_pages %lu > managed %lu", z->free_pages, z->managed_pages);
+}
+
+unsigned long mm_check_invariants(void)
+{
+	struct zone *z;
+
+	nr_errors = 0;
+	for_each_zone(z) {
+		unsigned long flags;
+
+		if (!z->spanned_pages)
+			continue;
+		spin_lock_irqsave(&z->lock, flags);
+		check_zone_locked(z);
+		spin_unlock_irqrestore(&z->lock, flags);
+	}
+	if (nr_errors > 20)
+		pr_err("invariant: %lu more violations not shown\n", nr_errors - 20);
+	return nr_errors;
+}

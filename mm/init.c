@@ -1,0 +1,92 @@
+/*
+ * init.c - mm_init(): from the normalized map (mm/memmap.c, memmap_final)
+ * to a running buddy allocator, in Linux's order:
+ *   memblock (mm/memblock.c) <- the map's RAM and the kernel's reservations
+ *   struct page arrays (mm/mem_map.c), allocated from memblock
+ *   zones (mm/zone.c): spans and present pages
+ *   memblock_free_all(): every free range to mm/buddy.c
+ *   watermarks, then the reports (Zone ranges, Memory:, buddyinfo, zoneinfo)
+ * Also the switch that says the direct map exists (mm_set_direct_map()).
+ */
+#define pr_fmt(fmt) "mm: " fmt
+
+#include <labyrinth/memblock.h>
+#include <labyrinth/memmap.h>
+#include <labyrinth/mm.h>
+#include <labyrinth/mmzone.h>
+#include <labyrinth/printk.h>
+
+void mm_debug_init_done(void);
+
+/* RAM and kernel-held RAM to memblock, the latter reserved too. pfns must
+ * fit the 32-bit free-list links, so RAM at and above 16 TiB is ignored. */
+static void memblock_from_memmap(const struct memmap *m)
+{
+	const phys_addr_t limit = PFN_PHYS(MAX_PFN_LIMIT);
+	u32 i;
+
+	for (i = 0; i < m->nr; i++) {
+		const struct memmap_entry *e = &m->map[i];
+		phys_addr_t end = min(e->addr + e->size, limit);
+
+		if (e->type != E820_TYPE_RAM && e->type != E820_TYPE_KERNEL)
+			continue;
+		if (e->addr >= limit) {
+			pr_warn("ignoring RAM above 16 TiB: [mem 0x%llx-0x%llx]\n",
+				(unsigned long long)e->addr,
+				(unsigned long long)(e->addr + e->size - 1));
+			continue;
+		}
+		memblock_add(e->addr, end - e->addr);
+		if (e->type == E820_TYPE_KERNEL)
+			memblock_reserve(e->addr, end - e->addr);
+	}
+}
+
+static void print_memory_line(unsigned long metadata_bytes)
+{
+	unsigned long present = contig_page_data.node_present_pages;
+	unsigned long avail = nr_free_pages();
+	unsigned long kernel_kb = (unsigned long)(memmap_total(&memmap_final, E820_TYPE_KERNEL) >> 10);
+
+	pr_info("Memory: %luK/%luK available (%luK kernel, %luK mem_map, %luK reserved)\n",
+		avail << (PAGE_SHIFT - 10), present << (PAGE_SHIFT - 10), kernel_kb,
+		metadata_bytes >> 10, (present - avail) << (PAGE_SHIFT - 10));
+}
+
+void mm_init(void)
+{
+	phys_addr_t before;
+	unsigned long freed;
+
+	memblock_reset();
+	memblock_from_memmap(&memmap_final);
+	if (!mm_direct_map_ready)
+		memblock_set_current_limit(PFN_PHYS(mm_mapped_limit_pfn));
+	else
+		memblock_set_current_limit(~0ull);
+	before = memblock.reserved.total_size;
+	sparse_init();
+	zones_init();
+	mem_map_init_pages();
+	freed = memblock_free_all();
+	zones_setup_watermarks();
+	mm_debug_init_done();
+	zone_print_ranges();
+	print_memory_line((unsigned long)(memblock.reserved.total_size - before));
+	pr_info("%lu pages to the buddy allocator, struct page %u bytes, %lu sections\n", freed,
+		(unsigned int)sizeof(struct page), nr_mem_sections);
+	show_buddyinfo();
+	show_zoneinfo();
+}
+
+void mm_set_direct_map(unsigned long base)
+{
+	unsigned long old_limit = mm_mapped_limit_pfn;
+
+	page_offset_base = base;
+	mm_mapped_limit_pfn = ~0ul;
+	__atomic_store_n(&mm_direct_map_ready, true, __ATOMIC_RELEASE);
+	if (mm_debug_poison && max_pfn > old_limit)
+		debug_poison_all_free(old_limit);
+}

@@ -1,0 +1,158 @@
+/*
+ * tests.c - in-kernel KTAP suites of the physical memory manager, run after
+ * mm_init() by kernel/ktest.c (and on the host over simulated memory by
+ * tests/host/test_mm_ktest.c). They check the allocator against the
+ * normalized map (mm/memmap.c): every free page can be taken at order 0 and
+ * at max order, nothing outside RAM is ever handed out (with 5 GiB: nothing
+ * in the PCI hole), and the invariant checker (mm/debug.c) passes.
+ *
+ * Allocated pages are chained through their own struct page (next holds
+ * the pfn of the previous one): a full drain needs no memory of its own,
+ * and the pages' contents are never touched (so RAM above the identity map
+ * is fine before the direct map exists: __GFP_HIGHMEM).
+ */
+#include <labyrinth/ktest.h>
+#include <labyrinth/memmap.h>
+#include <labyrinth/mm.h>
+#include <labyrinth/mmzone.h>
+
+#define DRAIN_GFP (__GFP_MEMALLOC | __GFP_HIGHMEM | __GFP_NOWARN)
+
+/* The type memmap_final gives addr (binary search), 0 if none. */
+static u32 map_type_at(u64 addr)
+{
+	u32 lo = 0, hi = memmap_final.nr;
+
+	while (lo < hi) {
+		u32 mid = (lo + hi) / 2;
+		const struct memmap_entry *e = &memmap_final.map[mid];
+
+		if (addr < e->addr)
+			hi = mid;
+		else if (addr >= e->addr + e->size)
+			lo = mid + 1;
+		else
+			return e->type;
+	}
+	return 0;
+}
+
+struct drain {
+	unsigned long blocks, outside_ram;
+	u32 last; /* chain head */
+};
+
+static void drain_all(struct drain *d, unsigned int order)
+{
+	struct page *p;
+
+	d->blocks = d->outside_ram = 0;
+	d->last = PFN_NIL;
+	while ((p = alloc_pages(DRAIN_GFP, order))) {
+		phys_addr_t pa = page_to_phys(p);
+
+		if (map_type_at(pa) != E820_TYPE_RAM ||
+		    map_type_at(pa + (PAGE_SIZE << order) - 1) != E820_TYPE_RAM)
+			d->outside_ram++;
+		p->next = d->last;
+		d->last = p->pfn;
+		d->blocks++;
+	}
+}
+
+static void release_all(struct drain *d, unsigned int order)
+{
+	while (d->last != PFN_NIL) {
+		struct page *p = pfn_to_page(d->last);
+
+		d->last = p->next;
+		p->next = PFN_NIL;
+		__free_pages(p, order);
+	}
+}
+
+static void mm_invariants_after_boot(struct ktest *t)
+{
+	KEXPECT_EQ(t, mm_check_invariants(), 0);
+}
+
+static void mm_present_matches_map(struct ktest *t)
+{
+	u64 ram = memmap_total(&memmap_final, E820_TYPE_RAM) +
+		  memmap_total(&memmap_final, E820_TYPE_KERNEL);
+
+	KEXPECT_EQ(t, contig_page_data.node_present_pages, ram >> PAGE_SHIFT);
+	KEXPECT_TRUE(t, totalram_pages() <= contig_page_data.node_present_pages);
+	KEXPECT_TRUE(t, nr_free_pages() <= totalram_pages());
+}
+
+static void mm_alloc_every_page_order0(struct ktest *t)
+{
+	unsigned long free = nr_free_pages();
+	struct drain d;
+
+	drain_all(&d, 0);
+	ktest_log(t, "%lu pages allocated at order 0", d.blocks);
+	KEXPECT_EQ(t, d.blocks, free);
+	KEXPECT_EQ(t, nr_free_pages(), 0);
+	KEXPECT_EQ(t, d.outside_ram, 0);
+	release_all(&d, 0);
+	KEXPECT_EQ(t, nr_free_pages(), free);
+	KEXPECT_EQ(t, mm_check_invariants(), 0);
+}
+
+static void mm_alloc_every_block_max_order(struct ktest *t)
+{
+	unsigned long free = nr_free_pages(), max_blocks = 0;
+	struct zone *z;
+	struct drain d;
+
+	for_each_zone(z)
+		max_blocks += z->free_area[MAX_PAGE_ORDER].nr_free;
+	drain_all(&d, MAX_PAGE_ORDER);
+	ktest_log(t, "%lu blocks of 4 MiB allocated", d.blocks);
+	KEXPECT_EQ(t, d.blocks, max_blocks);
+	KEXPECT_EQ(t, d.outside_ram, 0);
+	release_all(&d, MAX_PAGE_ORDER);
+	KEXPECT_EQ(t, nr_free_pages(), free);
+	KEXPECT_EQ(t, mm_check_invariants(), 0);
+}
+
+static void mm_normal_zone_above_4g(struct ktest *t)
+{
+	const struct zone *normal = &contig_page_data.node_zones[ZONE_NORMAL];
+	u32 i;
+	bool ram_above = false;
+
+	for (i = 0; i < memmap_final.nr; i++)
+		ram_above |= memmap_final.map[i].type == E820_TYPE_RAM &&
+			     memmap_final.map[i].addr + memmap_final.map[i].size > (4ull << 30);
+	if (!ram_above) {
+		ktest_skip(t, "no RAM above 4 GiB");
+		return;
+	}
+	KEXPECT_TRUE(t, populated_zone(normal));
+	KEXPECT_TRUE(t, normal->zone_start_pfn >= ZONE_DMA32_END_PFN);
+	KEXPECT_EQ(t, map_type_at(PFN_PHYS(normal->zone_start_pfn)), E820_TYPE_RAM);
+	/* What lies below 4 GiB but is not RAM (the PCI hole) has no free page:
+	 * mm_alloc_every_page_order0 checked every page handed out. */
+	KEXPECT_TRUE(t, normal->managed_pages > 0);
+}
+
+static void mm_watermarks_ordered(struct ktest *t)
+{
+	struct zone *z;
+
+	for_each_zone(z) {
+		if (!populated_zone(z))
+			continue;
+		KEXPECT_TRUE(t, z->_watermark[WMARK_MIN] < z->_watermark[WMARK_LOW]);
+		KEXPECT_TRUE(t, z->_watermark[WMARK_LOW] < z->_watermark[WMARK_HIGH]);
+		KEXPECT_TRUE(t, z->managed_pages <= z->present_pages);
+		KEXPECT_TRUE(t, z->present_pages <= z->spanned_pages);
+	}
+}
+
+KTEST_SUITE(mm_buddy, KTEST_CASE(mm_invariants_after_boot), KTEST_CASE(mm_present_matches_map),
+	    KTEST_CASE(mm_watermarks_ordered), KTEST_CASE(mm_alloc_every_page_order0),
+	    KTEST_CASE(mm_alloc_every_block_max_order), KTEST_CASE(mm_normal_zone_above_4g));

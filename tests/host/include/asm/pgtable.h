@@ -1,0 +1,92 @@
+/*
+ * asm/pgtable.h (host) - the host's side of the paging seam declared by
+ * <labyrinth/pgtable.h>: the real x86_64 entry format
+ * (arch/x86_64/include/asm/pgtable_types.h) over simulated memory, with
+ * "TLB flushes" and "CR3 loads" recorded in counters a test can read. The
+ * kernel's side is arch/x86_64/include/asm/pgtable.h.
+ */
+#ifndef ASM_PGTABLE_H
+#define ASM_PGTABLE_H
+
+#include <arch/x86_64/include/asm/pgtable_types.h>
+
+struct host_paging {
+	struct pgtable_caps caps; /* what arch_paging_init() reports */
+	phys_addr_t cr3;
+	unsigned long flush_page, flush_all, loads;
+	struct vm_image_section image[VM_IMAGE_MAX_SECTIONS];
+	unsigned int nr_image;
+};
+extern struct host_paging host_paging;
+
+static inline u64 arch_pte_mkleaf(phys_addr_t pa, unsigned int prot, unsigned int level)
+{
+	return x86_pte_mkleaf(pa, prot, level);
+}
+
+static inline u64 arch_pte_mktable(phys_addr_t pa)
+{
+	return (pa & PTE_PFN_MASK) | _PAGE_TABLE;
+}
+
+static inline bool arch_pte_present(u64 e)
+{
+	return e & _PAGE_PRESENT;
+}
+
+static inline bool arch_pte_is_leaf(u64 e, unsigned int level)
+{
+	return x86_pte_is_leaf(e, level);
+}
+
+static inline phys_addr_t arch_pte_addr(u64 e, unsigned int level)
+{
+	return x86_pte_addr(e, level);
+}
+
+static inline unsigned int arch_pte_prot(u64 e)
+{
+	return x86_pte_prot(e);
+}
+
+static inline void arch_flush_tlb_page(u64 va)
+{
+	(void)va;
+	host_paging.flush_page++;
+}
+
+static inline void arch_flush_tlb_all(void)
+{
+	host_paging.flush_all++;
+}
+
+static inline void arch_load_page_table(phys_addr_t root)
+{
+	host_paging.cr3 = root;
+	host_paging.loads++;
+}
+
+static inline phys_addr_t arch_read_page_table(void)
+{
+	return host_paging.cr3;
+}
+
+static inline void arch_paging_init(struct pgtable_caps *caps)
+{
+	*caps = host_paging.caps;
+}
+
+static inline void arch_paging_finish(void)
+{
+}
+
+static inline unsigned int arch_kernel_sections(struct vm_image_section *out, unsigned int max)
+{
+	unsigned int n = host_paging.nr_image < max ? host_paging.nr_image : max;
+
+	for (unsigned int i = 0; i < n; i++)
+		out[i] = host_paging.image[i];
+	return n;
+}
+
+#endif
