@@ -113,7 +113,7 @@ HOST_CFLAGS := -O1 -g $(WARNFLAGS) -std=gnu11 -fno-strict-aliasing -pthread \
 	-Iinclude -I. -Itests/host/include -MMD -MP
 # Generic code that also runs on the host: all of mm/, the multiboot2 walker,
 # the command-line parser, plus the host side of the arch seam.
-HOST_LIB_C := $(sort $(wildcard mm/*.c) boot/multiboot2/mb2.c kernel/cmdline.c lib/strlcpy.c \
+HOST_LIB_C := $(sort $(wildcard mm/*.c) boot/multiboot2/mb2.c kernel/cmdline.c kernel/acpi.c lib/strlcpy.c \
 	$(filter-out boot/efi/loader.c,$(wildcard boot/efi/*.c)) $(wildcard tests/host/lib/*.c))
 HOST_LIB_OBJS := $(HOST_LIB_C:%.c=$(BUILD)/host/%.o)
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/tests/%,$(sort $(wildcard tests/host/test_*.c)))
@@ -134,9 +134,11 @@ check-host: $(HOST_TESTS)
 # ---- host tools (tools/memmap: what Labyrinth makes of a dmesg memory map)
 HOST_TOOL_CFLAGS := -O2 -g $(WARNFLAGS) -std=gnu11 -fno-strict-aliasing -pthread \
 	-Iinclude -I. -Itests/host/include
-$(BUILD)/tools/memmap: tools/memmap.c $(HOST_LIB_C)
+MEMMAP_TOOL_C := tools/memmap.c tests/host/lib/memmap_text.c mm/memmap.c \
+	tests/host/lib/host_arch.c lib/strlcpy.c
+$(BUILD)/tools/memmap: $(MEMMAP_TOOL_C)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_TOOL_CFLAGS) -o $@ $^
+	$(HOST_CC) $(HOST_TOOL_CFLAGS) -o $@ $(MEMMAP_TOOL_C)
 tools: $(BUILD)/tools/memmap
 
 # ---- fuzzing: libFuzzer harnesses over the real parsers --------------------
@@ -146,9 +148,14 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(sort $(wildcard tests/fuz
 FUZZ_CFLAGS := -O1 -g -std=gnu11 -fno-strict-aliasing -Wall -Wextra -Werror \
 	-Wno-unused-command-line-argument -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -Iinclude -I. -Itests/host/include
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(HOST_LIB_C)
+# What each harness links besides itself: the parser under test.
+FUZZ_LIB_fuzz_memmap := mm/memmap.c tests/host/lib/host_arch.c lib/strlcpy.c
+FUZZ_LIB_fuzz_mb2 := boot/multiboot2/mb2.c tests/host/lib/host_printk.c \
+	tests/host/lib/host_arch.c lib/strlcpy.c
+.SECONDEXPANSION:
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_LIB_%)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_$*)
 
 # Each harness runs FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/<name>/).
 fuzz: $(FUZZERS)
