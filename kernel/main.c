@@ -16,6 +16,7 @@
 #include <labyrinth/mm.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
+#include <labyrinth/vm.h>
 
 void arch_trigger_test_fault(const char *kind);
 
@@ -46,6 +47,7 @@ void kmain(u32 magic, u64 info_phys)
 	memmap_init(&boot_info);            /* firmware map -> one sorted, clean map */
 	mm_set_debug(param_bool("debug_pagealloc")); /* page poisoning on request */
 	mm_init();                          /* memblock, struct page, zones, buddy */
+	vm_init();                          /* own page tables: direct map, W^X, no identity map */
 	failed = ktest_run_all();           /* in-kernel KTAP suites */
 	pr_info("kmain: done, %s\n", failed ? "FAILED" : "all tests passed");
 	arch_exit(failed ? 1 : 0);

@@ -80,10 +80,28 @@ void mm_init(void)
 	show_zoneinfo();
 }
 
+/*
+ * The section table and the struct page arrays were reached through the old
+ * __va() (the boot identity map). Move every such pointer onto the new base
+ * while the old mapping is still loaded: after this, mm holds no pointer
+ * that depends on the boot page tables.
+ */
+static void rebase_mem_sections(long delta)
+{
+	for (unsigned long s = 0; s < nr_mem_sections; s++) {
+		if (!mem_section[s].map)
+			continue;
+		mem_section[s].map = (struct page *)((unsigned long)mem_section[s].map + delta);
+		mem_section[s].biased += delta;
+	}
+	mem_section = (struct mem_section *)((unsigned long)mem_section + delta);
+}
+
 void mm_set_direct_map(unsigned long base)
 {
 	unsigned long old_limit = mm_mapped_limit_pfn;
 
+	rebase_mem_sections((long)(base - page_offset_base));
 	page_offset_base = base;
 	mm_mapped_limit_pfn = ~0ul;
 	__atomic_store_n(&mm_direct_map_ready, true, __ATOMIC_RELEASE);

@@ -67,8 +67,11 @@ int pgtable_init(struct pgtable *pt, unsigned int levels, unsigned int leaf_leve
 {
 	if (levels < 2 || levels > PT_MAX_LEVELS)
 		return -PT_EINVAL;
-	*pt = (struct pgtable){ .levels = levels, .leaf_levels = leaf_levels | (1u << 1),
-				.pte_mask = pte_mask, .ops = ops, .ctx = ctx };
+	*pt = (struct pgtable){ .levels = levels,
+				.leaf_levels = leaf_levels | (1u << 1),
+				.pte_mask = pte_mask,
+				.ops = ops,
+				.ctx = ctx };
 	pt->root = table_alloc(pt);
 	return pt->root ? 0 : -PT_ENOMEM;
 }
@@ -76,15 +79,15 @@ int pgtable_init(struct pgtable *pt, unsigned int levels, unsigned int leaf_leve
 /* ---- mapping ---- */
 
 struct map_req {
-	phys_addr_t pa;         /* physical address for the current va */
+	phys_addr_t pa; /* physical address for the current va */
 	unsigned int prot;
 	unsigned int max_level; /* largest leaf allowed by the caller */
-	u64 mapped;             /* bytes mapped so far, for rollback */
+	u64 mapped;		/* bytes mapped so far, for rollback */
 };
 
 /* True if [va, last] can be covered from va by one leaf at this level. */
-static bool leaf_fits(const struct pgtable *pt, const struct map_req *r, unsigned int level,
-		      u64 va, u64 last)
+static bool leaf_fits(const struct pgtable *pt, const struct map_req *r, unsigned int level, u64 va,
+		      u64 last)
 {
 	u64 mask = PT_LEVEL_SIZE(level) - 1;
 

@@ -221,7 +221,8 @@ unsigned long vm_check_wx(void)
 	struct wx_state w = { 0 };
 
 	if (!can_forbid_exec()) {
-		pr_info("Checked W+X mappings: skipped, this CPU cannot mark pages non-executable\n");
+		pr_info(
+		    "Checked W+X mappings: skipped, this CPU cannot mark pages non-executable\n");
 		return 0;
 	}
 	vm_walk(wx_leaf, &w);

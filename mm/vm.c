@@ -83,8 +83,8 @@ static void map_direct_run(u64 start, u64 end)
 	end = min(end, (u64)DIRECT_MAP_SIZE);
 	if (start >= end)
 		return;
-	err = pgtable_map(&kernel_pgtable, DIRECT_MAP_BASE + start, start, end - start,
-			  PAGE_KERNEL);
+	err =
+	    pgtable_map(&kernel_pgtable, DIRECT_MAP_BASE + start, start, end - start, PAGE_KERNEL);
 	if (err)
 		panic("vm: cannot direct-map [mem 0x%llx-0x%llx]: error %d",
 		      (unsigned long long)start, (unsigned long long)end - 1, err);

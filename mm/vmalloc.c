@@ -34,7 +34,7 @@ struct vm_area {
 
 #define VM_MAX_AREAS 256
 static struct vm_area areas[VM_MAX_AREAS];
-static u64 vmalloc_next = VMALLOC_START; /* first never-used address */
+static u64 vmalloc_next = VMALLOC_START;     /* first never-used address */
 static spinlock_t area_lock = SPINLOCK_INIT; /* areas[] and vmalloc_next */
 
 u64 vm_reserve(unsigned int pages)
@@ -115,7 +115,8 @@ void *vm_alloc_stack(unsigned int pages)
 	for (unsigned int i = 0; i < pages; i++) {
 		struct page *page = alloc_page(GFP_KERNEL);
 
-		if (!page || map_page(bottom + (u64)i * PAGE_SIZE, page_to_phys(page), PAGE_KERNEL)) {
+		if (!page ||
+		    map_page(bottom + (u64)i * PAGE_SIZE, page_to_phys(page), PAGE_KERNEL)) {
 			if (page)
 				__free_page(page);
 			stack_release(bottom, i);

@@ -31,14 +31,14 @@
 #define VM_NOCACHE (1u << 3) /* uncached: MMIO */
 #define VM_GLOBAL (1u << 4)  /* survives CR3 reloads in the TLB */
 
-#define PAGE_KERNEL (VM_WRITE | VM_GLOBAL)              /* data: RW NX */
-#define PAGE_KERNEL_RO (VM_GLOBAL)                      /* rodata: R NX */
-#define PAGE_KERNEL_ROX (VM_EXEC | VM_GLOBAL)           /* text: R X */
+#define PAGE_KERNEL (VM_WRITE | VM_GLOBAL)			/* data: RW NX */
+#define PAGE_KERNEL_RO (VM_GLOBAL)				/* rodata: R NX */
+#define PAGE_KERNEL_ROX (VM_EXEC | VM_GLOBAL)			/* text: R X */
 #define PAGE_KERNEL_NOCACHE (VM_WRITE | VM_NOCACHE | VM_GLOBAL) /* MMIO: RW NX UC */
 
 #define PT_ENTRIES 512
 #define PT_MAX_LEVELS 5
-#define PT_LEVEL_SHIFT(level) (12 + 9 * ((level) - 1))
+#define PT_LEVEL_SHIFT(level) (12 + 9 * ((level)-1))
 #define PT_LEVEL_SIZE(level) (1ull << PT_LEVEL_SHIFT(level))
 
 /* Errors (negated, Linux's numbers). */
@@ -68,9 +68,9 @@ struct pgtable_ops {
  */
 struct pgtable {
 	phys_addr_t root;
-	unsigned int levels;      /* 4, or 5 with LA57 */
+	unsigned int levels;	  /* 4, or 5 with LA57 */
 	unsigned int leaf_levels; /* bit L set: level L may hold leaves (bit 1 always) */
-	u64 pte_mask;             /* entry bits this CPU accepts (no NX without EFER.NXE) */
+	u64 pte_mask;		  /* entry bits this CPU accepts (no NX without EFER.NXE) */
 	const struct pgtable_ops *ops;
 	void *ctx;
 	size_t nr_tables;

@@ -162,7 +162,8 @@ static void test_cross_boundaries(void)
 	struct pgtable pt = new_pt(4, ALL_LEAVES, ~0ull);
 	u64 va = 512 * GiB - 8 * KiB;
 
-	is_u64(pgtable_map(&pt, va, 0x5000000, 16 * KiB, PAGE_KERNEL_ROX), 0, "map across PGD entry");
+	is_u64(pgtable_map(&pt, va, 0x5000000, 16 * KiB, PAGE_KERNEL_ROX), 0,
+	       "map across PGD entry");
 	is_u64(pt.nr_tables, 7, "root + 2 PUD + 2 PMD + 2 PTE tables");
 	for (int i = 0; i < 4; i++)
 		check_xlate(&pt, va + i * 4096 + 7, 0x5000000 + i * 4096 + 7, 1, PAGE_KERNEL_ROX);

@@ -6,5 +6,7 @@
 #include <labyrinth/pgtable.h>
 
 struct host_paging host_paging = {
-	.caps = { .levels = 4, .leaf_levels = (1u << 1) | (1u << 2) | (1u << 3), .pte_mask = ~0ull },
+	.caps = { .levels = 4,
+		  .leaf_levels = (1u << 1) | (1u << 2) | (1u << 3),
+		  .pte_mask = ~0ull },
 };
