@@ -2,47 +2,12 @@
  * string.c - the kernel's memory and string functions (declared in
  * include/labyrinth/string.h; formatted output is lib/vsnprintf.c).
  *
- * memset/memcpy use "rep stos"/"rep movs" in arch code would be faster;
- * these plain loops are what the compiler may also emit calls to, so they
- * must exist in a freestanding kernel and must not call themselves.
+ * memset, memcpy and memmove are arch/x86_64/string.asm (string
+ * instructions). The compiler may emit calls to any of these, so they must
+ * exist in a freestanding kernel and must not be compiled into calls to
+ * themselves (see the Makefile's flags for this file).
  */
 #include <labyrinth/string.h>
-
-void *memset(void *s, int c, size_t n)
-{
-	unsigned char *p = s;
-
-	while (n--)
-		*p++ = (unsigned char)c;
-	return s;
-}
-
-void *memcpy(void *restrict dst, const void *restrict src, size_t n)
-{
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-
-	while (n--)
-		*d++ = *s++;
-	return dst;
-}
-
-void *memmove(void *dst, const void *src, size_t n)
-{
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-
-	if (d == s || n == 0)
-		return dst;
-	if (d < s) {
-		while (n--)
-			*d++ = *s++;
-	} else {
-		while (n--)
-			d[n] = s[n];
-	}
-	return dst;
-}
 
 int memcmp(const void *a, const void *b, size_t n)
 {

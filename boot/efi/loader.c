@@ -343,20 +343,25 @@ static void fill_boot_info(struct loader *ld, u64 bi_phys)
 	bi->info_phys_end = bi_phys + ld->bi_pages * EFI_PAGE_SIZE_4K;
 }
 
+/*
+ * One allocation holds everything the kernel still uses at entry: boot_info,
+ * then the boot page tables (CR3 points here until vm_init() switches), then
+ * the stack we jump on. [info_phys_start, info_phys_end) covers all of it, so
+ * mm/memmap.c keeps it reserved although EFI calls it LoaderData.
+ */
 static EFI_STATUS setup_handoff(struct loader *ld)
 {
 	u64 bi_phys, pt_phys, pt_pages = BOOT_PT_PAGES + STACK_PAGES;
 	EFI_STATUS st;
 
 	ld->bi_pages = (sizeof(struct boot_info) + EFI_PAGE_SIZE_4K - 1) / EFI_PAGE_SIZE_4K;
-	st = alloc_low(ld->bi_pages, EfiLoaderData, "struct boot_info", &bi_phys);
+	st = alloc_low(ld->bi_pages + pt_pages, EfiLoaderData, "the hand-off area", &bi_phys);
 	if (EFI_ERROR(st))
 		return st;
 	ld->bi = (struct boot_info *)bi_phys;
 	fill_boot_info(ld, bi_phys);
-	st = alloc_low(pt_pages, EfiLoaderData, "the boot page tables", &pt_phys);
-	if (EFI_ERROR(st))
-		return st;
+	ld->bi->info_phys_end += pt_pages * EFI_PAGE_SIZE_4K;
+	pt_phys = bi_phys + ld->bi_pages * EFI_PAGE_SIZE_4K;
 	ld->cr3 = boot_pt_build((void *)pt_phys, pt_phys);
 	ld->stack_top = pt_phys + pt_pages * EFI_PAGE_SIZE_4K;
 	LOG("boot_info at 0x%lx (%ld bytes), page tables at 0x%lx (identity [0, %d GiB))", bi_phys,

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+import ktap
+
 from conftest import PATH_NAMES
 
 PATHS = ["bios", "grub-efi", "efi"]
@@ -60,3 +62,20 @@ def test_bad_cmdline_survives(boot):
     b.expect("invalid value '99' for loglevel=" in b.log, "out-of-range value not reported")
     b.expect("unknown parameter 'bogus' ignored" in b.log, "unknown key not reported")
     b.expect("invalid value 'xyz' for seed=" in b.log, "malformed number not reported")
+
+
+@pytest.mark.parametrize("cpu", ["max", "qemu64"])
+def test_page_tables_per_cpu_model(boot, cpu):
+    """-cpu max has 1 GiB pages, SMEP/SMAP and LA57; qemu64 has none of them."""
+    b = boot("bios", mem="5G", cpu=cpu)
+    b.expect_success()
+    b.expect("Checked W+X mappings: passed, no W+X pages found." in b.log, "no W^X audit line")
+    suites, _ = ktap.parse(b.raw)
+    b.expect(suites.get("vm") == "ok", f"vm suite: {suites.get('vm')}")
+
+
+def test_debug_pagealloc(boot):
+    """Poisoned free pages are checked on allocation; all suites still pass."""
+    b = boot("bios", mem="256M", cmdline="debug_pagealloc=1")
+    b.expect_success()
+    b.expect("page poisoning on" in b.log, "poisoning not enabled")
