@@ -28,7 +28,7 @@ static struct cmdline kernel_cmdline;
 
 void kernel_cmdline_init(const char *str)
 {
-	pr_info("Command line: %s\n", str);
+	printk(KERN_INFO "Command line: %s\n", str); /* as Linux prints it */
 	cmdline_parse(&kernel_cmdline, kernel_params, kernel_values, ARRAY_SIZE(kernel_params),
 		      str);
 	console_loglevel = (int)param_num("loglevel");
