@@ -106,6 +106,9 @@ run-efi: $(ESP)
 gdb: $(ISO)
 	$(RUN) --path bios --gdb
 
+# ---- docs: diagrams, pictures, the reference check (docs/docs.mk) ---------
+-include docs/docs.mk
+
 # ---- tests ---------------------------------------------------------------
 HOST_CC := gcc
 HOST_CFLAGS := -O1 -g $(WARNFLAGS) -std=gnu11 -fno-strict-aliasing -pthread \
@@ -113,7 +116,7 @@ HOST_CFLAGS := -O1 -g $(WARNFLAGS) -std=gnu11 -fno-strict-aliasing -pthread \
 	-Iinclude -I. -Itests/host/include -MMD -MP
 # Generic code that also runs on the host: all of mm/, the multiboot2 walker,
 # the command-line parser, plus the host side of the arch seam.
-HOST_LIB_C := $(sort $(wildcard mm/*.c) boot/multiboot2/mb2.c kernel/cmdline.c kernel/acpi.c lib/strlcpy.c \
+HOST_LIB_C := $(sort $(wildcard mm/*.c) boot/multiboot2/mb2.c kernel/cmdline.c kernel/acpi.c kernel/spinlock_debug.c lib/strlcpy.c \
 	$(filter-out boot/efi/loader.c,$(wildcard boot/efi/*.c)) $(wildcard tests/host/lib/*.c))
 HOST_LIB_OBJS := $(HOST_LIB_C:%.c=$(BUILD)/host/%.o)
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/tests/%,$(sort $(wildcard tests/host/test_*.c)))
@@ -173,7 +176,7 @@ fuzz-smoke:
 check-qemu: $(ISO) $(ESP)
 	$(PYTHON) -m pytest -v tests/qemu $(PYTEST_ARGS)
 
-test: check-format check-host fuzz-smoke check-qemu
+test: check-format check-host fuzz-smoke docs check-qemu
 
 check-format:
 	@tools/check-format.sh
@@ -190,3 +193,4 @@ compile_commands.json:
 
 clean:
 	rm -rf $(BUILD)
+.SECONDARY:

@@ -106,12 +106,14 @@ void boot_info_print(const struct boot_info *bi)
 	pr_info("booted via %s (loader: %s)\n", boot_path_name(bi->boot_path),
 		bi->loader_name[0] ? bi->loader_name : "unknown");
 	pr_info("kernel image [mem %#018llx-%#018llx], boot info [mem %#018llx-%#018llx]\n",
-		(unsigned long long)bi->kernel_phys_start, (unsigned long long)bi->kernel_phys_end - 1,
+		(unsigned long long)bi->kernel_phys_start,
+		(unsigned long long)bi->kernel_phys_end - 1,
 		(unsigned long long)bi->info_phys_start,
 		(unsigned long long)(bi->info_phys_end ? bi->info_phys_end - 1 : 0));
-	pr_info("memory map: %u e820 entries, %u bytes of EFI descriptors (size %u, version %u)%s\n",
-		bi->nr_e820, bi->efi_map_size, bi->efi_desc_size, bi->efi_desc_version,
-		bi->nr_dropped ? ", some entries dropped" : "");
+	pr_info(
+	    "memory map: %u e820 entries, %u bytes of EFI descriptors (size %u, version %u)%s\n",
+	    bi->nr_e820, bi->efi_map_size, bi->efi_desc_size, bi->efi_desc_version,
+	    bi->nr_dropped ? ", some entries dropped" : "");
 	if (bi->rsdp_len)
 		pr_info("ACPI: RSDP at %#llx (%u bytes, revision %u)\n",
 			(unsigned long long)bi->rsdp_phys, bi->rsdp_len, bi->rsdp[15]);

@@ -42,8 +42,8 @@
 
 enum boot_path {
 	BOOT_PATH_UNKNOWN = 0,
-	BOOT_PATH_BIOS_GRUB = 1, /* SeaBIOS -> GRUB i386-pc -> multiboot2 */
-	BOOT_PATH_UEFI_GRUB = 2, /* OVMF -> GRUB x86_64-efi -> multiboot2 */
+	BOOT_PATH_BIOS_GRUB = 1,   /* SeaBIOS -> GRUB i386-pc -> multiboot2 */
+	BOOT_PATH_UEFI_GRUB = 2,   /* OVMF -> GRUB x86_64-efi -> multiboot2 */
 	BOOT_PATH_UEFI_LOADER = 3, /* OVMF -> boot/efi BOOTX64.EFI */
 };
 
@@ -71,17 +71,17 @@ struct boot_module {
 };
 
 struct boot_info {
-	u32 magic; /* BOOT_INFO_MAGIC */
-	u32 version; /* BOOT_INFO_VERSION */
-	u32 size; /* sizeof(struct boot_info) as built */
+	u32 magic;     /* BOOT_INFO_MAGIC */
+	u32 version;   /* BOOT_INFO_VERSION */
+	u32 size;      /* sizeof(struct boot_info) as built */
 	u32 boot_path; /* enum boot_path */
 
 	char cmdline[BOOT_CMDLINE_MAX]; /* NUL-terminated, possibly empty */
 	char loader_name[BOOT_LOADER_NAME_MAX];
 
 	u64 rsdp_phys; /* ACPI RSDP (copied into rsdp[] too), 0 if none */
-	u8 rsdp[36]; /* the RSDP itself: v1 uses 20 bytes, v2 36 */
-	u32 rsdp_len; /* 0 if none */
+	u8 rsdp[36];   /* the RSDP itself: v1 uses 20 bytes, v2 36 */
+	u32 rsdp_len;  /* 0 if none */
 
 	u64 kernel_phys_start; /* the loaded kernel image, [start, end) */
 	u64 kernel_phys_end;

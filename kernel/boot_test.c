@@ -13,7 +13,7 @@ static void boot_info_header(struct ktest *t)
 	KEXPECT_EQ(t, boot_info.version, BOOT_INFO_VERSION);
 	KEXPECT_EQ(t, boot_info.size, sizeof(boot_info));
 	KEXPECT_TRUE(t, boot_info.boot_path >= BOOT_PATH_BIOS_GRUB &&
-				boot_info.boot_path <= BOOT_PATH_UEFI_LOADER);
+			    boot_info.boot_path <= BOOT_PATH_UEFI_LOADER);
 }
 
 /* BIOS paths carry an e820 map; UEFI paths carry the EFI descriptors. */
@@ -23,7 +23,7 @@ static void boot_info_memory_map(struct ktest *t)
 		KEXPECT_TRUE(t, boot_info.nr_e820 > 0);
 	else
 		KEXPECT_TRUE(t, boot_info.efi_map_size >= boot_info.efi_desc_size &&
-					boot_info.efi_desc_size >= sizeof(struct efi_memory_desc));
+				    boot_info.efi_desc_size >= sizeof(struct efi_memory_desc));
 	if (boot_info.efi_desc_size)
 		KEXPECT_EQ(t, boot_info.efi_map_size % boot_info.efi_desc_size, 0);
 	KEXPECT_TRUE(t, boot_info.nr_e820 <= BOOT_E820_MAX);
@@ -43,8 +43,8 @@ static void boot_info_kernel_image(struct ktest *t)
 static void boot_info_strings(struct ktest *t)
 {
 	KEXPECT_TRUE(t, strnlen(boot_info.cmdline, BOOT_CMDLINE_MAX) < BOOT_CMDLINE_MAX);
-	KEXPECT_TRUE(t, strnlen(boot_info.loader_name, BOOT_LOADER_NAME_MAX) <
-				BOOT_LOADER_NAME_MAX);
+	KEXPECT_TRUE(t,
+		     strnlen(boot_info.loader_name, BOOT_LOADER_NAME_MAX) < BOOT_LOADER_NAME_MAX);
 	KEXPECT_TRUE(t, boot_info.loader_name[0] != '\0');
 }
 

@@ -125,20 +125,15 @@ static const char *parse_value(const struct kernel_param *p, const char *val, bo
 	if (!has_val)
 		return p->type == PARAM_BOOL ? (pv->num = 1, NULL) : "needs a value (key=value)";
 	switch (p->type) {
-	case PARAM_BOOL:
-		why = parse_bool(val, &num);
-		break;
+	case PARAM_BOOL: why = parse_bool(val, &num); break;
 	case PARAM_UINT:
 	case PARAM_SIZE:
 		why = parse_u64(val, p->type == PARAM_SIZE, &num);
 		if (!why && (num < p->min || num > p->max))
 			why = "out of range";
 		break;
-	case PARAM_STRING:
-		lab_strlcpy(pv->str, val, sizeof(pv->str));
-		return NULL;
-	default:
-		return "parameter has an unknown type";
+	case PARAM_STRING: lab_strlcpy(pv->str, val, sizeof(pv->str)); return NULL;
+	default: return "parameter has an unknown type";
 	}
 	if (!why)
 		pv->num = num;
@@ -166,9 +161,10 @@ static void report_invalid(const struct kernel_param *p, const char *val, const 
 		pr_err("invalid value '%s' for %s=: %s; using the default %s\n", val, p->name, why,
 		       p->def ? "on" : "off");
 	else
-		pr_err("invalid value '%s' for %s=: %s (allowed %llu..%llu); using the default %llu\n",
-		       val, p->name, why, (unsigned long long)p->min, (unsigned long long)p->max,
-		       (unsigned long long)p->def);
+		pr_err(
+		    "invalid value '%s' for %s=: %s (allowed %llu..%llu); using the default %llu\n",
+		    val, p->name, why, (unsigned long long)p->min, (unsigned long long)p->max,
+		    (unsigned long long)p->def);
 }
 
 /* Applies one key[=value] token. */

@@ -3,18 +3,24 @@
  *
  * We arrive from _start64 (arch/x86_64/head64.asm) on the boot CPU, in
  * 64-bit mode on the boot page tables, interrupts off. Each step consumes
- * the previous one's output and never reaches back (docs/ walks through
- * them in order).
+ * the previous one's output and never reaches back (docs/walkthrough.md
+ * walks through them in order).
  */
 #define pr_fmt(fmt) fmt
 
 #include <boot/boot_info.h>
+#include <labyrinth/acpi.h>
 #include <labyrinth/arch.h>
 #include <labyrinth/cmdline.h>
+#include <labyrinth/fail_page_alloc.h>
 #include <labyrinth/ktest.h>
+#include <labyrinth/labyrinth.h>
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
+#include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
+#include <labyrinth/smp.h>
+#include <labyrinth/spinlock.h>
 #include <labyrinth/string.h>
 #include <labyrinth/vm.h>
 
@@ -33,22 +39,45 @@ static void run_deliberate_failure(const char *what)
 	}
 }
 
+/* fail_page_alloc=<interval>,<probability>,<space>,<times> (mm/fail_page_alloc.c). */
+static void setup_fault_injection(const char *spec)
+{
+	struct fail_page_alloc_attr attr = FAIL_PAGE_ALLOC_ATTR_DEFAULT;
+
+	if (!spec[0])
+		return;
+	if (fail_page_alloc_parse(spec, &attr)) {
+		pr_err("fail_page_alloc: cannot parse '%s'; failure injection stays off\n", spec);
+		return;
+	}
+	attr.seed = boot_seed();
+	fail_page_alloc_init(&attr);
+}
+
 void kmain(u32 magic, u64 info_phys)
 {
 	unsigned int failed;
 
-	arch_early_init();                  /* boot CPU's per-CPU area, serial console, TSC */
+	arch_early_init(); /* per-CPU area, serial console, TSC, traps */
 	pr_info("Labyrinth: a memory manager you can walk through\n");
-	boot_info_receive(magic, info_phys); /* multiboot2 or our EFI loader -> boot_info */
-	kernel_cmdline_init(boot_info.cmdline); /* key=value parameters, validated */
-	boot_info_print(&boot_info);        /* how we booted, what we were given */
-	arch_cpu_init();                    /* GDT, TSS, IDT: every exception reports */
-	run_deliberate_failure(param_str("test")); /* only when asked to */
-	memmap_init(&boot_info);            /* firmware map -> one sorted, clean map */
+	boot_info_receive(magic, info_phys);	     /* multiboot2 or our EFI loader -> boot_info */
+	kernel_cmdline_init(boot_info.cmdline);	     /* key=value parameters, validated */
+	spin_debug_set(param_bool("lockdep"));	     /* lock-order checks on request */
+	boot_info_print(&boot_info);		     /* how we booted, what we were given */
+	arch_cpu_init();			     /* GDT, TSS, IDT: every exception reports */
+	run_deliberate_failure(param_str("test"));   /* only when asked to */
+	memmap_init(&boot_info);		     /* firmware map -> one sorted, clean map */
 	mm_set_debug(param_bool("debug_pagealloc")); /* page poisoning on request */
-	mm_init();                          /* memblock, struct page, zones, buddy */
-	vm_init();                          /* own page tables: direct map, W^X, no identity map */
-	failed = ktest_run_all();           /* in-kernel KTAP suites */
+	mm_init();				     /* memblock, struct page, zones, buddy */
+	vm_init(); /* own page tables: direct map, W^X, no identity map */
+	mm_pcp_set_enabled(param_bool("pcp"));	     /* per-CPU lists in front of the buddy */
+	labyrinth_pool_init(param_num("labyrinth")); /* the reserve for atomic callers */
+	setup_fault_injection(param_str("fail_page_alloc")); /* only when asked to */
+	acpi_init(&boot_info);				     /* RSDP -> XSDT/RSDT -> MADT */
+	irq_init();		  /* 8259s off, IO APIC masked, local APIC on */
+	timer_init();		  /* APIC timer calibrated, tick on, interrupts on */
+	smp_init();		  /* every other CPU through INIT-SIPI-SIPI */
+	failed = ktest_run_all(); /* in-kernel KTAP suites */
 	pr_info("kmain: done, %s\n", failed ? "FAILED" : "all tests passed");
 	arch_exit(failed ? 1 : 0);
 }

@@ -7,6 +7,7 @@
  */
 #define pr_fmt(fmt) "cmdline: " fmt
 
+#include <labyrinth/arch.h>
 #include <labyrinth/cmdline.h>
 #include <labyrinth/printk.h>
 
@@ -14,13 +15,22 @@ static const struct kernel_param kernel_params[] = {
 	{ "loglevel", PARAM_UINT, 0, 7, LOGLEVEL_DEFAULT, NULL,
 	  "console log level: messages at or below it are printed (0..7)" },
 	{ "test", PARAM_STRING, 0, 0, 0, "",
-	  "deliberate failure for the test matrix: fault, fault:pf, fault:gp, fault:ud, fault:de, panic" },
+	  "deliberate failure for the test matrix: fault, fault:pf, fault:gp, fault:ud, fault:de, "
+	  "panic" },
 	{ "ktest", PARAM_STRING, 0, 0, 0, "all",
 	  "in-kernel KTAP suites to run: all, none, or a comma-separated list" },
 	{ "seed", PARAM_UINT, 0, UINT64_MAX, 0, NULL,
 	  "seed of the randomized in-kernel tests; 0 = derive from the TSC (printed)" },
 	{ "debug_pagealloc", PARAM_BOOL, 0, 1, 0, NULL,
 	  "poison freed pages and check the poison on allocation" },
+	{ "pcp", PARAM_BOOL, 0, 1, 1, NULL,
+	  "per-CPU page lists in front of the buddy allocator (mm/pcp.c)" },
+	{ "labyrinth", PARAM_SIZE, 0, 16 << 20, 32 << 10, NULL,
+	  "Labyrinth pool: reserve for atomic allocations, rounded up to pages; 0 = none" },
+	{ "fail_page_alloc", PARAM_STRING, 0, 0, 0, "",
+	  "failure injection as Linux: <interval>,<probability>,<space>,<times>, e.g. 1,10,0,-1" },
+	{ "lockdep", PARAM_BOOL, 0, 1, 1, NULL,
+	  "spinlock debugging: IRQ-safe/unsafe mix and recursion are reported" },
 };
 
 static struct param_value kernel_values[ARRAY_SIZE(kernel_params)];
@@ -52,4 +62,19 @@ const char *param_str(const char *name)
 bool param_is_set(const char *name)
 {
 	return cmdline_is_set(&kernel_cmdline, name);
+}
+
+/* The seed of everything randomized in this boot: seed=, else the TSC. */
+u64 boot_seed(void)
+{
+	static u64 seed;
+
+	if (!seed) {
+		seed = param_num("seed");
+		if (!seed)
+			seed = arch_cycles() | 1;
+		pr_info("random seed %llu (reproduce with seed=%llu)\n", (unsigned long long)seed,
+			(unsigned long long)seed);
+	}
+	return seed;
 }

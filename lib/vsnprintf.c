@@ -18,7 +18,7 @@ struct out {
 struct spec {
 	bool left, zero, plus, space, alt;
 	int width;
-	int prec; /* -1 when absent */
+	int prec;   /* -1 when absent */
 	int length; /* 0, 'h', 'H' (hh), 'l', 'L' (ll), 'z' */
 };
 
@@ -51,8 +51,8 @@ static void emit_str(struct out *o, const struct spec *sp, const char *s)
 }
 
 /* Formats an unsigned magnitude with sign/prefix, precision and width. */
-static void emit_num(struct out *o, const struct spec *sp, u64 v, unsigned int base,
-		     bool upper, char sign)
+static void emit_num(struct out *o, const struct spec *sp, u64 v, unsigned int base, bool upper,
+		     char sign)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24];
@@ -193,9 +193,7 @@ static void emit_conv(struct out *o, struct spec *sp, char c, va_list *ap)
 		break;
 	}
 	case '%': put(o, '%'); break;
-	default: /* unknown conversion: print it as it was written */
-		put(o, '%');
-		put(o, c);
+	default: /* unknown conversion: print it as it was written */ put(o, '%'); put(o, c);
 	}
 }
 

@@ -34,8 +34,8 @@ static __always_inline void add_to_free_list(struct zone *zone, struct page *pag
 }
 
 /* Pushes onto a list the caller knows is empty: no neighbour to touch. */
-static __always_inline void add_to_empty_free_list(struct zone *zone, struct page *page,
-						   u32 pfn, unsigned int order)
+static __always_inline void add_to_empty_free_list(struct zone *zone, struct page *page, u32 pfn,
+						   unsigned int order)
 {
 	struct free_area *area = &zone->free_area[order];
 
@@ -61,7 +61,7 @@ static __always_inline void del_page_from_free_list(struct zone *zone, struct pa
 	if (next != PFN_NIL)
 		pfn_to_page(next)->prev = prev;
 	if (area->head == PFN_NIL)
-		zone->free_mask &= (u16)~(1u << order);
+		zone->free_mask &= (u16) ~(1u << order);
 	area->nr_free--;
 	page->flags = 0;
 }
@@ -115,7 +115,7 @@ struct page *__rmqueue_smallest(struct zone *zone, unsigned int order)
 	if (next != PFN_NIL)
 		pfn_to_page(next)->prev = PFN_NIL;
 	else
-		zone->free_mask &= (u16)~(1u << high);
+		zone->free_mask &= (u16) ~(1u << high);
 	while (high > order) {
 		high--;
 		add_to_empty_free_list(zone, page + (1u << high), pfn + (1u << high), high);
@@ -126,8 +126,7 @@ struct page *__rmqueue_smallest(struct zone *zone, unsigned int order)
 	return page;
 }
 
-void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn,
-		     unsigned int order)
+void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order)
 {
 	zone->free_pages += 1ul << order;
 	page->flags = 0;

@@ -12,6 +12,7 @@
 
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
+#include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
 
@@ -42,6 +43,8 @@ const char *page_free_bad_reason(const struct page *page, unsigned int order)
 		return "misaligned for its order";
 	if (page->flags & (PG_buddy | PG_pcp))
 		return "double free";
+	if (page->flags & PG_pool)
+		return "page in the Labyrinth pool";
 	if (page->flags & PG_allocated)
 		return page->order != order ? "wrong order" : NULL;
 	/* A tail page: of a free block (freed twice) or of an allocated one. */
@@ -59,7 +62,7 @@ const char *page_free_bad_reason(const struct page *page, unsigned int order)
 static void describe_flags(char *buf, size_t len, u16 flags)
 {
 	static const char *const names[] = { "buddy", "allocated", "reserved", "nomem",
-					     "pcp", "exclusive" };
+					     "pcp",   "exclusive", "pool",     "checked" };
 	size_t n = 0;
 	unsigned int i;
 
@@ -72,7 +75,7 @@ static void describe_flags(char *buf, size_t len, u16 flags)
 /* Linux's "BUG: Bad page state": report and go on; the lists are untouched. */
 void bad_page(const struct page *page, unsigned int order, const char *reason)
 {
-	char flags[64];
+	char flags[80];
 
 	__atomic_add_fetch(&mm_bad_page_count, 1, __ATOMIC_RELAXED);
 	if (!page) {
@@ -168,7 +171,8 @@ void debug_poison_all_free(unsigned long from_pfn)
 {
 	struct zone *z;
 
-	for_each_zone(z) {
+	for_each_zone(z)
+	{
 		unsigned long flags;
 		unsigned int o;
 
@@ -176,7 +180,8 @@ void debug_poison_all_free(unsigned long from_pfn)
 		for (o = 0; o < NR_PAGE_ORDERS; o++) {
 			u32 pfn;
 
-			for (pfn = z->free_area[o].head; pfn != PFN_NIL; pfn = pfn_to_page(pfn)->next)
+			for (pfn = z->free_area[o].head; pfn != PFN_NIL;
+			     pfn = pfn_to_page(pfn)->next)
 				if (pfn + (1ul << o) > from_pfn)
 					debug_poison_page_range(pfn_to_page(pfn), o);
 		}
@@ -205,9 +210,9 @@ void mm_debug_init_done(void)
 
 static unsigned long nr_errors;
 
-#define inv_err(z, fmt, ...)                                                         \
-	do {                                                                         \
-		if (nr_errors++ < 20)                                                \
+#define inv_err(z, fmt, ...)                                                               \
+	do {                                                                               \
+		if (nr_errors++ < 20)                                                      \
 			pr_err("invariant: zone %s: " fmt "\n", (z)->name, ##__VA_ARGS__); \
 	} while (0)
 
@@ -220,7 +225,8 @@ static void check_free_block_tails(struct zone *z, const struct page *head, unsi
 	for (i = 1; i < (1ul << o); i++)
 		if (head[i].flags) {
 			inv_err(z, "pfn %#lx inside free order-%u block %#lx has flags %#x",
-				(unsigned long)head[i].pfn, o, (unsigned long)head->pfn, head[i].flags);
+				(unsigned long)head[i].pfn, o, (unsigned long)head->pfn,
+				head[i].flags);
 			return;
 		}
 }
@@ -232,8 +238,8 @@ static void check_free_block(struct zone *z, u32 pfn, u32 prev, unsigned int o)
 	if (pfn & ((1u << o) - 1))
 		inv_err(z, "order-%u block %#x misaligned", o, pfn);
 	if (page->flags != PG_buddy || page->order != o)
-		inv_err(z, "block %#x on order-%u list says flags %#x order %u", pfn, o, page->flags,
-			page->order);
+		inv_err(z, "block %#x on order-%u list says flags %#x order %u", pfn, o,
+			page->flags, page->order);
 	if (page->prev != prev)
 		inv_err(z, "block %#x: prev %#x, expected %#x", pfn, page->prev, prev);
 	check_free_block_tails(z, page, o);
@@ -243,6 +249,91 @@ static void check_free_block(struct zone *z, u32 pfn, u32 prev, unsigned int o)
 	if (buddy->flags == PG_buddy && buddy->order == o)
 		inv_err(z, "free buddies %#x and %#x of order %u not merged", pfn,
 			(u32)(pfn ^ (1u << o)), o);
+}
+
+/*
+ * One CPU's list: every pfn in the zone, a PG_pcp order-0 page, and on no
+ * other list (marked PG_checked on the way, so a pfn twice is caught).
+ */
+static unsigned long check_pcp_list(struct zone *z, unsigned int cpu)
+{
+	const struct per_cpu_pages *pcp = &z->pcp[cpu];
+	u32 i, n = READ_ONCE(pcp->count);
+
+	if (n > PCP_RING_SIZE || pcp->base > PCP_RING_MASK) {
+		inv_err(z, "cpu %u: list count %u base %u out of range", cpu, n, pcp->base);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		u32 pfn = pcp->ring[(pcp->base + i) & PCP_RING_MASK];
+		struct page *page;
+
+		if (!pfn_valid(pfn) || pfn < z->zone_start_pfn || pfn >= zone_end_pfn(z)) {
+			inv_err(z, "cpu %u: list holds bad pfn %#x", cpu, pfn);
+			continue;
+		}
+		page = pfn_to_page(pfn);
+		if (page->flags != PG_pcp || page->order)
+			inv_err(z, "cpu %u: pfn %#x on its list has flags %#x order %u%s", cpu, pfn,
+				page->flags, page->order,
+				(page->flags & PG_checked) ? " (on a list twice)" : "");
+		page->flags |= PG_checked;
+	}
+	return n;
+}
+
+static void uncheck_pcp_list(struct zone *z, unsigned int cpu)
+{
+	const struct per_cpu_pages *pcp = &z->pcp[cpu];
+	u32 i, n = min(READ_ONCE(pcp->count), PCP_RING_SIZE);
+
+	for (i = 0; i < n; i++) {
+		u32 pfn = pcp->ring[(pcp->base + i) & PCP_RING_MASK];
+
+		if (pfn_valid(pfn))
+			pfn_to_page(pfn)->flags &= (u16)~PG_checked;
+	}
+}
+
+/* Pages of the zone that say PG_pcp: each must be on some list. */
+static unsigned long count_pcp_flagged(const struct zone *z)
+{
+	unsigned long pfn, end = zone_end_pfn(z), n = 0;
+
+	for (pfn = z->zone_start_pfn; pfn < end;) {
+		const struct page *page;
+		unsigned long stop = min(end, ALIGN(pfn + 1, PAGES_PER_SECTION));
+
+		if (!pfn_valid(pfn)) {
+			pfn = stop;
+			continue;
+		}
+		for (page = pfn_to_page(pfn); pfn < stop; pfn++, page++)
+			n += (page->flags & PG_pcp) != 0;
+	}
+	return n;
+}
+
+/* Conservation: buddy + lists = zone_nr_free_pages() <= managed. Exact
+ * when the other CPUs are not allocating (their lists are read as is). */
+static void check_zone_pcp_locked(struct zone *z)
+{
+	unsigned long on_lists = 0;
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		on_lists += check_pcp_list(z, cpu);
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		uncheck_pcp_list(z, cpu);
+	if (count_pcp_flagged(z) != on_lists)
+		inv_err(z, "%lu pages say PG_pcp, the per-CPU lists hold %lu", count_pcp_flagged(z),
+			on_lists);
+	if (z->free_pages + on_lists != zone_nr_free_pages(z))
+		inv_err(z, "buddy %lu + per-CPU lists %lu != free count %lu", z->free_pages,
+			on_lists, zone_nr_free_pages(z));
+	if (z->free_pages + on_lists > z->managed_pages)
+		inv_err(z, "free %lu + per-CPU %lu > managed %lu", z->free_pages, on_lists,
+			z->managed_pages);
 }
 
 static void check_zone_locked(struct zone *z)
@@ -274,6 +365,7 @@ static void check_zone_locked(struct zone *z)
 		inv_err(z, "%lu pages on the lists, free_pages says %lu", total, z->free_pages);
 	if (z->free_pages > z->managed_pages)
 		inv_err(z, "free_pages %lu > managed %lu", z->free_pages, z->managed_pages);
+	check_zone_pcp_locked(z);
 }
 
 unsigned long mm_check_invariants(void)
@@ -281,7 +373,8 @@ unsigned long mm_check_invariants(void)
 	struct zone *z;
 
 	nr_errors = 0;
-	for_each_zone(z) {
+	for_each_zone(z)
+	{
 		unsigned long flags;
 
 		if (!z->spanned_pages)

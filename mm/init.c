@@ -5,15 +5,20 @@
  *   struct page arrays (mm/mem_map.c), allocated from memblock
  *   zones (mm/zone.c): spans and present pages
  *   memblock_free_all(): every free range to mm/buddy.c
- *   watermarks, then the reports (Zone ranges, Memory:, buddyinfo, zoneinfo)
+ *   watermarks, per-CPU list sizes (mm/pcp.c; the lists stay off until
+ *   mm_pcp_set_enabled(true)), an empty Labyrinth pool (mm/labyrinth.c;
+ *   kmain fills it with labyrinth_pool_init())
+ *   then the reports (Zone ranges, Memory:, buddyinfo, zoneinfo)
  * Also the switch that says the direct map exists (mm_set_direct_map()).
  */
 #define pr_fmt(fmt) "mm: " fmt
 
+#include <labyrinth/labyrinth.h>
 #include <labyrinth/memblock.h>
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
+#include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 
 void mm_debug_init_done(void);
@@ -47,7 +52,8 @@ static void print_memory_line(unsigned long metadata_bytes)
 {
 	unsigned long present = contig_page_data.node_present_pages;
 	unsigned long avail = nr_free_pages();
-	unsigned long kernel_kb = (unsigned long)(memmap_total(&memmap_final, E820_TYPE_KERNEL) >> 10);
+	unsigned long kernel_kb =
+	    (unsigned long)(memmap_total(&memmap_final, E820_TYPE_KERNEL) >> 10);
 
 	pr_info("Memory: %luK/%luK available (%luK kernel, %luK mem_map, %luK reserved)\n",
 		avail << (PAGE_SHIFT - 10), present << (PAGE_SHIFT - 10), kernel_kb,
@@ -71,6 +77,8 @@ void mm_init(void)
 	mem_map_init_pages();
 	freed = memblock_free_all();
 	zones_setup_watermarks();
+	pcp_zones_init();
+	labyrinth_pool_reset();
 	mm_debug_init_done();
 	zone_print_ranges();
 	print_memory_line((unsigned long)(memblock.reserved.total_size - before));

@@ -33,8 +33,8 @@ static void mark_sections_present(void)
 
 	for (i = 0; i < mem->cnt; i++) {
 		unsigned long s = PFN_DOWN(mem->regions[i].base) >> PFN_SECTION_SHIFT;
-		unsigned long e = (PFN_UP(mem->regions[i].base + mem->regions[i].size) - 1) >>
-				  PFN_SECTION_SHIFT;
+		unsigned long e =
+		    (PFN_UP(mem->regions[i].base + mem->regions[i].size) - 1) >> PFN_SECTION_SHIFT;
 
 		for (; s <= e; s++)
 			mem_section[s].biased = 1; /* present: map allocated below */

@@ -150,8 +150,8 @@ static const struct memblock_region *reserved_overlap(phys_addr_t base, phys_add
 }
 
 /* Top-down: the highest aligned [cand, cand+size) free in [start, end). */
-static phys_addr_t find_in_range_top_down(phys_addr_t size, phys_addr_t align,
-					  phys_addr_t start, phys_addr_t end)
+static phys_addr_t find_in_range_top_down(phys_addr_t size, phys_addr_t align, phys_addr_t start,
+					  phys_addr_t end)
 {
 	const struct memblock_type *mem = &memblock.memory;
 	u32 i;

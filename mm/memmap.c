@@ -63,14 +63,10 @@ u32 memmap_type_from_efi(u32 efi_type, u64 attribute)
 	case EFI_CONVENTIONAL_MEMORY:
 		/* RAM only if it may be cached write-back. */
 		return (attribute & 0x8) ? E820_TYPE_RAM : E820_TYPE_RESERVED;
-	case EFI_ACPI_RECLAIM_MEMORY:
-		return E820_TYPE_ACPI;
-	case EFI_ACPI_MEMORY_NVS:
-		return E820_TYPE_NVS;
-	case EFI_UNUSABLE_MEMORY:
-		return E820_TYPE_UNUSABLE;
-	case EFI_PERSISTENT_MEMORY:
-		return E820_TYPE_PMEM;
+	case EFI_ACPI_RECLAIM_MEMORY: return E820_TYPE_ACPI;
+	case EFI_ACPI_MEMORY_NVS: return E820_TYPE_NVS;
+	case EFI_UNUSABLE_MEMORY: return E820_TYPE_UNUSABLE;
+	case EFI_PERSISTENT_MEMORY: return E820_TYPE_PMEM;
 	default: /* runtime services, MMIO, PAL code, reserved, unknown */
 		return E820_TYPE_RESERVED;
 	}
@@ -242,7 +238,8 @@ static void shrink_usable_and_copy(struct memmap *m, u32 nout)
 		struct memmap_entry e = scratch[i];
 
 		if (e.type == E820_TYPE_RAM || e.type == E820_TYPE_KERNEL) {
-			u64 s = ALIGN(e.addr, PAGE_SIZE), end = ALIGN_DOWN(e.addr + e.size, PAGE_SIZE);
+			u64 s = ALIGN(e.addr, PAGE_SIZE),
+			    end = ALIGN_DOWN(e.addr + e.size, PAGE_SIZE);
 
 			if (s >= end)
 				continue;
@@ -342,26 +339,16 @@ u64 memmap_total(const struct memmap *m, u32 type)
 const char *memmap_type_name(u32 type)
 {
 	switch (type) {
-	case E820_TYPE_RAM:
-		return "usable";
-	case E820_TYPE_RESERVED:
-		return "reserved";
-	case E820_TYPE_ACPI:
-		return "ACPI data";
-	case E820_TYPE_NVS:
-		return "ACPI NVS";
-	case E820_TYPE_UNUSABLE:
-		return "unusable";
-	case E820_TYPE_PMEM:
-		return "persistent (type 7)";
-	case 12:
-		return "persistent (type 12)";
-	case 0xefffffff:
-		return "soft reserved";
-	case E820_TYPE_KERNEL:
-		return "kernel";
-	default:
-		return NULL;
+	case E820_TYPE_RAM: return "usable";
+	case E820_TYPE_RESERVED: return "reserved";
+	case E820_TYPE_ACPI: return "ACPI data";
+	case E820_TYPE_NVS: return "ACPI NVS";
+	case E820_TYPE_UNUSABLE: return "unusable";
+	case E820_TYPE_PMEM: return "persistent (type 7)";
+	case 12: return "persistent (type 12)";
+	case 0xefffffff: return "soft reserved";
+	case E820_TYPE_KERNEL: return "kernel";
+	default: return NULL;
 	}
 }
 
@@ -387,10 +374,10 @@ void memmap_print(const struct memmap *m, const char *prefix)
 }
 
 static const char *const efi_type_names[] = {
-	"Reserved",     "Loader Code",  "Loader Data", "Boot Code",    "Boot Data",
-	"Runtime Code", "Runtime Data", "Conventional", "Unusable",    "ACPI Reclaim",
-	"ACPI Mem NVS", "MMIO",         "MMIO Port",   "PAL Code",     "Persistent",
-	"Unaccepted",
+	"Reserved",  "Loader Code",  "Loader Data",  "Boot Code",
+	"Boot Data", "Runtime Code", "Runtime Data", "Conventional",
+	"Unusable",  "ACPI Reclaim", "ACPI Mem NVS", "MMIO",
+	"MMIO Port", "PAL Code",     "Persistent",   "Unaccepted",
 };
 
 /* Linux's efi_md_typeattr_format(): "[Type        |RUN|MR|...|WB|WT|WC|UC]". */
@@ -402,12 +389,12 @@ static void efi_format_type_attr(char *buf, size_t len, u32 type, u64 a)
 		lab_strlcpy(tname, efi_type_names[type], sizeof(tname));
 	else
 		snprintf(tname, sizeof(tname), "type %u", type);
-	snprintf(buf, len, "[%-12s|%3s|%2s|%2s|%2s|%2s|%2s|%2s|%2s|%2s|%3s|%2s|%2s|%2s|%2s]",
-		 tname, (a >> 63) ? "RUN" : "", (a & 0x10000) ? "MR" : "",
-		 (a & 0x80000) ? "CC" : "", (a & 0x40000) ? "SP" : "", (a & 0x8000) ? "NV" : "",
-		 (a & 0x4000) ? "XP" : "", (a & 0x2000) ? "RP" : "", (a & 0x1000) ? "WP" : "",
-		 (a & 0x20000) ? "RO" : "", (a & 0x10) ? "UCE" : "", (a & 0x8) ? "WB" : "",
-		 (a & 0x4) ? "WT" : "", (a & 0x2) ? "WC" : "", (a & 0x1) ? "UC" : "");
+	snprintf(buf, len, "[%-12s|%3s|%2s|%2s|%2s|%2s|%2s|%2s|%2s|%2s|%3s|%2s|%2s|%2s|%2s]", tname,
+		 (a >> 63) ? "RUN" : "", (a & 0x10000) ? "MR" : "", (a & 0x80000) ? "CC" : "",
+		 (a & 0x40000) ? "SP" : "", (a & 0x8000) ? "NV" : "", (a & 0x4000) ? "XP" : "",
+		 (a & 0x2000) ? "RP" : "", (a & 0x1000) ? "WP" : "", (a & 0x20000) ? "RO" : "",
+		 (a & 0x10) ? "UCE" : "", (a & 0x8) ? "WB" : "", (a & 0x4) ? "WT" : "",
+		 (a & 0x2) ? "WC" : "", (a & 0x1) ? "UC" : "");
 }
 
 void memmap_print_efi(const void *descs, size_t map_size, u32 desc_size)
@@ -476,8 +463,9 @@ void memmap_init(const struct boot_info *bi)
 	print_raw_maps(bi);
 	memmap_reset(m);
 	if (bi->efi_desc_size && bi->efi_map_size)
-		use_efi = memmap_add_efi(m, bi->efi_map, min(bi->efi_map_size, (u32)BOOT_EFI_MAP_MAX),
-					 bi->efi_desc_size);
+		use_efi =
+		    memmap_add_efi(m, bi->efi_map, min(bi->efi_map_size, (u32)BOOT_EFI_MAP_MAX),
+				   bi->efi_desc_size);
 	for (i = 0; !use_efi && i < bi->nr_e820 && i < BOOT_E820_MAX; i++)
 		memmap_add(m, bi->e820[i].addr, bi->e820[i].len, bi->e820[i].type);
 	if (!m->nr)

@@ -2,27 +2,117 @@
  * page_alloc.c - the entry points: alloc_pages() and __free_pages() and
  * their Linux relatives. A gfp mask becomes a zonelist (which zones, in
  * which order) and an allocation level (which watermark to respect); each
- * zone is tried under its lock, taken with interrupts saved and disabled so
- * that every entry point may be called from an IRQ handler.
+ * zone is tried under its lock, taken with interrupts off so that every
+ * entry point may be called from an IRQ handler.
  *
- * The free lists themselves are mm/buddy.c's; watermarks and zonelists are
- * set up by mm/zone.c; checks of bad frees, poisoning and zeroing
- * verification are mm/debug.c's. Per-CPU lists (mm/pcp.c, issue 5) will sit
- * in front of rmqueue() and free_one_page() for order 0.
+ * Who does what: the per-CPU lists are mm/pcp.c's (fast paths inline in
+ * include/labyrinth/pcp.h); the free lists mm/buddy.c's; watermarks and
+ * zonelists mm/zone.c's; the Labyrinth pool and __GFP_EXCLUSIVE
+ * mm/labyrinth.c's; shrinkers and the balancer mm/reclaim.c's; failure
+ * injection mm/fail_page_alloc.c's; bad-free reports, poisoning and zeroing
+ * checks mm/debug.c's.
  *
- * Fast path: one zonelist walk at the low watermark, no division, counters
- * updated incrementally. Slow path (out of line): a second walk at the
- * caller's own reserve level, then the failure report.
+ * An allocation, in order:
+ *   1. fast path (inline): order 0, no global hook set: pop this CPU's
+ *      list of the first zone. One flags test, no lock, no zone loop.
+ *   2. __alloc_pages(): failure injection; every zone of the zonelist at
+ *      the low watermark (order 0: through its per-CPU list, refilled a
+ *      batch at a time; else the buddy under the lock).
+ *   3. slow path: the caller's own reserve level, one page at a time (a
+ *      reserve page never lands on a per-CPU list); GFP_ATOMIC order 0
+ *      then the Labyrinth pool; GFP_KERNEL direct reclaim and retries.
+ *      Then NULL and a rate-limited warning.
  */
 #define pr_fmt(fmt) "mm: " fmt
 
+#include <labyrinth/fail_page_alloc.h>
+#include <labyrinth/labyrinth.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
+#include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
+#include <labyrinth/shrinker.h>
 #include <labyrinth/string.h>
 
 bool mm_direct_map_ready;
 static unsigned long nr_alloc_failures;
+
+/* Direct reclaim rounds before a GFP_KERNEL allocation gives up. */
+#define MAX_RECLAIM_RETRIES 4
+
+/* ---- allocation sources, per CPU (mm.h) ---- */
+
+static struct mm_alloc_stats alloc_stats[NR_CPUS] __aligned(64);
+
+static __always_inline unsigned long *stat_slot(gfp_t gfp, enum alloc_source src)
+{
+	struct mm_alloc_stats *s = &alloc_stats[arch_cpu_id()];
+
+	return gfpflags_allow_blocking(gfp) ? &s->other[src] : &s->atomic[src];
+}
+
+/* Atomic adds: an IRQ handler on this CPU may count concurrently. */
+void mm_count_alloc(gfp_t gfp, enum alloc_source src)
+{
+	__atomic_add_fetch(stat_slot(gfp, src), 1, __ATOMIC_RELAXED);
+}
+
+void mm_count_lock_busy(void)
+{
+	__atomic_add_fetch(&alloc_stats[arch_cpu_id()].lock_busy, 1, __ATOMIC_RELAXED);
+}
+
+static void count_failure(gfp_t gfp, bool injected)
+{
+	struct mm_alloc_stats *s = &alloc_stats[arch_cpu_id()];
+
+	__atomic_add_fetch(gfpflags_allow_blocking(gfp) ? &s->other_failures : &s->atomic_failures,
+			   1, __ATOMIC_RELAXED);
+	if (injected)
+		__atomic_add_fetch(&s->injected, 1, __ATOMIC_RELAXED);
+}
+
+static void stats_add(struct mm_alloc_stats *out, unsigned int cpu)
+{
+	const struct mm_alloc_stats *s = &alloc_stats[cpu];
+	struct zone *z;
+	int i;
+
+	for (i = 0; i < NR_ALLOC_SRC; i++) {
+		out->atomic[i] += READ_ONCE(s->atomic[i]);
+		out->other[i] += READ_ONCE(s->other[i]);
+	}
+	out->atomic_failures += READ_ONCE(s->atomic_failures);
+	out->other_failures += READ_ONCE(s->other_failures);
+	out->injected += READ_ONCE(s->injected);
+	out->lock_busy += READ_ONCE(s->lock_busy);
+	for_each_zone(z)
+	{ /* fast-path hits are counted in the lists themselves */
+		out->other[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[0]);
+		out->atomic[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[1]);
+	}
+}
+
+void mm_alloc_stats_read(unsigned int cpu, struct mm_alloc_stats *out)
+{
+	unsigned int c;
+
+	memset(out, 0, sizeof(*out));
+	for (c = 0; c < NR_CPUS; c++)
+		if (c == cpu || cpu >= NR_CPUS)
+			stats_add(out, c);
+}
+
+void mm_alloc_stats_reset(void)
+{
+	struct zone *z;
+	unsigned int c;
+
+	memset(alloc_stats, 0, sizeof(alloc_stats));
+	for_each_zone(z) for (c = 0; c < NR_CPUS; c++) z->pcp[c].hits[0] = z->pcp[c].hits[1] = 0;
+}
+
+/* ---- choosing zones and levels ---- */
 
 /*
  * The highest zone a request may use. Until the direct map exists, Normal
@@ -35,7 +125,8 @@ static __always_inline unsigned int gfp_highest_zone(gfp_t gfp)
 		return ZONE_DMA;
 	if (gfp & __GFP_DMA32)
 		return ZONE_DMA32;
-	if (likely(mm_direct_map_ready) || (gfp & (__GFP_HIGHMEM | __GFP_ZERO)) == __GFP_HIGHMEM)
+	if (likely(mm_direct_map_ready) ||
+	    (gfp & (__GFP_HIGHMEM | __GFP_ZERO | __GFP_EXCLUSIVE)) == __GFP_HIGHMEM)
 		return ZONE_NORMAL;
 	return ZONE_DMA32;
 }
@@ -51,67 +142,172 @@ static unsigned int gfp_to_alloc_level(gfp_t gfp)
 }
 
 /*
- * One zone, under its lock: the watermark check (Linux's: fail when
- * free - 2^order + 1 <= watermark + lowmem_reserve) and the buddy take.
+ * One zone, one block from the buddy: the watermark check (Linux's: fail
+ * when free - 2^order + 1 <= watermark + lowmem_reserve) and the take. In
+ * IRQ context the lock is only tried (zone_lock_alloc_ctx, mmzone.h).
  */
-static __always_inline struct page *rmqueue(struct zone *zone, unsigned int order,
-					    unsigned int level, unsigned int hi)
+static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int level,
+			    unsigned int hi, gfp_t gfp)
 {
+	enum alloc_source src = ALLOC_SRC_BUDDY;
 	struct page *page = NULL;
-	unsigned long flags;
+	unsigned long flags = arch_irq_save();
 
-	spin_lock_irqsave(&zone->lock, flags);
+	if (unlikely(!zone_lock_alloc_ctx(zone))) {
+		arch_irq_restore(flags);
+		mm_count_lock_busy();
+		return NULL;
+	}
 	if ((long)zone->free_pages - (long)(1ul << order) >= zone->wmark_thr[level][hi])
 		page = __rmqueue_smallest(zone, order);
-	spin_unlock_irqrestore(&zone->lock, flags);
+	if (page && zone->free_pages < zone->_watermark[WMARK_MIN])
+		src = ALLOC_SRC_RESERVE;
+	spin_unlock(&zone->lock);
+	arch_irq_restore(flags);
+	if (page)
+		mm_count_alloc(gfp, src);
 	return page;
 }
 
-static __always_inline struct page *get_page_from_zonelist(unsigned int order,
-							   unsigned int level, unsigned int hi)
+/* Every zone of the zonelist at the low watermark; order 0 through the
+ * per-CPU lists when they are on. */
+static struct page *get_page_from_zonelist(gfp_t gfp, unsigned int order, unsigned int hi)
 {
 	const u8 *zl = contig_page_data.zonelist[hi];
+	bool pcp = !order && mm_pcp_enabled();
 	struct page *page;
 
 	for (; *zl != MAX_NR_ZONES; zl++) {
-		page = rmqueue(&contig_page_data.node_zones[*zl], order, level, hi);
+		struct zone *zone = &contig_page_data.node_zones[*zl];
+
+		if (pcp)
+			page = pcp_alloc_refill(zone, hi, gfp);
+		else
+			page = rmqueue(zone, order, ALLOC_WMARK_LOW, hi, gfp);
 		if (page)
 			return page;
 	}
 	return NULL;
 }
 
-static void warn_alloc(gfp_t gfp, unsigned int order)
+/* The caller's own level, below low: one block, never a per-CPU refill. */
+static struct page *get_page_reserve(gfp_t gfp, unsigned int order, unsigned int level,
+				     unsigned int hi)
+{
+	const u8 *zl = contig_page_data.zonelist[hi];
+	struct page *page;
+
+	if (level == ALLOC_WMARK_LOW)
+		return NULL;
+	for (; *zl != MAX_NR_ZONES; zl++) {
+		page = rmqueue(&contig_page_data.node_zones[*zl], order, level, hi, gfp);
+		if (page)
+			return page;
+	}
+	return NULL;
+}
+
+/* ---- the slow path ---- */
+
+static void warn_alloc(gfp_t gfp, unsigned int order, bool injected)
 {
 	unsigned long n = __atomic_add_fetch(&nr_alloc_failures, 1, __ATOMIC_RELAXED);
 
+	count_failure(gfp, injected);
 	if (gfp & __GFP_NOWARN)
 		return;
 	if (n <= 10 || !(n & 1023)) /* a crude rate limit */
-		pr_warn("page allocation failure: order:%u, mode:%#x, free:%lu (failure %lu)\n",
-			order, gfp, nr_free_pages(), n);
+		pr_warn("page allocation failure: order:%u, mode:%#x, free:%lu%s (failure %lu)\n",
+			order, gfp, nr_free_pages(), injected ? " (injected)" : "", n);
+}
+
+/* GFP_ATOMIC (and __GFP_MEMALLOC without sleeping), order 0: the pool. */
+static __always_inline bool may_use_pool(gfp_t gfp, unsigned int order)
+{
+	return !order && !gfpflags_allow_blocking(gfp) && (gfp & (__GFP_HIGH | __GFP_MEMALLOC)) &&
+	       !(gfp & __GFP_NOMEMALLOC);
+}
+
+/* May sleep and reclaim: not from an interrupt, not from inside reclaim. */
+static bool may_reclaim(gfp_t gfp)
+{
+	return gfpflags_allow_blocking(gfp) && !arch_in_irq() && !current_is_reclaiming();
+}
+
+/*
+ * Direct reclaim: drain the per-CPU lists (all CPUs, by IPI), run the
+ * shrinkers, retry at the low watermark and at the caller's level; give
+ * up after MAX_RECLAIM_RETRIES rounds, or at once when a round freed
+ * nothing.
+ */
+static struct page *alloc_pages_direct_reclaim(gfp_t gfp, unsigned int order, unsigned int level,
+					       unsigned int hi)
+{
+	struct page *page;
+	unsigned long progress;
+	int round;
+
+	for (round = 0; round < MAX_RECLAIM_RETRIES; round++) {
+		progress = round ? 0 : drain_all_pages(NULL);
+		progress += try_to_free_pages(gfp, order, hi);
+		page = get_page_from_zonelist(gfp, order, hi);
+		if (!page)
+			page = get_page_reserve(gfp, order, level, hi);
+		if (page || !progress)
+			return page;
+	}
+	return NULL;
 }
 
 static __noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order,
 						      unsigned int hi)
 {
 	unsigned int level = gfp_to_alloc_level(gfp);
-	struct page *page = NULL;
+	struct page *page;
 
-	/* Direct reclaim for GFP_KERNEL goes here (issue 6). */
-	if (level != ALLOC_WMARK_LOW)
-		page = get_page_from_zonelist(order, level, hi);
+	if (gfp & __GFP_KSWAPD_RECLAIM)
+		wakeup_balancer();
+	page = get_page_reserve(gfp, order, level, hi);
+	if (!page && may_use_pool(gfp, order)) {
+		page = labyrinth_pool_alloc(hi);
+		if (page)
+			mm_count_alloc(gfp, ALLOC_SRC_POOL);
+	}
+	if (!page && may_reclaim(gfp))
+		page = alloc_pages_direct_reclaim(gfp, order, level, hi);
 	if (!page)
-		warn_alloc(gfp, order);
+		warn_alloc(gfp, order, false);
 	return page;
 }
 
-/* Zeroing and the debug checks: only when asked for, out of the hot path. */
+/* Everything but a per-CPU list hit. */
+static __noinline struct page *__alloc_pages(gfp_t gfp, unsigned int order, unsigned int hi)
+{
+	struct page *page;
+
+	if (unlikely(order > MAX_PAGE_ORDER)) {
+		WARN_ON_ONCE(!(gfp & __GFP_NOWARN));
+		return NULL;
+	}
+	if (unlikely(READ_ONCE(mm_alloc_hooks) & MM_HOOK_FAULT) &&
+	    should_fail_alloc_page(gfp, order)) {
+		warn_alloc(gfp, order, true);
+		return NULL;
+	}
+	page = get_page_from_zonelist(gfp, order, hi);
+	if (unlikely(!page))
+		page = __alloc_pages_slowpath(gfp, order, hi);
+	return page;
+}
+
+/* Zeroing, exclusivity and the debug checks: only when asked for. */
 static __noinline void prep_new_page_slow(struct page *page, unsigned int order, gfp_t gfp)
 {
 	if (mm_debug_poison)
 		debug_check_poison(page, order);
-	if (gfp & __GFP_ZERO) {
+	if (gfp & __GFP_EXCLUSIVE) {
+		exclusive_page_prep(page, order); /* zeroes it */
+	} else if (gfp & __GFP_ZERO) {
 		memset(page_address(page), 0, PAGE_SIZE << order);
 		if (mm_debug_poison)
 			debug_verify_zero(page, order);
@@ -120,23 +316,24 @@ static __noinline void prep_new_page_slow(struct page *page, unsigned int order,
 
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
-	unsigned int hi;
+	unsigned int hi = gfp_highest_zone(gfp);
 	struct page *page;
 
-	if (unlikely(order > MAX_PAGE_ORDER)) {
-		WARN_ON_ONCE(!(gfp & __GFP_NOWARN));
-		return NULL;
+	if (likely(!(order | READ_ONCE(mm_alloc_hooks)))) {
+		page = pcp_alloc_fast(pcp_first_zone[hi], gfp);
+		if (likely(page))
+			goto prep;
 	}
-	hi = gfp_highest_zone(gfp);
-	page = get_page_from_zonelist(order, ALLOC_WMARK_LOW, hi);
-	if (unlikely(!page))
-		page = __alloc_pages_slowpath(gfp, order, hi);
-	if (unlikely((gfp & __GFP_ZERO) || mm_debug_poison) && page)
+	page = __alloc_pages(gfp, order, hi);
+prep:
+	if (unlikely((gfp & (__GFP_ZERO | __GFP_EXCLUSIVE)) || mm_debug_poison) && page)
 		prep_new_page_slow(page, order, gfp);
 	return page;
 }
 
-/* Takes up to want order-0 pages from one zone at the low watermark. */
+/* ---- bulk ---- */
+
+/* Takes up to want order-0 pages from one zone's buddy at the low watermark. */
 static unsigned long bulk_from_zone(struct zone *zone, unsigned int hi, unsigned long want,
 				    struct page **out)
 {
@@ -154,39 +351,87 @@ static unsigned long bulk_from_zone(struct zone *zone, unsigned int hi, unsigned
 	return got;
 }
 
-/*
- * Fills the NULL slots of page_array with order-0 pages, one lock round
- * per zone; returns how many slots are filled (Linux's alloc_pages_bulk).
- */
-unsigned long alloc_pages_bulk(gfp_t gfp, unsigned long nr_pages, struct page **page_array)
+/* The buddy path of alloc_pages_bulk: one lock round per zone and chunk. */
+static unsigned long bulk_from_buddy(gfp_t gfp, unsigned long nr_pages, struct page **page_array,
+				     unsigned long filled)
 {
 	struct page *batch[64];
-	unsigned long filled = 0, i = 0, want, got, k;
-	const u8 *zl;
+	unsigned long i = 0, want, got, k;
+	unsigned int hi = gfp_highest_zone(gfp);
+	const u8 *zl = contig_page_data.zonelist[hi];
 
-	for (k = 0; k < nr_pages; k++)
-		filled += page_array[k] != NULL;
-	zl = contig_page_data.zonelist[gfp_highest_zone(gfp)];
 	while (filled < nr_pages && *zl != MAX_NR_ZONES) {
 		want = min(nr_pages - filled, (unsigned long)ARRAY_SIZE(batch));
-		got = bulk_from_zone(&contig_page_data.node_zones[*zl], gfp_highest_zone(gfp),
-				     want, batch);
+		got = bulk_from_zone(&contig_page_data.node_zones[*zl], hi, want, batch);
 		for (k = 0; k < got; k++) {
 			while (page_array[i])
 				i++;
-			if (unlikely((gfp & __GFP_ZERO) || mm_debug_poison))
-				prep_new_page_slow(batch[k], 0, gfp);
 			page_array[i] = batch[k];
 		}
 		filled += got;
 		if (got < want)
 			zl++;
 	}
-	if (filled < nr_pages && !filled) { /* reserves: the single-page slow path */
-		while (page_array[i])
-			i++;
-		page_array[i] = alloc_pages(gfp, 0);
-		filled += page_array[i] != NULL;
+	return filled;
+}
+
+/* Bulk that needs each page prepared (zeroed, exclusive, poison-checked):
+ * page by page at the low watermark. */
+static unsigned long bulk_prepped(gfp_t gfp, unsigned long nr_pages, struct page **page_array,
+				  unsigned long filled)
+{
+	unsigned int hi = gfp_highest_zone(gfp);
+	unsigned long k;
+
+	for (k = 0; k < nr_pages && filled < nr_pages; k++) {
+		if (page_array[k])
+			continue;
+		page_array[k] = get_page_from_zonelist(gfp, 0, hi);
+		if (!page_array[k])
+			break;
+		prep_new_page_slow(page_array[k], 0, gfp);
+		filled++;
+	}
+	return filled;
+}
+
+/*
+ * Fills the NULL slots of page_array with order-0 pages and returns how
+ * many slots are filled (Linux's alloc_pages_bulk). With the per-CPU lists
+ * on: from this CPU's list of the first zone, refilled in batches; then
+ * the buddy of every zone, one lock round per zone and chunk. If that
+ * gives nothing at all, one try through alloc_pages() (reserves, pool,
+ * reclaim). Failure injection decides once per call, as Linux's.
+ */
+unsigned long alloc_pages_bulk(gfp_t gfp, unsigned long nr_pages, struct page **page_array)
+{
+	unsigned long filled = 0, k, before;
+	unsigned int hi = gfp_highest_zone(gfp);
+	u32 hooks = READ_ONCE(mm_alloc_hooks);
+
+	for (k = 0; k < nr_pages; k++)
+		filled += page_array[k] != NULL;
+	if (filled == nr_pages)
+		return filled;
+	if (unlikely(hooks & MM_HOOK_FAULT) && should_fail_alloc_page(gfp, 0)) {
+		warn_alloc(gfp, 0, true);
+		return filled;
+	}
+	before = filled;
+	if (unlikely((gfp & (__GFP_ZERO | __GFP_EXCLUSIVE)) || mm_debug_poison)) {
+		filled = bulk_prepped(gfp, nr_pages, page_array, filled);
+	} else {
+		if (likely(!(hooks & MM_HOOK_NO_PCP)))
+			filled +=
+			    pcp_alloc_bulk(pcp_first_zone[hi], hi, nr_pages - filled, page_array);
+		if (filled < nr_pages)
+			filled = bulk_from_buddy(gfp, nr_pages, page_array, filled);
+	}
+	if (filled == before) {
+		for (k = 0; page_array[k]; k++)
+			;
+		page_array[k] = alloc_pages(gfp, 0);
+		filled += page_array[k] != NULL;
 	}
 	return filled;
 }
@@ -205,6 +450,8 @@ unsigned long get_zeroed_page(gfp_t gfp)
 	return __get_free_pages(gfp | __GFP_ZERO, 0);
 }
 
+/* ---- freeing ---- */
+
 static __always_inline bool page_free_ok(const struct page *page, unsigned int order)
 {
 	return (page->flags & PAGE_FLAGS_CHECK_AT_FREE) == PG_allocated && page->order == order;
@@ -217,18 +464,12 @@ static __noinline void free_pages_bad(struct zone *zone, struct page *page, unsi
 	bad_page(page, order, page_free_bad_reason(page, order));
 }
 
-void __free_pages(struct page *page, unsigned int order)
+/* To the buddy, under the zone lock, checked there. */
+static void free_one_page(struct page *page, unsigned int order)
 {
-	struct zone *zone;
+	struct zone *zone = page_zone(page);
 	unsigned long flags;
 
-	if (unlikely(order > MAX_PAGE_ORDER || !page)) {
-		bad_page(page, order, page ? "bad order" : "NULL page");
-		return;
-	}
-	if (unlikely(mm_debug_poison) && page_free_ok(page, order))
-		debug_poison_page_range(page, order);
-	zone = page_zone(page);
 	spin_lock_irqsave(&zone->lock, flags);
 	if (unlikely(!page_free_ok(page, order))) {
 		free_pages_bad(zone, page, order, flags);
@@ -236,6 +477,33 @@ void __free_pages(struct page *page, unsigned int order)
 	}
 	__free_one_page(zone, page, page->pfn, order);
 	spin_unlock_irqrestore(&zone->lock, flags);
+}
+
+/* Everything but the plain order-0 free to a per-CPU list. */
+static __noinline void free_pages_slow(struct page *page, unsigned int order)
+{
+	if (unlikely(order > MAX_PAGE_ORDER || !page)) {
+		bad_page(page, order, page ? "bad order" : "NULL page");
+		return;
+	}
+	if ((page->flags & PG_exclusive) && !exclusive_page_release(page, order))
+		return; /* reported; the page is left as it was */
+	if (unlikely(mm_debug_poison) && page_free_ok(page, order))
+		debug_poison_page_range(page, order);
+	if (!order && mm_pcp_enabled() && page_free_ok(page, 0))
+		pcp_free_fast(page);
+	else
+		free_one_page(page, order);
+}
+
+void __free_pages(struct page *page, unsigned int order)
+{
+	if (likely(page && !(order | READ_ONCE(mm_alloc_hooks)) && page->flags == PG_allocated &&
+		   !page->order)) {
+		pcp_free_fast(page);
+		return;
+	}
+	free_pages_slow(page, order);
 }
 
 void free_pages(unsigned long addr, unsigned int order)

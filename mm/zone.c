@@ -12,6 +12,7 @@
 #include <labyrinth/memblock.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
+#include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
 
@@ -42,8 +43,7 @@ static unsigned long present_pages_in(unsigned long start, unsigned long end)
 	return n;
 }
 
-static void zone_init_one(struct zone *z, enum zone_type idx, unsigned long lo,
-			  unsigned long hi)
+static void zone_init_one(struct zone *z, enum zone_type idx, unsigned long lo, unsigned long hi)
 {
 	const struct memblock_type *mem = &memblock.memory;
 	unsigned long first = hi, last = lo;
@@ -155,8 +155,9 @@ static void setup_thresholds(struct zone *z)
 
 	for (l = 0; l < NR_ALLOC_LEVELS; l++)
 		for (hi = 0; hi < MAX_NR_ZONES; hi++)
-			z->wmark_thr[l][hi] = l == ALLOC_NO_WATERMARKS ?
-				0 : level_wmark[l] + (long)z->lowmem_reserve[hi];
+			z->wmark_thr[l][hi] = l == ALLOC_NO_WATERMARKS
+						  ? 0
+						  : level_wmark[l] + (long)z->lowmem_reserve[hi];
 }
 
 /*
@@ -196,13 +197,14 @@ unsigned long totalram_pages(void)
 	return n;
 }
 
+/* The buddy's free pages and every per-CPU list's (include/labyrinth/pcp.h). */
 unsigned long nr_free_pages(void)
 {
 	unsigned long n = 0;
 	int i;
 
 	for (i = 0; i < MAX_NR_ZONES; i++)
-		n += READ_ONCE(contig_page_data.node_zones[i].free_pages);
+		n += zone_nr_free_pages(&contig_page_data.node_zones[i]);
 	return n;
 }
 
@@ -267,7 +269,8 @@ void show_zoneinfo(void)
 		if (!z->spanned_pages)
 			continue;
 		printk(KERN_INFO "Node 0, zone %8s\n", z->name);
-		printk(KERN_INFO "  pages free     %lu\n", READ_ONCE(z->free_pages));
+		printk(KERN_INFO "  pages free     %lu\n",
+		       READ_ONCE(z->free_pages)); /* buddy only */
 		printk(KERN_INFO "        min      %lu\n", z->_watermark[WMARK_MIN]);
 		printk(KERN_INFO "        low      %lu\n", z->_watermark[WMARK_LOW]);
 		printk(KERN_INFO "        high     %lu\n", z->_watermark[WMARK_HIGH]);
@@ -276,6 +279,7 @@ void show_zoneinfo(void)
 		printk(KERN_INFO "        managed  %lu\n", z->managed_pages);
 		printk(KERN_INFO "        protection: (%lu, %lu, %lu)\n", z->lowmem_reserve[0],
 		       z->lowmem_reserve[1], z->lowmem_reserve[2]);
+		pcp_show_zoneinfo(z);
 		printk(KERN_INFO "  start_pfn:           %lu\n", z->zone_start_pfn);
 	}
 }

@@ -4,9 +4,8 @@
  *
  * x2APIC mode (registers are MSRs, no mapping needed) when CPUID has it,
  * else xAPIC mode through the APIC page at the physical base in
- * IA32_APIC_BASE (0xfee00000), reached through the boot page tables'
- * identity map of [0, 4 GiB) until mm/vm offers an uncached mapping: the
- * one place to change is xapic_map(). The timer is calibrated once, on the
+ * IA32_APIC_BASE (0xfee00000), mapped uncached with ioremap() (mm/vm.c;
+ * before vm_init(), the boot identity map): see xapic_map(). The timer is calibrated once, on the
  * boot CPU, against the legacy PIT's channel 2 (no interrupt needed); then
  * every CPU runs a periodic tick of TIMER_HZ, and a one-shot uses the
  * TSC-deadline mode when the CPU has it.
@@ -27,6 +26,7 @@
 #include <asm/percpu.h>
 #include <asm/tsc.h>
 #include <labyrinth/smp.h>
+#include <labyrinth/vm.h>
 
 #define PIT_HZ 1193182u
 #define PIT_CH2_DATA 0x42
@@ -50,10 +50,22 @@ static struct apic_cpu_stats {
 
 static void (*timer_hook)(void);
 
-bool apic_x2apic_mode(void) { return x2apic; }
-bool apic_has_tsc_deadline(void) { return tsc_deadline; }
-u64 apic_timer_hz(void) { return timer_hz; }
-void apic_timer_set_hook(void (*fn)(void)) { WRITE_ONCE(timer_hook, fn); }
+bool apic_x2apic_mode(void)
+{
+	return x2apic;
+}
+bool apic_has_tsc_deadline(void)
+{
+	return tsc_deadline;
+}
+u64 apic_timer_hz(void)
+{
+	return timer_hz;
+}
+void apic_timer_set_hook(void (*fn)(void))
+{
+	WRITE_ONCE(timer_hook, fn);
+}
 
 u64 apic_timer_ticks(unsigned int cpu)
 {
@@ -204,8 +216,9 @@ static u32 lint_lvt(u8 lint, u32 apic_id)
 
 		if (n->lint == lint && (n->uid == ACPI_UID_ALL || n->uid == uid))
 			return APIC_DM_NMI |
-			       ((n->flags & ACPI_MPS_POLARITY_MASK) == ACPI_MPS_POLARITY_LOW ?
-					APIC_LVT_ACTIVE_LOW : 0);
+			       ((n->flags & ACPI_MPS_POLARITY_MASK) == ACPI_MPS_POLARITY_LOW
+				    ? APIC_LVT_ACTIVE_LOW
+				    : 0);
 	}
 	if (!acpi_madt.present && lint == 1)
 		return APIC_DM_NMI; /* the PC convention */
@@ -242,9 +255,11 @@ void apic_init_cpu(void)
 	apic_eoi();
 }
 
-/* The xAPIC page: through the identity map until mm/vm can map it uncached. */
+/* The xAPIC page, uncached (before vm_init(): the boot identity map). */
 static volatile u32 *xapic_map(u64 phys)
 {
+	if (vm_ready())
+		return ioremap(phys, 4096);
 	if (phys >= (1ull << 32))
 		return NULL;
 	return (volatile u32 *)(uintptr_t)phys;

@@ -5,8 +5,8 @@
  * first GSI it serves, and the interrupt source overrides that say where an
  * ISA IRQ really arrives (the PIT's IRQ 0 is GSI 2 on PCs) and with which
  * polarity and trigger. At boot every redirection entry is masked; a driver
- * routes its ISA IRQ with ioapic_route_isa_irq(). The registers are reached
- * through the boot identity map of [0, 4 GiB) (see apic.c's xapic_map).
+ * routes its ISA IRQ with ioapic_route_isa_irq(). The registers are mapped
+ * uncached with ioremap() (mm/vm.c).
  * Neighbours: apic.c (the local APICs the entries deliver to), pic.c (the
  * 8259s, masked).
  */
@@ -16,6 +16,7 @@
 #include <labyrinth/arch.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/spinlock.h>
+#include <labyrinth/vm.h>
 #include <asm/apic.h>
 
 #define IOREGSEL 0x00 /* byte offsets in the MMIO window */
@@ -75,6 +76,14 @@ static struct ioapic *gsi_to_ioapic(u32 gsi, u32 *pin)
 	return NULL;
 }
 
+/* The registers, uncached (before vm_init(): the boot identity map). */
+static volatile u32 *ioapic_map(u32 phys)
+{
+	if (vm_ready())
+		return ioremap(phys, IOWIN + 4);
+	return (volatile u32 *)(uintptr_t)phys;
+}
+
 int ioapic_init(void)
 {
 	for (unsigned int i = 0; i < acpi_madt.nr_ioapics; i++) {
@@ -85,7 +94,12 @@ int ioapic_init(void)
 			pr_err("IO APIC %u has no address, ignored\n", a->id);
 			continue;
 		}
-		io->regs = (volatile u32 *)(uintptr_t)a->address; /* identity map */
+		io->regs = ioapic_map(a->address);
+		if (!io->regs) {
+			pr_err("IO APIC %u at 0x%x could not be mapped, ignored\n", a->id,
+			       a->address);
+			continue;
+		}
 		io->id = a->id;
 		io->gsi_base = a->gsi_base;
 		io->nr_pins = ((ioapic_read(io, IOAPIC_REG_VER) >> 16) & 0xff) + 1;

@@ -5,7 +5,7 @@
  * kernel/acpi.c does the work and is generic C: it never dereferences a
  * physical address itself but asks a map callback for [phys, phys + len),
  * so the host tests (tests/host/test_acpi.c) hand it tables laid out in a
- * buffer, and the kernel hands it the identity/direct map. Every length is
+ * buffer, and the kernel hands it memremap() (mm/vm.c). Every length is
  * bounded by what the map callback could provide; a table whose checksum or
  * length is wrong is reported with its signature and the reason, and is
  * skipped, never trusted.
@@ -37,7 +37,7 @@ struct acpi_table_header {
 /* Root System Description Pointer: 20 bytes in ACPI 1.0, 36 from 2.0. */
 struct acpi_rsdp {
 	char signature[8]; /* "RSD PTR " */
-	u8 checksum; /* over the first 20 bytes */
+	u8 checksum;	   /* over the first 20 bytes */
 	char oem_id[6];
 	u8 revision; /* 0 = ACPI 1.0 (RSDT only), 2 = 2.0+ (XSDT) */
 	u32 rsdt_address;
@@ -54,7 +54,7 @@ struct acpi_rsdp {
 struct acpi_madt {
 	struct acpi_table_header header;
 	u32 lapic_address; /* physical address of the local APICs (xAPIC) */
-	u32 flags; /* bit 0: PC-AT compatible dual 8259s present */
+	u32 flags;	   /* bit 0: PC-AT compatible dual 8259s present */
 } __packed;
 
 #define ACPI_MADT_PCAT_COMPAT 1u
@@ -66,13 +66,13 @@ struct acpi_subtable_header {
 } __packed;
 
 enum acpi_madt_type {
-	ACPI_MADT_LAPIC = 0, /* 8 bytes */
-	ACPI_MADT_IOAPIC = 1, /* 12 */
-	ACPI_MADT_ISO = 2, /* interrupt source override, 10 */
-	ACPI_MADT_NMI_SOURCE = 3, /* 8 */
-	ACPI_MADT_LAPIC_NMI = 4, /* 6 */
-	ACPI_MADT_LAPIC_ADDR = 5, /* local APIC address override, 12 */
-	ACPI_MADT_X2APIC = 9, /* 16 */
+	ACPI_MADT_LAPIC = 0,	   /* 8 bytes */
+	ACPI_MADT_IOAPIC = 1,	   /* 12 */
+	ACPI_MADT_ISO = 2,	   /* interrupt source override, 10 */
+	ACPI_MADT_NMI_SOURCE = 3,  /* 8 */
+	ACPI_MADT_LAPIC_NMI = 4,   /* 6 */
+	ACPI_MADT_LAPIC_ADDR = 5,  /* local APIC address override, 12 */
+	ACPI_MADT_X2APIC = 9,	   /* 16 */
 	ACPI_MADT_X2APIC_NMI = 10, /* 12 */
 };
 
@@ -97,8 +97,8 @@ enum acpi_madt_type {
 
 struct acpi_cpu {
 	u32 apic_id; /* local APIC id (8-bit in LAPIC entries, 32-bit in x2APIC) */
-	u32 uid; /* ACPI processor UID */
-	u32 flags; /* ACPI_MADT_ENABLED / ACPI_MADT_ONLINE_CAPABLE */
+	u32 uid;     /* ACPI processor UID */
+	u32 flags;   /* ACPI_MADT_ENABLED / ACPI_MADT_ONLINE_CAPABLE */
 	bool x2apic; /* described by an x2APIC entry */
 };
 
@@ -109,7 +109,7 @@ struct acpi_ioapic {
 };
 
 struct acpi_iso {
-	u8 bus; /* 0 = ISA */
+	u8 bus;	   /* 0 = ISA */
 	u8 source; /* the ISA IRQ */
 	u16 flags; /* ACPI_MPS_* */
 	u32 gsi;
@@ -134,7 +134,7 @@ struct acpi_madt_info {
 	unsigned int nr_nmis;
 	struct acpi_lapic_nmi nmis[ACPI_MAX_NMIS];
 	unsigned int nr_nmi_sources; /* type 3 entries, counted only */
-	unsigned int nr_bad; /* entries skipped as malformed */
+	unsigned int nr_bad;	     /* entries skipped as malformed */
 };
 
 /*
@@ -164,12 +164,11 @@ u8 acpi_checksum(const void *p, size_t len);
  * (or the RSDT for ACPI 1.0 or a bad XSDT) and records every table that
  * maps and checksums. Returns 0, or -1 when there is nothing usable.
  */
-int acpi_tables_init(struct acpi_tables *t, const void *rsdp, size_t rsdp_len,
-		     acpi_map_fn map);
+int acpi_tables_init(struct acpi_tables *t, const void *rsdp, size_t rsdp_len, acpi_map_fn map);
 
 /* The instance-th (from 0) valid table with this 4-character signature. */
 const struct acpi_table_header *acpi_find(const struct acpi_tables *t, const char *sig,
-					 unsigned int instance);
+					  unsigned int instance);
 
 /*
  * Walks the entries of a table made of a fixed header of hdr_len bytes and
@@ -196,9 +195,9 @@ extern struct acpi_tables acpi_tables;
 extern struct acpi_madt_info acpi_madt;
 
 /*
- * How acpi_init() reaches physical memory. In the kernel: the identity map
- * of [0, 4 GiB) that every boot path leaves (the one place to switch to the
- * direct map once mm/vm provides it); on the host: NULL until a test sets it.
+ * How acpi_init() reaches physical memory. In the kernel: memremap() once
+ * vm_init() has run (mm/vm.c), the boot identity map of [0, 4 GiB) before;
+ * on the host: NULL until a test sets it.
  */
 extern acpi_map_fn acpi_phys_map;
 

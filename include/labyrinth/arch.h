@@ -33,11 +33,11 @@
  * The out-of-line part of the seam, used only by the kernel (kernel/,
  * arch/x86_64/): boot steps and console, implemented in arch/x86_64/.
  */
-void arch_early_init(void);   /* boot CPU's per-CPU area, serial console, TSC */
-void arch_cpu_init(void);     /* GDT, TSS with IST stacks, IDT: exceptions report */
+void arch_early_init(void); /* boot CPU's per-CPU area, serial console, TSC */
+void arch_cpu_init(void);   /* GDT, TSS with IST stacks, IDT: exceptions report */
 void arch_console_write(const char *s, size_t len); /* COM1, polled, '\n' -> "\r\n" */
-u64 arch_clock_ns(void);      /* ns since boot from the TSC; 0 before calibration */
-void arch_dump_stack(void);   /* symbolized backtrace of the caller */
+u64 arch_clock_ns(void);    /* ns since boot from the TSC; 0 before calibration */
+void arch_dump_stack(void); /* symbolized backtrace of the caller */
 __attribute__((noreturn)) void arch_exit(int status); /* 0 = success; QEMU exits, hardware halts */
 
 #endif

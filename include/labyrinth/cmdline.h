@@ -18,9 +18,9 @@
 #include <labyrinth/types.h>
 
 enum param_type {
-	PARAM_BOOL, /* 1/0, y/n, yes/no, on/off, true/false */
-	PARAM_UINT, /* decimal or 0x-hex, within [min, max] */
-	PARAM_SIZE, /* like UINT, with an optional K/M/G suffix (powers of 1024) */
+	PARAM_BOOL,   /* 1/0, y/n, yes/no, on/off, true/false */
+	PARAM_UINT,   /* decimal or 0x-hex, within [min, max] */
+	PARAM_SIZE,   /* like UINT, with an optional K/M/G suffix (powers of 1024) */
 	PARAM_STRING, /* up to CMDLINE_VALUE_MAX-1 characters */
 };
 
@@ -29,8 +29,8 @@ enum param_type {
 struct kernel_param {
 	const char *name;
 	enum param_type type;
-	u64 min, max; /* numeric types */
-	u64 def; /* numeric default */
+	u64 min, max;	     /* numeric types */
+	u64 def;	     /* numeric default */
 	const char *def_str; /* string default */
 	const char *help;
 };
@@ -63,5 +63,7 @@ u64 param_num(const char *name);
 bool param_bool(const char *name);
 const char *param_str(const char *name);
 bool param_is_set(const char *name);
+/* seed= or, when 0/absent, one drawn from the TSC; printed once. */
+u64 boot_seed(void);
 
 #endif

@@ -9,15 +9,20 @@
  *   3. what to do with the page (__GFP_ZERO, __GFP_NOWARN, __GFP_EXCLUSIVE).
  *
  * The watermark a caller must leave above it (mm/page_alloc.c, gfp_to_alloc_level):
- *   GFP_KERNEL            the low watermark (it could sleep and reclaim;
- *                         until reclaim lands (issue 6) it just fails there)
- *   GFP_NOWAIT            the min watermark: no reserve
+ *   GFP_KERNEL            the low watermark; below it, direct reclaim
+ *                         (mm/reclaim.c: drain the per-CPU lists, run the
+ *                         shrinkers) and retries, then NULL + a warning
+ *   GFP_NOWAIT            the min watermark: no reserve, no reclaim
  *   __GFP_HIGH (sleeping) half of min
  *   GFP_ATOMIC            3/8 of min (__GFP_HIGH halves min, not being able
- *                         to sleep takes a further quarter off: Linux's rule)
+ *                         to sleep takes a further quarter off: Linux's
+ *                         rule); then, order 0, the Labyrinth pool; never
+ *                         reclaims, never waits for another CPU
  *   __GFP_MEMALLOC        no watermark at all (emergency paths and tests)
- * Every caller first tries every zone of its zonelist at the low watermark;
- * only callers allowed deeper try again at their own level (the slow path).
+ * Every caller first tries every zone of its zonelist at the low watermark
+ * (order 0: this CPU's per-CPU list first, mm/pcp.c); only callers allowed
+ * deeper try again at their own level (the slow path). Failure injection
+ * (fail_page_alloc.h) may fail any allocation that cannot sleep.
  *
  * __GFP_HIGHMEM: x86_64 has no HighMem zone, but until the direct map exists
  * (mm_set_direct_map()), RAM above 4 GiB is exactly what HighMem was on i386:
@@ -25,12 +30,22 @@
  * callers that pass __GFP_HIGHMEM (promising not to touch the contents);
  * afterwards the flag is a no-op, as on Linux/x86_64.
  *
- * __GFP_EXCLUSIVE (Labyrinth's own, issue 6): the page is private to its
- * requester: zeroed, mapped supervisor-only and non-executable, and recorded
- * in its struct page (PG_exclusive + owner CPU) so that a second free, or a
- * free by another CPU without an explicit hand-over, is reported. The seed
- * call is alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE). (Bit reserved here; the
- * behaviour lands with mm/labyrinth.c.)
+ * __GFP_EXCLUSIVE (Labyrinth's own; mm/labyrinth.c, labyrinth.h): the page
+ * is private to its requester. The seed call is
+ *
+ *         struct page *page = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
+ *
+ * and its path: the per-CPU list or the buddy as for any GFP_ATOMIC order-0
+ * request (then the below-min reserve, then the Labyrinth pool); then
+ *   - zeroed, whatever __GFP_ZERO says: no data of a previous owner leaks;
+ *   - mapped supervisor-only and non-executable: it is reached through the
+ *     direct map, which mm/vm.c maps RW, NX, never user (checked by
+ *     mm/labyrinth_test.c with vm_translate());
+ *   - recorded in its struct page: PG_exclusive, owner = this CPU.
+ * __free_page() by the owner clears the mark. A free on another CPU is
+ * reported ("BUG: Bad page state ... exclusive page freed by another CPU
+ * (no hand-over)") and the page left intact, unless the owner first called
+ * exclusive_page_handover(page, cpu). A second free is a "double free".
  */
 #ifndef LABYRINTH_GFP_H
 #define LABYRINTH_GFP_H
@@ -46,19 +61,19 @@ typedef unsigned int gfp_t;
 #define GFP_ZONEMASK (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32)
 
 /* Reserves and reclaim. */
-#define __GFP_HIGH 0x20u           /* important: may use half of the min reserve */
+#define __GFP_HIGH 0x20u /* important: may use half of the min reserve */
 #define __GFP_IO 0x40u
 #define __GFP_FS 0x80u
 #define __GFP_DIRECT_RECLAIM 0x400u /* may sleep and reclaim */
 #define __GFP_KSWAPD_RECLAIM 0x800u /* may wake the background balancer */
 #define __GFP_RECLAIM (__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM)
-#define __GFP_MEMALLOC 0x20000u     /* ignore watermarks entirely */
+#define __GFP_MEMALLOC 0x20000u /* ignore watermarks entirely */
 #define __GFP_NOMEMALLOC 0x80000u
 
 /* Actions. */
-#define __GFP_NOWARN 0x2000u        /* no allocation-failure report */
-#define __GFP_ZERO 0x100u           /* return zeroed memory */
-#define __GFP_EXCLUSIVE 0x1000000u  /* Labyrinth: private page, see above */
+#define __GFP_NOWARN 0x2000u	   /* no allocation-failure report */
+#define __GFP_ZERO 0x100u	   /* return zeroed memory */
+#define __GFP_EXCLUSIVE 0x1000000u /* Labyrinth: private page, see above */
 
 #define GFP_ATOMIC (__GFP_HIGH | __GFP_KSWAPD_RECLAIM)
 #define GFP_KERNEL (__GFP_RECLAIM | __GFP_IO | __GFP_FS)

@@ -36,40 +36,37 @@ struct ktest_suite {
 	size_t nr_cases;
 };
 
-#define KTEST_CASE(fn) { #fn, fn }
+#define KTEST_CASE(fn)  \
+	{               \
+#fn, fn \
+	}
 
-#define KTEST_SUITE(sname, ...)                                                 \
+#define KTEST_SUITE(sname, ...)                                                   \
 	static const struct ktest_case __ktest_cases_##sname[] = { __VA_ARGS__ }; \
-	static const struct ktest_suite __ktest_suite_##sname                    \
-		__section("ktests") __used __aligned(8) = {                      \
-			#sname, __ktest_cases_##sname,                           \
-			ARRAY_SIZE(__ktest_cases_##sname)                        \
-		}
+	static const struct ktest_suite __ktest_suite_##sname __section("ktests") \
+	    __used __aligned(8) = { #sname, __ktest_cases_##sname,                \
+				    ARRAY_SIZE(__ktest_cases_##sname) }
 
 /* Records one expectation; prints a KTAP diagnostic when it fails. */
-bool ktest_expect(struct ktest *t, bool cond, const char *file, int line,
-		  const char *fmt, ...) __printf(5, 6);
+bool ktest_expect(struct ktest *t, bool cond, const char *file, int line, const char *fmt, ...)
+    __printf(5, 6);
 void ktest_skip(struct ktest *t, const char *reason);
 /* Free-form KTAP diagnostic ("# ...") inside the current case. */
 void ktest_log(struct ktest *t, const char *fmt, ...) __printf(2, 3);
 
-#define KEXPECT_TRUE(t, cond) \
-	ktest_expect(t, !!(cond), __FILE__, __LINE__, "%s", #cond)
-#define KEXPECT_FALSE(t, cond) \
-	ktest_expect(t, !(cond), __FILE__, __LINE__, "!(%s)", #cond)
-#define KEXPECT_EQ(t, a, b)                                                    \
-	({                                                                     \
-		u64 __a = (u64)(a), __b = (u64)(b);                            \
-		ktest_expect(t, __a == __b, __FILE__, __LINE__,                \
-			     "%s == %s: 0x%llx != 0x%llx", #a, #b,             \
-			     (unsigned long long)__a, (unsigned long long)__b); \
+#define KEXPECT_TRUE(t, cond) ktest_expect(t, !!(cond), __FILE__, __LINE__, "%s", #cond)
+#define KEXPECT_FALSE(t, cond) ktest_expect(t, !(cond), __FILE__, __LINE__, "!(%s)", #cond)
+#define KEXPECT_EQ(t, a, b)                                                                       \
+	({                                                                                        \
+		u64 __a = (u64)(a), __b = (u64)(b);                                               \
+		ktest_expect(t, __a == __b, __FILE__, __LINE__, "%s == %s: 0x%llx != 0x%llx", #a, \
+			     #b, (unsigned long long)__a, (unsigned long long)__b);               \
 	})
-#define KEXPECT_NE(t, a, b)                                                    \
-	({                                                                     \
-		u64 __a = (u64)(a), __b = (u64)(b);                            \
-		ktest_expect(t, __a != __b, __FILE__, __LINE__,                \
-			     "%s != %s: both 0x%llx", #a, #b,                   \
-			     (unsigned long long)__a);                          \
+#define KEXPECT_NE(t, a, b)                                                                      \
+	({                                                                                       \
+		u64 __a = (u64)(a), __b = (u64)(b);                                              \
+		ktest_expect(t, __a != __b, __FILE__, __LINE__, "%s != %s: both 0x%llx", #a, #b, \
+			     (unsigned long long)__a);                                           \
 	})
 
 /* Runs the selected suites; returns the number of failed cases. */

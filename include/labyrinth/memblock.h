@@ -45,8 +45,8 @@ void memblock_phys_free(phys_addr_t base, phys_addr_t size);
 void memblock_remove(phys_addr_t base, phys_addr_t size);
 void memblock_set_current_limit(phys_addr_t limit);
 /* 0 on failure. Top-down, within [start, end) and below current_limit. */
-phys_addr_t memblock_phys_alloc_range(phys_addr_t size, phys_addr_t align,
-				      phys_addr_t start, phys_addr_t end);
+phys_addr_t memblock_phys_alloc_range(phys_addr_t size, phys_addr_t align, phys_addr_t start,
+				      phys_addr_t end);
 phys_addr_t memblock_phys_alloc(phys_addr_t size, phys_addr_t align);
 void *memblock_alloc(phys_addr_t size, phys_addr_t align);     /* zeroed */
 void *memblock_alloc_raw(phys_addr_t size, phys_addr_t align); /* not zeroed */

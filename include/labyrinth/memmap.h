@@ -56,9 +56,9 @@ struct memmap {
 struct memmap_stats {
 	u32 out_of_order; /* FW_BUG: entries not sorted by address */
 	u32 zero_length;  /* dropped */
-	u32 wrapping;     /* addr + size overflows: dropped */
-	u32 clipped;      /* beyond the CPU's physical address width */
-	u32 overlaps;     /* overlapping pairs resolved by type priority */
+	u32 wrapping;	  /* addr + size overflows: dropped */
+	u32 clipped;	  /* beyond the CPU's physical address width */
+	u32 overlaps;	  /* overlapping pairs resolved by type priority */
 };
 
 #define FW_BUG "[Firmware Bug]: "

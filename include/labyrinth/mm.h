@@ -8,7 +8,11 @@
  *   mm/mem_map.c    struct page arrays per section, pfn_to_page()
  *   mm/zone.c       zones, watermarks, zoneinfo/buddyinfo (mmzone.h)
  *   mm/buddy.c      free lists: split and merge
+ *   mm/pcp.c        per-CPU page lists in front of the buddy (pcp.h)
  *   mm/page_alloc.c alloc_pages()/__free_pages() and friends (gfp.h)
+ *   mm/labyrinth.c  the Labyrinth pool, __GFP_EXCLUSIVE (labyrinth.h)
+ *   mm/reclaim.c    shrinkers, direct reclaim, the balancer (shrinker.h)
+ *   mm/fail_page_alloc.c failure injection (fail_page_alloc.h)
  *   mm/debug.c      bad_page reports, poisoning, the invariant checker
  *   mm/init.c       mm_init(): memblock -> mem_map -> zones -> buddy
  *
@@ -54,8 +58,12 @@
  *                  allocations, firmware holes); PG_nomem too if no RAM is
  *                  behind it at all (a hole inside a section)
  *   0              tail page of a free or allocated block
- *   PG_pcp         on a per-CPU list (mm/pcp.c, issue 5), links in next/prev
- *   PG_exclusive   owned by CPU `owner` (__GFP_EXCLUSIVE, issue 6)
+ *   PG_pcp         free, on a per-CPU list (mm/pcp.c): the pfn sits in a
+ *                  ring of zone->pcp[cpu]; order 0; next/prev unused
+ *   PG_exclusive   with PG_allocated: owned by CPU `owner` (__GFP_EXCLUSIVE,
+ *                  mm/labyrinth.c)
+ *   PG_pool        in the Labyrinth pool (mm/labyrinth.c): allocated from
+ *                  the buddy's view; next links the pool's stack
  * The struct page of pfn N always says pfn == N: page_to_pfn() is one load.
  */
 struct page {
@@ -74,10 +82,13 @@ enum pageflags {
 	PG_nomem = 1u << 3,
 	PG_pcp = 1u << 4,
 	PG_exclusive = 1u << 5,
+	PG_pool = 1u << 6,
+	PG_checked = 1u << 7, /* the invariant checker's scratch mark, never left set */
 };
 
 /* The flags a page may carry when it is freed, besides PG_allocated. */
-#define PAGE_FLAGS_CHECK_AT_FREE (PG_buddy | PG_allocated | PG_reserved | PG_nomem | PG_pcp)
+#define PAGE_FLAGS_CHECK_AT_FREE \
+	(PG_buddy | PG_allocated | PG_reserved | PG_nomem | PG_pcp | PG_pool)
 
 /*
  * Sections: 2^15 pages (128 MiB), as Linux's x86_64 SECTION_SIZE_BITS 27.
@@ -103,7 +114,7 @@ BUILD_BUG_ON(sizeof(struct page) != 16);
 BUILD_BUG_ON(MAX_PAGE_ORDER >= PFN_SECTION_SHIFT);
 
 #define __va(pa) ((void *)((unsigned long)(pa) + page_offset_base))
-#define __pa(va) ((phys_addr_t)((unsigned long)(va) - page_offset_base))
+#define __pa(va) ((phys_addr_t)((unsigned long)(va)-page_offset_base))
 
 static inline bool pfn_valid(unsigned long pfn)
 {
@@ -158,6 +169,7 @@ extern unsigned long mm_mapped_limit_pfn;
 extern bool mm_direct_map_ready;
 
 /* ---- state and introspection ---- */
+/* Free pages: the buddy's free lists plus every per-CPU list (mm/pcp.c). */
 unsigned long nr_free_pages(void);
 unsigned long totalram_pages(void);
 void show_buddyinfo(void);
@@ -165,6 +177,32 @@ void show_zoneinfo(void);
 /* Walks every zone; returns the number of violations (each printed). */
 unsigned long mm_check_invariants(void);
 extern bool mm_debug_poison;
+
+/*
+ * Where allocations came from, per CPU (mm/page_alloc.c), for the IRQ
+ * self-test's summary. "atomic" = the caller could not sleep (no
+ * __GFP_DIRECT_RECLAIM). PCP: a per-CPU list hit without the zone lock;
+ * BUDDY: the zone lock was taken (a per-CPU refill, or any order > 0);
+ * RESERVE: the zone was left below its min watermark (the reserve that
+ * __GFP_HIGH/atomic callers may dig into); POOL: the Labyrinth pool.
+ */
+enum alloc_source {
+	ALLOC_SRC_PCP,
+	ALLOC_SRC_BUDDY,
+	ALLOC_SRC_RESERVE,
+	ALLOC_SRC_POOL,
+	NR_ALLOC_SRC
+};
+struct mm_alloc_stats {
+	unsigned long atomic[NR_ALLOC_SRC];
+	unsigned long other[NR_ALLOC_SRC];
+	unsigned long atomic_failures, other_failures;
+	unsigned long injected;	 /* failures injected by fail_page_alloc (included above) */
+	unsigned long lock_busy; /* IRQ-context zone trylocks that gave up */
+};
+/* Sums for one CPU (cpu < NR_CPUS), or all CPUs with cpu == NR_CPUS. */
+void mm_alloc_stats_read(unsigned int cpu, struct mm_alloc_stats *out);
+void mm_alloc_stats_reset(void);
 extern unsigned long mm_bad_page_count;
 
 /* mm/mem_map.c */

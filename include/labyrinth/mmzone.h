@@ -47,21 +47,29 @@ struct free_area {
 };
 
 /*
- * Per-CPU page lists (mm/pcp.c, issue 5). Declared here so struct zone has
- * its room; the buddy allocator never touches them.
+ * Per-CPU page lists (mm/pcp.c; the rules are in include/labyrinth/pcp.h).
+ * One per zone and CPU: a ring of free order-0 pfns. The hot end (where
+ * alloc pops and free pushes) is ring[(base + count - 1) & PCP_RING_MASK];
+ * the cold end, ring[base], is what a drain gives back to the buddy. Only
+ * the owning CPU touches its list, with local interrupts off; the buddy
+ * allocator never does. A page whose pfn is in a ring has flags PG_pcp,
+ * order 0, and is not in zone->free_pages (as Linux's NR_FREE_PAGES).
  */
-#define NR_PCP_LISTS 4
+#define PCP_RING_SIZE 512u
+#define PCP_RING_MASK (PCP_RING_SIZE - 1)
 struct per_cpu_pages {
-	u32 count;
-	u32 high;
-	u32 batch;
-	u32 lists[NR_PCP_LISTS];
+	u32 count;	       /* pages in the ring */
+	u32 high;	       /* a free that makes count > high drains `batch` pages */
+	u32 batch;	       /* pages moved per refill or drain, under the zone lock */
+	u32 base;	       /* ring index of the coldest page */
+	unsigned long hits[2]; /* allocations served from the ring: [may sleep, atomic] */
+	u32 ring[PCP_RING_SIZE];
 } __aligned(64);
 
 struct zone {
 	/* Hot: everything alloc/free reads or writes under the lock. */
 	spinlock_t lock;
-	u16 free_mask;            /* bit o set <=> free_area[o] non-empty */
+	u16 free_mask;		  /* bit o set <=> free_area[o] non-empty */
 	unsigned long free_pages; /* pages on the free lists (NR_FREE_PAGES) */
 	/* free_pages must stay above wmark_thr[level][highest zone of the
 	 * request]: the watermark plus the lowmem reserve, precomputed. */
@@ -80,7 +88,7 @@ struct zone {
 	/* Statistics, updated under the lock. */
 	unsigned long nr_alloc_fail;
 
-	struct per_cpu_pages pcp[NR_CPUS]; /* issue 5 */
+	struct per_cpu_pages pcp[NR_CPUS]; /* mm/pcp.c */
 };
 
 struct pglist_data {
@@ -106,6 +114,10 @@ static __always_inline struct zone *page_zone(const struct page *page)
 	return &contig_page_data.node_zones[pfn_zone_idx(page->pfn)];
 }
 
+/* Free pages of the zone: the buddy's plus every CPU's per-CPU list (a
+ * racy sum when other CPUs are running). mm/pcp.c. */
+unsigned long zone_nr_free_pages(const struct zone *z);
+
 static inline bool populated_zone(const struct zone *z)
 {
 	return z->managed_pages != 0;
@@ -124,10 +136,34 @@ void zones_init(void);
 void zones_setup_watermarks(void);
 void zone_print_ranges(void);
 
+/*
+ * Taking the zone lock from an allocation path (interrupts already off).
+ * Process context spins. In IRQ context the lock may be held by the
+ * context this CPU interrupted (an NMI, or a holder with interrupts on,
+ * which mm/ never is): never spin on it unboundedly. A bounded trylock
+ * loop returns false instead, and the caller falls back (GFP_ATOMIC: to
+ * the Labyrinth pool, mm/labyrinth.c).
+ */
+#define ZONE_IRQ_TRYLOCK_SPINS 256
+static __always_inline bool zone_lock_alloc_ctx(struct zone *zone)
+{
+	unsigned int i;
+
+	if (likely(!arch_in_irq())) {
+		spin_lock(&zone->lock);
+		return true;
+	}
+	for (i = 0; i < ZONE_IRQ_TRYLOCK_SPINS; i++) {
+		if (spin_trylock(&zone->lock))
+			return true;
+		arch_cpu_relax();
+	}
+	return false;
+}
+
 /* mm/buddy.c: the zone lock must be held ("_locked" / "__" = caller holds it). */
 struct page *__rmqueue_smallest(struct zone *zone, unsigned int order);
-void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn,
-		     unsigned int order);
+void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order);
 void __free_boot_range(unsigned long start_pfn, unsigned long end_pfn);
 
 /* mm/debug.c */

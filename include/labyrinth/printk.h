@@ -46,42 +46,42 @@ extern int console_loglevel;
 #define pr_cont(fmt, ...) printk(KERN_CONT fmt, ##__VA_ARGS__)
 
 /* Print at most once per call site (bounded console output in hot paths). */
-#define pr_warn_once(fmt, ...)                          \
-	({                                              \
-		static bool __warned;                   \
-		if (!__warned) {                        \
-			__warned = true;                \
-			pr_warn(fmt, ##__VA_ARGS__);    \
-		}                                       \
+#define pr_warn_once(fmt, ...)                       \
+	({                                           \
+		static bool __warned;                \
+		if (!__warned) {                     \
+			__warned = true;             \
+			pr_warn(fmt, ##__VA_ARGS__); \
+		}                                    \
 	})
 
 __noreturn __printf(1, 2) void panic(const char *fmt, ...);
 void __warn(const char *file, int line, const char *cond);
 
 /* Report and go on: prefer WARN_ON to BUG_ON. Evaluates to the condition. */
-#define WARN_ON(cond)                                         \
-	({                                                    \
-		bool __c = !!(cond);                          \
-		if (unlikely(__c))                            \
-			__warn(__FILE__, __LINE__, #cond);    \
-		__c;                                          \
+#define WARN_ON(cond)                                      \
+	({                                                 \
+		bool __c = !!(cond);                       \
+		if (unlikely(__c))                         \
+			__warn(__FILE__, __LINE__, #cond); \
+		__c;                                       \
 	})
 
-#define WARN_ON_ONCE(cond)                                    \
-	({                                                    \
-		static bool __once;                           \
-		bool __c = !!(cond);                          \
-		if (unlikely(__c) && !__once) {               \
-			__once = true;                        \
-			__warn(__FILE__, __LINE__, #cond);    \
-		}                                             \
-		__c;                                          \
+#define WARN_ON_ONCE(cond)                                 \
+	({                                                 \
+		static bool __once;                        \
+		bool __c = !!(cond);                       \
+		if (unlikely(__c) && !__once) {            \
+			__once = true;                     \
+			__warn(__FILE__, __LINE__, #cond); \
+		}                                          \
+		__c;                                       \
 	})
 
 /* For states the kernel cannot continue from. */
-#define BUG_ON(cond)                                                        \
-	do {                                                                \
-		if (unlikely(cond))                                         \
+#define BUG_ON(cond)                                                          \
+	do {                                                                  \
+		if (unlikely(cond))                                           \
 			panic("BUG at %s:%d: %s", __FILE__, __LINE__, #cond); \
 	} while (0)
 

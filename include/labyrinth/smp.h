@@ -20,8 +20,12 @@ extern unsigned long cpu_online_mask; /* bit n: CPU n is online */
 
 static inline unsigned int num_online_cpus(void)
 {
-	return (unsigned int)__builtin_popcountl(__atomic_load_n(&cpu_online_mask,
-								  __ATOMIC_ACQUIRE));
+	unsigned long m = __atomic_load_n(&cpu_online_mask, __ATOMIC_ACQUIRE);
+	unsigned int n = 0;
+
+	for (; m; m &= m - 1) /* no popcnt instruction assumed */
+		n++;
+	return n;
 }
 
 static inline bool cpu_online(unsigned int cpu)
@@ -29,9 +33,9 @@ static inline bool cpu_online(unsigned int cpu)
 	return cpu < NR_CPUS && (__atomic_load_n(&cpu_online_mask, __ATOMIC_ACQUIRE) >> cpu) & 1;
 }
 
-#define for_each_online_cpu(cpu)                          \
-	for ((cpu) = 0; (cpu) < NR_CPUS; (cpu)++)         \
-		if (!cpu_online(cpu)) {                   \
+#define for_each_online_cpu(cpu)                  \
+	for ((cpu) = 0; (cpu) < NR_CPUS; (cpu)++) \
+		if (!cpu_online(cpu)) {           \
 		} else
 
 typedef void (*smp_call_func_t)(void *arg);

@@ -23,15 +23,18 @@
 #include <labyrinth/compiler.h>
 
 typedef struct spinlock {
-	u16 next; /* next ticket to hand out */
+	u16 next;  /* next ticket to hand out */
 	u16 owner; /* ticket now being served */
 	/* Lock debugging only (meaningless while it is off): */
 	u16 dbg_index; /* 1 + the lock's slot in the debug registry, 0 = none yet */
-	u8 owner_cpu; /* 1 + the holding CPU, 0 = not held */
-	u8 recursed; /* recursive acquisitions that were skipped */
+	u8 owner_cpu;  /* 1 + the holding CPU, 0 = not held */
+	u8 recursed;   /* recursive acquisitions that were skipped */
 } spinlock_t;
 
-#define SPINLOCK_INIT { 0, 0, 0, 0, 0 }
+#define SPINLOCK_INIT         \
+	{                     \
+		0, 0, 0, 0, 0 \
+	}
 
 /*
  * Defined weak here, so a host build that does not link
@@ -70,8 +73,8 @@ static inline bool __spin_trylock_raw(spinlock_t *l)
 
 	BUILD_BUG_ON(__builtin_offsetof(spinlock_t, next) != 0 ||
 		     __builtin_offsetof(spinlock_t, owner) != 2);
-	return __atomic_compare_exchange_n((u32 *)l, &old, new, false,
-					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+	return __atomic_compare_exchange_n((u32 *)l, &old, new, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
 }
 
 static inline void __spin_unlock_raw(spinlock_t *l)
@@ -108,30 +111,30 @@ static inline bool spin_is_locked(spinlock_t *l)
 	       __atomic_load_n(&l->next, __ATOMIC_RELAXED);
 }
 
-#define spin_lock_irqsave(l, flags)            \
-	do {                                   \
-		(flags) = arch_irq_save();     \
-		spin_lock(l);                  \
+#define spin_lock_irqsave(l, flags)        \
+	do {                               \
+		(flags) = arch_irq_save(); \
+		spin_lock(l);              \
 	} while (0)
 
-#define spin_unlock_irqrestore(l, flags)       \
-	do {                                   \
-		spin_unlock(l);                \
-		arch_irq_restore(flags);       \
+#define spin_unlock_irqrestore(l, flags) \
+	do {                             \
+		spin_unlock(l);          \
+		arch_irq_restore(flags); \
 	} while (0)
 
 /* Evaluates to true with the lock held and interrupts off, else restores. */
-#define spin_trylock_irqsave(l, flags)                                  \
-	({                                                              \
-		(flags) = arch_irq_save();                              \
+#define spin_trylock_irqsave(l, flags)                                     \
+	({                                                                 \
+		(flags) = arch_irq_save();                                 \
 		spin_trylock(l) ? true : (arch_irq_restore(flags), false); \
 	})
 
 /* ---- lock debugging: the report (kernel/spinlock_debug.c) ---- */
 
 struct spin_debug_stats {
-	unsigned int locks; /* locks seen while debugging was on */
-	unsigned int untracked; /* locks beyond the registry's size */
+	unsigned int locks;	 /* locks seen while debugging was on */
+	unsigned int untracked;	 /* locks beyond the registry's size */
 	unsigned int irq_unsafe; /* taken both in IRQ context and with IRQs on */
 	unsigned int recursions; /* a CPU took a lock it held */
 };

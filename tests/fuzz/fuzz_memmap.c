@@ -27,28 +27,65 @@
 #include <labyrinth/printk.h>
 
 int console_loglevel = 0;
-int vprintk(const char *fmt, va_list ap) { (void)fmt; (void)ap; return 0; }
-int printk(const char *fmt, ...) { (void)fmt; return 0; }
-void __warn(const char *file, int line, const char *cond) { (void)file; (void)line; (void)cond; }
-void panic(const char *fmt, ...) { (void)fmt; abort(); }
+int vprintk(const char *fmt, va_list ap)
+{
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+int printk(const char *fmt, ...)
+{
+	(void)fmt;
+	return 0;
+}
+void __warn(const char *file, int line, const char *cond)
+{
+	(void)file;
+	(void)line;
+	(void)cond;
+}
+void panic(const char *fmt, ...)
+{
+	(void)fmt;
+	abort();
+}
 
 static struct memmap in, m;
 
-#define CHECK(c)                                                                       \
-	do {                                                                           \
-		if (!(c)) {                                                            \
+#define CHECK(c)                                                                             \
+	do {                                                                                 \
+		if (!(c)) {                                                                  \
 			fprintf(stderr, "fuzz_memmap: invariant failed: %s (line %d)\n", #c, \
-				__LINE__);                                             \
-			abort();                                                       \
-		}                                                                      \
+				__LINE__);                                                   \
+			abort();                                                             \
+		}                                                                            \
 	} while (0)
 
-static const u32 types[] = { E820_TYPE_RAM, E820_TYPE_RAM, E820_TYPE_RAM, E820_TYPE_RESERVED,
-			     E820_TYPE_ACPI, E820_TYPE_NVS, E820_TYPE_UNUSABLE, E820_TYPE_PMEM,
-			     0, 12, 0xefffffff, 200 };
+static const u32 types[] = { E820_TYPE_RAM,
+			     E820_TYPE_RAM,
+			     E820_TYPE_RAM,
+			     E820_TYPE_RESERVED,
+			     E820_TYPE_ACPI,
+			     E820_TYPE_NVS,
+			     E820_TYPE_UNUSABLE,
+			     E820_TYPE_PMEM,
+			     0,
+			     12,
+			     0xefffffff,
+			     200 };
 
-static u64 get64(const u8 *p) { u64 v; memcpy(&v, p, 8); return v; }
-static u32 get32(const u8 *p) { u32 v; memcpy(&v, p, 4); return v; }
+static u64 get64(const u8 *p)
+{
+	u64 v;
+	memcpy(&v, p, 8);
+	return v;
+}
+static u32 get32(const u8 *p)
+{
+	u32 v;
+	memcpy(&v, p, 4);
+	return v;
+}
 
 /* Input entries as the normalizer must have seen them (after filtering). */
 static bool valid_input(const struct memmap_entry *e, u64 limit, u64 *end)
@@ -157,8 +194,14 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	CHECK(out_type_at(0) != E820_TYPE_RAM);
 	for (i = 0; i < in.nr && i < 64; i++) {
 		u64 s = in.map[i].addr, e = in.map[i].addr + in.map[i].size;
-		u64 probes[] = { s, s - 1, s + 1, e, e - 1, ALIGN_DOWN(s, PAGE_SIZE),
-				 ALIGN_DOWN(s, PAGE_SIZE) + PAGE_SIZE, ALIGN_DOWN(e, PAGE_SIZE) - 1 };
+		u64 probes[] = { s,
+				 s - 1,
+				 s + 1,
+				 e,
+				 e - 1,
+				 ALIGN_DOWN(s, PAGE_SIZE),
+				 ALIGN_DOWN(s, PAGE_SIZE) + PAGE_SIZE,
+				 ALIGN_DOWN(e, PAGE_SIZE) - 1 };
 		unsigned int k;
 
 		for (k = 0; k < ARRAY_SIZE(probes); k++)

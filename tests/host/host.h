@@ -45,15 +45,15 @@ static inline __attribute__((format(printf, 2, 3))) bool ok(bool cond, const cha
 	return cond;
 }
 
-#define is_u64(got, want, ...)                                                      \
-	({                                                                          \
-		uint64_t __g = (uint64_t)(got), __w = (uint64_t)(want);             \
-		bool __r = ok(__g == __w, __VA_ARGS__);                             \
-		if (!__r)                                                           \
-			printf("#   got 0x%" PRIx64 " (%" PRIu64 "), want 0x%" PRIx64  \
-			       " (%" PRIu64 ") at %s:%d\n",                         \
-			       __g, __g, __w, __w, __FILE__, __LINE__);             \
-		__r;                                                                \
+#define is_u64(got, want, ...)                                                                     \
+	({                                                                                         \
+		uint64_t __g = (uint64_t)(got), __w = (uint64_t)(want);                            \
+		bool __r = ok(__g == __w, __VA_ARGS__);                                            \
+		if (!__r)                                                                          \
+			printf("#   got 0x%" PRIx64 " (%" PRIu64 "), want 0x%" PRIx64 " (%" PRIu64 \
+			       ") at %s:%d\n",                                                     \
+			       __g, __g, __w, __w, __FILE__, __LINE__);                            \
+		__r;                                                                               \
 	})
 
 /* Ends the test: prints the plan if none was given, exit status for prove. */

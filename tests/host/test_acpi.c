@@ -16,7 +16,7 @@
 #define MEM_BASE 0xe0000ull
 #define MEM_SIZE 0x4000u
 
-static u8 *mem; /* simulated physical [MEM_BASE, MEM_BASE + MEM_SIZE) */
+static u8 *mem;	    /* simulated physical [MEM_BASE, MEM_BASE + MEM_SIZE) */
 static size_t used; /* bump allocator over mem */
 
 static const void *sim_map(u64 phys, u64 len)
@@ -45,7 +45,10 @@ static u64 place(size_t n, bool at_end)
 	return phys;
 }
 
-static void *P(u64 phys) { return mem + (phys - MEM_BASE); }
+static void *P(u64 phys)
+{
+	return mem + (phys - MEM_BASE);
+}
 
 static void fix_checksum(struct acpi_table_header *h)
 {
@@ -107,6 +110,7 @@ static void make_rsdp(struct acpi_rsdp *r, int rev, u64 rsdt, u64 xsdt)
 }
 
 /* The MADT QEMU would give for 4 CPUs, plus the x2APIC and NMI kinds. */
+/* clang-format off */
 static const u8 good_entries[] = {
 	0, 8, 0, 0, 1, 0, 0, 0, /* LAPIC uid 0 id 0 enabled */
 	0, 8, 1, 1, 1, 0, 0, 0, /* LAPIC uid 1 id 1 enabled */
@@ -119,6 +123,7 @@ static const u8 good_entries[] = {
 	4, 6, 0xff, 0, 0, 1, /* LAPIC NMI: all CPUs, LINT1 */
 	0x7f, 4, 0, 0, /* an unknown type: skipped silently */
 };
+/* clang-format on */
 
 static u64 setup_good(struct acpi_rsdp *r, int rev)
 {
@@ -194,7 +199,7 @@ static void test_bad_rsdp(void)
 	setup_good(&r, 2);
 	r.extended_checksum ^= 0x55;
 	ok(acpi_tables_init(&t, &r, sizeof(r), sim_map) == 0 && !t.use_xsdt &&
-		   host_log_contains("bad extended checksum"),
+	       host_log_contains("bad extended checksum"),
 	   "bad extended checksum: RSDT used");
 	reset();
 	setup_good(&r, 2);
@@ -205,8 +210,8 @@ static void test_bad_rsdp(void)
 	r.xsdt_address = MEM_BASE + MEM_SIZE + 0x1000;
 	r.extended_checksum = 0;
 	r.extended_checksum = (u8)-acpi_checksum(&r, sizeof(r));
-	ok(acpi_tables_init(&t, &r, sizeof(r), sim_map) == 0 && !t.use_xsdt &&
-		   t.nr_tables == 2 && host_log_contains("falling back to the RSDT"),
+	ok(acpi_tables_init(&t, &r, sizeof(r), sim_map) == 0 && !t.use_xsdt && t.nr_tables == 2 &&
+	       host_log_contains("falling back to the RSDT"),
 	   "XSDT outside memory: RSDT used");
 }
 
@@ -219,8 +224,8 @@ static void test_bad_tables(void)
 	reset();
 	madt = setup_good(&r, 2);
 	((struct acpi_table_header *)P(madt))->checksum ^= 0x10;
-	ok(acpi_tables_init(&t, &r, sizeof(r), sim_map) == 0 && t.nr_tables == 1 &&
-		   t.nr_bad == 1 && !acpi_find(&t, "APIC", 0),
+	ok(acpi_tables_init(&t, &r, sizeof(r), sim_map) == 0 && t.nr_tables == 1 && t.nr_bad == 1 &&
+	       !acpi_find(&t, "APIC", 0),
 	   "MADT with a bad checksum skipped, FACP kept");
 	ok(host_log_contains("[APIC]") && host_log_contains("bad checksum"),
 	   "reported with its signature and reason");
@@ -229,14 +234,14 @@ static void test_bad_tables(void)
 	madt = setup_good(&r, 2);
 	((struct acpi_table_header *)P(madt))->length = MEM_SIZE; /* runs past memory */
 	ok(acpi_tables_init(&t, &r, sizeof(r), sim_map) == 0 && t.nr_bad == 1 &&
-		   host_log_contains("runs past mapped memory"),
+	       host_log_contains("runs past mapped memory"),
 	   "table length past the end of memory skipped");
 
 	reset();
 	madt = setup_good(&r, 2);
 	((struct acpi_table_header *)P(madt))->length = 20;
 	ok(acpi_tables_init(&t, &r, sizeof(r), sim_map) == 0 && t.nr_bad == 1 &&
-		   host_log_contains("impossible length"),
+	       host_log_contains("impossible length"),
 	   "table shorter than its header skipped");
 
 	reset();
@@ -247,8 +252,7 @@ static void test_bad_tables(void)
 		r.extended_checksum = 0;
 		r.extended_checksum = (u8)-acpi_checksum(&r, sizeof(r));
 	}
-	ok(acpi_tables_init(&t, &r, sizeof(r), sim_map) == 0 && t.nr_tables == 0 &&
-		   t.nr_bad == 2,
+	ok(acpi_tables_init(&t, &r, sizeof(r), sim_map) == 0 && t.nr_tables == 0 && t.nr_bad == 2,
 	   "XSDT entries outside memory skipped");
 }
 
@@ -265,6 +269,7 @@ static int parse_at_end(const u8 *e, size_t n, struct acpi_madt_info *m)
 static void test_bad_madt(void)
 {
 	struct acpi_madt_info m;
+	/* clang-format off */
 	static const u8 truncated[] = {
 		0, 6, 0, 0, 1, 0, /* LAPIC entry cut to 6 bytes */
 		1, 8, 0, 0, 0, 0, 0xc0, 0xfe, /* IO APIC cut to 8 */
@@ -280,6 +285,7 @@ static void test_bad_madt(void)
 		4, 6, 0xff, 0, 0, 7, /* LINT7 */
 		2, 10, 1, 3, 3, 0, 0, 0, 0, 0, /* bus 1 */
 	};
+	/* clang-format on */
 
 	parse_at_end(truncated, sizeof(truncated), &m);
 	ok(m.nr_bad == 2 && m.nr_cpus == 1 && m.cpus[0].apic_id == 1 && m.nr_ioapics == 0,

@@ -96,7 +96,8 @@ static void test_every_order(void)
 
 		ok(p && (page_to_pfn(p) & ((1ul << o) - 1)) == 0 && p->order == o,
 		   "order %u: allocated and aligned", o);
-		is_u64(DMA->free_pages, before - (1ul << o), "order %u: free count drops by 2^o", o);
+		is_u64(DMA->free_pages, before - (1ul << o), "order %u: free count drops by 2^o",
+		       o);
 		__free_pages(p, o);
 		is_u64(DMA->free_pages, before, "order %u: free restores the count", o);
 	}
@@ -177,9 +178,10 @@ static void test_watermarks(void)
 
 	boot_small();
 	min = DMA->_watermark[WMARK_MIN];
-	ok(min > 8 && DMA->_watermark[WMARK_LOW] > min && DMA->_watermark[WMARK_HIGH] >
-	   DMA->_watermark[WMARK_LOW], "DMA watermarks min %lu < low %lu < high %lu", min,
-	   DMA->_watermark[WMARK_LOW], DMA->_watermark[WMARK_HIGH]);
+	ok(min > 8 && DMA->_watermark[WMARK_LOW] > min &&
+	       DMA->_watermark[WMARK_HIGH] > DMA->_watermark[WMARK_LOW],
+	   "DMA watermarks min %lu < low %lu < high %lu", min, DMA->_watermark[WMARK_LOW],
+	   DMA->_watermark[WMARK_HIGH]);
 	drain(GFP_KERNEL | GFP_DMA, pages, &n);
 	is_u64(DMA->free_pages, DMA->_watermark[WMARK_LOW], "GFP_KERNEL stops at low");
 	host_log_clear();
@@ -282,7 +284,8 @@ static void test_bulk_zero_and_addresses(void)
 	va = __get_free_page(GFP_KERNEL);
 	ok(va && virt_to_page((void *)va)->flags == PG_allocated, "__get_free_page/virt_to_page");
 	ok(page_address(virt_to_page((void *)va)) == (void *)va &&
-	   page_to_phys(virt_to_page((void *)va)) == __pa(va), "page_address/page_to_phys");
+	       page_to_phys(virt_to_page((void *)va)) == __pa(va),
+	   "page_address/page_to_phys");
 	memset((void *)va, 0x5a, PAGE_SIZE);
 	free_page(va);
 	va = get_zeroed_page(GFP_KERNEL);
@@ -311,7 +314,8 @@ static void test_poison(void)
 	b[100] = 1; /* use after free */
 	p = alloc_pages(GFP_DMA, 0);
 	ok(page_address(p) == b && mm_bad_page_count == count + 1 &&
-	   host_log_contains("page poison corrupted"), "use after free caught at allocation");
+	       host_log_contains("page poison corrupted"),
+	   "use after free caught at allocation");
 	__free_pages(p, 0);
 	p = alloc_pages(GFP_DMA | __GFP_ZERO, 3);
 	is_u64(mm_bad_page_count, count + 1, "__GFP_ZERO verified zero");

@@ -79,7 +79,7 @@ static void test_bad_values(void)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		parse(bad[i].line);
 		ok(cl.nr_invalid == 1 && host_log_contains(bad[i].reason) &&
-			   !cmdline_is_set(&cl, bad[i].key),
+		       !cmdline_is_set(&cl, bad[i].key),
 		   "'%s' rejected: %s", bad[i].line, bad[i].reason);
 		ok(host_log_contains("using the default"), "'%s' keeps the default", bad[i].line);
 	}

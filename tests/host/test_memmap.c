@@ -13,11 +13,12 @@ static struct memmap m;
 
 static bool entry_is(u32 i, u64 start, u64 end_incl, u32 type)
 {
-	bool r = i < m.nr && m.map[i].addr == start && m.map[i].addr + m.map[i].size - 1 == end_incl &&
-		 m.map[i].type == type;
+	bool r = i < m.nr && m.map[i].addr == start &&
+		 m.map[i].addr + m.map[i].size - 1 == end_incl && m.map[i].type == type;
 
 	if (!r && i < m.nr)
-		printf("#   entry %u: 0x%llx-0x%llx type %u\n", i, (unsigned long long)m.map[i].addr,
+		printf("#   entry %u: 0x%llx-0x%llx type %u\n", i,
+		       (unsigned long long)m.map[i].addr,
 		       (unsigned long long)(m.map[i].addr + m.map[i].size - 1), m.map[i].type);
 	return r;
 }
@@ -28,9 +29,9 @@ static void test_priority_and_alignment(void)
 
 	memmap_reset(&m);
 	memmap_add(&m, 0x100000, 0x1000000, E820_TYPE_RAM);
-	memmap_add(&m, 0x200800, 0x1000, E820_TYPE_ACPI);     /* inside, unaligned */
+	memmap_add(&m, 0x200800, 0x1000, E820_TYPE_ACPI); /* inside, unaligned */
 	memmap_add(&m, 0x400000, 0x10000, E820_TYPE_RESERVED);
-	memmap_add(&m, 0x408000, 0x10000, E820_TYPE_NVS);     /* NVS (4) beats reserved (2) */
+	memmap_add(&m, 0x408000, 0x10000, E820_TYPE_NVS); /* NVS (4) beats reserved (2) */
 	memmap_normalize(&m, 46, &st);
 	ok(entry_is(0, 0x100000, 0x1fffff, E820_TYPE_RAM), "usable before ACPI, shrunk to a page");
 	ok(entry_is(1, 0x200800, 0x2017ff, E820_TYPE_ACPI), "ACPI keeps its bytes");
@@ -47,11 +48,11 @@ static void test_bad_entries(void)
 
 	memmap_reset(&m);
 	memmap_add(&m, 0x100000, 0x100000, E820_TYPE_RAM);
-	memmap_add(&m, 0x0, 0x9f000, E820_TYPE_RAM);             /* out of order */
-	memmap_add(&m, 0x300000, 0, E820_TYPE_RESERVED);          /* zero length */
-	memmap_add(&m, ~0ull - 0xfff, 0x2000, E820_TYPE_RAM);      /* wraps */
+	memmap_add(&m, 0x0, 0x9f000, E820_TYPE_RAM);		      /* out of order */
+	memmap_add(&m, 0x300000, 0, E820_TYPE_RESERVED);	      /* zero length */
+	memmap_add(&m, ~0ull - 0xfff, 0x2000, E820_TYPE_RAM);	      /* wraps */
 	memmap_add(&m, (1ull << 40) - 0x1000, 0x3000, E820_TYPE_RAM); /* crosses 40 bits */
-	memmap_add(&m, 1ull << 41, 0x1000, E820_TYPE_RAM);         /* beyond 40 bits */
+	memmap_add(&m, 1ull << 41, 0x1000, E820_TYPE_RAM);	      /* beyond 40 bits */
 	host_log_clear();
 	memmap_normalize(&m, 40, &st);
 	ok(st.out_of_order == 2 && host_log_contains("[Firmware Bug]: out of order E820 entry"),
@@ -81,29 +82,30 @@ static void test_efi(void)
 	u32 sizes[] = { 40, 48 }, s;
 
 	ok(memmap_type_from_efi(EFI_BOOT_SERVICES_DATA, 0x8) == E820_TYPE_RAM &&
-	   memmap_type_from_efi(EFI_LOADER_CODE, 0x8) == E820_TYPE_RAM &&
-	   memmap_type_from_efi(EFI_CONVENTIONAL_MEMORY, 0xf) == E820_TYPE_RAM,
+	       memmap_type_from_efi(EFI_LOADER_CODE, 0x8) == E820_TYPE_RAM &&
+	       memmap_type_from_efi(EFI_CONVENTIONAL_MEMORY, 0xf) == E820_TYPE_RAM,
 	   "boot services, loader and conventional memory are usable");
 	ok(memmap_type_from_efi(EFI_CONVENTIONAL_MEMORY, 0x1) == E820_TYPE_RESERVED,
 	   "conventional memory without WB is not");
 	ok(memmap_type_from_efi(EFI_RUNTIME_SERVICES_DATA, 0x8) == E820_TYPE_RESERVED &&
-	   memmap_type_from_efi(EFI_MEMORY_MAPPED_IO, 1) == E820_TYPE_RESERVED &&
-	   memmap_type_from_efi(EFI_ACPI_RECLAIM_MEMORY, 8) == E820_TYPE_ACPI &&
-	   memmap_type_from_efi(EFI_ACPI_MEMORY_NVS, 8) == E820_TYPE_NVS &&
-	   memmap_type_from_efi(99, 8) == E820_TYPE_RESERVED,
+	       memmap_type_from_efi(EFI_MEMORY_MAPPED_IO, 1) == E820_TYPE_RESERVED &&
+	       memmap_type_from_efi(EFI_ACPI_RECLAIM_MEMORY, 8) == E820_TYPE_ACPI &&
+	       memmap_type_from_efi(EFI_ACPI_MEMORY_NVS, 8) == E820_TYPE_NVS &&
+	       memmap_type_from_efi(99, 8) == E820_TYPE_RESERVED,
 	   "runtime, MMIO, ACPI, NVS, unknown types stay reserved");
 	for (s = 0; s < 2; s++) {
 		u32 ds = sizes[s];
 
 		put_desc(buf, ds, 0, EFI_CONVENTIONAL_MEMORY, 0x0, 0xa0, 0xf);
 		put_desc(buf, ds, 1, EFI_BOOT_SERVICES_CODE, 0x100000, 0x100, 0xf);
-		put_desc(buf, ds, 2, EFI_RUNTIME_SERVICES_DATA, 0x200000, 0x10, 0x800000000000000full);
+		put_desc(buf, ds, 2, EFI_RUNTIME_SERVICES_DATA, 0x200000, 0x10,
+			 0x800000000000000full);
 		put_desc(buf, ds, 3, EFI_LOADER_DATA, 0x210000, 0x0, 0xf); /* zero pages */
 		memmap_reset(&m);
 		ok(memmap_add_efi(&m, buf, 4 * ds, ds), "desc_size %u accepted", ds);
 		memmap_normalize(&m, 46, NULL);
 		ok(m.nr == 3 && entry_is(1, 0x100000, 0x1fffff, E820_TYPE_RAM) &&
-		   entry_is(2, 0x200000, 0x20ffff, E820_TYPE_RESERVED),
+		       entry_is(2, 0x200000, 0x20ffff, E820_TYPE_RESERVED),
 		   "desc_size %u walked by its stride", ds);
 	}
 	memmap_reset(&m);
@@ -145,11 +147,14 @@ static void test_memmap_init(void)
 	host_log_quiet = true;
 	memmap_init(bi);
 	host_log_quiet = false;
-	ok(host_log_contains("efi: mem00: [Conventional|   |  |  |  |  |  |  |  |  |   |WB|WT|WC|UC]"
-			     " range=[0x0000000000000000-0x0000000007ffffff] (128MB)"),
+	ok(host_log_contains(
+	       "efi: mem00: [Conventional|   |  |  |  |  |  |  |  |  |   |WB|WT|WC|UC]"
+	       " range=[0x0000000000000000-0x0000000007ffffff] (128MB)"),
 	   "EFI map printed as Linux prints it");
-	ok(memmap_total(&memmap_final, E820_TYPE_RAM) + memmap_total(&memmap_final, E820_TYPE_KERNEL) <
-	   (128 << 20) + 1, "the EFI map was used, not the e820 one");
+	ok(memmap_total(&memmap_final, E820_TYPE_RAM) +
+		   memmap_total(&memmap_final, E820_TYPE_KERNEL) <
+	       (128 << 20) + 1,
+	   "the EFI map was used, not the e820 one");
 }
 
 int main(void)

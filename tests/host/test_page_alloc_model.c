@@ -35,14 +35,22 @@ static u64 rnd(void) /* xorshift64* */
 
 static u8 *model_managed, *model_alloc; /* per pfn */
 static unsigned long model_free[MAX_NR_ZONES];
-static struct { struct page *page; unsigned int order; } live[MAX_LIVE];
+static struct {
+	struct page *page;
+	unsigned int order;
+} live[MAX_LIVE];
 static unsigned long nr_live;
 static u32 initial_blocks[MAX_NR_ZONES][NR_PAGE_ORDERS];
 static unsigned long failures_checked, bad;
 
-static const gfp_t gfps[] = { GFP_KERNEL, GFP_ATOMIC, GFP_NOWAIT, GFP_KERNEL | GFP_DMA,
-			      GFP_KERNEL | GFP_DMA32, GFP_ATOMIC | GFP_DMA32,
-			      GFP_KERNEL | __GFP_MEMALLOC, GFP_NOWAIT | __GFP_HIGH };
+static const gfp_t gfps[] = { GFP_KERNEL,
+			      GFP_ATOMIC,
+			      GFP_NOWAIT,
+			      GFP_KERNEL | GFP_DMA,
+			      GFP_KERNEL | GFP_DMA32,
+			      GFP_ATOMIC | GFP_DMA32,
+			      GFP_KERNEL | __GFP_MEMALLOC,
+			      GFP_NOWAIT | __GFP_HIGH };
 
 static void model_boot(void)
 {
@@ -58,13 +66,15 @@ static void model_boot(void)
 	sim_boot_quiet(bi);
 	model_managed = calloc(max_pfn, 1);
 	model_alloc = calloc(max_pfn, 1);
-	for_each_zone(z) {
+	for_each_zone(z)
+	{
 		unsigned int o;
 
 		for (o = 0; o < NR_PAGE_ORDERS; o++) {
 			u32 p;
 
-			initial_blocks[z - contig_page_data.node_zones][o] = z->free_area[o].nr_free;
+			initial_blocks[z - contig_page_data.node_zones][o] =
+			    z->free_area[o].nr_free;
 			for (p = z->free_area[o].head; p != PFN_NIL; p = pfn_to_page(p)->next)
 				for (pfn = p; pfn < p + (1ul << o); pfn++)
 					model_managed[pfn] = 1;

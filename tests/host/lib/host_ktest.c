@@ -11,7 +11,6 @@
 #include "../host.h"
 #include "host_ktest.h"
 
-
 bool ktest_expect(struct ktest *t, bool cond, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;

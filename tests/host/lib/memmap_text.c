@@ -13,9 +13,12 @@
 
 static u32 e820_type_from_name(const char *s)
 {
-	static const struct { const char *name; u32 type; } names[] = {
-		{ "usable", E820_TYPE_RAM },       { "reserved", E820_TYPE_RESERVED },
-		{ "ACPI data", E820_TYPE_ACPI },   { "ACPI NVS", E820_TYPE_NVS },
+	static const struct {
+		const char *name;
+		u32 type;
+	} names[] = {
+		{ "usable", E820_TYPE_RAM },	    { "reserved", E820_TYPE_RESERVED },
+		{ "ACPI data", E820_TYPE_ACPI },    { "ACPI NVS", E820_TYPE_NVS },
 		{ "unusable", E820_TYPE_UNUSABLE }, { "soft reserved", 0xefffffff },
 		{ "kernel", E820_TYPE_KERNEL },
 	};
@@ -34,9 +37,9 @@ static u32 e820_type_from_name(const char *s)
 }
 
 static const char *const efi_names[] = {
-	"Reserved",     "Loader Code",  "Loader Data",  "Boot Code",    "Boot Data",
-	"Runtime Code", "Runtime Data", "Conventional", "Unusable",     "ACPI Reclaim",
-	"ACPI Mem NVS", "MMIO",         "MMIO Port",    "PAL Code",     "Persistent",
+	"Reserved",	"Loader Code",	"Loader Data",	"Boot Code", "Boot Data",
+	"Runtime Code", "Runtime Data", "Conventional", "Unusable",  "ACPI Reclaim",
+	"ACPI Mem NVS", "MMIO",		"MMIO Port",	"PAL Code",  "Persistent",
 };
 
 static u32 efi_type_from_name(const char *s)
@@ -194,11 +197,12 @@ static void render(const struct memmap *m, const struct memmap_stats *st, struct
 	    (unsigned long long)memmap_total(m, E820_TYPE_KERNEL) >> 10,
 	    (unsigned long long)(memmap_total(m, E820_TYPE_RESERVED) +
 				 memmap_total(m, E820_TYPE_ACPI) + memmap_total(m, E820_TYPE_NVS) +
-				 memmap_total(m, E820_TYPE_UNUSABLE)) >> 10);
+				 memmap_total(m, E820_TYPE_UNUSABLE)) >>
+		10);
 }
 
-size_t memmap_text_process(const char *text, unsigned int phys_bits, u32 efi_desc_size,
-			   char *outp, size_t len)
+size_t memmap_text_process(const char *text, unsigned int phys_bits, u32 efi_desc_size, char *outp,
+			   size_t len)
 {
 	static struct memmap_text_input in;
 	static struct memmap m;

@@ -18,9 +18,9 @@
 #include <labyrinth/memmap.h>
 
 struct memmap_text_input {
-	struct memmap e820;       /* raw e820 entries, in input order */
+	struct memmap e820;	  /* raw e820 entries, in input order */
 	u8 efi[BOOT_EFI_MAP_MAX]; /* raw EFI descriptors */
-	u32 efi_size;             /* bytes used in efi[] */
+	u32 efi_size;		  /* bytes used in efi[] */
 	u32 efi_desc_size;
 	u32 nr_efi;
 };
@@ -31,7 +31,7 @@ void memmap_text_parse(const char *text, u32 efi_desc_size, struct memmap_text_i
 void memmap_text_raw_map(const struct memmap_text_input *in, struct memmap *m);
 /* The whole pipeline: parse, normalize (phys_bits), reserve page 0 and the
  * SMP trampoline, render the map, zones and totals into out. */
-size_t memmap_text_process(const char *text, unsigned int phys_bits, u32 efi_desc_size,
-			   char *out, size_t len);
+size_t memmap_text_process(const char *text, unsigned int phys_bits, u32 efi_desc_size, char *out,
+			   size_t len);
 
 #endif

@@ -82,13 +82,15 @@ static u64 highest_ram(const struct boot_info *bi)
 	for (i = 0; i < bi->nr_e820; i++) {
 		const struct boot_e820_entry *e = &bi->e820[i];
 
-		if (e->type == E820_TYPE_RAM && e->addr + e->len > top && e->addr + e->len > e->addr)
+		if (e->type == E820_TYPE_RAM && e->addr + e->len > top &&
+		    e->addr + e->len > e->addr)
 			top = e->addr + e->len;
 	}
 	if (bi->efi_desc_size >= 40) {
 		u32 off;
 
-		for (off = 0; off + bi->efi_desc_size <= bi->efi_map_size; off += bi->efi_desc_size) {
+		for (off = 0; off + bi->efi_desc_size <= bi->efi_map_size;
+		     off += bi->efi_desc_size) {
 			struct efi_memory_desc d;
 
 			memcpy(&d, bi->efi_map + off, sizeof(d));

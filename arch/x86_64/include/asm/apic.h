@@ -13,7 +13,7 @@
 #include <labyrinth/types.h>
 
 /* Vectors (the 8259s, remapped and masked, own 0x20..0x2f: asm/irq.h). */
-#define IOAPIC_VECTOR_BASE 0x30 /* GSI n -> 0x30 + n (first 16 GSIs) */
+#define IOAPIC_VECTOR_BASE 0x30	  /* GSI n -> 0x30 + n (first 16 GSIs) */
 #define CALL_FUNCTION_VECTOR 0xfb /* smp_call_function() and queued work */
 #define LOCAL_TIMER_VECTOR 0xec
 #define ERROR_APIC_VECTOR 0xfe
@@ -74,7 +74,7 @@ u32 apic_read(u32 reg);
 void apic_write(u32 reg, u32 val);
 u32 apic_read_id(void); /* this CPU's APIC id */
 void apic_eoi(void);
-int apic_init_bsp(void); /* mode, base, this CPU's APIC, handlers */
+int apic_init_bsp(void);  /* mode, base, this CPU's APIC, handlers */
 void apic_init_cpu(void); /* enable and set up the calling CPU's APIC */
 
 /* Interprocessor interrupts; 0, or -1 if the APIC never accepted it. */
@@ -91,7 +91,7 @@ void apic_timer_start_periodic(unsigned int hz);
 void apic_timer_oneshot_ns(u64 ns); /* TSC deadline when the CPU has it */
 void apic_timer_stop(void);
 bool apic_has_tsc_deadline(void);
-u64 apic_timer_ticks(unsigned int cpu); /* timer interrupts taken by cpu */
+u64 apic_timer_ticks(unsigned int cpu);	   /* timer interrupts taken by cpu */
 u64 apic_timer_oneshots(unsigned int cpu); /* of which one-shot expiries */
 /* Called from every timer interrupt (IRQ context), e.g. by the self-test. */
 void apic_timer_set_hook(void (*fn)(void));

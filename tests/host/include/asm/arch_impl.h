@@ -21,8 +21,14 @@ struct host_cpu_state {
 extern __thread struct host_cpu_state host_cpu;
 extern unsigned int host_phys_bits;
 
-static inline void host_set_cpu(unsigned int cpu) { host_cpu.cpu = cpu; }
-static inline void host_set_in_irq(bool in) { host_cpu.in_irq = in; }
+static inline void host_set_cpu(unsigned int cpu)
+{
+	host_cpu.cpu = cpu;
+}
+static inline void host_set_in_irq(bool in)
+{
+	host_cpu.in_irq = in;
+}
 
 static inline unsigned long arch_irq_save(void)
 {
@@ -37,10 +43,22 @@ static inline void arch_irq_restore(unsigned long flags)
 	host_cpu.irqs_off = !flags;
 }
 
-static inline bool arch_irqs_disabled(void) { return host_cpu.irqs_off; }
-static inline bool arch_in_irq(void) { return host_cpu.in_irq; }
-static inline unsigned int arch_cpu_id(void) { return host_cpu.cpu; }
-static inline unsigned int arch_phys_bits(void) { return host_phys_bits; }
+static inline bool arch_irqs_disabled(void)
+{
+	return host_cpu.irqs_off;
+}
+static inline bool arch_in_irq(void)
+{
+	return host_cpu.in_irq;
+}
+static inline unsigned int arch_cpu_id(void)
+{
+	return host_cpu.cpu;
+}
+static inline unsigned int arch_phys_bits(void)
+{
+	return host_phys_bits;
+}
 
 static inline void arch_cpu_relax(void)
 {

@@ -1,0 +1,48 @@
+# docs.mk - the documentation's part of the Makefile (owned by docs/).
+# Included from the top-level Makefile, after the run section:
+#     -include docs/docs.mk
+#
+#   make docs            render docs/diagrams/*.dot to build/docs/*.svg (Graphviz `dot`)
+#                        and check that every file and function the docs cite exists
+#   make check-docs      only the reference check (docs/check_refs.py)
+#   make docs-pictures   boot a fresh kernel (BIOS path, DOCS_MEM, DOCS_SMP), then draw
+#                        its physical memory map (tools/memmap-svg.py) and the
+#                        fragmentation plot (tools/fragplot.py) into build/docs/;
+#                        optional in CI (it boots QEMU)
+#   make docs-pictures-update   the same, copied to docs/pictures/ for committing
+
+DOCS_OUT := $(BUILD)/docs
+DOCS_DOT := $(sort $(wildcard docs/diagrams/*.dot))
+DOCS_SVG := $(DOCS_DOT:docs/diagrams/%.dot=$(DOCS_OUT)/%.svg)
+DOCS_MEM ?= 5G
+DOCS_SMP ?= 4
+DOCS_CMDLINE ?=
+DOCS_LOG := $(DOCS_OUT)/boot-$(DOCS_MEM)-$(DOCS_SMP)cpu.log
+
+.PHONY: docs check-docs docs-pictures docs-pictures-update
+
+docs: $(DOCS_SVG) check-docs
+
+$(DOCS_OUT)/%.svg: docs/diagrams/%.dot
+	@mkdir -p $(dir $@)
+	dot -Tsvg $< -o $@
+
+check-docs:
+	$(PYTHON) docs/check_refs.py
+
+# The boot's own exit status is not the point here (a failing self-test is
+# worth a picture too), but a boot that printed no memory map is.
+docs-pictures: $(ISO)
+	@mkdir -p $(DOCS_OUT)
+	-$(PYTHON) tools/run.py --path bios --mem '$(DOCS_MEM)' --smp '$(DOCS_SMP)' \
+		--cmdline '$(DOCS_CMDLINE)' --timeout 300 --log $(DOCS_LOG) > /dev/null
+	$(PYTHON) tools/memmap-svg.py -o $(DOCS_OUT)/memmap-$(DOCS_MEM).svg \
+		--title "Physical memory map: QEMU, $(DOCS_MEM), $(DOCS_SMP) CPUs, BIOS path" $(DOCS_LOG)
+	$(PYTHON) tools/fragplot.py -o $(DOCS_OUT)/frag-$(DOCS_MEM).svg \
+		--title "Free pages per order: QEMU, $(DOCS_MEM), $(DOCS_SMP) CPUs" $(DOCS_LOG)
+	@echo "docs-pictures: $(DOCS_OUT)/memmap-$(DOCS_MEM).svg $(DOCS_OUT)/frag-$(DOCS_MEM).svg"
+
+docs-pictures-update: docs-pictures
+	@mkdir -p docs/pictures
+	cp $(DOCS_OUT)/memmap-$(DOCS_MEM).svg $(DOCS_OUT)/frag-$(DOCS_MEM).svg docs/pictures/
+	cp $(DOCS_LOG) docs/pictures/boot-$(DOCS_MEM)-$(DOCS_SMP)cpu.log

@@ -1,0 +1,325 @@
+/*
+ * pcp.c - per-CPU page lists: sizing (high/batch from the zone size),
+ * refill and drain in batches under the zone lock, draining other CPUs'
+ * lists (by IPI), bulk allocation through the list, and the zoneinfo
+ * "pagesets" report. The rules (who may touch a list, how pages are
+ * counted) and the inline fast paths are in include/labyrinth/pcp.h;
+ * mm/page_alloc.c decides when the lists are used; mm/buddy.c is what
+ * refill takes from and drain gives back to; mm/debug.c checks the lists.
+ */
+#define pr_fmt(fmt) "pcp: " fmt
+
+#include <labyrinth/mm.h>
+#include <labyrinth/mmzone.h>
+#include <labyrinth/pcp.h>
+#include <labyrinth/printk.h>
+#include <labyrinth/smp.h>
+
+/*
+ * The SMP code (arch/x86_64/smp.c) provides these in the kernel. Weak here
+ * so mm/ links without it (host tests, a kernel before SMP bring-up):
+ * smp_call_function is then NULL and only this CPU's lists are drained by
+ * IPI-less paths; cpu_online_mask says CPU 0 alone.
+ */
+extern int smp_call_function(smp_call_func_t fn, void *arg, bool wait) __attribute__((weak));
+__attribute__((weak)) unsigned long cpu_online_mask = 1;
+
+u32 mm_alloc_hooks = MM_HOOK_NO_PCP;
+
+struct zone *pcp_first_zone[MAX_NR_ZONES] = {
+	&contig_page_data.node_zones[0],
+	&contig_page_data.node_zones[0],
+	&contig_page_data.node_zones[0],
+};
+
+#define PCP_MAX_BATCH 64u
+#define PCP_MAX_HIGH (PCP_RING_SIZE - 2 * PCP_MAX_BATCH)
+BUILD_BUG_ON(PCP_RING_SIZE &PCP_RING_MASK);
+
+/*
+ * batch: one page per 2 MiB of the zone, rounded down to a power of two,
+ * in [1, 64] (Linux: about a quarter of that, capped at 63; our pages are
+ * cheaper to move, and a bulk of 64 then refills in one lock round).
+ * high: 4 * batch, but all CPUs' lists together hold at most 1/8 of the
+ * zone, and never less than batch. A 128 MiB zone gets batch 32, high 128;
+ * 1 GiB and up: 64 and 256; the 16 MiB DMA zone: 4 and 16.
+ */
+static void pcp_tune(const struct zone *z, u32 *batch, u32 *high)
+{
+	unsigned long b = z->managed_pages >> 9, h;
+
+	b = b ? 1ul << (63 - __builtin_clzl(b)) : 1;
+	b = min(b, (unsigned long)PCP_MAX_BATCH);
+	h = min(4 * b, z->managed_pages / (8 * NR_CPUS));
+	h = min(max(h, b), (unsigned long)PCP_MAX_HIGH);
+	*batch = (u32)b;
+	*high = (u32)h;
+}
+
+void pcp_zones_init(void)
+{
+	struct pglist_data *pgdat = &contig_page_data;
+	unsigned int hi, cpu;
+	struct zone *z;
+
+	for_each_zone(z)
+	{
+		u32 batch, high;
+
+		pcp_tune(z, &batch, &high);
+		for (cpu = 0; cpu < NR_CPUS; cpu++) {
+			z->pcp[cpu].count = z->pcp[cpu].base = 0;
+			z->pcp[cpu].batch = batch;
+			z->pcp[cpu].high = high;
+		}
+	}
+	/* An empty zonelist means every zone up to hi is empty, zone 0 too:
+	 * its lists stay empty, so the fast path just misses. */
+	for (hi = 0; hi < MAX_NR_ZONES; hi++) {
+		u8 idx = pgdat->zonelist[hi][0];
+
+		pcp_first_zone[hi] = &pgdat->node_zones[idx < MAX_NR_ZONES ? idx : 0];
+	}
+}
+
+/* Up to n pages from the buddy onto the hot end; returns how many. */
+static u32 pcp_refill_locked(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		struct page *page = __rmqueue_smallest(zone, 0);
+
+		if (!page)
+			break;
+		page->flags = PG_pcp;
+		pcp->ring[(pcp->base + pcp->count++) & PCP_RING_MASK] = page->pfn;
+	}
+	return i;
+}
+
+/* The n coldest pages back to the buddy. */
+static void pcp_drain_locked(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
+{
+	while (n--) {
+		u32 pfn = pcp->ring[pcp->base++ & PCP_RING_MASK];
+
+		pcp->count--;
+		__free_one_page(zone, pfn_to_page(pfn), pfn, 0);
+	}
+	pcp->base &= PCP_RING_MASK;
+}
+
+/*
+ * A free made count > high (interrupts off, own CPU). In IRQ context the
+ * zone lock is only tried (zone_lock_alloc_ctx): if busy, the list stays a
+ * little over high and the next free tries again, unless the ring is
+ * nearly full, when we must spin (never the case outside an NMI misuse).
+ */
+void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
+{
+	if (!zone_lock_alloc_ctx(zone)) {
+		if (pcp->count < PCP_RING_SIZE - 1)
+			return;
+		spin_lock(&zone->lock);
+	}
+	pcp_drain_locked(zone, pcp, min(pcp->batch, pcp->count));
+	spin_unlock(&zone->lock);
+}
+
+/*
+ * The list missed (or belongs to a fallback zone): take its page if it has
+ * one, else refill `batch` pages at the low watermark in one lock round,
+ * then pop. NULL if the zone is below low or, in IRQ context, its lock is
+ * busy.
+ */
+struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp)
+{
+	unsigned long flags = arch_irq_save();
+	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
+	enum alloc_source src = ALLOC_SRC_PCP;
+	struct page *page = NULL;
+
+	if (!pcp->count) {
+		long room;
+
+		if (!zone_lock_alloc_ctx(zone)) {
+			arch_irq_restore(flags);
+			mm_count_lock_busy();
+			return NULL;
+		}
+		room = (long)zone->free_pages - zone->wmark_thr[ALLOC_WMARK_LOW][hi];
+		if (room > 0)
+			pcp_refill_locked(zone, pcp, (u32)min(room, (long)pcp->batch));
+		spin_unlock(&zone->lock);
+		src = ALLOC_SRC_BUDDY;
+	}
+	if (pcp->count) {
+		pcp->count--;
+		page = pfn_to_page(pcp->ring[(pcp->base + pcp->count) & PCP_RING_MASK]);
+		page->flags = PG_allocated;
+	}
+	arch_irq_restore(flags);
+	if (page)
+		mm_count_alloc(gfp, src);
+	return page;
+}
+
+/* Refill for a bulk request: what is still wanted, at least a batch,
+ * within the ring and the low watermark. Interrupts off, own CPU. */
+static bool pcp_bulk_refill(struct zone *zone, unsigned int hi, struct per_cpu_pages *pcp,
+			    unsigned long want)
+{
+	long room;
+	u32 n;
+
+	if (!zone_lock_alloc_ctx(zone))
+		return false;
+	room = (long)zone->free_pages - zone->wmark_thr[ALLOC_WMARK_LOW][hi];
+	n = (u32)min(max(want, (unsigned long)pcp->batch), (unsigned long)PCP_MAX_HIGH);
+	n = room > 0 ? (u32)min((long)n, room) : 0;
+	n = pcp_refill_locked(zone, pcp, min(n, PCP_RING_SIZE - pcp->count));
+	spin_unlock(&zone->lock);
+	return n != 0;
+}
+
+/* Fills up to want NULL slots of array from this CPU's list of zone
+ * (refilled as needed); returns the number filled. */
+unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned long want,
+			     struct page **array)
+{
+	unsigned long flags = arch_irq_save(), got = 0;
+	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
+	u32 n = pcp->count;
+
+	for (; got < want; array++) {
+		struct page *page;
+
+		if (*array)
+			continue;
+		if (unlikely(!n)) {
+			pcp->count = 0; /* the refill pushes at base + count */
+			if (!pcp_bulk_refill(zone, hi, pcp, want - got))
+				break;
+			n = pcp->count;
+		}
+		page = pfn_to_page(pcp->ring[(pcp->base + --n) & PCP_RING_MASK]);
+		page->flags = PG_allocated;
+		*array = page;
+		got++;
+	}
+	pcp->count = n;
+	arch_irq_restore(flags);
+	return got;
+}
+
+/* Every page of cpu's list of zone back to the buddy (interrupts off). */
+static unsigned long drain_zone_cpu(struct zone *zone, unsigned int cpu)
+{
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+	unsigned long n = pcp->count;
+
+	if (n) {
+		spin_lock(&zone->lock);
+		pcp_drain_locked(zone, pcp, pcp->count);
+		spin_unlock(&zone->lock);
+	}
+	return n;
+}
+
+static unsigned long drain_cpu(struct zone *zone, unsigned int cpu)
+{
+	unsigned long flags = arch_irq_save(), n = 0;
+	struct zone *z;
+
+	if (zone) {
+		n = drain_zone_cpu(zone, cpu);
+	} else {
+		for_each_zone(z) n += drain_zone_cpu(z, cpu);
+	}
+	arch_irq_restore(flags);
+	return n;
+}
+
+void drain_local_pages(struct zone *zone)
+{
+	drain_cpu(zone, arch_cpu_id());
+}
+
+void drain_pages(unsigned int cpu)
+{
+	if (cpu < NR_CPUS)
+		drain_cpu(NULL, cpu);
+}
+
+/* Runs on each other CPU in its call-function IPI handler. */
+static void drain_local_pages_ipi(void *zone)
+{
+	drain_local_pages(zone);
+}
+
+unsigned long drain_all_pages(struct zone *zone)
+{
+	unsigned long n = drain_cpu(zone, arch_cpu_id());
+
+	if (smp_call_function && num_online_cpus() > 1 && !arch_irqs_disabled() && !arch_in_irq())
+		smp_call_function(drain_local_pages_ipi, zone, true);
+	return n;
+}
+
+bool mm_pcp_enabled(void)
+{
+	return !(READ_ONCE(mm_alloc_hooks) & MM_HOOK_NO_PCP);
+}
+
+/*
+ * On: the fast paths start using the lists at their next call. Off: new
+ * calls bypass the lists at once; then every list is drained: by IPI when
+ * the SMP code is there, else directly, which is only right when the other
+ * CPUs are not allocating (boot, or a host test/bench between phases).
+ */
+void mm_pcp_set_enabled(bool on)
+{
+	unsigned int cpu;
+
+	if (on) {
+		__atomic_and_fetch(&mm_alloc_hooks, ~MM_HOOK_NO_PCP, __ATOMIC_SEQ_CST);
+		return;
+	}
+	__atomic_or_fetch(&mm_alloc_hooks, MM_HOOK_NO_PCP, __ATOMIC_SEQ_CST);
+	if (smp_call_function && num_online_cpus() > 1) {
+		drain_all_pages(NULL);
+		return;
+	}
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		drain_pages(cpu);
+}
+
+unsigned long zone_nr_free_pages(const struct zone *z)
+{
+	unsigned long n = READ_ONCE(z->free_pages);
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		n += READ_ONCE(z->pcp[cpu].count);
+	return n;
+}
+
+/* Linux's zoneinfo "pagesets" block: online CPUs, this one (before SMP
+ * bring-up nothing may be marked online yet), and any with pages. */
+void pcp_show_zoneinfo(const struct zone *z)
+{
+	unsigned int cpu;
+
+	printk(KERN_INFO "  pagesets\n");
+	for (cpu = 0; cpu < NR_CPUS; cpu++) {
+		const struct per_cpu_pages *pcp = &z->pcp[cpu];
+
+		if (!cpu_online(cpu) && cpu != arch_cpu_id() && !READ_ONCE(pcp->count))
+			continue;
+		printk(KERN_INFO "    cpu: %u\n", cpu);
+		printk(KERN_INFO "              count: %u\n", READ_ONCE(pcp->count));
+		printk(KERN_INFO "              high:  %u\n", pcp->high);
+		printk(KERN_INFO "              batch: %u\n", pcp->batch);
+	}
+}

@@ -1,0 +1,64 @@
+# bench.mk - benchmarks (issue 9), included by the top-level Makefile:
+#
+#   make bench        host microbenchmarks of the real mm/ code (-O2, generic
+#                     x86-64, no sanitizers): terminal table, build/bench.json,
+#                     docs/BENCHMARKS.md (tools/bench-report.py)
+#   make bench-qemu   the in-kernel loops (kernel/bench.c) under QEMU TCG with
+#                     -icount shift=0: guest TSC ticks per operation, next to
+#                     Linux 6.1's figures; build/bench-qemu.json, and the docs
+#
+# BENCH_QUICK=1 shortens the host run (smoke test). The per-CPU case
+# (tests/bench/bench_pcp.c) is built once include/labyrinth/ declares
+# mm_pcp_set_enabled(), the pool case (bench_pool.c) labyrinth_pool_take().
+
+BENCH_DIR := $(BUILD)/bench
+BENCH_CFLAGS := -O2 -g $(WARNFLAGS) -std=gnu11 -fno-strict-aliasing -pthread \
+	-Iinclude -I. -Itests/host/include -MMD -MP
+BENCH_HAVE_PCP := $(shell grep -qs mm_pcp_set_enabled include/labyrinth/*.h && echo yes)
+BENCH_HAVE_POOL := $(shell grep -qs labyrinth_pool_take include/labyrinth/*.h && echo yes)
+BENCH_C := tests/bench/bench.c tests/bench/bench_baseline.c tests/bench/bench_mm.c \
+	tests/bench/bench_init.c $(if $(BENCH_HAVE_PCP),tests/bench/bench_pcp.c) \
+	$(if $(BENCH_HAVE_POOL),tests/bench/bench_pool.c)
+# The mm/ code goes in an archive, so only what the cases reach is linked
+# (new mm/ files join by themselves; mm/tests.c is the in-kernel KTAP suite).
+BENCH_LIB_C := $(filter-out mm/tests.c,$(sort $(wildcard mm/*.c))) lib/strlcpy.c \
+	tests/host/lib/sim_mem.c tests/host/lib/host_arch.c tests/host/lib/host_printk.c \
+	tests/host/lib/host_paging.c
+BENCH_OBJS := $(BENCH_C:%.c=$(BENCH_DIR)/%.o)
+BENCH_LIB_OBJS := $(BENCH_LIB_C:%.c=$(BENCH_DIR)/%.o)
+BENCH_BIN := $(BENCH_DIR)/bench
+BENCH_QEMU_LOG := $(BUILD)/bench-qemu.log
+
+.PHONY: bench bench-qemu bench-report
+
+$(BENCH_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(BENCH_CFLAGS) -c $< -o $@
+
+$(BENCH_DIR)/libmm.a: $(BENCH_LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+# jemalloc is dlopen()ed (bench_baseline.c): linking -ljemalloc would
+# replace glibc's malloc, the other baseline, for the whole process.
+$(BENCH_BIN): $(BENCH_OBJS) $(BENCH_DIR)/libmm.a
+	$(HOST_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_DIR)/libmm.a -ldl
+
+-include $(BENCH_OBJS:.o=.d) $(BENCH_LIB_OBJS:.o=.d)
+
+bench: $(BENCH_BIN)
+	$(BENCH_BIN) $(BUILD)/bench.json
+	$(PYTHON) tools/bench-report.py --host $(BUILD)/bench.json \
+		--qemu $(BUILD)/bench-qemu.json --out docs/BENCHMARKS.md
+
+# One CPU and 1 GiB, as the Linux 6.1 reference run.
+bench-qemu: $(ISO)
+	$(PYTHON) tools/run.py --path bios --mem 1G --smp 1 --timeout 600 \
+		--qemuflags '-icount shift=0' --cmdline 'bench ktest=none' \
+		--log $(BENCH_QEMU_LOG)
+	$(PYTHON) tools/bench-report.py --qemu-log $(BENCH_QEMU_LOG) \
+		--qemu $(BUILD)/bench-qemu.json --host $(BUILD)/bench.json --out docs/BENCHMARKS.md
+
+bench-report:
+	$(PYTHON) tools/bench-report.py --host $(BUILD)/bench.json \
+		--qemu $(BUILD)/bench-qemu.json --out docs/BENCHMARKS.md

@@ -1,0 +1,418 @@
+/*
+ * test_pcp.c - the per-CPU page lists (mm/pcp.c, include/labyrinth/pcp.h)
+ * over simulated memory: high/batch tuning, refill and drain in batches,
+ * cross-CPU frees, IRQ-context use, bulk, the invariant checker's pcp part,
+ * draining other CPUs by (simulated) IPI under pressure, the zoneinfo
+ * report, and two threads standing for two CPUs allocating and freeing
+ * each other's pages concurrently, with conservation checked at the end.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include <labyrinth/memmap.h>
+#include <labyrinth/mm.h>
+#include <labyrinth/mmzone.h>
+#include <labyrinth/pcp.h>
+#include <labyrinth/smp.h>
+#include "host.h"
+#include "lib/sim_mem.h"
+
+#define DMA32 (&contig_page_data.node_zones[ZONE_DMA32])
+
+/*
+ * The "IPI" of the host: runs fn on every other online CPU by borrowing
+ * this thread (those CPUs' threads are parked while a test calls this).
+ * It overrides the weak reference in mm/pcp.c.
+ */
+static unsigned long ipis;
+int smp_call_function(smp_call_func_t fn, void *arg, bool wait)
+{
+	unsigned int me = arch_cpu_id(), cpu;
+
+	(void)wait;
+	for (cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (cpu == me || !cpu_online(cpu))
+			continue;
+		host_set_cpu(cpu);
+		host_set_in_irq(true);
+		fn(arg);
+		host_set_in_irq(false);
+		ipis++;
+	}
+	host_set_cpu(me);
+	return 0;
+}
+
+static void boot(u64 ram)
+{
+	sim_boot_quiet(sim_boot_info_qemu(ram));
+	host_set_cpu(0);
+	cpu_online_mask = 1;
+	mm_pcp_set_enabled(true);
+}
+
+static struct per_cpu_pages *pcp_of(unsigned int cpu)
+{
+	return &DMA32->pcp[cpu];
+}
+
+static void test_tuning(void)
+{
+	boot(128 << 20);
+	is_u64(pcp_of(0)->batch, 32, "128 MiB: DMA32 batch 32 (one page per 2 MiB)");
+	is_u64(pcp_of(0)->high, 128, "128 MiB: DMA32 high = 4 * batch");
+	is_u64(contig_page_data.node_zones[ZONE_DMA].pcp[0].batch, 4, "DMA (16 MiB): batch 4");
+	is_u64(contig_page_data.node_zones[ZONE_DMA].pcp[0].high, 16, "DMA: high 16");
+	boot(2ull << 30);
+	is_u64(pcp_of(7)->batch, 64, "2 GiB: batch capped at 64");
+	is_u64(pcp_of(7)->high, 256, "2 GiB: high 256");
+}
+
+static void test_refill_and_drain(void)
+{
+	struct page *p[200];
+	unsigned long free0, buddy0;
+	struct per_cpu_pages *pcp;
+	u32 batch, high;
+	int i;
+
+	boot(128 << 20);
+	pcp = pcp_of(0);
+	batch = pcp->batch;
+	high = pcp->high;
+	free0 = nr_free_pages();
+	buddy0 = DMA32->free_pages;
+	p[0] = alloc_page(GFP_KERNEL);
+	ok(p[0] && page_zone(p[0]) == DMA32, "first order-0 page comes from DMA32");
+	is_u64(pcp->count, batch - 1, "the miss refilled one batch, minus the page taken");
+	is_u64(DMA32->free_pages, buddy0 - batch, "the batch left the buddy's free count");
+	is_u64(nr_free_pages(), free0 - 1, "nr_free_pages counts the list: only one page is gone");
+	for (i = 1; i < (int)batch; i++)
+		p[i] = alloc_page(GFP_KERNEL);
+	is_u64(pcp->count, 0, "batch allocations empty the list without a new refill");
+	is_u64(DMA32->free_pages, buddy0 - batch, "no refill happened");
+	for (i = (int)batch; i < 200; i++)
+		p[i] = alloc_page(GFP_KERNEL);
+	drain_local_pages(NULL);
+	for (i = 0; i < (int)high; i++)
+		__free_page(p[i]);
+	is_u64(pcp->count, high, "frees land on the list up to high");
+	__free_page(p[i++]);
+	is_u64(pcp->count, high + 1 - batch, "one past high drains a batch");
+	for (; i < 200; i++)
+		__free_page(p[i]);
+	ok(pcp->count <= high, "the list never stays above high");
+	is_u64(nr_free_pages(), free0, "everything is free again (buddy + list)");
+	is_u64(mm_check_invariants(), 0, "invariants with a populated list");
+	drain_local_pages(NULL);
+	is_u64(pcp->count, 0, "drain_local_pages empties the list");
+	is_u64(DMA32->free_pages, buddy0, "and the buddy has every page back");
+}
+
+static void test_fifo_order_and_hot_pages(void)
+{
+	struct page *a, *b;
+
+	boot(128 << 20);
+	a = alloc_page(GFP_KERNEL);
+	__free_page(a);
+	b = alloc_page(GFP_KERNEL);
+	ok(a == b, "LIFO: the page just freed (cache-hot) is the next one handed out");
+	__free_page(b);
+}
+
+static void test_cross_cpu_and_irq(void)
+{
+	struct page *p;
+	u32 c0, c1;
+
+	boot(128 << 20);
+	cpu_online_mask = 3;
+	p = alloc_page(GFP_KERNEL);
+	c0 = pcp_of(0)->count;
+	c1 = pcp_of(1)->count;
+	host_set_cpu(1);
+	__free_page(p);
+	host_set_cpu(0);
+	is_u64(pcp_of(1)->count, c1 + 1,
+	       "a page allocated on CPU 0 and freed on CPU 1 joins CPU 1's list");
+	is_u64(pcp_of(0)->count, c0, "CPU 0's list is untouched");
+	is_u64(mm_check_invariants(), 0, "invariants after a cross-CPU free");
+	host_set_in_irq(true);
+	p = alloc_page(GFP_ATOMIC);
+	host_set_in_irq(false);
+	ok(p && pcp_of(0)->count == c0 - 1, "an IRQ handler's GFP_ATOMIC hits its CPU's list");
+	host_set_in_irq(true);
+	__free_page(p);
+	host_set_in_irq(false);
+	is_u64(pcp_of(0)->count, c0, "and its free goes back to the list");
+	drain_pages(1);
+	is_u64(pcp_of(1)->count, 0, "drain_pages(1) empties a parked CPU's list");
+}
+
+static void test_bad_frees(void)
+{
+	unsigned long bad0 = mm_bad_page_count;
+	struct page *p;
+	u32 c;
+
+	boot(128 << 20);
+	p = alloc_page(GFP_KERNEL);
+	__free_page(p);
+	c = pcp_of(0)->count;
+	host_log_clear();
+	__free_page(p);
+	ok(mm_bad_page_count == bad0 + 1 && host_log_contains("double free"),
+	   "freeing a page that is on a per-CPU list: \"double free\"");
+	is_u64(pcp_of(0)->count, c, "the list is untouched by the bad free");
+	p = alloc_pages(GFP_KERNEL, 2);
+	host_log_clear();
+	__free_pages(p, 0);
+	ok(host_log_contains("wrong order"), "order-2 block freed as order 0: \"wrong order\"");
+	__free_pages(p, 2);
+	is_u64(mm_check_invariants(), 0, "invariants after the bad frees");
+}
+
+static void test_checker_catches_corruption(void)
+{
+	struct per_cpu_pages *pcp;
+	struct page *p;
+	u32 saved;
+
+	boot(128 << 20);
+	p = alloc_page(GFP_KERNEL);
+	__free_page(p);
+	pcp = pcp_of(0);
+	saved = pcp->ring[(pcp->base + pcp->count - 1) & PCP_RING_MASK];
+	pcp->ring[(pcp->base + pcp->count - 1) & PCP_RING_MASK] =
+	    pcp->ring[pcp->base & PCP_RING_MASK];
+	host_log_clear();
+	ok(mm_check_invariants() > 0 && host_log_contains("twice"),
+	   "a pfn on a list twice is caught");
+	pcp->ring[(pcp->base + pcp->count - 1) & PCP_RING_MASK] = saved;
+	pfn_to_page(saved)->flags = PG_allocated;
+	ok(mm_check_invariants() > 0, "a list page that lost PG_pcp is caught");
+	pfn_to_page(saved)->flags = PG_pcp;
+	is_u64(mm_check_invariants(), 0, "repaired: clean again");
+}
+
+static void test_bulk(void)
+{
+	struct page *arr[100];
+	unsigned long free0, n;
+	int i;
+
+	boot(1ull << 30);
+	free0 = nr_free_pages();
+	memset(arr, 0, sizeof(arr));
+	n = alloc_pages_bulk(GFP_KERNEL, 64, arr);
+	is_u64(n, 64, "bulk of 64 filled");
+	is_u64(pcp_of(0)->count, 0, "from one refill of exactly what was wanted");
+	for (i = 0; i < 64; i++)
+		__free_page(arr[i]);
+	is_u64(pcp_of(0)->count, 64, "the 64 frees land on the list (high 256)");
+	memset(arr, 0, sizeof(arr));
+	arr[3] = (struct page *)&arr; /* a filled slot is kept */
+	n = alloc_pages_bulk(GFP_KERNEL, 100, arr);
+	ok(n == 100 && arr[3] == (struct page *)&arr, "bulk skips filled slots, refills as needed");
+	arr[3] = NULL;
+	for (i = 0; i < 100; i++)
+		if (arr[i])
+			__free_page(arr[i]);
+	is_u64(nr_free_pages(), free0, "all back");
+	is_u64(mm_check_invariants(), 0, "invariants after bulk");
+}
+
+/* Pressure: CPU 1's list holds pages, CPU 0 needs them. */
+static void test_drain_other_cpus_under_pressure(void)
+{
+	struct page **held;
+	struct page *p, *stash[256];
+	unsigned long n = 0, i, ipis0;
+	unsigned int k;
+
+	boot(64 << 20);
+	cpu_online_mask = 3;
+	held = calloc(20000, sizeof(*held));
+	host_set_cpu(1);
+	for (k = 0; k < pcp_of(1)->high; k++)
+		stash[k] = alloc_page(GFP_KERNEL | __GFP_DMA32);
+	for (k = 0; k < pcp_of(1)->high; k++)
+		__free_page(stash[k]);
+	host_set_cpu(0);
+	ok(pcp_of(1)->count > 0, "CPU 1's list holds %u pages", pcp_of(1)->count);
+	while ((p = alloc_page(GFP_NOWAIT | __GFP_DMA32)))
+		held[n++] = p;
+	ipis0 = ipis;
+	p = alloc_page(GFP_KERNEL | __GFP_DMA32 | __GFP_NOWARN);
+	ok(p != NULL, "GFP_KERNEL below low: direct reclaim drained CPU 1 by IPI and succeeded");
+	ok(ipis > ipis0 && pcp_of(1)->count == 0, "the IPI drained CPU 1's list");
+	if (p)
+		__free_page(p);
+	for (i = 0; i < n; i++)
+		__free_page(held[i]);
+	host_set_in_irq(true);
+	ipis0 = ipis;
+	p = alloc_page(GFP_ATOMIC);
+	host_set_in_irq(false);
+	ok(ipis == ipis0, "an atomic allocation sends no IPI");
+	__free_page(p);
+	is_u64(mm_check_invariants(), 0, "invariants after the pressure round");
+	free(held);
+}
+
+static void test_switch_off_and_zoneinfo(void)
+{
+	u32 whole[MAX_NR_ZONES][NR_PAGE_ORDERS];
+	struct page *p[50];
+	bool same = true;
+	int i, z, o;
+
+	boot(128 << 20);
+	mm_pcp_set_enabled(false);
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		for (o = 0; o < NR_PAGE_ORDERS; o++)
+			whole[z][o] = contig_page_data.node_zones[z].free_area[o].nr_free;
+	mm_pcp_set_enabled(true);
+	for (i = 0; i < 50; i++)
+		p[i] = alloc_page(GFP_KERNEL);
+	for (i = 0; i < 50; i += 2)
+		__free_page(p[i]);
+	host_log_clear();
+	show_zoneinfo();
+	ok(host_log_contains("  pagesets\n    cpu: 0\n              count: ") &&
+	       host_log_contains("              high:  128\n              batch: 32\n"),
+	   "zoneinfo shows each CPU's count, high and batch (Linux's format)");
+	for (i = 1; i < 50; i += 2)
+		__free_page(p[i]);
+	mm_pcp_set_enabled(false);
+	ok(!mm_pcp_enabled() && pcp_of(0)->count == 0, "switching the lists off drains them");
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		for (o = 0; o < NR_PAGE_ORDERS; o++)
+			same &= whole[z][o] == contig_page_data.node_zones[z].free_area[o].nr_free;
+	ok(same, "the buddy coalesced back to exactly its state before");
+	p[0] = alloc_page(GFP_KERNEL);
+	ok(pcp_of(0)->count == 0 && p[0]->flags == PG_allocated,
+	   "off: order 0 comes from the buddy");
+	__free_page(p[0]);
+	ok(pcp_of(0)->count == 0, "off: and goes back to it");
+}
+
+/* ---- two threads standing for two CPUs ---- */
+
+#define XFER_SIZE 1024
+#define THREAD_OPS 200000
+
+struct xfer { /* single-producer single-consumer ring of pages */
+	struct page *slot[XFER_SIZE];
+	unsigned long head, tail; /* head: producer, tail: consumer */
+};
+
+static struct xfer to_cpu[2];
+static unsigned long thread_failures[2];
+
+static bool xfer_push(struct xfer *x, struct page *p)
+{
+	unsigned long h = __atomic_load_n(&x->head, __ATOMIC_RELAXED);
+
+	if (h - __atomic_load_n(&x->tail, __ATOMIC_ACQUIRE) == XFER_SIZE)
+		return false;
+	x->slot[h % XFER_SIZE] = p;
+	__atomic_store_n(&x->head, h + 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+static struct page *xfer_pop(struct xfer *x)
+{
+	unsigned long t = __atomic_load_n(&x->tail, __ATOMIC_RELAXED);
+	struct page *p;
+
+	if (t == __atomic_load_n(&x->head, __ATOMIC_ACQUIRE))
+		return NULL;
+	p = x->slot[t % XFER_SIZE];
+	__atomic_store_n(&x->tail, t + 1, __ATOMIC_RELEASE);
+	return p;
+}
+
+static void *cpu_thread(void *arg)
+{
+	unsigned int me = (unsigned int)(unsigned long)arg, other = me ^ 1;
+	struct page *mine[64];
+	unsigned int n = 0, i;
+	u64 r = 0x9e3779b97f4a7c15ull * (me + 1);
+
+	host_set_cpu(me);
+	for (i = 0; i < THREAD_OPS; i++) {
+		struct page *p;
+
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		if ((p = xfer_pop(&to_cpu[me])))
+			__free_page(p); /* allocated on the other CPU */
+		if (n < 64 && (r & 3)) {
+			p = alloc_page((r & 8) ? GFP_ATOMIC : GFP_KERNEL);
+			if (!p) {
+				thread_failures[me]++;
+				continue;
+			}
+			*(u64 *)page_address(p) = me; /* touch it */
+			mine[n++] = p;
+		} else if (n) {
+			p = mine[--n];
+			if ((r & 16) || !xfer_push(&to_cpu[other], p))
+				__free_page(p);
+		}
+	}
+	while (n)
+		__free_page(mine[--n]);
+	return NULL;
+}
+
+static void test_two_cpus_concurrently(void)
+{
+	pthread_t t[2];
+	unsigned long free0;
+	struct page *p;
+	int i;
+
+	boot(256 << 20);
+	cpu_online_mask = 3;
+	memset(to_cpu, 0, sizeof(to_cpu));
+	free0 = nr_free_pages();
+	for (i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, cpu_thread, (void *)(unsigned long)i);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < 2; i++) /* pages still in flight: freed by their receiver */
+		while ((p = xfer_pop(&to_cpu[i]))) {
+			host_set_cpu((unsigned int)i);
+			__free_page(p);
+		}
+	host_set_cpu(0);
+	is_u64(thread_failures[0] + thread_failures[1], 0, "no allocation failed");
+	is_u64(nr_free_pages(), free0, "conservation: buddy + both lists = the free count before");
+	is_u64(mm_check_invariants(), 0, "invariants hold with both lists populated");
+	ok(pcp_of(0)->count <= pcp_of(0)->high + 1 && pcp_of(1)->count <= pcp_of(1)->high + 1,
+	   "both lists within high (%u, %u)", pcp_of(0)->count, pcp_of(1)->count);
+	drain_pages(0);
+	drain_pages(1);
+	is_u64(DMA32->free_pages + contig_page_data.node_zones[ZONE_DMA].free_pages, free0,
+	       "after draining both CPUs the buddy holds every free page");
+	is_u64(mm_check_invariants(), 0, "invariants after the drains");
+	is_u64(mm_bad_page_count, 2, "no bad page reported but the two deliberate ones");
+}
+
+int main(void)
+{
+	test_tuning();
+	test_refill_and_drain();
+	test_fifo_order_and_hot_pages();
+	test_cross_cpu_and_irq();
+	test_bad_frees();
+	test_checker_catches_corruption();
+	test_bulk();
+	test_drain_other_cpus_under_pressure();
+	test_switch_off_and_zoneinfo();
+	test_two_cpus_concurrently();
+	sim_mem_unmap();
+	return done_testing();
+}

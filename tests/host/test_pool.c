@@ -1,0 +1,209 @@
+/*
+ * test_pool.c - the Labyrinth pool (mm/labyrinth.c): sizing, take/give and
+ * statistics, GFP_ATOMIC falling back to it below the atomic watermark and
+ * when the zone lock is held by the interrupted context, refill, and
+ * concurrent take/give from four threads (no page handed out twice, none
+ * lost).
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include <labyrinth/labyrinth.h>
+#include <labyrinth/memmap.h>
+#include <labyrinth/mm.h>
+#include <labyrinth/mmzone.h>
+#include <labyrinth/pcp.h>
+#include <labyrinth/shrinker.h>
+#include "host.h"
+#include "lib/sim_mem.h"
+
+static void boot(bool pcp)
+{
+	sim_boot_quiet(sim_boot_info_qemu(128 << 20));
+	host_set_cpu(0);
+	mm_pcp_set_enabled(pcp);
+	mm_alloc_stats_reset();
+}
+
+static void test_init_take_give(void)
+{
+	struct labyrinth_pool_stats s;
+	struct page *p[9];
+	unsigned long free0;
+	int i;
+
+	boot(true);
+	free0 = nr_free_pages();
+	labyrinth_pool_init(LABYRINTH_POOL_DEFAULT_BYTES);
+	labyrinth_pool_stats(&s);
+	ok(s.size == 8 && s.level == 8, "32 KiB: eight pages carved out (%lu/%lu)", s.level,
+	   s.size);
+	is_u64(nr_free_pages(), free0 - 8, "they left the free count");
+	for (i = 0; i < 9; i++)
+		p[i] = labyrinth_pool_take();
+	ok(p[7] && !p[8], "eight takes succeed, the ninth finds it empty");
+	ok(p[0]->flags == PG_allocated && page_zone(p[0])->name[0] == 'D',
+	   "a pool page is allocated, from DMA32/DMA");
+	labyrinth_pool_stats(&s);
+	ok(s.hits == 8 && s.misses == 1 && s.lowest == 0 && s.level == 0,
+	   "stats: 8 hits, 1 miss, lowest 0");
+	for (i = 0; i < 4; i++)
+		labyrinth_pool_give(p[i]);
+	labyrinth_pool_stats(&s);
+	is_u64(s.level, 4, "four given back");
+	ok(pfn_to_page(p[3]->pfn)->flags == PG_pool, "a page in the pool says PG_pool");
+	host_log_clear();
+	__free_page(p[3]);
+	ok(host_log_contains("Labyrinth pool"), "freeing a page that sits in the pool is reported");
+	is_u64(labyrinth_pool_refill(), 4, "refill tops it up with four pages");
+	for (i = 4; i < 8; i++)
+		__free_page(p[i]);
+	labyrinth_pool_init(5 << 12);
+	labyrinth_pool_stats(&s);
+	ok(s.size == 5 && s.level == 5, "re-sized to 20 KiB: trimmed to 5");
+	is_u64(nr_free_pages(), free0 - 5, "the trimmed pages went back");
+	is_u64(mm_check_invariants(), 0, "invariants");
+}
+
+/* Takes every page GFP_ATOMIC can get; returns how many. */
+static unsigned long drain_atomic(struct page **held, unsigned long max)
+{
+	unsigned long n = 0;
+	struct page *p;
+
+	while (n < max && (p = alloc_page(GFP_ATOMIC | __GFP_NOWARN)))
+		held[n++] = p;
+	return n;
+}
+
+static void test_atomic_fallback_below_watermark(void)
+{
+	struct labyrinth_pool_stats s;
+	struct mm_alloc_stats st;
+	struct page **held = calloc(40000, sizeof(*held));
+	unsigned long n, i;
+
+	boot(true);
+	labyrinth_pool_init(LABYRINTH_POOL_DEFAULT_BYTES);
+	balancer_set_enabled(false);
+	n = drain_atomic(held, 40000);
+	labyrinth_pool_stats(&s);
+	mm_alloc_stats_read(0, &st);
+	ok(s.hits == 8 && s.level == 0, "below the atomic watermark GFP_ATOMIC emptied the pool");
+	is_u64(st.atomic[ALLOC_SRC_POOL], 8, "8 atomic allocations counted as from the pool");
+	ok(st.atomic[ALLOC_SRC_RESERVE] > 0 && st.atomic[ALLOC_SRC_PCP] > 0 &&
+	       st.atomic[ALLOC_SRC_BUDDY] > 0,
+	   "and the others by source: pcp %lu, buddy %lu, reserve %lu", st.atomic[ALLOC_SRC_PCP],
+	   st.atomic[ALLOC_SRC_BUDDY], st.atomic[ALLOC_SRC_RESERVE]);
+	is_u64(st.atomic_failures, 1, "then one clean failure");
+	ok(alloc_page(GFP_NOWAIT) == NULL, "GFP_NOWAIT never gets the pool");
+	for (i = 0; i < n; i++)
+		__free_page(held[i]);
+	balancer_set_enabled(true);
+	ok(balance_zones_needed(), "the balancer knows the pool is low");
+	balance_zones();
+	labyrinth_pool_stats(&s);
+	is_u64(s.level, 8, "balance_zones() refilled the pool");
+	is_u64(mm_check_invariants(), 0, "invariants");
+	free(held);
+}
+
+static void test_irq_lock_held(void)
+{
+	struct zone *dma32 = &contig_page_data.node_zones[ZONE_DMA32];
+	struct zone *dma = &contig_page_data.node_zones[ZONE_DMA];
+	struct mm_alloc_stats st;
+	struct page *p, *q;
+
+	boot(false); /* no per-CPU list: the IRQ must go to the zone */
+	labyrinth_pool_init(LABYRINTH_POOL_DEFAULT_BYTES);
+	spin_lock(&dma32->lock); /* the interrupted context holds it */
+	host_set_in_irq(true);
+	q = alloc_page(GFP_NOWAIT | __GFP_DMA32);
+	spin_lock(&dma->lock); /* both, now */
+	p = alloc_page(GFP_ATOMIC | __GFP_DMA32);
+	host_set_in_irq(false);
+	spin_unlock(&dma->lock);
+	spin_unlock(&dma32->lock);
+	mm_alloc_stats_read(NR_CPUS, &st);
+	ok(q && page_zone(q) == dma, "IRQ, DMA32's lock held: GFP_NOWAIT falls to the next zone");
+	ok(p && st.atomic[ALLOC_SRC_POOL] == 1,
+	   "both locks held: GFP_ATOMIC gets a pool page, no deadlock");
+	ok(st.lock_busy >= 3, "the busy trylocks were counted (%lu)", st.lock_busy);
+	__free_page(p);
+	__free_page(q);
+	is_u64(mm_check_invariants(), 0, "invariants");
+}
+
+/* ---- four threads taking and giving concurrently ---- */
+
+#define POOL_THREADS 4
+#define POOL_OPS 300000
+static unsigned char in_use[1 << 16]; /* by pfn: 1 while a thread holds it */
+static unsigned long dup_found, takes[POOL_THREADS];
+
+static void *pool_thread(void *arg)
+{
+	unsigned int me = (unsigned int)(unsigned long)arg, n = 0, i;
+	struct page *mine[4];
+
+	host_set_cpu(me);
+	for (i = 0; i < POOL_OPS; i++) {
+		if (n < 4 && (i % 3)) {
+			struct page *p = labyrinth_pool_take();
+
+			if (!p)
+				continue;
+			if (__atomic_exchange_n(&in_use[p->pfn & 0xffff], 1, __ATOMIC_ACQ_REL))
+				__atomic_add_fetch(&dup_found, 1, __ATOMIC_RELAXED);
+			mine[n++] = p;
+			takes[me]++;
+		} else if (n) {
+			struct page *p = mine[--n];
+
+			__atomic_store_n(&in_use[p->pfn & 0xffff], 0, __ATOMIC_RELEASE);
+			labyrinth_pool_give(p);
+		}
+	}
+	while (n) {
+		struct page *p = mine[--n];
+
+		__atomic_store_n(&in_use[p->pfn & 0xffff], 0, __ATOMIC_RELEASE);
+		labyrinth_pool_give(p);
+	}
+	return NULL;
+}
+
+static void test_concurrent(void)
+{
+	struct labyrinth_pool_stats s;
+	pthread_t t[POOL_THREADS];
+	unsigned long free0, total = 0;
+	int i;
+
+	boot(true);
+	labyrinth_pool_init(16 << 12);
+	free0 = nr_free_pages();
+	for (i = 0; i < POOL_THREADS; i++)
+		pthread_create(&t[i], NULL, pool_thread, (void *)(unsigned long)i);
+	for (i = 0; i < POOL_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		total += takes[i];
+	}
+	labyrinth_pool_stats(&s);
+	is_u64(dup_found, 0, "no page was ever held by two threads at once");
+	is_u64(s.level, 16, "all 16 pages are back in the pool");
+	ok(s.hits == total && total > POOL_OPS, "%lu takes, all counted as hits", total);
+	is_u64(nr_free_pages(), free0, "nothing leaked to or from the buddy");
+	is_u64(mm_check_invariants(), 0, "invariants");
+}
+
+int main(void)
+{
+	test_init_take_give();
+	test_atomic_fallback_below_watermark();
+	test_irq_lock_held();
+	test_concurrent();
+	sim_mem_unmap();
+	return done_testing();
+}
