@@ -208,13 +208,19 @@ void bench_param(const char *key, const char *fmt, ...)
 	nr_params++;
 }
 
+static unsigned int host_cpus;
+
+/* The CPUs the process may use, as found before main() pinned itself. */
 unsigned int bench_host_cpus(void)
 {
 	cpu_set_t set;
 
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return 1;
-	return (unsigned int)CPU_COUNT(&set);
+	if (host_cpus)
+		return host_cpus;
+	host_cpus = 1;
+	if (!sched_getaffinity(0, sizeof(set), &set))
+		host_cpus = (unsigned int)CPU_COUNT(&set);
+	return host_cpus;
 }
 
 void bench_pin(unsigned int cpu)
@@ -397,6 +403,7 @@ int main(int argc, char **argv)
 	double t0 = bench_now_ns();
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	bench_host_cpus();
 	bench_pin(0);
 	read_cpu_model();
 	calibrate_tsc();

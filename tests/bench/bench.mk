@@ -39,10 +39,24 @@ $(BENCH_DIR)/libmm.a: $(BENCH_LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-# jemalloc is dlopen()ed (bench_baseline.c): linking -ljemalloc would
-# replace glibc's malloc, the other baseline, for the whole process.
-$(BENCH_BIN): $(BENCH_OBJS) $(BENCH_DIR)/libmm.a
-	$(HOST_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_DIR)/libmm.a -ldl
+# jemalloc: -ljemalloc would replace glibc's malloc (the other baseline) for
+# the whole process, and dlopen() fails on its initial-exec TLS. So: a copy
+# of its static PIC archive with the public entry points renamed bench_je_*.
+BENCH_JEMALLOC_A := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libjemalloc_pic.a \
+	/usr/lib64/libjemalloc_pic.a /usr/lib/libjemalloc_pic.a))
+BENCH_JE_SYMS := malloc free calloc realloc aligned_alloc posix_memalign memalign valloc \
+	malloc_usable_size mallocx dallocx sdallocx rallocx xallocx sallocx nallocx mallctl \
+	mallctlbymib mallctlnametomib malloc_stats_print malloc_conf malloc_message
+BENCH_JE_LIB := $(if $(BENCH_JEMALLOC_A),$(BENCH_DIR)/libjemalloc_bench.a)
+
+$(BENCH_DIR)/libjemalloc_bench.a: $(BENCH_JEMALLOC_A)
+	@mkdir -p $(dir $@)
+	printf '%s bench_je_%s\n' $(foreach s,$(BENCH_JE_SYMS),$(s) $(s)) > $@.syms
+	objcopy --redefine-syms=$@.syms $< $@
+
+$(BENCH_BIN): $(BENCH_OBJS) $(BENCH_DIR)/libmm.a $(BENCH_JE_LIB)
+	$(HOST_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_DIR)/libmm.a $(BENCH_JE_LIB) \
+		-lm -ldl
 
 -include $(BENCH_OBJS:.o=.d) $(BENCH_LIB_OBJS:.o=.d)
 

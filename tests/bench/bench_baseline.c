@@ -9,11 +9,13 @@
  *
  * Debian's libjemalloc exports unprefixed malloc/free: linking it with
  * -ljemalloc would replace glibc's malloc for the whole process (the glibc
- * baseline would then measure jemalloc). So jemalloc is dlopen()ed with
- * RTLD_LOCAL and only mallocx/dallocx are looked up: its malloc never
- * interposes on ours. The same pair loop is used for all three.
+ * baseline would then measure jemalloc), and dlopen() of it fails ("cannot
+ * allocate memory in static TLS block": it uses initial-exec TLS). So
+ * tests/bench/bench.mk links a copy of its static PIC archive whose public
+ * entry points objcopy renamed to bench_je_* (mallocx -> bench_je_mallocx):
+ * glibc's malloc stays glibc's. Weak here: without the archive the jemalloc
+ * baseline is skipped. The same pair loop is used for all three.
  */
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -23,8 +25,8 @@
 #define PAIR_BATCH 64
 #define FLOOR_NODES 256
 
-static void *(*je_mallocx)(size_t size, int flags);
-static void (*je_dallocx)(void *ptr, int flags);
+void *bench_je_mallocx(size_t size, int flags) __attribute__((weak));
+void bench_je_dallocx(void *ptr, int flags) __attribute__((weak));
 static int je_flags;
 
 static void glibc_pairs(void *arg, unsigned long n)
@@ -42,26 +44,22 @@ static void jemalloc_pairs(void *arg, unsigned long n)
 {
 	(void)arg;
 	for (unsigned long i = 0; i < n; i++) {
-		void *p = je_mallocx(4096, je_flags);
+		void *p = bench_je_mallocx(4096, je_flags);
 
 		__asm__ volatile("" : : "r"(p) : "memory");
-		je_dallocx(p, je_flags);
+		bench_je_dallocx(p, je_flags);
 	}
 }
 
-/* jemalloc's MALLOCX_ALIGN(a) is lg(a); computed here, not from its header. */
-static bool jemalloc_open(void)
+/* jemalloc's MALLOCX_ALIGN(a) is lg(a) in the flags' low bits. */
+static bool jemalloc_present(void)
 {
-	void *h = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_LOCAL);
-
-	if (!h) {
-		fprintf(stderr, "bench: jemalloc baseline skipped: %s\n", dlerror());
+	if (!bench_je_mallocx || !bench_je_dallocx) {
+		fprintf(stderr, "bench: jemalloc baseline skipped: no libjemalloc_pic.a\n");
 		return false;
 	}
-	je_mallocx = (void *(*)(size_t, int))dlsym(h, "mallocx");
-	je_dallocx = (void (*)(void *, int))dlsym(h, "dallocx");
 	je_flags = ffs(4096) - 1;
-	return je_mallocx && je_dallocx;
+	return true;
 }
 
 struct floor_node {
@@ -109,9 +107,9 @@ void bench_baselines_run(void)
 		floor_push(&floor_nodes[i]);
 	report_pair("glibc_pair", "baseline: glibc aligned_alloc(4096,4096)+free", glibc_pairs,
 		    "");
-	if (jemalloc_open())
+	if (jemalloc_present())
 		report_pair("jemalloc_pair", "baseline: jemalloc mallocx(4096, align 4K)+dallocx",
-			    jemalloc_pairs, "dlopen(libjemalloc.so.2, RTLD_LOCAL)");
+			    jemalloc_pairs, "Debian libjemalloc_pic.a, entry points renamed");
 	report_pair("freelist_pair", "floor: bare free list pop+push", floor_pairs,
 		    "two out-of-line calls, no lock, no checks");
 }

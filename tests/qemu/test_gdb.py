@@ -9,7 +9,7 @@ runs in batch mode with a Python driver that:
      memory map was printed by memmap_init() before that;
   2. notes how much of the serial log exists at that moment, runs
      lab-buddyinfo --walk, lab-zoneinfo, lab-memmap, lab-pcp and lab-page;
-  3. stops again at ktest_run_all() - kmain() calls it right after
+  3. stops again at mm_pcp_set_enabled() - kmain() calls it right after
      vm_init(), which printed the ptdump - and runs lab-ptdump and a
      lab-ptdump <address> walk;
   4. detaches, and the kernel runs to its end.
@@ -62,7 +62,7 @@ DRIVER = textwrap.dedent(r'''
     run("after_mm_init", ["lab-buddyinfo --walk", "lab-zoneinfo", "lab-memmap", "lab-pcp",
                           "lab-page %d" % head, "lab-page --phys 0x100000"])
     gdb.execute("delete")
-    gdb.execute("hbreak ktest_run_all")
+    gdb.execute("hbreak mm_pcp_set_enabled")
     gdb.execute("continue")
     run("after_vm_init", ["lab-ptdump", "lab-ptdump 0xffff888000200000", "lab-page 0xffff888100000000"])
     gdb.execute("delete")
@@ -225,7 +225,7 @@ def test_ptdump_matches_kernel(session):
     got = output(st, "lab-ptdump")
     kernel = last_block(before, r"^---\[ User Space \]---$",
                         r"^(---\[|0x[0-9a-f]{16}-|vm: ptdump: )")
-    assert kernel, "no ptdump printed before ktest_run_all()"
+    assert kernel, "no ptdump printed before mm_pcp_set_enabled()"
     assert got == kernel
 
 
