@@ -16,6 +16,8 @@
 #include <labyrinth/labyrinth.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
+#include <labyrinth/shrinker.h>
+#include <labyrinth/pcp.h>
 
 #define DRAIN_GFP (__GFP_MEMALLOC | __GFP_HIGHMEM | __GFP_NOWARN)
 
@@ -92,12 +94,30 @@ static void mm_present_matches_map(struct ktest *t)
  * caller's last resort): its pages come back through the buddy allocator
  * and the pool is refilled from there, as the idle loop would.
  */
+/*
+ * Exact counts need a quiet allocator: no balancer refilling the pool or
+ * reclaiming from other CPUs' idle loops, and no pages parked on other
+ * CPUs' per-CPU lists, which an atomic drain cannot reach.
+ */
+static void quiesce_begin(void)
+{
+	balancer_set_enabled(false);
+	drain_all_pages(NULL);
+}
+
+static void quiesce_end(void)
+{
+	balancer_set_enabled(true);
+}
+
 static void mm_alloc_every_page_order0(struct ktest *t)
 {
-	unsigned long free = nr_free_pages();
+	unsigned long free;
 	struct labyrinth_pool_stats pool;
 	struct drain d;
 
+	quiesce_begin();
+	free = nr_free_pages();
 	labyrinth_pool_stats(&pool);
 	drain_all(&d, 0);
 	ktest_log(t, "%lu pages allocated at order 0 (%lu from the pool)", d.blocks, pool.level);
@@ -108,13 +128,17 @@ static void mm_alloc_every_page_order0(struct ktest *t)
 	labyrinth_pool_refill();
 	KEXPECT_EQ(t, nr_free_pages(), free);
 	KEXPECT_EQ(t, mm_check_invariants(), 0);
+	quiesce_end();
 }
 
 static void mm_alloc_every_block_max_order(struct ktest *t)
 {
-	unsigned long free = nr_free_pages(), max_blocks = 0;
+	unsigned long free, max_blocks = 0;
 	struct zone *z;
 	struct drain d;
+
+	quiesce_begin();
+	free = nr_free_pages();
 
 	for_each_zone(z) max_blocks += z->free_area[MAX_PAGE_ORDER].nr_free;
 	drain_all(&d, MAX_PAGE_ORDER);
@@ -125,6 +149,7 @@ static void mm_alloc_every_block_max_order(struct ktest *t)
 	release_all(&d, MAX_PAGE_ORDER);
 	KEXPECT_EQ(t, nr_free_pages(), free);
 	KEXPECT_EQ(t, mm_check_invariants(), 0);
+	quiesce_end();
 }
 
 static void mm_normal_zone_above_4g(struct ktest *t)

@@ -79,3 +79,16 @@ def test_debug_pagealloc(boot):
     b = boot("bios", mem="256M", cmdline="debug_pagealloc=1")
     b.expect_success()
     b.expect("page poisoning on" in b.log, "poisoning not enabled")
+
+
+@pytest.mark.parametrize("smp", [1, 2, 4, 8])
+def test_smp(boot, smp):
+    """Every CPU comes online, takes IPIs and timer interrupts, and the
+    per-CPU lists stay consistent; lock debugging finds nothing."""
+    b = boot("bios", mem="512M", smp=smp)
+    b.expect_success()
+    plural = "CPU" if smp == 1 else "CPUs"
+    b.expect(f"Brought up {smp} {plural}" in b.log, f"not all {smp} CPUs online")
+    suites, _ = ktap.parse(b.raw)
+    for suite in ("smp", "mm_pcp"):
+        b.expect(suites.get(suite) == "ok", f"{suite} suite: {suites.get(suite)}")
