@@ -193,4 +193,9 @@ compile_commands.json:
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- benchmarks: make bench (host), make bench-qemu (guest, -icount) -------
+include tests/bench/bench.mk
+
+# Keep intermediate objects (host test objects are shared by every test).
 .SECONDARY:

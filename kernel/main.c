@@ -11,6 +11,7 @@
 #include <boot/boot_info.h>
 #include <labyrinth/acpi.h>
 #include <labyrinth/arch.h>
+#include <labyrinth/bench.h>
 #include <labyrinth/cmdline.h>
 #include <labyrinth/fail_page_alloc.h>
 #include <labyrinth/ktest.h>
@@ -78,6 +79,8 @@ void kmain(u32 magic, u64 info_phys)
 	timer_init();		  /* APIC timer calibrated, tick on, interrupts on */
 	smp_init();		  /* every other CPU through INIT-SIPI-SIPI */
 	failed = ktest_run_all(); /* in-kernel KTAP suites */
+	if (param_bool("bench"))
+		kernel_bench_run(); /* guest TSC ticks per operation, on request */
 	pr_info("kmain: done, %s\n", failed ? "FAILED" : "all tests passed");
 	arch_exit(failed ? 1 : 0);
 }

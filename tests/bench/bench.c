@@ -235,6 +235,19 @@ void bench_pin(unsigned int cpu)
 	sched_setaffinity(0, sizeof(set), &set); /* best effort */
 }
 
+/* Other work on the machine skews the two-CPU case most: say how much. */
+static void note_load(void)
+{
+	char buf[64] = "";
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f && fgets(buf, sizeof(buf), f))
+		buf[strcspn(buf, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	bench_param("loadavg_at_start", "%s", buf);
+}
+
 static void read_cpu_model(void)
 {
 	char line[256];
@@ -309,8 +322,8 @@ static void print_row(const struct bench_result *r)
 
 static void print_table(void)
 {
-	printf("\n%-44s %8s %8s %9s %8s  %-6s %-18s %s\n", "case", "median", "p99", "max",
-	       "med ns", "per", "target", "x glibc / jemalloc / floor");
+	printf("\n%-44s %8s %8s %9s %8s  %-6s %-18s %s\n", "case", "median", "p99", "max", "med ns",
+	       "per", "target", "x glibc / jemalloc / floor");
 	for (size_t i = 0; i < nr_results; i++)
 		print_row(&results[i]);
 }
@@ -406,6 +419,7 @@ int main(int argc, char **argv)
 	bench_host_cpus();
 	bench_pin(0);
 	read_cpu_model();
+	note_load();
 	calibrate_tsc();
 	measure_overhead();
 	bench_param("samples", "%zu per case (after %zu warm-up batches)", bench_samples(),

@@ -85,8 +85,7 @@ struct bench_result *bench_report_value(const char *key, const char *name, const
 					double value);
 struct bench_result *bench_find(const char *key);
 void bench_target(struct bench_result *r, enum bench_sense sense, double target);
-void bench_note(struct bench_result *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void bench_note(struct bench_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A parameter of the run, printed and written to the JSON file. */
 void bench_param(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Pins the calling thread to host CPU cpu (if there is one) and makes it
@@ -114,7 +113,7 @@ static inline bool bench_set_pcp(bool on)
 	return true;
 }
 
-#define BENCH_SAMPLES 2001
+#define BENCH_SAMPLES 10001
 #define BENCH_QUICK_SAMPLES 201
 #define BENCH_MAX_RESULTS 64
 

@@ -105,8 +105,7 @@ void bench_baselines_run(void)
 {
 	for (int i = 0; i < FLOOR_NODES; i++)
 		floor_push(&floor_nodes[i]);
-	report_pair("glibc_pair", "baseline: glibc aligned_alloc(4096,4096)+free", glibc_pairs,
-		    "");
+	report_pair("glibc_pair", "baseline: glibc aligned_alloc(4096,4096)+free", glibc_pairs, "");
 	if (jemalloc_present())
 		report_pair("jemalloc_pair", "baseline: jemalloc mallocx(4096, align 4K)+dallocx",
 			    jemalloc_pairs, "Debian libjemalloc_pic.a, entry points renamed");

@@ -29,6 +29,18 @@
 #define DIRECT_MAP_VA 0xffff888000000000ull
 #define PT_MAP_GIB 16
 
+/*
+ * Drops the simulated memory and mm's pointers into it: mm_set_direct_map()
+ * (called by the next sim_boot) rebases mem_section, which must then not
+ * point into the unmapped region.
+ */
+static void sim_forget(void)
+{
+	mem_section = NULL;
+	nr_mem_sections = 0;
+	sim_mem_unmap();
+}
+
 static double time_init(struct boot_info *bi, bool cold)
 {
 	double t0 = bench_now_ns();
@@ -50,7 +62,7 @@ static void init_one(unsigned int gib)
 	struct bench_result *r;
 	int reps = bench_quick() ? 1 : 3;
 
-	sim_mem_unmap();
+	sim_forget();
 	bi = sim_boot_info_qemu((u64)gib * GiB);
 	cold = time_init(bi, true);
 	for (int i = 0; i < reps; i++) {
@@ -80,7 +92,7 @@ void bench_init_run(void)
 	init_one(1);
 	init_one(4);
 	init_one(16);
-	sim_mem_unmap();
+	sim_forget();
 	host_log_quiet = q;
 }
 
@@ -104,8 +116,9 @@ static void struct_page_metadata(void)
 		   100.0 * (double)sizeof(struct page) / PAGE_SIZE);
 	r = bench_report_value("mem_map_per_gib", "mem_map as allocated, 1 GiB map", "KiB/GiB",
 			       (double)bytes / 1024 / ((double)totalram_pages() * PAGE_SIZE / GiB));
-	bench_note(r, "%lu sections with RAM, %lu table entries; per GiB managed (holes round up "
-		      "to 128 MiB sections)",
+	bench_note(r,
+		   "%lu sections with RAM, %lu table entries; per GiB managed (holes round up "
+		   "to 128 MiB sections)",
 		   secs, nr_mem_sections);
 }
 
@@ -148,8 +161,7 @@ static size_t direct_map_tables(unsigned int max_level)
 
 	pt_next = 0;
 	if (pgtable_init(&pt, 4, (1u << 1) | (1u << 2) | (1u << 3), ~0ull, &pt_ops, NULL) ||
-	    pgtable_map_max(&pt, DIRECT_MAP_VA, 0, (u64)PT_MAP_GIB * GiB, PAGE_KERNEL,
-			    max_level)) {
+	    pgtable_map_max(&pt, DIRECT_MAP_VA, 0, (u64)PT_MAP_GIB * GiB, PAGE_KERNEL, max_level)) {
 		fprintf(stderr, "bench: page-table builder failed\n");
 		return 0;
 	}
@@ -168,12 +180,15 @@ static void page_table_metadata(void)
 		size_t tables = direct_map_tables(level);
 		double per_gib = (double)tables * PAGE_SIZE / PT_MAP_GIB;
 
-		snprintf(key, sizeof(key), "pt_per_gib_%s", level == 3 ? "1g" :
-							    level == 2 ? "2m" : "4k");
+		snprintf(key, sizeof(key), "pt_per_gib_%s",
+			 level == 3   ? "1g"
+			 : level == 2 ? "2m"
+				      : "4k");
 		snprintf(name, sizeof(name), "direct-map page tables, %s pages", what[level]);
 		r = bench_report_value(key, name, "B/GiB", per_gib);
-		bench_note(r, "%zu tables for a %u GiB direct map, built by mm/pgtable.c (root "
-			      "included)",
+		bench_note(r,
+			   "%zu tables for a %u GiB direct map, built by mm/pgtable.c (root "
+			   "included)",
 			   tables, PT_MAP_GIB);
 	}
 }

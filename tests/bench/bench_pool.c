@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include <labyrinth/arch.h>
+#include <labyrinth/labyrinth.h>
 #include <labyrinth/mm.h>
 #include "bench.h"
 
@@ -48,6 +49,11 @@ static void pool_case(void)
 
 void bench_pool_run(void)
 {
+	struct labyrinth_pool_stats ps;
+
 	bench_pin(0);
+	labyrinth_pool_stats(&ps);
+	if (!ps.size) /* the kernel sizes it at boot; mm_init() left it empty */
+		labyrinth_pool_init(LABYRINTH_POOL_DEFAULT_BYTES);
 	pool_case();
 }
