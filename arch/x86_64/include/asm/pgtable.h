@@ -13,36 +13,7 @@
 #include <asm/cpu.h>
 #include <asm/pgtable_types.h>
 
-/* ---- entry format (pure, shared with the host through pgtable_types.h) ---- */
-static inline u64 arch_pte_mkleaf(phys_addr_t pa, unsigned int prot, unsigned int level)
-{
-	return x86_pte_mkleaf(pa, prot, level);
-}
-
-static inline u64 arch_pte_mktable(phys_addr_t pa)
-{
-	return (pa & PTE_PFN_MASK) | _PAGE_TABLE;
-}
-
-static inline bool arch_pte_present(u64 e)
-{
-	return e & _PAGE_PRESENT;
-}
-
-static inline bool arch_pte_is_leaf(u64 e, unsigned int level)
-{
-	return x86_pte_is_leaf(e, level);
-}
-
-static inline phys_addr_t arch_pte_addr(u64 e, unsigned int level)
-{
-	return x86_pte_addr(e, level);
-}
-
-static inline unsigned int arch_pte_prot(u64 e)
-{
-	return x86_pte_prot(e);
-}
+/* The entry format (arch_pte_*) is pure: asm/pgtable_types.h, shared with the host. */
 
 /* ---- TLB and the root pointer ---- */
 static inline void arch_flush_tlb_page(u64 va)

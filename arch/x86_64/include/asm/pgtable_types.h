@@ -83,4 +83,35 @@ static inline phys_addr_t x86_pte_addr(u64 e, unsigned int level)
 	return e & mask;
 }
 
+/* ---- the entry format behind <labyrinth/pgtable.h>: the same in both builds ---- */
+static inline u64 arch_pte_mkleaf(phys_addr_t pa, unsigned int prot, unsigned int level)
+{
+	return x86_pte_mkleaf(pa, prot, level);
+}
+
+static inline u64 arch_pte_mktable(phys_addr_t pa)
+{
+	return (pa & PTE_PFN_MASK) | _PAGE_TABLE;
+}
+
+static inline bool arch_pte_present(u64 e)
+{
+	return e & _PAGE_PRESENT;
+}
+
+static inline bool arch_pte_is_leaf(u64 e, unsigned int level)
+{
+	return x86_pte_is_leaf(e, level);
+}
+
+static inline phys_addr_t arch_pte_addr(u64 e, unsigned int level)
+{
+	return x86_pte_addr(e, level);
+}
+
+static inline unsigned int arch_pte_prot(u64 e)
+{
+	return x86_pte_prot(e);
+}
+
 #endif
