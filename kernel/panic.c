@@ -9,6 +9,7 @@
 #include <labyrinth/arch.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
+#include <labyrinth/trace.h>
 
 extern bool oops_in_progress;
 static unsigned int warn_count;
@@ -29,6 +30,7 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 	pr_emerg("Kernel panic - not syncing: %s\n", buf);
 	arch_dump_stack();
+	trace_dump(); /* trace=: the allocator's last steps, if traced */
 	pr_emerg("---[ end Kernel panic - not syncing: %s ]---\n", buf);
 	arch_exit(1);
 }

@@ -26,6 +26,7 @@
 #include <labyrinth/mmzone.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
+#include <labyrinth/trace.h>
 
 static struct {
 	u64 head __aligned(64); /* tag << 32 | top pfn */
@@ -107,8 +108,10 @@ struct page *labyrinth_pool_alloc(unsigned int hi)
 
 	if (page && unlikely(pfn_zone_idx(page->pfn) > hi)) {
 		pool_push(page);
-		return NULL;
+		page = NULL;
 	}
+	trace_mm(TR_POOL, NULL, 0, 0, 0, page ? page->pfn : PFN_NIL,
+		 __atomic_load_n(&pool.level, __ATOMIC_RELAXED), pool.size, 0);
 	return page;
 }
 

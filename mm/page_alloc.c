@@ -10,7 +10,8 @@
  * zonelists mm/zone.c's; the Labyrinth pool and __GFP_EXCLUSIVE
  * mm/labyrinth.c's; shrinkers and the balancer mm/reclaim.c's; failure
  * injection mm/fail_page_alloc.c's; bad-free reports, poisoning and zeroing
- * checks mm/debug.c's.
+ * checks mm/debug.c's; trace=alloc/free narration mm/trace.c's (the trace_*
+ * hooks here cost one flag test when off).
  *
  * An allocation, in order:
  *   1. fast path (inline): order 0, no global hook set: pop this CPU's
@@ -33,6 +34,7 @@
 #include <labyrinth/printk.h>
 #include <labyrinth/shrinker.h>
 #include <labyrinth/string.h>
+#include <labyrinth/trace.h>
 
 bool mm_direct_map_ready;
 static unsigned long nr_alloc_failures;
@@ -156,12 +158,21 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 	if (unlikely(!zone_lock_alloc_ctx(zone))) {
 		arch_irq_restore(flags);
 		mm_count_lock_busy();
+		trace_mm(TR_LOCK_BUSY, zone, order, 0, 0, PFN_NIL, 0, 0, 0);
 		return NULL;
 	}
+	trace_mm(TR_WMARK, zone, order, level, hi, PFN_NIL, zone->free_pages,
+		 zone->wmark_thr[level][hi], 1ul << order);
 	if ((long)zone->free_pages - (long)(1ul << order) >= zone->wmark_thr[level][hi])
 		page = __rmqueue_smallest(zone, order);
+	if (page && trace_on())
+		trace_split(zone, page, order);
 	if (page && zone->free_pages < zone->_watermark[WMARK_MIN])
 		src = ALLOC_SRC_RESERVE;
+	if (page)
+		trace_mm(TR_TAKE, zone, order,
+			 src == ALLOC_SRC_RESERVE ? TR_SRC_RESERVE : TR_SRC_BUDDY, 0, page->pfn,
+			 zone->free_pages, 0, 0);
 	spin_unlock(&zone->lock);
 	arch_irq_restore(flags);
 	if (page)
@@ -249,6 +260,7 @@ static struct page *alloc_pages_direct_reclaim(gfp_t gfp, unsigned int order, un
 
 	for (round = 0; round < MAX_RECLAIM_RETRIES; round++) {
 		progress = round ? 0 : drain_all_pages(NULL);
+		trace_mm(TR_RECLAIM, NULL, order, 0, 0, PFN_NIL, round + 1, progress, 0);
 		progress += try_to_free_pages(gfp, order, hi);
 		page = get_page_from_zonelist(gfp, order, hi);
 		if (!page)
@@ -265,6 +277,7 @@ static __noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int or
 	unsigned int level = gfp_to_alloc_level(gfp);
 	struct page *page;
 
+	trace_mm(TR_SLOWPATH, NULL, order, level, 0, PFN_NIL, 0, 0, 0);
 	if (gfp & __GFP_KSWAPD_RECLAIM)
 		wakeup_balancer();
 	page = get_page_reserve(gfp, order, level, hi);
@@ -291,12 +304,24 @@ static __noinline struct page *__alloc_pages(gfp_t gfp, unsigned int order, unsi
 	}
 	if (unlikely(READ_ONCE(mm_alloc_hooks) & MM_HOOK_FAULT) &&
 	    should_fail_alloc_page(gfp, order)) {
+		trace_mm(TR_FAULT, NULL, order, 0, 0, PFN_NIL, 0, 0, 0);
 		warn_alloc(gfp, order, true);
 		return NULL;
 	}
 	page = get_page_from_zonelist(gfp, order, hi);
 	if (unlikely(!page))
 		page = __alloc_pages_slowpath(gfp, order, hi);
+	return page;
+}
+
+/* trace=alloc: one story per allocation (mm/trace.c). */
+static __noinline struct page *alloc_pages_traced(gfp_t gfp, unsigned int order, unsigned int hi)
+{
+	struct page *page;
+
+	trace_alloc_begin(gfp, order, hi);
+	page = __alloc_pages(gfp, order, hi);
+	trace_alloc_end(page, order);
 	return page;
 }
 
@@ -317,14 +342,18 @@ static __noinline void prep_new_page_slow(struct page *page, unsigned int order,
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
 	unsigned int hi = gfp_highest_zone(gfp);
+	u32 hooks = READ_ONCE(mm_alloc_hooks);
 	struct page *page;
 
-	if (likely(!(order | READ_ONCE(mm_alloc_hooks)))) {
+	if (likely(!(order | hooks))) {
 		page = pcp_alloc_fast(pcp_first_zone[hi], gfp);
 		if (likely(page))
 			goto prep;
 	}
-	page = __alloc_pages(gfp, order, hi);
+	if (unlikely(hooks & MM_HOOK_TRACE_ALLOC))
+		page = alloc_pages_traced(gfp, order, hi);
+	else
+		page = __alloc_pages(gfp, order, hi);
 prep:
 	if (unlikely((gfp & (__GFP_ZERO | __GFP_EXCLUSIVE)) || mm_debug_poison) && page)
 		prep_new_page_slow(page, order, gfp);
@@ -476,6 +505,8 @@ static void free_one_page(struct page *page, unsigned int order)
 		return;
 	}
 	__free_one_page(zone, page, page->pfn, order);
+	if (trace_on())
+		trace_merge(zone, page->pfn, order);
 	spin_unlock_irqrestore(&zone->lock, flags);
 }
 
@@ -490,20 +521,36 @@ static __noinline void free_pages_slow(struct page *page, unsigned int order)
 		return; /* reported; the page is left as it was */
 	if (unlikely(mm_debug_poison) && page_free_ok(page, order))
 		debug_poison_page_range(page, order);
-	if (!order && mm_pcp_enabled() && page_free_ok(page, 0))
+	if (!order && mm_pcp_enabled() && page_free_ok(page, 0)) {
+		trace_mm(TR_PCP_FREE, page_zone(page), 0, 0, 0, page->pfn,
+			 page_zone(page)->pcp[arch_cpu_id()].count + 1,
+			 page_zone(page)->pcp[arch_cpu_id()].high, 0);
 		pcp_free_fast(page);
-	else
+	} else {
 		free_one_page(page, order);
+	}
+}
+
+/* trace=free: one story per free (mm/trace.c). */
+static __noinline void free_pages_traced(struct page *page, unsigned int order)
+{
+	trace_free_begin(page, order);
+	free_pages_slow(page, order);
+	trace_free_end();
 }
 
 void __free_pages(struct page *page, unsigned int order)
 {
-	if (likely(page && !(order | READ_ONCE(mm_alloc_hooks)) && page->flags == PG_allocated &&
-		   !page->order)) {
+	u32 hooks = READ_ONCE(mm_alloc_hooks);
+
+	if (likely(page && !(order | hooks) && page->flags == PG_allocated && !page->order)) {
 		pcp_free_fast(page);
 		return;
 	}
-	free_pages_slow(page, order);
+	if (unlikely(hooks & MM_HOOK_TRACE_FREE))
+		free_pages_traced(page, order);
+	else
+		free_pages_slow(page, order);
 }
 
 void free_pages(unsigned long addr, unsigned int order)

@@ -14,6 +14,7 @@
 #include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/smp.h>
+#include <labyrinth/trace.h>
 
 /*
  * The SMP code (arch/x86_64/smp.c) provides these in the kernel. Weak here
@@ -92,6 +93,8 @@ static u32 pcp_refill_locked(struct zone *zone, struct per_cpu_pages *pcp, u32 n
 
 		if (!page)
 			break;
+		if (trace_on())
+			trace_split(zone, page, 0);
 		page->flags = PG_pcp;
 		pcp->ring[(pcp->base + pcp->count++) & PCP_RING_MASK] = page->pfn;
 	}
@@ -125,6 +128,8 @@ void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
 	}
 	pcp_drain_locked(zone, pcp, min(pcp->batch, pcp->count));
 	spin_unlock(&zone->lock);
+	/* count was > high >= batch: a whole batch went */
+	trace_mm(TR_PCP_DRAIN, zone, 0, 0, 0, PFN_NIL, pcp->batch, pcp->count, 0);
 }
 
 /*
@@ -146,18 +151,23 @@ struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp)
 		if (!zone_lock_alloc_ctx(zone)) {
 			arch_irq_restore(flags);
 			mm_count_lock_busy();
+			trace_mm(TR_LOCK_BUSY, zone, 0, 0, 0, PFN_NIL, 0, 0, 0);
 			return NULL;
 		}
 		room = (long)zone->free_pages - zone->wmark_thr[ALLOC_WMARK_LOW][hi];
+		trace_mm(TR_WMARK, zone, 0, ALLOC_WMARK_LOW, hi, PFN_NIL, zone->free_pages,
+			 zone->wmark_thr[ALLOC_WMARK_LOW][hi], 1);
 		if (room > 0)
 			pcp_refill_locked(zone, pcp, (u32)min(room, (long)pcp->batch));
 		spin_unlock(&zone->lock);
+		trace_mm(TR_PCP_REFILL, zone, 0, 0, 0, PFN_NIL, pcp->count, pcp->batch, 0);
 		src = ALLOC_SRC_BUDDY;
 	}
 	if (pcp->count) {
 		pcp->count--;
 		page = pfn_to_page(pcp->ring[(pcp->base + pcp->count) & PCP_RING_MASK]);
 		page->flags = PG_allocated;
+		trace_mm(TR_PCP_HIT, zone, 0, 0, 0, page->pfn, pcp->count + 1, pcp->count, 0);
 	}
 	arch_irq_restore(flags);
 	if (page)

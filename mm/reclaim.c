@@ -18,6 +18,7 @@
 #include <labyrinth/mmzone.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/shrinker.h>
+#include <labyrinth/trace.h>
 
 static spinlock_t shrinker_lock = SPINLOCK_INIT;
 static struct shrinker *shrinker_list;
@@ -118,6 +119,7 @@ unsigned long try_to_free_pages(gfp_t gfp, unsigned int order, unsigned int hi)
 	for (; *zl != MAX_NR_ZONES; zl++)
 		nr += zone_deficit(&contig_page_data.node_zones[*zl], WMARK_LOW);
 	freed = shrink_slab(gfp, nr);
+	trace_mm(TR_SHRINK, NULL, order, 0, 0, PFN_NIL, nr, freed, 0);
 	__atomic_add_fetch(&stats.direct_runs, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&stats.direct_freed, freed, __ATOMIC_RELAXED);
 	return freed;
@@ -125,6 +127,7 @@ unsigned long try_to_free_pages(gfp_t gfp, unsigned int order, unsigned int hi)
 
 void wakeup_balancer(void)
 {
+	trace_mm(TR_WAKE, NULL, 0, 0, 0, PFN_NIL, !READ_ONCE(balance_wanted), 0, 0);
 	if (!READ_ONCE(balance_wanted)) {
 		WRITE_ONCE(balance_wanted, true);
 		__atomic_add_fetch(&stats.wakeups, 1, __ATOMIC_RELAXED);

@@ -17,6 +17,7 @@
 #include <labyrinth/ksyms.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
+#include <labyrinth/trace.h>
 #include <asm/cpu.h>
 #include <asm/extable.h>
 #include <asm/traps.h>
@@ -246,6 +247,7 @@ static __noreturn void die(struct pt_regs *regs, unsigned int cpu, u64 cr2)
 	show_header(regs, cpu, nr, cr2);
 	show_regs(regs, cr2);
 	show_trace_regs(regs);
+	trace_dump(); /* trace=: the allocator's last steps, if traced */
 	oops_printk("---[ end trace %016x ]---\n", nr);
 	oops_printk("Kernel panic - not syncing: Fatal exception\n");
 	arch_exit(1);
