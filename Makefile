@@ -8,8 +8,10 @@
 #   make test       host unit tests (TAP, ASan+UBSan) and the QEMU boot matrix
 #   make fuzz       libFuzzer harnesses (FUZZ_SECONDS each)
 #
-# Run targets take MEM= SMP= CMDLINE= QEMUFLAGS= ACCEL= and exit with the
-# kernel's status (0 = the kernel reported success).
+# Run targets take MEM= SMP= CMDLINE= QEMUFLAGS= ACCEL= NUMA= and exit with
+# the kernel's status (0 = the kernel reported success). NUMA=N: N equal
+# memory nodes, CPUs spread round-robin (tools/run.py --numa); with NUMA the
+# defaults become MEM=1G SMP=N, so each node is whole 128 MiB sections.
 
 BUILD := build
 PYTHON := /usr/bin/python3
@@ -88,14 +90,16 @@ $(ISO): $(KERNEL) iso/grub.cfg
 -include boot/efi/efi.mk
 
 # ---- running in QEMU -----------------------------------------------------
-MEM ?= 128M
-SMP ?= 1
+NUMA ?=
+MEM ?= $(if $(NUMA),1G,128M)
+SMP ?= $(if $(NUMA),$(NUMA),1)
 CMDLINE ?=
 QEMUFLAGS ?=
 ACCEL ?= tcg
 TIMEOUT ?= 0
 RUN = $(PYTHON) tools/run.py --mem '$(MEM)' --smp '$(SMP)' --cmdline '$(CMDLINE)' \
-	--accel '$(ACCEL)' --timeout '$(TIMEOUT)' --qemuflags '$(QEMUFLAGS)'
+	--accel '$(ACCEL)' --timeout '$(TIMEOUT)' --qemuflags '$(QEMUFLAGS)' \
+	$(if $(NUMA),--numa '$(NUMA)')
 
 run: $(ISO)
 	$(RUN) --path bios
@@ -116,7 +120,7 @@ HOST_CFLAGS := -O1 -g $(WARNFLAGS) -std=gnu11 -fno-strict-aliasing -pthread \
 	-Iinclude -I. -Itests/host/include -MMD -MP
 # Generic code that also runs on the host: all of mm/, the multiboot2 walker,
 # the command-line parser, plus the host side of the arch seam.
-HOST_LIB_C := $(sort $(wildcard mm/*.c) boot/multiboot2/mb2.c kernel/cmdline.c kernel/acpi.c kernel/spinlock_debug.c lib/strlcpy.c \
+HOST_LIB_C := $(sort $(wildcard mm/*.c) boot/multiboot2/mb2.c kernel/cmdline.c kernel/acpi.c kernel/acpi_numa.c kernel/spinlock_debug.c lib/strlcpy.c \
 	$(filter-out boot/efi/loader.c,$(wildcard boot/efi/*.c)) $(wildcard tests/host/lib/*.c))
 HOST_LIB_OBJS := $(HOST_LIB_C:%.c=$(BUILD)/host/%.o)
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/tests/%,$(sort $(wildcard tests/host/test_*.c)))

@@ -8,7 +8,7 @@
  * skipped. The MADT becomes struct acpi_madt_info: CPUs (local APIC and
  * x2APIC ids, enabled / online-capable), IO APICs, interrupt source
  * overrides and local APIC NMI wiring. The sub-table walker is shared with
- * SRAT (NUMA). Generic C: the host tests (tests/host/test_acpi.c) run this
+ * SRAT (kernel/acpi_numa.c, NUMA). Generic C: the host tests (tests/host/test_acpi.c) run this
  * file over tables laid out in a buffer. The users of the result are
  * arch/x86_64/apic.c, ioapic.c and smp.c.
  */
@@ -26,6 +26,7 @@
 
 struct acpi_tables acpi_tables;
 struct acpi_madt_info acpi_madt;
+bool acpi_quiet;
 
 u8 acpi_checksum(const void *p, size_t len)
 {
@@ -84,6 +85,8 @@ static void print_table(const struct acpi_table_header *h, u64 phys)
 {
 	char s[5], oem[7], tid[9];
 
+	if (acpi_quiet)
+		return;
 	sig_str(h->signature, s);
 	memcpy(oem, h->oem_id, 6);
 	oem[6] = '\0';
@@ -185,7 +188,8 @@ int acpi_tables_init(struct acpi_tables *t, const void *rsdp, size_t rsdp_len, a
 		return -1;
 	t->rsdp_revision = r->revision;
 	memcpy(t->oem_id, r->oem_id, 6);
-	pr_info("RSDP v%02u (%s)\n", r->revision, gen == 2 ? "XSDT" : "RSDT");
+	if (!acpi_quiet)
+		pr_info("RSDP v%02u (%s)\n", r->revision, gen == 2 ? "XSDT" : "RSDT");
 	if (gen == 2) {
 		t->use_xsdt = true;
 		if (!walk_root(t, r->xsdt_address, true))

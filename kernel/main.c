@@ -20,6 +20,7 @@
 #include <labyrinth/mm.h>
 #include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
+#include <labyrinth/selftest.h>
 #include <labyrinth/smp.h>
 #include <labyrinth/spinlock.h>
 #include <labyrinth/string.h>
@@ -68,6 +69,7 @@ void kmain(u32 magic, u64 info_phys)
 	arch_cpu_init();			     /* GDT, TSS, IDT: every exception reports */
 	run_deliberate_failure(param_str("test"));   /* only when asked to */
 	memmap_init(&boot_info);		     /* firmware map -> one sorted, clean map */
+	acpi_numa_init(&boot_info);		     /* SRAT/SLIT -> nodes, before the zones */
 	mm_set_debug(param_bool("debug_pagealloc")); /* page poisoning on request */
 	mm_init();				     /* memblock, struct page, zones, buddy */
 	vm_init(); /* own page tables: direct map, W^X, no identity map */
@@ -79,6 +81,7 @@ void kmain(u32 magic, u64 info_phys)
 	timer_init();		  /* APIC timer calibrated, tick on, interrupts on */
 	smp_init();		  /* every other CPU through INIT-SIPI-SIPI */
 	failed = ktest_run_all(); /* in-kernel KTAP suites */
+	failed += selftest_run(); /* IRQ-context allocation on every CPU */
 	if (param_bool("bench"))
 		kernel_bench_run(); /* guest TSC ticks per operation, on request */
 	pr_info("kmain: done, %s\n", failed ? "FAILED" : "all tests passed");

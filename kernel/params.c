@@ -10,6 +10,8 @@
 #include <labyrinth/arch.h>
 #include <labyrinth/cmdline.h>
 #include <labyrinth/printk.h>
+#include <labyrinth/trace.h>
+#include <asm/tsc.h>
 
 static const struct kernel_param kernel_params[] = {
 	{ "loglevel", PARAM_UINT, 0, 7, LOGLEVEL_DEFAULT, NULL,
@@ -31,8 +33,19 @@ static const struct kernel_param kernel_params[] = {
 	  "failure injection as Linux: <interval>,<probability>,<space>,<times>, e.g. 1,10,0,-1" },
 	{ "bench", PARAM_BOOL, 0, 1, 0, NULL,
 	  "run the in-kernel benchmark after the tests (make bench-qemu)" },
+	{ "selftest", PARAM_BOOL, 0, 1, 1, NULL,
+	  "run the IRQ self-test after the KTAP suites (kernel/selftest.c)" },
+	{ "selftest_ms", PARAM_UINT, 20, 60000, 250, NULL,
+	  "self-test: length of each active phase (warmup, pressure, exhaustion) in ms" },
+	{ "selftest_hz", PARAM_UINT, 1000, 50000, 2000, NULL,
+	  "self-test: local APIC timer rate on every CPU during the test (Hz)" },
 	{ "lockdep", PARAM_BOOL, 0, 1, 1, NULL,
 	  "spinlock debugging: IRQ-safe/unsafe mix and recursion are reported" },
+	{ "trace", PARAM_STRING, 0, 0, 0, "",
+	  "allocation tracing (mm/trace.c): comma list of alloc, free (or all); narrated on the "
+	  "console, last events dumped on panic" },
+	{ "trace_rate", PARAM_UINT, 0, 100000, TRACE_RATE_DEFAULT, NULL,
+	  "allocations/frees narrated per second by trace=; the rest are counted; 0 = all" },
 };
 
 static struct param_value kernel_values[ARRAY_SIZE(kernel_params)];
@@ -44,6 +57,7 @@ void kernel_cmdline_init(const char *str)
 	cmdline_parse(&kernel_cmdline, kernel_params, kernel_values, ARRAY_SIZE(kernel_params),
 		      str);
 	console_loglevel = (int)param_num("loglevel");
+	trace_init(param_str("trace"), param_num("trace_rate"), tsc_hz()); /* trace= */
 }
 
 u64 param_num(const char *name)

@@ -165,7 +165,7 @@ void __free_boot_range(unsigned long start_pfn, unsigned long end_pfn)
 		while ((1ul << order) > end - start_pfn)
 			order--;
 		pfn = end - (1ul << order);
-		zone = &contig_page_data.node_zones[pfn_zone_idx(pfn)];
+		zone = page_zone(pfn_to_page(pfn));
 		add_to_free_list(zone, pfn_to_page(pfn), (u32)pfn, order);
 		zone->free_pages += 1ul << order;
 		zone->managed_pages += 1ul << order;

@@ -3,7 +3,8 @@
  * to a running buddy allocator, in Linux's order:
  *   memblock (mm/memblock.c) <- the map's RAM and the kernel's reservations
  *   struct page arrays (mm/mem_map.c), allocated from memblock
- *   zones (mm/zone.c): spans and present pages
+ *   the node of each section (mm/numa.c; one node without SRAT)
+ *   zones of every node (mm/zone.c): spans and present pages; zonelists
  *   memblock_free_all(): every free range to mm/buddy.c
  *   watermarks, per-CPU list sizes (mm/pcp.c; the lists stay off until
  *   mm_pcp_set_enabled(true)), an empty Labyrinth pool (mm/labyrinth.c;
@@ -18,6 +19,7 @@
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
+#include <labyrinth/numa.h>
 #include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 
@@ -50,10 +52,13 @@ static void memblock_from_memmap(const struct memmap *m)
 
 static void print_memory_line(unsigned long metadata_bytes)
 {
-	unsigned long present = contig_page_data.node_present_pages;
+	unsigned long present = 0;
 	unsigned long avail = nr_free_pages();
 	unsigned long kernel_kb =
 	    (unsigned long)(memmap_total(&memmap_final, E820_TYPE_KERNEL) >> 10);
+	int nid;
+
+	for_each_node(nid) present += NODE_DATA(nid)->node_present_pages;
 
 	pr_info("Memory: %luK/%luK available (%luK kernel, %luK mem_map, %luK reserved)\n",
 		avail << (PAGE_SHIFT - 10), present << (PAGE_SHIFT - 10), kernel_kb,
@@ -73,6 +78,7 @@ void mm_init(void)
 		memblock_set_current_limit(~0ull);
 	before = memblock.reserved.total_size;
 	sparse_init();
+	numa_assign_sections();
 	zones_init();
 	mem_map_init_pages();
 	freed = memblock_free_all();
@@ -81,6 +87,7 @@ void mm_init(void)
 	labyrinth_pool_reset();
 	mm_debug_init_done();
 	zone_print_ranges();
+	numa_print_nodes();
 	print_memory_line((unsigned long)(memblock.reserved.total_size - before));
 	pr_info("%lu pages to the buddy allocator, struct page %u bytes, %lu sections\n", freed,
 		(unsigned int)sizeof(struct page), nr_mem_sections);

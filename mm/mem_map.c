@@ -3,7 +3,7 @@
  * RAM, and the section table that pfn_to_page() indexes.
  *
  * Holes cost no metadata: a machine with RAM at 0-1 GiB and at 64 GiB pays
- * for 8 + N sections of struct pages and a 16-byte table entry for each of
+ * for 8 + N sections of struct pages and a 24-byte table entry for each of
  * the ~500 sections in between (Linux's SPARSEMEM idea, without vmemmap:
  * until mm/vm builds page tables there is no virtual array to map). Inside a
  * section every pfn has a struct page; pages without RAM are PG_nomem.

@@ -1,7 +1,9 @@
 /*
  * page_alloc.c - the entry points: alloc_pages() and __free_pages() and
- * their Linux relatives. A gfp mask becomes a zonelist (which zones, in
- * which order) and an allocation level (which watermark to respect); each
+ * their Linux relatives. A gfp mask and a node (this CPU's, or the one
+ * alloc_pages_node() names) become a zonelist (which zones of which nodes,
+ * in which order: mm/numa.c) and an allocation level (which watermark to
+ * respect); each
  * zone is tried under its lock, taken with interrupts off so that every
  * entry point may be called from an IRQ handler.
  *
@@ -14,8 +16,9 @@
  * hooks here cost one flag test when off).
  *
  * An allocation, in order:
- *   1. fast path (inline): order 0, no global hook set: pop this CPU's
- *      list of the first zone. One flags test, no lock, no zone loop.
+ *   1. fast path (inline): order 0, no global hook set, no
+ *      __GFP_THISNODE: pop this CPU's list of its first zone (on its node,
+ *      or the nearest with memory). One flags test, no lock, no zone loop.
  *   2. __alloc_pages(): failure injection; every zone of the zonelist at
  *      the low watermark (order 0: through its per-CPU list, refilled a
  *      batch at a time; else the buddy under the lock).
@@ -30,6 +33,7 @@
 #include <labyrinth/labyrinth.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
+#include <labyrinth/numa.h>
 #include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/shrinker.h>
@@ -111,6 +115,7 @@ void mm_alloc_stats_reset(void)
 	unsigned int c;
 
 	memset(alloc_stats, 0, sizeof(alloc_stats));
+	numa_stats_clear();
 	for_each_zone(z) for (c = 0; c < NR_CPUS; c++) z->pcp[c].hits[0] = z->pcp[c].hits[1] = 0;
 }
 
@@ -182,14 +187,14 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 
 /* Every zone of the zonelist at the low watermark; order 0 through the
  * per-CPU lists when they are on. */
-static struct page *get_page_from_zonelist(gfp_t gfp, unsigned int order, unsigned int hi)
+static struct page *get_page_from_zonelist(gfp_t gfp, unsigned int order, unsigned int hi,
+					   struct zone *const *zl)
 {
-	const u8 *zl = contig_page_data.zonelist[hi];
 	bool pcp = !order && mm_pcp_enabled();
 	struct page *page;
 
-	for (; *zl != MAX_NR_ZONES; zl++) {
-		struct zone *zone = &contig_page_data.node_zones[*zl];
+	for (; *zl; zl++) {
+		struct zone *zone = *zl;
 
 		if (pcp)
 			page = pcp_alloc_refill(zone, hi, gfp);
@@ -203,15 +208,14 @@ static struct page *get_page_from_zonelist(gfp_t gfp, unsigned int order, unsign
 
 /* The caller's own level, below low: one block, never a per-CPU refill. */
 static struct page *get_page_reserve(gfp_t gfp, unsigned int order, unsigned int level,
-				     unsigned int hi)
+				     unsigned int hi, struct zone *const *zl)
 {
-	const u8 *zl = contig_page_data.zonelist[hi];
 	struct page *page;
 
 	if (level == ALLOC_WMARK_LOW)
 		return NULL;
-	for (; *zl != MAX_NR_ZONES; zl++) {
-		page = rmqueue(&contig_page_data.node_zones[*zl], order, level, hi, gfp);
+	for (; *zl; zl++) {
+		page = rmqueue(*zl, order, level, hi, gfp);
 		if (page)
 			return page;
 	}
@@ -232,11 +236,12 @@ static void warn_alloc(gfp_t gfp, unsigned int order, bool injected)
 			order, gfp, nr_free_pages(), injected ? " (injected)" : "", n);
 }
 
-/* GFP_ATOMIC (and __GFP_MEMALLOC without sleeping), order 0: the pool. */
+/* GFP_ATOMIC (and __GFP_MEMALLOC without sleeping), order 0: the pool.
+ * Not for __GFP_THISNODE: the pool's pages are on any node. */
 static __always_inline bool may_use_pool(gfp_t gfp, unsigned int order)
 {
 	return !order && !gfpflags_allow_blocking(gfp) && (gfp & (__GFP_HIGH | __GFP_MEMALLOC)) &&
-	       !(gfp & __GFP_NOMEMALLOC);
+	       !(gfp & (__GFP_NOMEMALLOC | __GFP_THISNODE));
 }
 
 /* May sleep and reclaim: not from an interrupt, not from inside reclaim. */
@@ -252,7 +257,7 @@ static bool may_reclaim(gfp_t gfp)
  * nothing.
  */
 static struct page *alloc_pages_direct_reclaim(gfp_t gfp, unsigned int order, unsigned int level,
-					       unsigned int hi)
+					       unsigned int hi, struct zone *const *zl)
 {
 	struct page *page;
 	unsigned long progress;
@@ -262,9 +267,9 @@ static struct page *alloc_pages_direct_reclaim(gfp_t gfp, unsigned int order, un
 		progress = round ? 0 : drain_all_pages(NULL);
 		trace_mm(TR_RECLAIM, NULL, order, 0, 0, PFN_NIL, round + 1, progress, 0);
 		progress += try_to_free_pages(gfp, order, hi);
-		page = get_page_from_zonelist(gfp, order, hi);
+		page = get_page_from_zonelist(gfp, order, hi, zl);
 		if (!page)
-			page = get_page_reserve(gfp, order, level, hi);
+			page = get_page_reserve(gfp, order, level, hi, zl);
 		if (page || !progress)
 			return page;
 	}
@@ -272,7 +277,7 @@ static struct page *alloc_pages_direct_reclaim(gfp_t gfp, unsigned int order, un
 }
 
 static __noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order,
-						      unsigned int hi)
+						      unsigned int hi, struct zone *const *zl)
 {
 	unsigned int level = gfp_to_alloc_level(gfp);
 	struct page *page;
@@ -280,22 +285,24 @@ static __noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int or
 	trace_mm(TR_SLOWPATH, NULL, order, level, 0, PFN_NIL, 0, 0, 0);
 	if (gfp & __GFP_KSWAPD_RECLAIM)
 		wakeup_balancer();
-	page = get_page_reserve(gfp, order, level, hi);
+	page = get_page_reserve(gfp, order, level, hi, zl);
 	if (!page && may_use_pool(gfp, order)) {
 		page = labyrinth_pool_alloc(hi);
 		if (page)
 			mm_count_alloc(gfp, ALLOC_SRC_POOL);
 	}
 	if (!page && may_reclaim(gfp))
-		page = alloc_pages_direct_reclaim(gfp, order, level, hi);
+		page = alloc_pages_direct_reclaim(gfp, order, level, hi, zl);
 	if (!page)
 		warn_alloc(gfp, order, false);
 	return page;
 }
 
-/* Everything but a per-CPU list hit. */
-static __noinline struct page *__alloc_pages(gfp_t gfp, unsigned int order, unsigned int hi)
+/* Everything but a per-CPU list hit, on behalf of node nid. */
+static __noinline struct page *__alloc_pages(gfp_t gfp, unsigned int order, unsigned int hi,
+					     int nid)
 {
+	struct zone *const *zl = node_zonelist(nid, gfp, hi);
 	struct page *page;
 
 	if (unlikely(order > MAX_PAGE_ORDER)) {
@@ -308,19 +315,22 @@ static __noinline struct page *__alloc_pages(gfp_t gfp, unsigned int order, unsi
 		warn_alloc(gfp, order, true);
 		return NULL;
 	}
-	page = get_page_from_zonelist(gfp, order, hi);
+	page = get_page_from_zonelist(gfp, order, hi, zl);
 	if (unlikely(!page))
-		page = __alloc_pages_slowpath(gfp, order, hi);
+		page = __alloc_pages_slowpath(gfp, order, hi, zl);
+	if (page)
+		numa_count_alloc(page);
 	return page;
 }
 
 /* trace=alloc: one story per allocation (mm/trace.c). */
-static __noinline struct page *alloc_pages_traced(gfp_t gfp, unsigned int order, unsigned int hi)
+static __noinline struct page *alloc_pages_traced(gfp_t gfp, unsigned int order, unsigned int hi,
+						  int nid)
 {
 	struct page *page;
 
 	trace_alloc_begin(gfp, order, hi);
-	page = __alloc_pages(gfp, order, hi);
+	page = __alloc_pages(gfp, order, hi, nid);
 	trace_alloc_end(page, order);
 	return page;
 }
@@ -345,16 +355,43 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 	u32 hooks = READ_ONCE(mm_alloc_hooks);
 	struct page *page;
 
-	if (likely(!(order | hooks))) {
-		page = pcp_alloc_fast(pcp_first_zone[hi], gfp);
+	if (likely(!(order | hooks | (gfp & __GFP_THISNODE)))) {
+		page = pcp_alloc_fast(pcp_first_zone[arch_cpu_id()][hi], gfp);
 		if (likely(page))
 			goto prep;
 	}
 	if (unlikely(hooks & MM_HOOK_TRACE_ALLOC))
-		page = alloc_pages_traced(gfp, order, hi);
+		page = alloc_pages_traced(gfp, order, hi, numa_node_id());
 	else
-		page = __alloc_pages(gfp, order, hi);
+		page = __alloc_pages(gfp, order, hi, numa_node_id());
 prep:
+	if (unlikely((gfp & (__GFP_ZERO | __GFP_EXCLUSIVE)) || mm_debug_poison) && page)
+		prep_new_page_slow(page, order, gfp);
+	return page;
+}
+
+/*
+ * Node nid's zonelist instead of this CPU's node's: its zones first, then
+ * the nearest nodes; with __GFP_THISNODE its zones only (NULL rather than
+ * another node's page). No per-CPU fast path: this CPU's list of nid's
+ * zone is still used, through the refill path (pcp_alloc_refill).
+ */
+struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
+{
+	struct page *page;
+
+	if (nid == NUMA_NO_NODE)
+		nid = numa_node_id();
+	if (unlikely(nid < 0 || nid >= nr_node_ids)) {
+		WARN_ON_ONCE(!(gfp & __GFP_NOWARN));
+		return NULL;
+	}
+	if (nid == numa_node_id() && !(gfp & __GFP_THISNODE))
+		return alloc_pages(gfp, order);
+	if (unlikely(READ_ONCE(mm_alloc_hooks) & MM_HOOK_TRACE_ALLOC))
+		page = alloc_pages_traced(gfp, order, gfp_highest_zone(gfp), nid);
+	else
+		page = __alloc_pages(gfp, order, gfp_highest_zone(gfp), nid);
 	if (unlikely((gfp & (__GFP_ZERO | __GFP_EXCLUSIVE)) || mm_debug_poison) && page)
 		prep_new_page_slow(page, order, gfp);
 	return page;
@@ -387,11 +424,11 @@ static unsigned long bulk_from_buddy(gfp_t gfp, unsigned long nr_pages, struct p
 	struct page *batch[64];
 	unsigned long i = 0, want, got, k;
 	unsigned int hi = gfp_highest_zone(gfp);
-	const u8 *zl = contig_page_data.zonelist[hi];
+	struct zone *const *zl = node_zonelist(numa_node_id(), gfp, hi);
 
-	while (filled < nr_pages && *zl != MAX_NR_ZONES) {
+	while (filled < nr_pages && *zl) {
 		want = min(nr_pages - filled, (unsigned long)ARRAY_SIZE(batch));
-		got = bulk_from_zone(&contig_page_data.node_zones[*zl], hi, want, batch);
+		got = bulk_from_zone(*zl, hi, want, batch);
 		for (k = 0; k < got; k++) {
 			while (page_array[i])
 				i++;
@@ -410,12 +447,13 @@ static unsigned long bulk_prepped(gfp_t gfp, unsigned long nr_pages, struct page
 				  unsigned long filled)
 {
 	unsigned int hi = gfp_highest_zone(gfp);
+	struct zone *const *zl = node_zonelist(numa_node_id(), gfp, hi);
 	unsigned long k;
 
 	for (k = 0; k < nr_pages && filled < nr_pages; k++) {
 		if (page_array[k])
 			continue;
-		page_array[k] = get_page_from_zonelist(gfp, 0, hi);
+		page_array[k] = get_page_from_zonelist(gfp, 0, hi, zl);
 		if (!page_array[k])
 			break;
 		prep_new_page_slow(page_array[k], 0, gfp);
@@ -451,8 +489,8 @@ unsigned long alloc_pages_bulk(gfp_t gfp, unsigned long nr_pages, struct page **
 		filled = bulk_prepped(gfp, nr_pages, page_array, filled);
 	} else {
 		if (likely(!(hooks & MM_HOOK_NO_PCP)))
-			filled +=
-			    pcp_alloc_bulk(pcp_first_zone[hi], hi, nr_pages - filled, page_array);
+			filled += pcp_alloc_bulk(pcp_first_zone[arch_cpu_id()][hi], hi,
+						 nr_pages - filled, page_array);
 		if (filled < nr_pages)
 			filled = bulk_from_buddy(gfp, nr_pages, page_array, filled);
 	}
@@ -543,7 +581,8 @@ void __free_pages(struct page *page, unsigned int order)
 {
 	u32 hooks = READ_ONCE(mm_alloc_hooks);
 
-	if (likely(page && !(order | hooks) && page->flags == PG_allocated && !page->order)) {
+	if (likely(page && !(order | hooks) && page->flags == PG_allocated && !page->order &&
+		   !mm_debug_poison)) { /* poisoning is free_pages_slow()'s */
 		pcp_free_fast(page);
 		return;
 	}

@@ -1,6 +1,7 @@
 /*
  * pcp.c - per-CPU page lists: sizing (high/batch from the zone size),
- * refill and drain in batches under the zone lock, draining other CPUs'
+ * refill and drain in batches under the zone lock, each CPU's first zone
+ * (on its node, or the nearest node with memory), draining other CPUs'
  * lists (by IPI), bulk allocation through the list, and the zoneinfo
  * "pagesets" report. The rules (who may touch a list, how pages are
  * counted) and the inline fast paths are in include/labyrinth/pcp.h;
@@ -27,10 +28,9 @@ __attribute__((weak)) unsigned long cpu_online_mask = 1;
 
 u32 mm_alloc_hooks = MM_HOOK_NO_PCP;
 
-struct zone *pcp_first_zone[MAX_NR_ZONES] = {
-	&contig_page_data.node_zones[0],
-	&contig_page_data.node_zones[0],
-	&contig_page_data.node_zones[0],
+/* Until mm_init(): node 0's DMA zone, whose lists are empty (a miss). */
+struct zone *pcp_first_zone[NR_CPUS][MAX_NR_ZONES] = {
+	[0 ... NR_CPUS - 1] = { [0 ... MAX_NR_ZONES - 1] = &contig_page_data.node_zones[0] },
 };
 
 #define PCP_MAX_BATCH 64u
@@ -57,10 +57,28 @@ static void pcp_tune(const struct zone *z, u32 *batch, u32 *high)
 	*high = (u32)h;
 }
 
+/*
+ * cpu's first zone for each highest zone: the head of its node's fallback
+ * zonelist, which for a memoryless node is the nearest node's. An empty
+ * zonelist means every zone up to hi is empty everywhere: node 0's DMA
+ * zone then, whose lists stay empty, so the fast path just misses.
+ */
+void pcp_update_first_zones(unsigned int cpu)
+{
+	const struct pglist_data *pgdat = NODE_DATA(cpu_to_node(cpu));
+	unsigned int hi;
+
+	for (hi = 0; hi < MAX_NR_ZONES; hi++) {
+		struct zone *first = pgdat->zonelists[ZONELIST_FALLBACK][hi][0];
+
+		WRITE_ONCE(pcp_first_zone[cpu][hi],
+			   first ? first : &contig_page_data.node_zones[0]);
+	}
+}
+
 void pcp_zones_init(void)
 {
-	struct pglist_data *pgdat = &contig_page_data;
-	unsigned int hi, cpu;
+	unsigned int cpu;
 	struct zone *z;
 
 	for_each_zone(z)
@@ -74,13 +92,8 @@ void pcp_zones_init(void)
 			z->pcp[cpu].high = high;
 		}
 	}
-	/* An empty zonelist means every zone up to hi is empty, zone 0 too:
-	 * its lists stay empty, so the fast path just misses. */
-	for (hi = 0; hi < MAX_NR_ZONES; hi++) {
-		u8 idx = pgdat->zonelist[hi][0];
-
-		pcp_first_zone[hi] = &pgdat->node_zones[idx < MAX_NR_ZONES ? idx : 0];
-	}
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		pcp_update_first_zones(cpu);
 }
 
 /* Up to n pages from the buddy onto the hot end; returns how many. */

@@ -113,11 +113,11 @@ static unsigned long zone_deficit(const struct zone *z, enum zone_watermarks w)
  */
 unsigned long try_to_free_pages(gfp_t gfp, unsigned int order, unsigned int hi)
 {
-	const u8 *zl = contig_page_data.zonelist[hi];
+	struct zone *const *zl = node_zonelist(numa_node_id(), gfp, hi);
 	unsigned long nr = (1ul << order) + 32, freed;
 
-	for (; *zl != MAX_NR_ZONES; zl++)
-		nr += zone_deficit(&contig_page_data.node_zones[*zl], WMARK_LOW);
+	for (; *zl; zl++)
+		nr += zone_deficit(*zl, WMARK_LOW);
 	freed = shrink_slab(gfp, nr);
 	trace_mm(TR_SHRINK, NULL, order, 0, 0, PFN_NIL, nr, freed, 0);
 	__atomic_add_fetch(&stats.direct_runs, 1, __ATOMIC_RELAXED);

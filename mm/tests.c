@@ -83,9 +83,12 @@ static void mm_present_matches_map(struct ktest *t)
 {
 	u64 ram = memmap_total(&memmap_final, E820_TYPE_RAM) +
 		  memmap_total(&memmap_final, E820_TYPE_KERNEL);
+	unsigned long present = 0;
+	int nid;
 
-	KEXPECT_EQ(t, contig_page_data.node_present_pages, ram >> PAGE_SHIFT);
-	KEXPECT_TRUE(t, totalram_pages() <= contig_page_data.node_present_pages);
+	for_each_node(nid) present += NODE_DATA(nid)->node_present_pages;
+	KEXPECT_EQ(t, present, ram >> PAGE_SHIFT);
+	KEXPECT_TRUE(t, totalram_pages() <= present);
 	KEXPECT_TRUE(t, nr_free_pages() <= totalram_pages());
 }
 
@@ -156,6 +159,7 @@ static void mm_normal_zone_above_4g(struct ktest *t)
 {
 	const struct zone *normal = &contig_page_data.node_zones[ZONE_NORMAL];
 	u32 i;
+	int nid;
 	bool ram_above = false;
 
 	for (i = 0; i < memmap_final.nr; i++)
@@ -164,6 +168,11 @@ static void mm_normal_zone_above_4g(struct ktest *t)
 	if (!ram_above) {
 		ktest_skip(t, "no RAM above 4 GiB");
 		return;
+	}
+	for_each_node(nid)
+	{
+		if (!populated_zone(normal)) /* the first node with RAM above 4 GiB */
+			normal = &NODE_DATA(nid)->node_zones[ZONE_NORMAL];
 	}
 	KEXPECT_TRUE(t, populated_zone(normal));
 	KEXPECT_TRUE(t, normal->zone_start_pfn >= ZONE_DMA32_END_PFN);

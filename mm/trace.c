@@ -96,7 +96,9 @@ void __trace(enum trace_type type, const struct zone *z, unsigned int order, uns
 	e->cpu = (u8)cpu;
 	e->type = (u8)type;
 	e->order = (u8)order;
-	e->zone = z ? (u8)(z - contig_page_data.node_zones) : 0xff;
+	e->zone =
+	    z ? (u8)(zone_to_nid(z) * MAX_NR_ZONES + (z - NODE_DATA(zone_to_nid(z))->node_zones))
+	      : 0xff; /* nid * MAX_NR_ZONES + zone index (mm/numa.c) */
 	e->x = type == TR_ALLOC ? 0 : (u8)x;
 	e->y = (u8)y;
 	if (st)
@@ -173,11 +175,16 @@ void trace_free_begin(const struct page *page, unsigned int order)
 
 /* ---- formatting ---- */
 
+/* The zone an event recorded (e->zone = nid * MAX_NR_ZONES + zone index). */
+static const struct zone *event_zone(u8 zone)
+{
+	return &node_data[(zone / MAX_NR_ZONES) % MAX_NUMNODES].node_zones[zone % MAX_NR_ZONES];
+}
+
 static const char *zone_name(u8 zone)
 {
-	return zone < MAX_NR_ZONES && contig_page_data.node_zones[zone].name
-		   ? contig_page_data.node_zones[zone].name
-		   : "?";
+	return zone < MAX_NUMNODES * MAX_NR_ZONES && event_zone(zone)->name ? event_zone(zone)->name
+									    : "?";
 }
 
 static const char *const level_names[NR_ALLOC_LEVELS] = {
@@ -233,7 +240,7 @@ static void gfp_string(u32 gfp, char *buf, size_t size)
 
 static int fmt_wmark(const struct trace_event *e, char *buf, size_t size)
 {
-	const struct zone *z = &contig_page_data.node_zones[e->zone % MAX_NR_ZONES];
+	const struct zone *z = event_zone(e->zone);
 	unsigned long res = e->y < MAX_NR_ZONES ? z->lowmem_reserve[e->y] : 0;
 	bool ok = (long)e->a - (long)e->c >= (long)e->b;
 

@@ -1,6 +1,8 @@
 /*
- * zone.c - zones: their spans and page counts, watermarks, zonelists, and
- * the Linux-format reports (Zone ranges, buddyinfo, zoneinfo).
+ * zone.c - zones: their spans and page counts per node, watermarks, and
+ * the Linux-format reports (Zone ranges, buddyinfo, zoneinfo, one block per
+ * node and zone). Which node a page is on and the zonelists that order the
+ * nodes are mm/numa.c's.
  *
  * mm/init.c calls zones_init() once memblock knows all RAM, and
  * zones_setup_watermarks() once mm/buddy.c holds the free memory (the
@@ -16,8 +18,6 @@
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
 
-struct pglist_data contig_page_data;
-
 static const char *const zone_names[MAX_NR_ZONES] = { "DMA", "DMA32", "Normal" };
 static const unsigned long zone_limits[MAX_NR_ZONES] = { ZONE_DMA_END_PFN, ZONE_DMA32_END_PFN,
 							 ~0ul };
@@ -26,81 +26,90 @@ static const unsigned long zone_limits[MAX_NR_ZONES] = { ZONE_DMA_END_PFN, ZONE_
  * the zones above them could take from them. */
 static const unsigned long lowmem_reserve_ratio[MAX_NR_ZONES] = { 256, 256, 32 };
 
-/* RAM pages of memblock.memory inside [start, end). */
-static unsigned long present_pages_in(unsigned long start, unsigned long end)
+/*
+ * RAM pages of node nid inside [start, end), and the first and last+1 of
+ * them (*first >= *last: none). A section is on one node (mm/numa.c), so
+ * each memblock region is walked a section at a time.
+ */
+static unsigned long node_ram_in(int nid, unsigned long start, unsigned long end,
+				 unsigned long *first, unsigned long *last)
 {
 	const struct memblock_type *mem = &memblock.memory;
 	unsigned long n = 0;
 	u32 i;
 
+	*first = end;
+	*last = start;
 	for (i = 0; i < mem->cnt; i++) {
 		unsigned long s = max(PFN_DOWN(mem->regions[i].base), start);
 		unsigned long e = min(PFN_DOWN(mem->regions[i].base + mem->regions[i].size), end);
 
-		if (s < e)
-			n += e - s;
+		while (s < e) {
+			unsigned long piece = min(e, ALIGN(s + 1, PAGES_PER_SECTION));
+
+			if (pfn_to_nid(s) == nid) {
+				n += piece - s;
+				*first = min(*first, s);
+				*last = max(*last, piece);
+			}
+			s = piece;
+		}
 	}
 	return n;
 }
 
-static void zone_init_one(struct zone *z, enum zone_type idx, unsigned long lo, unsigned long hi)
+static void zone_init_one(struct zone *z, int nid, enum zone_type idx, unsigned long lo,
+			  unsigned long hi)
 {
-	const struct memblock_type *mem = &memblock.memory;
-	unsigned long first = hi, last = lo;
+	unsigned long first, last, present;
 	unsigned int o;
-	u32 i;
 
 	memset(z, 0, sizeof(*z));
 	spin_lock_init(&z->lock);
 	z->name = zone_names[idx];
+	z->node = nid;
 	for (o = 0; o < NR_PAGE_ORDERS; o++)
 		z->free_area[o].head = PFN_NIL;
-	for (i = 0; i < mem->cnt; i++) {
-		unsigned long s = max(PFN_DOWN(mem->regions[i].base), lo);
-		unsigned long e = min(PFN_DOWN(mem->regions[i].base + mem->regions[i].size), hi);
-
-		if (s < e) {
-			first = min(first, s);
-			last = max(last, e);
-		}
-	}
+	present = node_ram_in(nid, lo, hi, &first, &last);
 	if (first < last) {
 		z->zone_start_pfn = first;
 		z->spanned_pages = last - first;
-		z->present_pages = present_pages_in(first, last);
+		z->present_pages = present;
 	}
 }
 
-/* For each highest allowed zone: the zones to try, highest first. */
-static void build_zonelists(struct pglist_data *pgdat)
+/* One node: its zones over its sections, its span (zone spans' hull). */
+static void node_zones_init(struct pglist_data *pgdat, int nid)
 {
-	int hi, z, n;
-
-	for (hi = 0; hi < MAX_NR_ZONES; hi++) {
-		n = 0;
-		for (z = hi; z >= 0; z--)
-			if (pgdat->node_zones[z].spanned_pages)
-				pgdat->zonelist[hi][n++] = (u8)z;
-		pgdat->zonelist[hi][n] = MAX_NR_ZONES;
-	}
-}
-
-void zones_init(void)
-{
-	struct pglist_data *pgdat = &contig_page_data;
-	unsigned long lo = 0;
+	unsigned long lo = 0, start = ~0ul, end = 0;
 	int i;
 
+	pgdat->node_id = nid;
+	pgdat->node_present_pages = 0;
 	for (i = 0; i < MAX_NR_ZONES; i++) {
+		struct zone *z = &pgdat->node_zones[i];
 		unsigned long hi = min(zone_limits[i], max_pfn);
 
-		zone_init_one(&pgdat->node_zones[i], (enum zone_type)i, lo, max(lo, hi));
+		zone_init_one(z, nid, (enum zone_type)i, lo, max(lo, hi));
 		lo = max(lo, hi);
+		pgdat->node_present_pages += z->present_pages;
+		if (z->spanned_pages) {
+			start = min(start, z->zone_start_pfn);
+			end = max(end, zone_end_pfn(z));
+		}
 	}
-	pgdat->node_start_pfn = PFN_DOWN(memblock_start_of_DRAM());
-	pgdat->node_spanned_pages = max_pfn - pgdat->node_start_pfn;
-	pgdat->node_present_pages = present_pages_in(0, max_pfn);
-	build_zonelists(pgdat);
+	pgdat->node_start_pfn = start < end ? start : 0;
+	pgdat->node_spanned_pages = start < end ? end - start : 0;
+}
+
+/* Every node's zones (mm/numa.c gave each section its node), then the
+ * zonelists, which need to know which zones have memory. */
+void zones_init(void)
+{
+	int nid;
+
+	for_each_node(nid) node_zones_init(NODE_DATA(nid), nid);
+	build_all_zonelists();
 }
 
 static unsigned long int_sqrt(unsigned long x)
@@ -168,15 +177,15 @@ static void setup_thresholds(struct zone *z)
  */
 void zones_setup_watermarks(void)
 {
-	struct pglist_data *pgdat = &contig_page_data;
 	unsigned long total = totalram_pages(), min_kb, pages_min;
-	int i;
+	struct zone *z;
+	int nid;
 
 	min_kb = clamp(int_sqrt(total * (PAGE_SIZE >> 10) * 16), 128ul, 262144ul);
 	pages_min = min_kb >> (PAGE_SHIFT - 10);
-	setup_lowmem_reserve(pgdat);
-	for (i = 0; i < MAX_NR_ZONES; i++) {
-		struct zone *z = &pgdat->node_zones[i];
+	for_each_node(nid) setup_lowmem_reserve(NODE_DATA(nid));
+	for_each_zone(z)
+	{
 		unsigned long min = total ? pages_min * z->managed_pages / total : 0;
 		unsigned long step = max(min / 4, z->managed_pages * 10 / 10000);
 
@@ -190,10 +199,9 @@ void zones_setup_watermarks(void)
 unsigned long totalram_pages(void)
 {
 	unsigned long n = 0;
-	int i;
+	struct zone *z;
 
-	for (i = 0; i < MAX_NR_ZONES; i++)
-		n += contig_page_data.node_zones[i].managed_pages;
+	for_each_zone(z) n += z->managed_pages;
 	return n;
 }
 
@@ -201,47 +209,81 @@ unsigned long totalram_pages(void)
 unsigned long nr_free_pages(void)
 {
 	unsigned long n = 0;
-	int i;
+	struct zone *z;
 
-	for (i = 0; i < MAX_NR_ZONES; i++)
-		n += zone_nr_free_pages(&contig_page_data.node_zones[i]);
+	for_each_zone(z) n += zone_nr_free_pages(z);
 	return n;
 }
 
-/* Linux's "Zone ranges:" block, then the node's memory ranges. */
+/* Zone type i over all nodes: [*start, *end) of the nodes' spans' hull. */
+static void zone_type_hull(int i, unsigned long *start, unsigned long *end)
+{
+	int nid;
+
+	*start = ~0ul;
+	*end = 0;
+	for_each_node(nid)
+	{
+		const struct zone *z = &NODE_DATA(nid)->node_zones[i];
+
+		if (z->spanned_pages) {
+			*start = min(*start, z->zone_start_pfn);
+			*end = max(*end, zone_end_pfn(z));
+		}
+	}
+}
+
+/* Linux's "Zone ranges:" block, then each node's memory ranges. */
 void zone_print_ranges(void)
 {
 	const struct memblock_type *mem = &memblock.memory;
-	int i;
+	unsigned long s, e;
+	int i, nid;
 	u32 r;
 
 	printk(KERN_INFO "Zone ranges:\n");
 	for (i = 0; i < MAX_NR_ZONES; i++) {
-		const struct zone *z = &contig_page_data.node_zones[i];
-
-		if (!z->spanned_pages) {
-			printk(KERN_INFO "  %-8s empty\n", z->name);
+		zone_type_hull(i, &s, &e);
+		if (s >= e) {
+			printk(KERN_INFO "  %-8s empty\n", zone_names[i]);
 			continue;
 		}
-		printk(KERN_INFO "  %-8s [mem 0x%016llx-0x%016llx]\n", z->name,
-		       (unsigned long long)PFN_PHYS(z->zone_start_pfn),
-		       (unsigned long long)PFN_PHYS(zone_end_pfn(z)) - 1);
+		printk(KERN_INFO "  %-8s [mem 0x%016llx-0x%016llx]\n", zone_names[i],
+		       (unsigned long long)PFN_PHYS(s), (unsigned long long)PFN_PHYS(e) - 1);
 	}
 	printk(KERN_INFO "Early memory node ranges\n");
-	for (r = 0; r < mem->cnt; r++)
-		printk(KERN_INFO "  node   0: [mem 0x%016llx-0x%016llx]\n",
-		       (unsigned long long)mem->regions[r].base,
-		       (unsigned long long)(mem->regions[r].base + mem->regions[r].size - 1));
+	for_each_node(nid) for (r = 0; r < mem->cnt; r++)
+	{
+		phys_addr_t base = mem->regions[r].base, end = base + mem->regions[r].size;
+		unsigned long first, last;
+
+		if (!node_ram_in(nid, PFN_DOWN(base), PFN_DOWN(end), &first, &last))
+			continue;
+		/* the region itself where the node has all of it */
+		base = first == PFN_DOWN(base) ? base : PFN_PHYS(first);
+		end = last == PFN_DOWN(end) ? end : PFN_PHYS(last);
+		printk(KERN_INFO "  node %3d: [mem 0x%016llx-0x%016llx]\n", nid,
+		       (unsigned long long)base, (unsigned long long)end - 1);
+	}
+	for_each_node(nid) if (nr_node_ids > 1 && NODE_DATA(nid)->node_spanned_pages)
+	{
+		const struct pglist_data *p = NODE_DATA(nid);
+
+		printk(KERN_INFO "Initmem setup node %d [mem 0x%016llx-0x%016llx]\n", nid,
+		       (unsigned long long)PFN_PHYS(p->node_start_pfn),
+		       (unsigned long long)PFN_PHYS(p->node_start_pfn + p->node_spanned_pages) - 1);
+	}
 }
 
 /* /proc/buddyinfo: free blocks per order, one line per zone. */
 void show_buddyinfo(void)
 {
 	char line[160];
-	int i, o, n;
+	struct zone *z;
+	int o, n;
 
-	for (i = 0; i < MAX_NR_ZONES; i++) {
-		struct zone *z = &contig_page_data.node_zones[i];
+	for_each_zone(z)
+	{
 		unsigned long flags;
 		u32 counts[NR_PAGE_ORDERS];
 
@@ -251,7 +293,7 @@ void show_buddyinfo(void)
 		for (o = 0; o < NR_PAGE_ORDERS; o++)
 			counts[o] = z->free_area[o].nr_free;
 		spin_unlock_irqrestore(&z->lock, flags);
-		n = snprintf(line, sizeof(line), "Node 0, zone %8s ", z->name);
+		n = snprintf(line, sizeof(line), "Node %d, zone %8s ", z->node, z->name);
 		for (o = 0; o < NR_PAGE_ORDERS && n > 0 && (size_t)n < sizeof(line); o++)
 			n += snprintf(line + n, sizeof(line) - (size_t)n, "%6u ", counts[o]);
 		printk(KERN_INFO "%s\n", line);
@@ -261,14 +303,13 @@ void show_buddyinfo(void)
 /* The core of /proc/zoneinfo. */
 void show_zoneinfo(void)
 {
-	int i;
+	struct zone *z;
 
-	for (i = 0; i < MAX_NR_ZONES; i++) {
-		const struct zone *z = &contig_page_data.node_zones[i];
-
+	for_each_zone(z)
+	{
 		if (!z->spanned_pages)
 			continue;
-		printk(KERN_INFO "Node 0, zone %8s\n", z->name);
+		printk(KERN_INFO "Node %d, zone %8s\n", z->node, z->name);
 		printk(KERN_INFO "  pages free     %lu\n",
 		       READ_ONCE(z->free_pages)); /* buddy only */
 		printk(KERN_INFO "        min      %lu\n", z->_watermark[WMARK_MIN]);

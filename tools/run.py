@@ -8,6 +8,11 @@ exactly the same way.
   --path grub-efi  OVMF -> GRUB (x86_64-efi) -> multiboot2      (build/labyrinth.iso)
   --path efi       OVMF -> our GNU-EFI loader -> kernel ELF     (build/esp.img)
 
+--numa N splits the memory into N equal nodes (memory-backend-ram objects,
+the last takes any remainder) and spreads the CPUs round-robin: CPU i on
+node i % N. Anything finer (distances, memoryless nodes) goes in --qemuflags
+as QEMU's own -object/-numa options.
+
 The kernel command line reaches GRUB through a per-run grub.cfg (a fresh ISO
 costs ~0.3 s) and our EFI loader through \\cmdline.txt on a per-run copy of
 the ESP. The serial console is the terminal (and --log FILE). Exit status:
@@ -71,6 +76,30 @@ def ovmf_drives(workdir):
             "-drive", f"if=pflash,format=raw,file={vars_copy}"]
 
 
+def mem_mib(mem):
+    """QEMU's -m syntax (a number with an optional K/M/G/T suffix, default M) in MiB."""
+    units = {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
+    mem = mem.strip().upper().rstrip("B")
+    if mem and mem[-1] in units:
+        return int(float(mem[:-1]) * units[mem[-1]])
+    return int(mem)
+
+
+def numa_flags(nodes, mem, smp):
+    """-object/-numa options for `nodes` equal nodes, CPUs round-robin."""
+    total = mem_mib(mem)
+    each = total // nodes
+    if each < 1:
+        sys.exit(f"run.py: --numa {nodes}: {mem} is less than 1 MiB per node")
+    flags = []
+    for n in range(nodes):
+        size = each if n < nodes - 1 else total - each * (nodes - 1)
+        cpus = "".join(f",cpus={c}" for c in range(int(smp)) if c % nodes == n)
+        flags += ["-object", f"memory-backend-ram,id=numa{n},size={size}M",
+                  "-numa", f"node,nodeid={n}{cpus},memdev=numa{n}"]
+    return flags
+
+
 def qemu_command(args, workdir):
     cmd = ["qemu-system-x86_64", "-accel", args.accel, "-m", args.mem,
            "-smp", str(args.smp), "-cpu", args.cpu, "-display", "none",
@@ -84,6 +113,8 @@ def qemu_command(args, workdir):
         cmd += ovmf_drives(workdir) + ["-drive", f"format=raw,file={make_esp(workdir, args.cmdline)}"]
     if args.gdb:
         cmd += ["-s", "-S"]
+    if getattr(args, "numa", 0):  # callers may build args without it (test_gdb.py)
+        cmd += numa_flags(args.numa, args.mem, args.smp)
     return cmd + shlex.split(args.qemuflags)
 
 
@@ -135,6 +166,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=0,
                     help="seconds; 0 = the path's default")
     ap.add_argument("--qemuflags", default="")
+    ap.add_argument("--numa", type=int, default=0,
+                    help="N equal NUMA nodes, CPUs round-robin (0 = no -numa options)")
     ap.add_argument("--log", help="also write the serial output here")
     ap.add_argument("--gdb", action="store_true", help="stop at the first instruction, attach gdb")
     args = ap.parse_args()

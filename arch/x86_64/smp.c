@@ -14,7 +14,8 @@
  * with IST stacks (gdt.c), the shared IDT (idt.c), its local APIC and
  * timer (apic.c), then marks itself online and enters cpu_idle_loop(). A
  * CPU that does not answer within AP_ANSWER_MS is reported, sent back to
- * wait-for-SIPI with an INIT, and left out.
+ * wait-for-SIPI with an INIT, and left out. Each CPU's node (its APIC id in
+ * the SRAT, mm/numa.c numa_add_cpu()) is set before it is started.
  *
  * Talking to the CPUs: smp_call_function*() run a function in the target's
  * call-function IPI handler; smp_queue_work() runs one from the target's
@@ -27,6 +28,7 @@
 #include <labyrinth/idle.h>
 #include <labyrinth/ktest.h>
 #include <labyrinth/memmap.h>
+#include <labyrinth/numa.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/smp.h>
 #include <labyrinth/spinlock.h>
@@ -319,6 +321,7 @@ static bool boot_ap(volatile struct trampoline_params *p, unsigned int cpu, u32 
 	p->entry = (u64)ap_start;
 	p->cpu = cpu;
 	cpu_apic_ids[cpu] = apic_id;
+	numa_add_cpu(cpu, apic_id); /* its node, before it allocates */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	apic_send_init(apic_id);
 	tsc_delay_us(10000);
@@ -343,6 +346,7 @@ int smp_init(void)
 	unsigned int next = 1, listed = 1;
 
 	cpu_apic_ids[0] = bsp_id;
+	numa_add_cpu(0, bsp_id);
 	set_online(0);
 	bsp_cr4 = read_cr4();
 	irq_register(CALL_FUNCTION_VECTOR, call_function_interrupt);

@@ -1,6 +1,6 @@
 /*
- * acpi.h - the ACPI tables Labyrinth reads: RSDP, RSDT/XSDT, MADT (and,
- * through the generic sub-table walker, SRAT/SLIT for NUMA later).
+ * acpi.h - the ACPI tables Labyrinth reads: RSDP, RSDT/XSDT, MADT, and
+ * SRAT/SLIT for NUMA (kernel/acpi_numa.c, through the sub-table walker).
  *
  * kernel/acpi.c does the work and is generic C: it never dereferences a
  * physical address itself but asks a map callback for [phys, phys + len),
@@ -189,6 +189,32 @@ void acpi_madt_print(const struct acpi_madt_info *info);
 /* Looks up the override for an ISA IRQ: returns its GSI, fills flags. */
 u32 acpi_isa_irq_to_gsi(const struct acpi_madt_info *info, u8 irq, u16 *flags);
 
+/* ---- SRAT and SLIT (kernel/acpi_numa.c) ---- */
+
+#define ACPI_SRAT_HEADER_LEN 48 /* the header, a reserved u32 and u64 */
+#define ACPI_SLIT_HEADER_LEN 44 /* the header and the u64 locality count */
+
+enum acpi_srat_type {
+	ACPI_SRAT_LAPIC = 0,  /* processor local APIC affinity, 16 bytes */
+	ACPI_SRAT_MEMORY = 1, /* memory affinity, 40 */
+	ACPI_SRAT_X2APIC = 2, /* processor x2APIC affinity, 24 */
+};
+
+#define ACPI_SRAT_ENABLED 1u	      /* every entry type: ignore the entry if clear */
+#define ACPI_SRAT_MEM_HOTPLUGGABLE 2u /* memory entries */
+
+struct numa_config;
+/* SRAT -> cfg (zeroed first; distances the defaults). Returns 0, or -1 with
+ * the reason reported and cfg->nr_nodes == 0 (one node). */
+int acpi_parse_srat(const struct acpi_table_header *srat, struct numa_config *cfg);
+/* SLIT -> cfg->distance for the nodes acpi_parse_srat() found. Returns 0, or
+ * -1 with the reason reported and the distances left as they were. */
+int acpi_parse_slit(const struct acpi_table_header *slit, struct numa_config *cfg);
+void acpi_numa_print(const struct numa_config *cfg);
+
+/* Set while acpi_numa_init() walks the tables: the table list is not printed. */
+extern bool acpi_quiet;
+
 /* ---- the kernel's view (filled by acpi_init) ---- */
 
 extern struct acpi_tables acpi_tables;
@@ -203,5 +229,9 @@ extern acpi_map_fn acpi_phys_map;
 
 /* Finds the tables from the RSDP in the boot info and parses the MADT. */
 int acpi_init(const struct boot_info *bi);
+
+/* Before mm_init(): SRAT and SLIT through the boot identity map, into
+ * numa_config_set() (mm/numa.c); one node if absent or bad. */
+int acpi_numa_init(const struct boot_info *bi);
 
 #endif

@@ -75,6 +75,9 @@ typedef unsigned int gfp_t;
 #define __GFP_ZERO 0x100u	   /* return zeroed memory */
 #define __GFP_EXCLUSIVE 0x1000000u /* Labyrinth: private page, see above */
 
+/* Placement (numa.h): only the requested node's zones, no fallback to others. */
+#define __GFP_THISNODE 0x200000u
+
 #define GFP_ATOMIC (__GFP_HIGH | __GFP_KSWAPD_RECLAIM)
 #define GFP_KERNEL (__GFP_RECLAIM | __GFP_IO | __GFP_FS)
 #define GFP_NOWAIT (__GFP_KSWAPD_RECLAIM | __GFP_NOWARN)
@@ -88,7 +91,11 @@ static inline bool gfpflags_allow_blocking(gfp_t gfp)
 
 struct page;
 
+/* From this CPU's node, then the others nearest first (mm/numa.c). */
 struct page *alloc_pages(gfp_t gfp, unsigned int order);
+/* The same from node nid's point of view (NUMA_NO_NODE: this CPU's node);
+ * with __GFP_THISNODE, from nid only or not at all. */
+struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order);
 unsigned long alloc_pages_bulk(gfp_t gfp, unsigned long nr_pages, struct page **page_array);
 unsigned long __get_free_pages(gfp_t gfp, unsigned int order);
 unsigned long get_zeroed_page(gfp_t gfp);

@@ -93,7 +93,7 @@ enum pageflags {
 /*
  * Sections: 2^15 pages (128 MiB), as Linux's x86_64 SECTION_SIZE_BITS 27.
  * A section with any RAM gets a full struct page array; a section without
- * RAM costs one 16-byte table entry. Every buddy of a block of order <=
+ * RAM costs one 24-byte table entry. Every buddy of a block of order <=
  * MAX_PAGE_ORDER lies in the same section, so buddy lookup is pointer
  * arithmetic (page +/- 2^order) and never a table walk.
  */
@@ -103,6 +103,7 @@ enum pageflags {
 struct mem_section {
 	unsigned long biased; /* (unsigned long)map - start_pfn * sizeof(struct page) */
 	struct page *map;     /* NULL: no RAM in this section */
+	unsigned long nid;    /* the node of every page here (mm/numa.c; 0 without NUMA) */
 };
 
 extern struct mem_section *mem_section;

@@ -16,6 +16,7 @@
 
 #include <labyrinth/arch.h>
 #include <labyrinth/mm.h>
+#include <labyrinth/numa.h>
 #include <labyrinth/spinlock.h>
 
 enum zone_type { ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, MAX_NR_ZONES };
@@ -84,6 +85,7 @@ struct zone {
 	unsigned long present_pages; /* RAM inside the span */
 	unsigned long managed_pages; /* given to the buddy allocator */
 	const char *name;
+	int node; /* the node whose node_zones[] this zone is */
 
 	/* Statistics, updated under the lock. */
 	unsigned long nr_alloc_fail;
@@ -91,27 +93,61 @@ struct zone {
 	struct per_cpu_pages pcp[NR_CPUS]; /* mm/pcp.c */
 };
 
+/*
+ * Zonelists (Linux's): for each highest allowed zone, the zones to try in
+ * order, NULL-terminated. FALLBACK: this node's populated zones highest
+ * first, then each other node's in the node's fallback order (numa.h:
+ * nearest first). NOFALLBACK: this node's only (__GFP_THISNODE).
+ */
+enum { ZONELIST_FALLBACK, ZONELIST_NOFALLBACK, MAX_ZONELISTS };
+#define MAX_ZONES_PER_ZONELIST (MAX_NUMNODES * MAX_NR_ZONES)
+
+/* A node (Linux's pg_data_t): its zones, its span, its zonelists. */
 struct pglist_data {
 	struct zone node_zones[MAX_NR_ZONES];
+	int node_id;
 	unsigned long node_start_pfn;
-	unsigned long node_spanned_pages;
-	unsigned long node_present_pages;
-	/* Zonelists: for each highest allowed zone, the populated zones to try
-	 * in order (highest first), ending in MAX_NR_ZONES. */
-	u8 zonelist[MAX_NR_ZONES][MAX_NR_ZONES + 1];
+	unsigned long node_spanned_pages; /* holes and other nodes' sections included */
+	unsigned long node_present_pages; /* RAM of this node */
+	u8 node_order[MAX_NUMNODES];	  /* fallback order, this node first */
+	struct zone *zonelists[MAX_ZONELISTS][MAX_NR_ZONES][MAX_ZONES_PER_ZONELIST + 1];
 };
 
-extern struct pglist_data contig_page_data;
-#define NODE_DATA(nid) (&contig_page_data)
+/* Node 0 is what a machine without NUMA has: contig_page_data. */
+extern struct pglist_data node_data[MAX_NUMNODES];
+#define NODE_DATA(nid) (&node_data[nid])
+#define contig_page_data (node_data[0])
 
 static __always_inline enum zone_type pfn_zone_idx(unsigned long pfn)
 {
 	return (enum zone_type)((pfn >= ZONE_DMA_END_PFN) + (pfn >= ZONE_DMA32_END_PFN));
 }
 
+/* Valid pfns only: the node is kept per section (mm/numa.c sets it). */
+static __always_inline int pfn_to_nid(unsigned long pfn)
+{
+	return mem_section[pfn >> PFN_SECTION_SHIFT].nid;
+}
+
+static __always_inline int page_to_nid(const struct page *page)
+{
+	return pfn_to_nid(page->pfn);
+}
+
 static __always_inline struct zone *page_zone(const struct page *page)
 {
-	return &contig_page_data.node_zones[pfn_zone_idx(page->pfn)];
+	return &node_data[page_to_nid(page)].node_zones[pfn_zone_idx(page->pfn)];
+}
+
+static inline int zone_to_nid(const struct zone *z)
+{
+	return z->node;
+}
+
+/* The zonelist an allocation on behalf of node nid walks. */
+static __always_inline struct zone *const *node_zonelist(int nid, gfp_t gfp, unsigned int hi)
+{
+	return node_data[nid].zonelists[!!(gfp & __GFP_THISNODE)][hi];
 }
 
 /* Free pages of the zone: the buddy's plus every CPU's per-CPU list (a
@@ -128,12 +164,24 @@ static inline unsigned long zone_end_pfn(const struct zone *z)
 	return z->zone_start_pfn + z->spanned_pages;
 }
 
-#define for_each_zone(z) \
-	for (z = contig_page_data.node_zones; z < contig_page_data.node_zones + MAX_NR_ZONES; z++)
+/* The zone after z: every node's zones in node order, then NULL. The node
+ * is found from z's address, so zones never set up are still walked right. */
+static inline struct zone *next_zone(struct zone *z)
+{
+	unsigned long nid = (unsigned long)((char *)z - (char *)node_data) / sizeof(node_data[0]);
+	struct zone *zones = node_data[nid].node_zones;
+
+	if (z + 1 < zones + MAX_NR_ZONES)
+		return z + 1;
+	return (int)nid + 1 < nr_node_ids ? node_data[nid + 1].node_zones : NULL;
+}
+
+#define for_each_zone(z) for (z = node_data[0].node_zones; z; z = next_zone(z))
 
 /* mm/zone.c */
 void zones_init(void);
 void zones_setup_watermarks(void);
+void build_all_zonelists(void);
 void zone_print_ranges(void);
 
 /*

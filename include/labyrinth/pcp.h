@@ -52,8 +52,12 @@ bool mm_pcp_enabled(void);
 
 /* mm_init(): size every zone's lists from its managed pages. */
 void pcp_zones_init(void);
-/* The zone whose list an order-0 request with highest zone hi tries first. */
-extern struct zone *pcp_first_zone[MAX_NR_ZONES];
+/* The zone whose list an order-0 request from cpu with highest zone hi tries
+ * first: the first of its node's zonelist (mm/numa.c). Per-CPU lists are per
+ * zone, so per node; only the owning CPU touches one, whatever its node. */
+extern struct zone *pcp_first_zone[NR_CPUS][MAX_NR_ZONES];
+/* Recomputes cpu's first zones (its node changed, or the zonelists did). */
+void pcp_update_first_zones(unsigned int cpu);
 
 /* Gives back this CPU's lists (all zones, or one) to the buddy. */
 void drain_local_pages(struct zone *zone);

@@ -118,8 +118,7 @@ static void buddy_order0_split10(void)
 	unsigned int n = 0, levels;
 	struct bench_stats st;
 	struct bench_result *r;
-	const struct zone *z =
-	    &contig_page_data.node_zones[contig_page_data.zonelist[ZONE_NORMAL][0]];
+	const struct zone *z = node_zonelist(numa_node_id(), GFP_KERNEL, ZONE_NORMAL)[0];
 
 	while ((z->free_mask & (MAX_ORDER_NR_PAGES - 1)) && n < 4096) {
 		held_order[n] = (unsigned int)__builtin_ctz(z->free_mask);

@@ -56,8 +56,8 @@ DRIVER = textwrap.dedent(r'''
     gdb.execute("source " + HELPERS)
     gdb.execute("hbreak vm_init")
     gdb.execute("continue")
-    head = int(gdb.parse_and_eval("contig_page_data.node_zones[1].free_area[%d].head"
-        % (gdb.parse_and_eval("contig_page_data.node_zones[1].free_area").type.range()[1])))
+    head = int(gdb.parse_and_eval("node_data[0].node_zones[1].free_area[%d].head"
+        % (gdb.parse_and_eval("node_data[0].node_zones[1].free_area").type.range()[1])))
     out["dma32_top_head"] = head
     run("after_mm_init", ["lab-buddyinfo --walk", "lab-zoneinfo", "lab-memmap", "lab-pcp",
                           "lab-page %d" % head, "lab-page --phys 0x100000"])

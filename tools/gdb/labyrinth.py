@@ -70,9 +70,13 @@ def array_len(v):
 
 
 def zones():
-    """(index, struct zone value) for every zone of contig_page_data."""
-    z = sym("contig_page_data")["node_zones"]
-    return [(i, z[i]) for i in range(array_len(z))]
+    """(index, struct zone value) for every zone of every node (node_data[0 ..
+    nr_node_ids-1], mm/numa.c), in node order: index = nid * MAX_NR_ZONES + zone."""
+    nodes, out = u(sym("nr_node_ids")), []
+    for nid in range(nodes):
+        z = sym("node_data")[nid]["node_zones"]
+        out += [(nid * array_len(z) + i, z[i]) for i in range(array_len(z))]
+    return out
 
 
 def zone_name(z):
@@ -116,7 +120,8 @@ def zone_of_pfn(pfn):
     for i, z in zones():
         start, span = u(z["zone_start_pfn"]), u(z["spanned_pages"])
         if span and start <= pfn < start + span:
-            return zone_name(z)
+            return zone_name(z) if u(sym("nr_node_ids")) == 1 else \
+                "%s (node %d)" % (zone_name(z), u(z["node"]))
     return None
 
 
@@ -127,14 +132,14 @@ def parse_number(arg):
 # ---- lab-buddyinfo ---------------------------------------------------------
 
 def buddyinfo_lines(walk=False):
-    """mm/zone.c show_buddyinfo(): 'Node 0, zone %8s ' then '%6u ' per order."""
+    """mm/zone.c show_buddyinfo(): 'Node N, zone %8s ' then '%6u ' per order."""
     lines = []
     for _, z in zones():
         if u(z["managed_pages"]) == 0:          # populated_zone()
             continue
         fa = z["free_area"]
         counts = [u(fa[o]["nr_free"]) for o in range(array_len(fa))]
-        lines.append("Node 0, zone %8s " % zone_name(z) + "".join("%6u " % c for c in counts))
+        lines.append("Node %d, zone %8s " % (u(z["node"]), zone_name(z)) + "".join("%6u " % c for c in counts))
         if walk:
             walked = []
             for o in range(array_len(fa)):
@@ -179,7 +184,7 @@ def zoneinfo_lines():
             continue
         wm = z["_watermark"]
         lr = z["lowmem_reserve"]
-        lines += ["Node 0, zone %8s" % zone_name(z),
+        lines += ["Node %d, zone %8s" % (u(z["node"]), zone_name(z)),
                   "  pages free     %d" % u(z["free_pages"]),
                   "        min      %d" % u(wm[0]),
                   "        low      %d" % u(wm[1]),
@@ -584,7 +589,7 @@ def pcp_lines(ring=False):
     for _, z in zones():
         if u(z["managed_pages"]) == 0:
             continue
-        out.append("Node 0, zone %8s" % zone_name(z))
+        out.append("Node %d, zone %8s" % (u(z["node"]), zone_name(z)))
         out += pagesets_lines(z, ring)
     return out
 
