@@ -40,6 +40,7 @@
 #include <labyrinth/labyrinth.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
+#include <labyrinth/numa.h>
 #include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/ring.h>
@@ -114,8 +115,9 @@ static struct {
 
 /* What was true before the test, to compare with after. */
 static struct {
-	unsigned long zone_free[MAX_NR_ZONES];
+	unsigned long zone_free[MAX_NUMNODES][MAX_NR_ZONES];
 	unsigned long bad_pages;
+	struct numa_alloc_stats numa[NR_CPUS];
 	struct mm_alloc_stats mm;
 	struct labyrinth_pool_stats pool;
 	u64 ticks[NR_CPUS];
@@ -649,13 +651,17 @@ static unsigned long drain_atomic_margin(void)
 	struct page *page;
 
 	mm_alloc_stats_read(arch_cpu_id(), &before);
-	for (int i = 0; i < MAX_NR_ZONES; i++) {
-		struct zone *z = &contig_page_data.node_zones[i];
-		long stop = z->wmark_thr[ALLOC_WMARK_ATOMIC][i] + ATOMIC_MARGIN;
+	for (int nid = 0; nid < nr_node_ids; nid++) {
+		for (int i = 0; i < MAX_NR_ZONES; i++) {
+			struct zone *z = &NODE_DATA(nid)->node_zones[i];
+			long stop = z->wmark_thr[ALLOC_WMARK_ATOMIC][i] + ATOMIC_MARGIN;
 
-		while (populated_zone(z) && (long)READ_ONCE(z->free_pages) > stop &&
-		       (page = alloc_pages(gfp | zone_gfp[i], 0)) && held_push(page, 0))
-			pages++;
+			while (
+			    populated_zone(z) && (long)READ_ONCE(z->free_pages) > stop &&
+			    (page = alloc_pages_node(nid, gfp | __GFP_THISNODE | zone_gfp[i], 0)) &&
+			    held_push(page, 0))
+				pages++;
+		}
 	}
 	mm_alloc_stats_read(arch_cpu_id(), &after);
 	arch_irq_restore(flags);
@@ -920,15 +926,18 @@ static long leaked_pages(struct ktest *t)
 {
 	long leaked = 0;
 
-	for (int i = 0; i < MAX_NR_ZONES; i++) {
-		const struct zone *z = &contig_page_data.node_zones[i];
-		long d = (long)base.zone_free[i] - (long)zone_nr_free_pages(z);
+	for (int nid = 0; nid < nr_node_ids; nid++) {
+		for (int i = 0; i < MAX_NR_ZONES; i++) {
+			const struct zone *z = &NODE_DATA(nid)->node_zones[i];
+			long d = (long)base.zone_free[nid][i] - (long)zone_nr_free_pages(z);
 
-		if (!populated_zone(z))
-			continue;
-		ktest_expect(t, d == 0, __FILE__, __LINE__, "zone %s: %lu free before, %lu after",
-			     z->name, base.zone_free[i], zone_nr_free_pages(z));
-		leaked += d;
+			if (!populated_zone(z))
+				continue;
+			ktest_expect(t, d == 0, __FILE__, __LINE__,
+				     "node %d zone %s: %lu free before, %lu after", nid, z->name,
+				     base.zone_free[nid][i], zone_nr_free_pages(z));
+			leaked += d;
+		}
 	}
 	return leaked;
 }
@@ -1070,6 +1079,28 @@ static unsigned long sum_sent(const struct st_cpu *c)
 	return c->sent;
 }
 
+/* Per CPU, the share of its allocations served by its own node (NUMA). */
+static void print_own_node(void)
+{
+	char buf[256];
+	int n = 0;
+
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct numa_alloc_stats s;
+		unsigned long local, all;
+
+		if (!(st.cpus & (1ul << cpu)))
+			continue;
+		numa_alloc_stats_read(cpu, &s);
+		local = s.local_node - base.numa[cpu].local_node;
+		all = local + s.other_node - base.numa[cpu].other_node;
+		n += snprintf(buf + n, sizeof(buf) - (size_t)min(n, (int)sizeof(buf)),
+			      " cpu%u(node %d)=%lu%%", cpu, cpu_to_node(cpu),
+			      all ? local * 100 / all : 100);
+	}
+	pr_info("own-node allocations:%s of %d node(s)\n", buf, nr_node_ids);
+}
+
 static void print_summary(void)
 {
 	struct mm_alloc_stats mm;
@@ -1083,6 +1114,7 @@ static void print_summary(void)
 		(unsigned long long)st.seed, st.nr_cpus, st.hz, st.ms,
 		(unsigned long long)((arch_cycles() - base.t0) / max(ms_to_cycles(1), 1ull)));
 	print_interrupts();
+	print_own_node();
 	pr_info("atomic sources: pcp=%lu buddy=%lu reserve=%lu pool=%lu (of %lu IRQ "
 		"allocations)\n",
 		a[ALLOC_SRC_PCP], a[ALLOC_SRC_BUDDY], a[ALLOC_SRC_RESERVE], a[ALLOC_SRC_POOL],
@@ -1139,8 +1171,11 @@ static void st_baseline(void)
 	drain_all_pages(NULL);
 	labyrinth_pool_refill();
 	drain_all_pages(NULL);
-	for (int i = 0; i < MAX_NR_ZONES; i++)
-		base.zone_free[i] = zone_nr_free_pages(&contig_page_data.node_zones[i]);
+	for (int nid = 0; nid < nr_node_ids; nid++)
+		for (int i = 0; i < MAX_NR_ZONES; i++)
+			base.zone_free[nid][i] = zone_nr_free_pages(&NODE_DATA(nid)->node_zones[i]);
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		numa_alloc_stats_read(cpu, &base.numa[cpu]);
 	base.bad_pages = mm_bad_page_count;
 	mm_alloc_stats_read(NR_CPUS, &base.mm);
 	labyrinth_pool_stats(&base.pool);

@@ -224,14 +224,21 @@ static struct page *get_page_reserve(gfp_t gfp, unsigned int order, unsigned int
 
 /* ---- the slow path ---- */
 
+/*
+ * Reports a failure unless the caller said __GFP_NOWARN. Rate limit: the
+ * first 10 reported failures, then every 1024th; failures the caller asked
+ * to keep quiet neither print nor use up the limit.
+ */
 static void warn_alloc(gfp_t gfp, unsigned int order, bool injected)
 {
-	unsigned long n = __atomic_add_fetch(&nr_alloc_failures, 1, __ATOMIC_RELAXED);
+	static unsigned long nr_warnable;
+	unsigned long n = __atomic_add_fetch(&nr_alloc_failures, 1, __ATOMIC_RELAXED), w;
 
 	count_failure(gfp, injected);
 	if (gfp & __GFP_NOWARN)
 		return;
-	if (n <= 10 || !(n & 1023)) /* a crude rate limit */
+	w = __atomic_add_fetch(&nr_warnable, 1, __ATOMIC_RELAXED);
+	if (w <= 10 || !(w & 1023))
 		pr_warn("page allocation failure: order:%u, mode:%#x, free:%lu%s (failure %lu)\n",
 			order, gfp, nr_free_pages(), injected ? " (injected)" : "", n);
 }

@@ -77,6 +77,10 @@ def test_two_nodes(boot, path):
     for line in ("Node 1, zone    DMA32", "node   1: [mem 0x0000000040000000-"):
         b.expect(line in b.log, f"no '{line}'")
     b.expect(distances(b.log) == {0: [10, 20], 1: [20, 10]}, "default distances")
+    # The self-test ran too: each CPU's allocations came mostly from its own node.
+    m = re.search(r"own-node allocations: cpu0\(node 0\)=(\d+)% cpu1\(node 1\)=(\d+)%", b.log)
+    b.expect(m, "no per-CPU own-node share in the self-test summary")
+    b.expect(all(int(x) > 50 for x in m.groups()), f"own-node shares too low: {m.groups()}")
 
 
 def test_three_nodes_asymmetric(boot):
