@@ -322,8 +322,24 @@ static void numa_stats_add(struct numa_alloc_stats *out, unsigned int cpu)
 	}
 }
 
+/* One node: nothing is counted on the allocation path; every page served is local. */
+static void numa_stats_one_node(unsigned int cpu, struct numa_alloc_stats *out)
+{
+	struct mm_alloc_stats s;
+
+	mm_alloc_stats_read(cpu, &s);
+	out->other_node = 0;
+	out->local_node = 0;
+	for (unsigned int i = 0; i < NR_ALLOC_SRC; i++)
+		out->local_node += s.atomic[i] + s.other[i];
+}
+
 void numa_alloc_stats_read(unsigned int cpu, struct numa_alloc_stats *out)
 {
+	if (nr_node_ids == 1) {
+		numa_stats_one_node(cpu, out);
+		return;
+	}
 	memset(out, 0, sizeof(*out));
 	for (unsigned int c = 0; c < NR_CPUS; c++)
 		if (c == cpu || cpu >= NR_CPUS)

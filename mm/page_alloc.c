@@ -325,7 +325,7 @@ static __noinline struct page *__alloc_pages(gfp_t gfp, unsigned int order, unsi
 	page = get_page_from_zonelist(gfp, order, hi, zl);
 	if (unlikely(!page))
 		page = __alloc_pages_slowpath(gfp, order, hi, zl);
-	if (page)
+	if (page && nr_node_ids > 1) /* one node: every page is local (mm/numa.c) */
 		numa_count_alloc(page);
 	return page;
 }

@@ -39,6 +39,13 @@ MISS_NOTES = {
         "are at the TSC-read quantum (~25 cycles here). Closing it on the host needs an "
         "isolated CPU (isolcpus/nohz_full, no hypervisor); the in-guest run under "
         "-icount (`make bench-qemu`) is the deterministic measurement of this path.",
+    "bulk64_pair":
+        "The allocation half is ~6 cycles a page (one call fills 64 slots from the "
+        "per-CPU ring: bulk64_alloc); the rest is 64 separate __free_pages() calls, each "
+        "a full per-CPU free with its own interrupt save/restore, page_zone() lookup "
+        "(section table, then the node) and checks. Before NUMA the pair was 18.8. "
+        "What would close it: a bulk free that pushes a whole array onto this CPU's "
+        "list under one interrupt save (Linux's free_pages_bulk()/release_pages() idea).",
     "two_cpus":
         "The per-CPU fast path touches only per-CPU data, so the ratio is limited by the "
         "machine: the two vCPUs of this VM may share a physical core, and other work on "
@@ -47,7 +54,8 @@ MISS_NOTES = {
         "four share a cache line: if both CPUs' hot pages were within 4 pfns the line "
         "would ping-pong (the note gives their distance).",
     "guest_order0":
-        "The pair executes ~134 guest instructions, about 60 each for alloc_pages() and "
+        "The pair executes ~158 guest instructions (134 before NUMA added the node to "
+        "page_zone() and the zonelist choice), about 70 each for alloc_pages() and "
         "__free_pages() (read from the disassembly): the gfp-to-zone decode, the frame "
         "set-up (frame pointers are kept), locating this CPU's ring (cpu times the size "
         "of struct per_cpu_pages), the section lookup from the ring's pfn to its struct "

@@ -10,6 +10,8 @@
 #ifndef ASM_ARCH_IMPL_H
 #define ASM_ARCH_IMPL_H
 
+#include <sched.h>
+
 #include <labyrinth/types.h>
 
 struct host_cpu_state {
@@ -60,11 +62,21 @@ static inline unsigned int arch_phys_bits(void)
 	return host_phys_bits;
 }
 
+/*
+ * A host "CPU" is a thread the host may deschedule, e.g. while it holds a
+ * ticket lock or holds the next ticket; spinning out the whole time slice
+ * then makes a convoy (seconds per handoff with more threads than cores).
+ * So, unlike a real CPU, every 8th wait step gives the core away.
+ */
 static inline void arch_cpu_relax(void)
 {
+	static __thread unsigned int spins;
+
 #if defined(__x86_64__) || defined(__i386__)
 	__builtin_ia32_pause();
 #endif
+	if (!(++spins & 7))
+		sched_yield();
 }
 
 static inline u64 arch_cycles(void)
