@@ -744,38 +744,21 @@ static void expect_common(struct ktest *t, const struct st_phase_stats *p)
 
 /* ---- the phases ---- */
 
-static unsigned long total(unsigned long(fn)(const struct st_cpu *c))
+/* The sum over the participating CPUs of one unsigned long field of struct st_cpu. */
+static unsigned long st_total_at(size_t offset)
 {
 	unsigned long n = 0;
 	unsigned int cpu;
 
-	for_each_st_cpu(cpu) n += fn(&st_cpus[cpu]);
+	for_each_st_cpu(cpu) n += *(const unsigned long *)((const char *)&st_cpus[cpu] + offset);
 	return n;
 }
+#define total(field) st_total_at(offsetof(struct st_cpu, field))
 
-static unsigned long cnt_checked(const struct st_cpu *c)
+/* Pages whose stamp, exclusive ownership or zeroing did not hold. */
+static unsigned long bad_stamps(void)
 {
-	return c->checked;
-}
-static unsigned long cnt_excl(const struct st_cpu *c)
-{
-	return c->excl_checked;
-}
-static unsigned long cnt_received(const struct st_cpu *c)
-{
-	return c->received;
-}
-static unsigned long cnt_popped(const struct st_cpu *c)
-{
-	return c->popped;
-}
-static unsigned long cnt_bad(const struct st_cpu *c)
-{
-	return c->bad + c->excl_bad + c->excl_dirty;
-}
-static unsigned long cnt_irq_allocs(const struct st_cpu *c)
-{
-	return c->irq_allocs;
+	return total(bad) + total(excl_bad) + total(excl_dirty);
 }
 
 /* While process context drains, the hooks stay quiet (an idle CPU's ring
@@ -810,10 +793,10 @@ static void case_warmup(struct ktest *t)
 	KEXPECT_TRUE(t, p.irq_null <= p.mm.injected + p.mm.lock_busy);
 	KEXPECT_TRUE(t, p.kernel_ok > 0);
 	KEXPECT_EQ(t, p.kernel_null, 0);
-	KEXPECT_TRUE(t, total(cnt_checked) > 0);
-	KEXPECT_TRUE(t, total(cnt_excl) > 0);
+	KEXPECT_TRUE(t, total(checked) > 0);
+	KEXPECT_TRUE(t, total(excl_checked) > 0);
 	if (st.nr_cpus > 1)
-		KEXPECT_TRUE(t, total(cnt_received) > 0);
+		KEXPECT_TRUE(t, total(received) > 0);
 }
 
 /* The shrinker may give back what lifts every zone to its low watermark
@@ -981,9 +964,9 @@ static void case_release(struct ktest *t)
 	KEXPECT_EQ(t, mm_check_invariants(), 0);
 	KEXPECT_EQ(t, ps.level, ps.size);
 	KEXPECT_EQ(t, mm_bad_page_count, base.bad_pages);
-	KEXPECT_EQ(t, total(cnt_checked), total(cnt_popped) + total(cnt_received));
-	KEXPECT_EQ(t, total(cnt_bad), 0);
-	KEXPECT_EQ(t, atomic_total(), total(cnt_irq_allocs)); /* nobody else allocated atomically */
+	KEXPECT_EQ(t, total(checked), total(popped) + total(received));
+	KEXPECT_EQ(t, bad_stamps(), 0);
+	KEXPECT_EQ(t, atomic_total(), total(irq_allocs)); /* nobody else allocated atomically */
 }
 
 /* ---- the summary ---- */
@@ -1066,19 +1049,6 @@ static void print_failures(void)
 		kern[PH_PRESSURE], kern[PH_EXHAUSTION]);
 }
 
-static unsigned long sum_excl(const struct st_cpu *c)
-{
-	return c->excl;
-}
-static unsigned long sum_ring_full(const struct st_cpu *c)
-{
-	return c->ring_full;
-}
-static unsigned long sum_sent(const struct st_cpu *c)
-{
-	return c->sent;
-}
-
 /* Per CPU, the share of its allocations served by its own node (NUMA). */
 static void print_own_node(void)
 {
@@ -1118,12 +1088,11 @@ static void print_summary(void)
 	pr_info("atomic sources: pcp=%lu buddy=%lu reserve=%lu pool=%lu (of %lu IRQ "
 		"allocations)\n",
 		a[ALLOC_SRC_PCP], a[ALLOC_SRC_BUDDY], a[ALLOC_SRC_RESERVE], a[ALLOC_SRC_POOL],
-		total(cnt_irq_allocs));
+		total(irq_allocs));
 	print_failures();
 	print_latency();
 	pr_info("stamps: checked=%lu bad=%lu exclusive=%lu cross_cpu=%lu ring_full=%lu\n",
-		total(cnt_checked), total(cnt_bad), total(sum_excl), total(sum_sent),
-		total(sum_ring_full));
+		total(checked), bad_stamps(), total(excl), total(sent), total(ring_full));
 	pr_info("pool: size=%lu level=%lu lowest=%lu hits=%lu misses=%lu\n", ps.size, ps.level,
 		ps.lowest, ps.hits - base.pool.hits, ps.misses - base.pool.misses);
 	pr_info("leaked=%ld pages\n", st_leaked);
