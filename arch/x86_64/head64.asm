@@ -24,7 +24,10 @@ _start64:
 
 section .bss
 align 4096
-global boot_stack_bottom, boot_stack_top
+global boot_stack_guard, boot_stack_bottom, boot_stack_top
+boot_stack_guard:
+	resb 4096                    ; left unmapped by vm_init() (arch_kernel_sections):
+				     ; an overflow faults instead of corrupting .bss
 boot_stack_bottom:
 	resb 16384
 boot_stack_top:

@@ -100,13 +100,21 @@ void arch_paging_finish(void)
 	write_cr4(cr4);
 }
 
+/*
+ * The image's sections and their permissions. .data/.bss is mapped in two
+ * pieces around the boot stack's guard page (arch/x86_64/head64.asm), so
+ * the boot CPU's stack, like every other kernel stack, has an unmapped page
+ * below it.
+ */
 unsigned int arch_kernel_sections(struct vm_image_section *out, unsigned int max)
 {
 	extern char _stext[], _etext[], _srodata[], _erodata[], _sdata[], _ebss[];
+	extern char boot_stack_guard[], boot_stack_bottom[];
 	const struct vm_image_section sec[] = {
 		{ ".text", (u64)_stext, (u64)_etext, 0, PAGE_KERNEL_ROX },
 		{ ".rodata", (u64)_srodata, (u64)_erodata, 0, PAGE_KERNEL_RO },
-		{ ".data/.bss", (u64)_sdata, (u64)_ebss, 0, PAGE_KERNEL },
+		{ ".data/.bss", (u64)_sdata, (u64)boot_stack_guard, 0, PAGE_KERNEL },
+		{ ".bss (boot stack on)", (u64)boot_stack_bottom, (u64)_ebss, 0, PAGE_KERNEL },
 	};
 	unsigned int n = 0;
 

@@ -270,6 +270,21 @@ static void fault_stack_guard(struct ktest *t)
 	KEXPECT_FALSE(t, vm_translate(o.bottom, NULL, NULL, NULL));
 }
 
+/* The boot CPU's stack (head64.asm, in .bss) has its guard page too. */
+static void fault_boot_stack_guard(struct ktest *t)
+{
+	extern char boot_stack_guard[], boot_stack_bottom[];
+	u64 before = fault_fixup_count(), guard = (u64)boot_stack_guard;
+	u8 v;
+
+	if (skip_unless_ready(t))
+		return;
+	KEXPECT_TRUE(t, vm_translate((u64)boot_stack_bottom, NULL, NULL, NULL));
+	KEXPECT_FALSE(t, vm_translate(guard, NULL, NULL, NULL));
+	KEXPECT_FALSE(t, probe_read_u8((void *)(guard + PAGE_SIZE - 8), &v));
+	expect_one_pf(t, before, guard + PAGE_SIZE - 8, 0);
+}
+
 /* ---- map_page / unmap_page ---- */
 
 static void vm_map_unmap_roundtrip(struct ktest *t)
@@ -361,5 +376,6 @@ KTEST_SUITE(vm, KTEST_CASE(vm_switched), KTEST_CASE(vm_kernel_sections),
 	    KTEST_CASE(vm_direct_map_translation), KTEST_CASE(vm_direct_map_page_sizes),
 	    KTEST_CASE(fault_write_rodata), KTEST_CASE(fault_exec_data),
 	    KTEST_CASE(fault_exec_direct_map), KTEST_CASE(fault_null_deref),
-	    KTEST_CASE(fault_stack_guard), KTEST_CASE(vm_map_unmap_roundtrip),
-	    KTEST_CASE(vm_ioremap_uncached), KTEST_CASE(vm_memremap_rsdp));
+	    KTEST_CASE(fault_stack_guard), KTEST_CASE(fault_boot_stack_guard),
+	    KTEST_CASE(vm_map_unmap_roundtrip), KTEST_CASE(vm_ioremap_uncached),
+	    KTEST_CASE(vm_memremap_rsdp));
