@@ -149,6 +149,31 @@ void labyrinth_pool_reset(void)
 	pool.size = pool.hits = pool.misses = pool.refills = 0;
 }
 
+/*
+ * Prints where the pool's pages are, as runs of neighbouring pfns in stack
+ * order ("[mem ...]" lines, which tools/memmap-svg.py draws). Boot only:
+ * nobody else walks or pops the stack yet.
+ */
+static void pool_print_ranges(void)
+{
+	u32 pfn = (u32)pool.head;
+
+	while (pfn != PFN_NIL) {
+		u32 lo = pfn, hi = pfn, next = pfn_to_page(pfn)->next;
+
+		/* The run goes on while the next page neighbours either end of it. */
+		while (next != PFN_NIL && (next == hi + 1 || next + 1 == lo)) {
+			lo = min(lo, next);
+			hi = max(hi, next);
+			next = pfn_to_page(next)->next;
+		}
+		pr_info("Labyrinth pool: [mem %#018llx-%#018llx] %u page(s)\n",
+			(unsigned long long)PFN_PHYS(lo), (unsigned long long)PFN_PHYS(hi + 1) - 1,
+			hi - lo + 1);
+		pfn = next;
+	}
+}
+
 void labyrinth_pool_init(size_t bytes)
 {
 	unsigned long pages = min(DIV_ROUND_UP(bytes, PAGE_SIZE), LABYRINTH_POOL_MAX_PAGES);
@@ -159,6 +184,7 @@ void labyrinth_pool_init(size_t bytes)
 	pool.lowest = pool.level;
 	pr_info("Labyrinth pool: %lu/%lu pages (%luK) reserved for atomic callers\n",
 		(unsigned long)pool.level, pages, pages << (PAGE_SHIFT - 10));
+	pool_print_ranges();
 }
 
 void labyrinth_pool_stats(struct labyrinth_pool_stats *s)
