@@ -39,6 +39,7 @@
 #include <asm/desc.h>
 #include <asm/irq.h>
 #include <asm/percpu.h>
+#include <asm/traps.h>
 #include <asm/tsc.h>
 
 #define AP_ANSWER_MS 2000 /* TCG on a busy host can be slow to start a vCPU */
@@ -433,6 +434,25 @@ static void test_ipi_roundtrip(struct ktest *t)
 	KEXPECT_EQ(t, count, num_online_cpus() - 1);
 }
 
+/* NMI IPIs reach every CPU (itself included) and are survived, not fatal. */
+static void test_nmi_every_cpu(struct ktest *t)
+{
+	unsigned int cpu;
+
+	for_each_online_cpu(cpu)
+	{
+		u64 before = nmi_count(cpu), t0 = rdtsc(), limit = tsc_hz() / 10 + 1;
+
+		KEXPECT_EQ(t, apic_send_nmi(percpu_areas[cpu].apic_id), 0);
+		while (nmi_count(cpu) == before && rdtsc() - t0 < limit)
+			cpu_pause();
+		ktest_expect(t, nmi_count(cpu) == before + 1, __FILE__, __LINE__,
+			     "CPU %u: %llu NMIs taken, want 1 within 100 ms", cpu,
+			     (unsigned long long)(nmi_count(cpu) - before));
+		KEXPECT_TRUE(t, nmi_unknown_count(cpu) >= 1); /* no handler claimed it */
+	}
+}
+
 static void test_timer_every_cpu(struct ktest *t)
 {
 	u64 before[NR_CPUS];
@@ -529,5 +549,6 @@ static void test_lock_rule(struct ktest *t)
 }
 
 KTEST_SUITE(smp, KTEST_CASE(test_all_cpus_online), KTEST_CASE(test_ipi_roundtrip),
-	    KTEST_CASE(test_timer_every_cpu), KTEST_CASE(test_timer_oneshot),
-	    KTEST_CASE(test_queued_work), KTEST_CASE(test_lock_rule));
+	    KTEST_CASE(test_nmi_every_cpu), KTEST_CASE(test_timer_every_cpu),
+	    KTEST_CASE(test_timer_oneshot), KTEST_CASE(test_queued_work),
+	    KTEST_CASE(test_lock_rule));

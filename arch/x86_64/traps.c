@@ -253,12 +253,54 @@ static __noreturn void die(struct pt_regs *regs, unsigned int cpu, u64 cr2)
 	arch_exit(1);
 }
 
+/* ---- NMIs: counted and handed to the registered handler, never fatal ---- */
+
+static u64 nmi_counts[NR_CPUS], nmi_unknown_counts[NR_CPUS];
+static bool (*nmi_handler)(struct pt_regs *regs);
+
+void nmi_set_handler(bool (*fn)(struct pt_regs *regs))
+{
+	WRITE_ONCE(nmi_handler, fn);
+}
+
+u64 nmi_count(unsigned int cpu)
+{
+	return cpu < NR_CPUS ? __atomic_load_n(&nmi_counts[cpu], __ATOMIC_ACQUIRE) : 0;
+}
+
+u64 nmi_unknown_count(unsigned int cpu)
+{
+	return cpu < NR_CPUS ? __atomic_load_n(&nmi_unknown_counts[cpu], __ATOMIC_RELAXED) : 0;
+}
+
+/*
+ * An NMI can arrive while this CPU holds any lock, the console's included,
+ * so the handler takes none and prints nothing: it counts, and lets the
+ * registered handler (e.g. a watchdog or a test) claim the NMI. Unclaimed
+ * ones are counted as "unknown reason" (Linux's "Uhhuh" case) for later.
+ */
+static void do_nmi(struct pt_regs *regs)
+{
+	unsigned int cpu = arch_cpu_id();
+	bool (*fn)(struct pt_regs *) = READ_ONCE(nmi_handler);
+
+	if (cpu >= NR_CPUS)
+		return;
+	if (!fn || !fn(regs))
+		__atomic_add_fetch(&nmi_unknown_counts[cpu], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&nmi_counts[cpu], 1, __ATOMIC_RELEASE);
+}
+
 void do_exception(struct pt_regs *regs)
 {
 	u64 cr2 = read_cr2(); /* first: any later fault overwrites it */
 	unsigned int cpu = arch_cpu_id();
 	unsigned int depth;
 
+	if (regs->vector == X86_TRAP_NMI) {
+		do_nmi(regs);
+		return;
+	}
 	if (fixup_exception(regs))
 		return;
 	depth = report_depth[cpu < NR_CPUS ? cpu : 0]++;

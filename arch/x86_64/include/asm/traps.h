@@ -58,4 +58,14 @@ void show_trace_regs(const struct pt_regs *regs);
 void arch_trigger_test_fault(const char *kind);
 const char *trap_name(unsigned int vector);
 
+/*
+ * NMIs (arch/x86_64/traps.c): never fatal. A handler registered here may
+ * claim one (return true); it runs in NMI context on the IST stack and must
+ * take no lock and print nothing. Counts are per CPU.
+ */
+struct pt_regs;
+void nmi_set_handler(bool (*fn)(struct pt_regs *regs));
+u64 nmi_count(unsigned int cpu);
+u64 nmi_unknown_count(unsigned int cpu);
+
 #endif
