@@ -53,7 +53,7 @@ struct trampoline_params {
 
 extern const u8 trampoline_start[], trampoline_end[], trampoline_params[];
 
-unsigned long cpu_online_mask;
+unsigned long cpu_online_mask = 1; /* the boot CPU is online from the start */
 static u32 cpu_apic_ids[NR_CPUS];
 static u64 bsp_cr4;
 static u64 ap_stack_tops[NR_CPUS];
