@@ -103,8 +103,7 @@ static bool bulk_round(struct page **pages)
 		pages[k] = NULL;
 	if (alloc_pages_bulk(GFP_KERNEL, BENCH_BULK, pages) != BENCH_BULK)
 		return false;
-	for (int k = 0; k < BENCH_BULK; k++)
-		__free_pages(pages[k], 0);
+	free_pages_bulk(BENCH_BULK, pages);
 	return true;
 }
 
@@ -129,7 +128,7 @@ static void bulk_case(unsigned long rounds)
 	}
 	arch_irq_restore(flags);
 	report("bulk64", best, rounds * BENCH_BULK, "page",
-	       "alloc_pages_bulk(64) + 64 __free_pages(), per page");
+	       "alloc_pages_bulk(64) + free_pages_bulk(64), per page");
 }
 
 /* ---- the Labyrinth pool, from an interrupt handler ---- */

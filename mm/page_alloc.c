@@ -599,6 +599,35 @@ void __free_pages(struct page *page, unsigned int order)
 		free_pages_slow(page, order);
 }
 
+/*
+ * The bulk counterpart of __free_pages()'s fast path: every page that the
+ * fast path would take goes onto this CPU's list with interrupts saved and
+ * restored once; any other page (tracing or poisoning on, a bad free, lists
+ * off) takes the full __free_pages() path, which reports what is wrong.
+ */
+void free_pages_bulk(unsigned long nr, struct page **pages)
+{
+	unsigned long flags, i;
+	unsigned int cpu;
+
+	if (unlikely(READ_ONCE(mm_alloc_hooks) || mm_debug_poison)) {
+		for (i = 0; i < nr; i++)
+			__free_pages(pages[i], 0);
+		return;
+	}
+	flags = arch_irq_save();
+	cpu = arch_cpu_id();
+	for (i = 0; i < nr; i++) {
+		struct page *page = pages[i];
+
+		if (likely(page && page->flags == PG_allocated && !page->order))
+			__pcp_free_irqs_off(page, cpu);
+		else
+			__free_pages(page, 0); /* reports it; takes its own irq save */
+	}
+	arch_irq_restore(flags);
+}
+
 void free_pages(unsigned long addr, unsigned int order)
 {
 	unsigned long pfn;

@@ -41,11 +41,10 @@ MISS_NOTES = {
         "-icount (`make bench-qemu`) is the deterministic measurement of this path.",
     "bulk64_pair":
         "The allocation half is ~6 cycles a page (one call fills 64 slots from the "
-        "per-CPU ring: bulk64_alloc); the rest is 64 separate __free_pages() calls, each "
-        "a full per-CPU free with its own interrupt save/restore, page_zone() lookup "
-        "(section table, then the node) and checks. Before NUMA the pair was 18.8. "
-        "What would close it: a bulk free that pushes a whole array onto this CPU's "
-        "list under one interrupt save (Linux's free_pages_bulk()/release_pages() idea).",
+        "per-CPU ring: bulk64_alloc); the free half pushes each page onto this CPU's "
+        "list under one interrupt save (free_pages_bulk()), but still looks up each "
+        "page's zone (section table, then the node) and checks its flags. What would "
+        "close it: group the array by zone and push runs without the per-page lookup.",
     "two_cpus":
         "The per-CPU fast path touches only per-CPU data, so the ratio is limited by the "
         "machine: the two vCPUs of this VM may share a physical core, and other work on "
@@ -77,11 +76,12 @@ MISS_NOTES = {
         "instruction-level profile of one pair (gdb stepping under -icount) to cut the "
         "per-call overhead.",
     "guest_bulk64":
-        "The allocation half is cheap (on the host 6 of the 19 cycles a page: one call "
-        "fills 64 slots from the per-CPU ring); the 64 frees are __free_pages() one by "
-        "one, each a full per-CPU free with its own irq save/restore and checks. What "
-        "would close it: a bulk free (Linux's free_pages_bulk/release_pages idea) that "
-        "pushes a whole array under one irq save.",
+        "alloc_pages_bulk() fills 64 slots from the per-CPU ring in one call and "
+        "free_pages_bulk() pushes them back under one interrupt save (84 instructions a "
+        "page, 113 with 64 separate __free_pages()); what is left is per page: the zone "
+        "lookup through the section table and the node, the flag checks, and the ring "
+        "store on both sides. What would close it: group the array by zone once and "
+        "move whole runs between the caller's array and the ring.",
     "guest_pool":
         "labyrinth_pool_take/give are a Treiber stack: two locked cmpxchg loops plus "
         "atomic level, lowest-level and hit counters (five atomic RMWs a pair). Closing "

@@ -97,6 +97,9 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order);
  * with __GFP_THISNODE, from nid only or not at all. */
 struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order);
 unsigned long alloc_pages_bulk(gfp_t gfp, unsigned long nr_pages, struct page **page_array);
+/* Frees nr order-0 pages (e.g. what alloc_pages_bulk() gave) under one
+ * interrupt save; pages the fast path cannot take go through __free_pages(). */
+void free_pages_bulk(unsigned long nr, struct page **pages);
 unsigned long __get_free_pages(gfp_t gfp, unsigned int order);
 unsigned long get_zeroed_page(gfp_t gfp);
 void __free_pages(struct page *page, unsigned int order);

@@ -108,11 +108,10 @@ static __always_inline struct page *pcp_alloc_fast(struct zone *zone, gfp_t gfp)
  * order) on this CPU's list of its zone, whichever CPU allocated it; past
  * `high`, `batch` cold pages go back to the buddy.
  */
-static __always_inline void pcp_free_fast(struct page *page)
+static __always_inline void __pcp_free_irqs_off(struct page *page, unsigned int cpu)
 {
 	struct zone *zone = page_zone(page);
-	unsigned long flags = arch_irq_save();
-	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
 	u32 n = pcp->count;
 
 	page->flags = PG_pcp;
@@ -120,6 +119,13 @@ static __always_inline void pcp_free_fast(struct page *page)
 	pcp->count = ++n;
 	if (unlikely(n > pcp->high))
 		pcp_drain_high(zone, pcp);
+}
+
+static __always_inline void pcp_free_fast(struct page *page)
+{
+	unsigned long flags = arch_irq_save();
+
+	__pcp_free_irqs_off(page, arch_cpu_id());
 	arch_irq_restore(flags);
 }
 

@@ -170,6 +170,20 @@ static void bulk_rounds(void *arg, unsigned long n)
 		memset(pages, 0, sizeof(pages));
 		if (alloc_pages_bulk(GFP_KERNEL, BULK_N, pages) != BULK_N)
 			alloc_failed("bulk", 0);
+		free_pages_bulk(BULK_N, pages);
+	}
+}
+
+/* The same with the frees one by one, as a caller without free_pages_bulk(). */
+static void bulk_rounds_single_frees(void *arg, unsigned long n)
+{
+	struct page *pages[BULK_N];
+
+	(void)arg;
+	for (unsigned long i = 0; i < n; i++) {
+		memset(pages, 0, sizeof(pages));
+		if (alloc_pages_bulk(GFP_KERNEL, BULK_N, pages) != BULK_N)
+			alloc_failed("bulk", 0);
 		for (int k = 0; k < BULK_N; k++)
 			__free_pages(pages[k], 0);
 	}
@@ -215,9 +229,16 @@ static void bulk_cases(const char *path)
 	bench_time_loop(bulk_rounds, NULL, 1, bench_samples(), &st);
 	scale_stats(&st, BULK_N);
 	st.batch = BULK_N;
-	r = bench_report("bulk64_pair", "alloc_pages_bulk(64) + 64 frees, per page", "page", &st);
+	r = bench_report("bulk64_pair", "alloc_pages_bulk(64) + free_pages_bulk(64), per page",
+			 "page", &st);
 	bench_target(r, BENCH_AT_MOST, 20);
-	bench_note(r, "%s; frees are __free_pages() one by one", path);
+	bench_note(r, "%s; one interrupt save for the 64 frees", path);
+	bench_time_loop(bulk_rounds_single_frees, NULL, 1, bench_samples(), &st);
+	scale_stats(&st, BULK_N);
+	st.batch = BULK_N;
+	r = bench_report("bulk64_single_frees",
+			 "alloc_pages_bulk(64) + 64 __free_pages(), per page", "page", &st);
+	bench_note(r, "%s; frees one by one", path);
 	bulk_alloc_only(&st);
 	r = bench_report("bulk64_alloc", "alloc_pages_bulk(64) alone, per page", "page", &st);
 	bench_note(r, "%s; batch = one call of 64", path);
