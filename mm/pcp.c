@@ -17,15 +17,6 @@
 #include <labyrinth/smp.h>
 #include <labyrinth/trace.h>
 
-/*
- * The SMP code (arch/x86_64/smp.c) provides these in the kernel. Weak here
- * so mm/ links without it (host tests, a kernel before SMP bring-up):
- * smp_call_function is then NULL and only this CPU's lists are drained by
- * IPI-less paths; cpu_online_mask says CPU 0 alone.
- */
-extern int smp_call_function(smp_call_func_t fn, void *arg, bool wait) __attribute__((weak));
-__attribute__((weak)) unsigned long cpu_online_mask = 1;
-
 u32 mm_alloc_hooks = MM_HOOK_NO_PCP;
 
 /* Until mm_init(): node 0's DMA zone, whose lists are empty (a miss). */
@@ -285,7 +276,7 @@ unsigned long drain_all_pages(struct zone *zone)
 {
 	unsigned long n = drain_cpu(zone, arch_cpu_id());
 
-	if (smp_call_function && num_online_cpus() > 1 && !arch_irqs_disabled() && !arch_in_irq())
+	if (num_online_cpus() > 1 && !arch_irqs_disabled() && !arch_in_irq())
 		smp_call_function(drain_local_pages_ipi, zone, true);
 	return n;
 }
@@ -310,7 +301,7 @@ void mm_pcp_set_enabled(bool on)
 		return;
 	}
 	__atomic_or_fetch(&mm_alloc_hooks, MM_HOOK_NO_PCP, __ATOMIC_SEQ_CST);
-	if (smp_call_function && num_online_cpus() > 1) {
+	if (num_online_cpus() > 1) {
 		drain_all_pages(NULL);
 		return;
 	}

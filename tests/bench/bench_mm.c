@@ -161,29 +161,19 @@ static void buddy_cases(void)
 	bench_set_pcp(true);
 }
 
+/* arg non-NULL: free with free_pages_bulk(); NULL: one __free_pages() a page. */
 static void bulk_rounds(void *arg, unsigned long n)
 {
 	struct page *pages[BULK_N];
 
-	(void)arg;
 	for (unsigned long i = 0; i < n; i++) {
 		memset(pages, 0, sizeof(pages));
 		if (alloc_pages_bulk(GFP_KERNEL, BULK_N, pages) != BULK_N)
 			alloc_failed("bulk", 0);
-		free_pages_bulk(BULK_N, pages);
-	}
-}
-
-/* The same with the frees one by one, as a caller without free_pages_bulk(). */
-static void bulk_rounds_single_frees(void *arg, unsigned long n)
-{
-	struct page *pages[BULK_N];
-
-	(void)arg;
-	for (unsigned long i = 0; i < n; i++) {
-		memset(pages, 0, sizeof(pages));
-		if (alloc_pages_bulk(GFP_KERNEL, BULK_N, pages) != BULK_N)
-			alloc_failed("bulk", 0);
+		if (arg) {
+			free_pages_bulk(BULK_N, pages);
+			continue;
+		}
 		for (int k = 0; k < BULK_N; k++)
 			__free_pages(pages[k], 0);
 	}
@@ -226,14 +216,14 @@ static void bulk_cases(const char *path)
 	struct bench_stats st;
 	struct bench_result *r;
 
-	bench_time_loop(bulk_rounds, NULL, 1, bench_samples(), &st);
+	bench_time_loop(bulk_rounds, (void *)1, 1, bench_samples(), &st);
 	scale_stats(&st, BULK_N);
 	st.batch = BULK_N;
 	r = bench_report("bulk64_pair", "alloc_pages_bulk(64) + free_pages_bulk(64), per page",
 			 "page", &st);
 	bench_target(r, BENCH_AT_MOST, 20);
 	bench_note(r, "%s; one interrupt save for the 64 frees", path);
-	bench_time_loop(bulk_rounds_single_frees, NULL, 1, bench_samples(), &st);
+	bench_time_loop(bulk_rounds, NULL, 1, bench_samples(), &st);
 	scale_stats(&st, BULK_N);
 	st.batch = BULK_N;
 	r = bench_report("bulk64_single_frees",

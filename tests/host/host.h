@@ -21,6 +21,7 @@ bool host_log_contains(const char *needle);
 void host_log_clear(void);
 unsigned int host_warn_count(void);
 extern bool host_log_quiet;
+extern unsigned long host_ipi_count; /* "IPIs" sent (tests/host/lib/host_smp.c) */
 
 static unsigned int tap_n, tap_failed, tap_planned;
 

@@ -19,30 +19,6 @@
 
 #define DMA32 (&contig_page_data.node_zones[ZONE_DMA32])
 
-/*
- * The "IPI" of the host: runs fn on every other online CPU by borrowing
- * this thread (those CPUs' threads are parked while a test calls this).
- * It overrides the weak reference in mm/pcp.c.
- */
-static unsigned long ipis;
-int smp_call_function(smp_call_func_t fn, void *arg, bool wait)
-{
-	unsigned int me = arch_cpu_id(), cpu;
-
-	(void)wait;
-	for (cpu = 0; cpu < NR_CPUS; cpu++) {
-		if (cpu == me || !cpu_online(cpu))
-			continue;
-		host_set_cpu(cpu);
-		host_set_in_irq(true);
-		fn(arg);
-		host_set_in_irq(false);
-		ipis++;
-	}
-	host_set_cpu(me);
-	return 0;
-}
-
 static void boot(u64 ram)
 {
 	sim_boot_quiet(sim_boot_info_qemu(ram));
@@ -272,19 +248,19 @@ static void test_drain_other_cpus_under_pressure(void)
 	ok(pcp_of(1)->count > 0, "CPU 1's list holds %u pages", pcp_of(1)->count);
 	while ((p = alloc_page(GFP_NOWAIT | __GFP_DMA32)))
 		held[n++] = p;
-	ipis0 = ipis;
+	ipis0 = host_ipi_count;
 	p = alloc_page(GFP_KERNEL | __GFP_DMA32 | __GFP_NOWARN);
 	ok(p != NULL, "GFP_KERNEL below low: direct reclaim drained CPU 1 by IPI and succeeded");
-	ok(ipis > ipis0 && pcp_of(1)->count == 0, "the IPI drained CPU 1's list");
+	ok(host_ipi_count > ipis0 && pcp_of(1)->count == 0, "the IPI drained CPU 1's list");
 	if (p)
 		__free_page(p);
 	for (i = 0; i < n; i++)
 		__free_page(held[i]);
 	host_set_in_irq(true);
-	ipis0 = ipis;
+	ipis0 = host_ipi_count;
 	p = alloc_page(GFP_ATOMIC);
 	host_set_in_irq(false);
-	ok(ipis == ipis0, "an atomic allocation sends no IPI");
+	ok(host_ipi_count == ipis0, "an atomic allocation sends no IPI");
 	__free_page(p);
 	is_u64(mm_check_invariants(), 0, "invariants after the pressure round");
 	free(held);
