@@ -17,22 +17,17 @@
  * breaks the rule after boot is in arch/x86_64/smp.c's ktest suite.
  */
 #define pr_fmt(fmt) "lockdep: " fmt
-#define SPIN_DEBUG_IMPL
 
+#include <labyrinth/arch.h>
+#include <labyrinth/ksyms.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/spinlock.h>
 #include <labyrinth/string.h>
-#ifdef __KERNEL__
-#include <labyrinth/ksyms.h>
-#endif
 
 #define SPIN_DEBUG_MAX_LOCKS 1024
 
-#ifdef __KERNEL__
-bool spin_debug_enabled = true; /* lockdep=0 (kmain) turns it off for benchmarks */
-#else
-bool spin_debug_enabled; /* host tests switch it on */
-#endif
+/* Off until kmain applies lockdep= (on by default); host tests switch it themselves. */
+bool spin_debug_enabled;
 
 enum {
 	LOCK_USED_IN_IRQ = 1,  /* taken in a hardware interrupt handler */
@@ -60,11 +55,7 @@ void spin_debug_set(bool on)
 
 static void site_str(void *site, char *buf, size_t len)
 {
-#ifdef __KERNEL__
 	ksym_snprint(buf, len, (u64)(uintptr_t)site);
-#else
-	snprintf(buf, len, "%p", site);
-#endif
 }
 
 /* The lock's registry slot, handing one out on first use; NULL if full. */
@@ -145,9 +136,7 @@ static bool recursion(spinlock_t *l, void *site)
 		site_str(site, s, sizeof(s));
 		pr_err("BUG: spinlock recursion on CPU %u: lock %p taken again at %s, skipped\n",
 		       cpu, (void *)l, s);
-#ifdef __KERNEL__
 		arch_dump_stack();
-#endif
 		reporting[cpu] = false;
 	}
 	return true;

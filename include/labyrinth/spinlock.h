@@ -36,20 +36,11 @@ typedef struct spinlock {
 		0, 0, 0, 0, 0 \
 	}
 
-/*
- * Defined weak here, so a host build that does not link
- * kernel/spinlock_debug.c still links (debugging then stays off and the
- * hooks below are never called); kernel/spinlock_debug.c gives the real one.
- */
-#ifdef SPIN_DEBUG_IMPL
+/* The lock-debug mode's switch and hooks: kernel/spinlock_debug.c. */
 extern bool spin_debug_enabled;
-#else
-__attribute__((weak)) bool spin_debug_enabled;
-#endif
-
-void spin_debug_lock(spinlock_t *l) __attribute__((weak));
-bool spin_debug_trylock(spinlock_t *l) __attribute__((weak));
-void spin_debug_unlock(spinlock_t *l) __attribute__((weak));
+void spin_debug_lock(spinlock_t *l);
+bool spin_debug_trylock(spinlock_t *l);
+void spin_debug_unlock(spinlock_t *l);
 
 static inline void spin_lock_init(spinlock_t *l)
 {

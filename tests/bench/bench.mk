@@ -24,6 +24,7 @@ BENCH_C := tests/bench/bench.c tests/bench/bench_baseline.c tests/bench/bench_mm
 # in-kernel KTAP suites).
 BENCH_LIB_C := $(filter-out mm/tests.c mm/%_test.c,$(sort $(wildcard mm/*.c))) lib/strlcpy.c \
 	tests/host/lib/sim_mem.c tests/host/lib/host_arch.c tests/host/lib/host_printk.c tests/host/lib/host_smp.c \
+	kernel/spinlock_debug.c \
 	tests/host/lib/host_paging.c
 BENCH_OBJS := $(BENCH_C:%.c=$(BENCH_DIR)/%.o)
 BENCH_LIB_OBJS := $(BENCH_LIB_C:%.c=$(BENCH_DIR)/%.o)
