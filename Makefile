@@ -32,7 +32,11 @@ KERNEL_CFLAGS := $(CFLAGS) $(WARNFLAGS) -std=gnu11 -ffreestanding -nostdlib \
 KERNEL_LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments \
 	-T arch/x86_64/kernel.ld
 
-KERNEL_C := $(sort $(wildcard kernel/*.c mm/*.c lib/*.c arch/x86_64/*.c boot/*.c boot/multiboot2/*.c))
+# Every C file of the kernel, by folder; the in-kernel KTAP suites
+# (tests/kernel/<unit>_test.c) and the in-kernel benchmark are picked up by
+# the same wildcard.
+KERNEL_C := $(sort $(wildcard arch/x86_64/*.c boot/*.c boot/multiboot2/*.c acpi/*.c \
+	kernel/*.c mm/*.c lib/*.c selftest/*.c tests/kernel/*_test.c tests/bench/kernel_bench.c))
 KERNEL_ASM := $(sort $(wildcard arch/x86_64/*.asm boot/multiboot2/*.asm))
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.asm.o)
 KERNEL := $(BUILD)/labyrinth.elf
@@ -118,10 +122,18 @@ HOST_CC := gcc
 HOST_CFLAGS := -O1 -g $(WARNFLAGS) -std=gnu11 -fno-strict-aliasing -pthread \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	-Iinclude -I. -Itests/host/include -MMD -MP
-# Generic code that also runs on the host: all of mm/, the multiboot2 walker,
-# the command-line parser, plus the host side of the arch seam.
-HOST_LIB_C := $(sort $(wildcard mm/*.c) boot/multiboot2/mb2.c kernel/cmdline.c kernel/acpi.c kernel/acpi_numa.c kernel/spinlock_debug.c lib/strlcpy.c \
-	$(filter-out boot/efi/loader.c,$(wildcard boot/efi/*.c)) $(wildcard tests/host/lib/*.c))
+# GENERIC_C: the code that builds for the kernel *and* for the host, the one
+# list every host build uses (tests, fuzzers, benchmarks, tools): all of mm/
+# and acpi/, the multiboot2 walker, the EFI loader's pure parts, the
+# command-line parser, lock debugging. HOST_SEAM_C: the host side of the
+# arch seam (threads as CPUs, simulated physical memory).
+# KTEST_HOST_C: the in-kernel suites over generic code, which the host
+# tests run too (tests/host/test_mm_ktest.c).
+GENERIC_C := $(sort $(wildcard mm/*.c acpi/*.c)) boot/multiboot2/mb2.c kernel/cmdline.c \
+	kernel/spinlock_debug.c lib/strlcpy.c $(filter-out boot/efi/loader.c,$(wildcard boot/efi/*.c))
+HOST_SEAM_C := $(sort $(wildcard tests/host/lib/*.c))
+KTEST_HOST_C := $(addprefix tests/kernel/,buddy_test.c pcp_test.c numa_test.c labyrinth_test.c)
+HOST_LIB_C := $(GENERIC_C) $(HOST_SEAM_C) $(KTEST_HOST_C)
 HOST_LIB_OBJS := $(HOST_LIB_C:%.c=$(BUILD)/host/%.o)
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/tests/%,$(sort $(wildcard tests/host/test_*.c)))
 
@@ -139,30 +151,44 @@ check-host: $(HOST_TESTS)
 	prove --exec '' $(HOST_TESTS)
 
 # ---- host tools (tools/memmap: what Labyrinth makes of a dmesg memory map)
+# Linked against an archive of GENERIC_C + HOST_SEAM_C built with the tool's
+# flags: only what the tool reaches is pulled in.
 HOST_TOOL_CFLAGS := -O2 -g $(WARNFLAGS) -std=gnu11 -fno-strict-aliasing -pthread \
-	-Iinclude -I. -Itests/host/include
-MEMMAP_TOOL_C := tools/memmap.c tests/host/lib/memmap_text.c mm/memmap.c \
-	tests/host/lib/host_arch.c lib/strlcpy.c
-$(BUILD)/tools/memmap: $(MEMMAP_TOOL_C)
+	-Iinclude -I. -Itests/host/include -MMD -MP
+TOOLS_LIB_OBJS := $(patsubst %.c,$(BUILD)/tools/obj/%.o,$(GENERIC_C) $(HOST_SEAM_C))
+$(BUILD)/tools/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_TOOL_CFLAGS) -o $@ $(MEMMAP_TOOL_C)
+	$(HOST_CC) $(HOST_TOOL_CFLAGS) -c $< -o $@
+$(BUILD)/tools/libgeneric.a: $(TOOLS_LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+$(BUILD)/tools/memmap: tools/memmap.c $(BUILD)/tools/libgeneric.a
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_TOOL_CFLAGS) -o $@ $^
+-include $(TOOLS_LIB_OBJS:.o=.d)
 tools: $(BUILD)/tools/memmap
 
 # ---- fuzzing: libFuzzer harnesses over the real parsers --------------------
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 15
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
-FUZZ_CFLAGS := -O1 -g -std=gnu11 -fno-strict-aliasing -Wall -Wextra -Werror \
-	-Wno-unused-command-line-argument -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -Iinclude -I. -Itests/host/include
-# What each harness links besides itself: the parser under test.
-FUZZ_LIB_fuzz_memmap := mm/memmap.c tests/host/lib/host_arch.c lib/strlcpy.c
-FUZZ_LIB_fuzz_mb2 := boot/multiboot2/mb2.c tests/host/lib/host_printk.c \
-	tests/host/lib/host_arch.c lib/strlcpy.c
-.SECONDEXPANSION:
-$(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_LIB_%)
+FUZZ_COMMON := -O1 -g -std=gnu11 -fno-strict-aliasing $(WARNFLAGS) \
+	-Wno-unused-command-line-argument -fno-sanitize-recover=all \
+	-Iinclude -I. -Itests/host/include -MMD -MP
+FUZZ_CFLAGS := $(FUZZ_COMMON) -fsanitize=fuzzer,address,undefined
+# Each harness links an archive of GENERIC_C + HOST_SEAM_C, instrumented for
+# coverage: only the parser it calls (and what that reaches) is pulled in.
+FUZZ_LIB_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(GENERIC_C) $(HOST_SEAM_C))
+$(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_$*)
+	clang $(FUZZ_COMMON) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+-include $(FUZZ_LIB_OBJS:.o=.d)
+$(BUILD)/fuzz/libgeneric.a: $(FUZZ_LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libgeneric.a
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(BUILD)/fuzz/libgeneric.a -pthread
 
 # Each harness runs FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/<name>/).
 fuzz: $(FUZZERS)
@@ -191,9 +217,10 @@ format:
 deps:
 	tools/install-deps.sh
 
+# -B rebuilds what is already built (bear records only commands that run),
+# so no `make clean` is needed first.
 compile_commands.json:
-	$(MAKE) clean
-	bear -- $(MAKE) kernel $(HOST_TESTS)
+	bear -- $(MAKE) -B kernel $(HOST_TESTS)
 
 clean:
 	rm -rf $(BUILD)

@@ -3,7 +3,7 @@
 
   docs/check_refs.py [files...]      (default: docs/*.md, docs/diagrams/*.dot, README.md)
 
-Run by `make docs` and by tests/qemu/test_docs.py. It checks three kinds of
+Run by `make docs` and by tests/docs/test_docs.py. It checks three kinds of
 reference, wherever they appear (code spans or plain text):
   path/to/file.ext       a path with a slash and a known extension must exist,
                          from the top of the tree or from the citing file's

@@ -4,7 +4,7 @@
 #
 #   make docs            render docs/diagrams/*.dot to build/docs/*.svg (Graphviz `dot`)
 #                        and check that every file and function the docs cite exists
-#   make check-docs      only the reference check (docs/check_refs.py)
+#   make check-docs      only the checks: docs/check_refs.py and tests/docs/ (pytest)
 #   make docs-pictures   boot a fresh kernel (BIOS path, DOCS_MEM, DOCS_SMP), then draw
 #                        its physical memory map (tools/memmap-svg.py) and the
 #                        fragmentation plot (tools/fragplot.py) into build/docs/;
@@ -27,8 +27,10 @@ $(DOCS_OUT)/%.svg: docs/diagrams/%.dot
 	@mkdir -p $(dir $@)
 	dot -Tsvg $< -o $@
 
+# tests/docs/: the checker catches a dangling reference, every diagram renders.
 check-docs:
 	$(PYTHON) docs/check_refs.py
+	$(PYTHON) -m pytest -q tests/docs
 
 # The boot's own exit status is not the point here (a failing self-test is
 # worth a picture too), but a boot that printed no memory map is.

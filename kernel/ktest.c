@@ -116,9 +116,11 @@ unsigned int ktest_run_all(void)
 		nr += suite_selected(s);
 	printk(KERN_INFO "KTAP version 1\n");
 	printk(KERN_INFO "1..%u\n", nr);
-	for (const struct ktest_suite *s = __start_ktests; s < __stop_ktests; s++)
-		if (suite_selected(s))
-			run_suite(s, ++n, &tot);
+	/* Dependency order (enum ktest_order), then link order. */
+	for (unsigned int order = 0; order < KTEST_NR_ORDERS; order++)
+		for (const struct ktest_suite *s = __start_ktests; s < __stop_ktests; s++)
+			if (s->order == order && suite_selected(s))
+				run_suite(s, ++n, &tot);
 	printk(KERN_INFO "ktest: %u passed, %u failed, %u skipped\n", tot.passed, tot.failed,
 	       tot.skipped);
 	return tot.failed;

@@ -34,7 +34,7 @@ static const struct kernel_param kernel_params[] = {
 	{ "bench", PARAM_BOOL, 0, 1, 0, NULL,
 	  "run the in-kernel benchmark after the tests (make bench-qemu)" },
 	{ "selftest", PARAM_BOOL, 0, 1, 1, NULL,
-	  "run the IRQ self-test after the KTAP suites (kernel/selftest.c)" },
+	  "run the IRQ self-test after the KTAP suites (selftest/selftest.c)" },
 	{ "selftest_ms", PARAM_UINT, 20, 60000, 250, NULL,
 	  "self-test: length of each active phase (warmup, pressure, exhaustion) in ms" },
 	{ "selftest_hz", PARAM_UINT, 1000, 50000, 2000, NULL,

@@ -171,8 +171,7 @@ void debug_poison_all_free(unsigned long from_pfn)
 {
 	struct zone *z;
 
-	for_each_zone(z)
-	{
+	for_each_zone(z) {
 		unsigned long flags;
 		unsigned int o;
 
@@ -373,8 +372,7 @@ unsigned long mm_check_invariants(void)
 	struct zone *z;
 
 	nr_errors = 0;
-	for_each_zone(z)
-	{
+	for_each_zone(z) {
 		unsigned long flags;
 
 		if (!z->spanned_pages)

@@ -58,7 +58,8 @@ static void print_memory_line(unsigned long metadata_bytes)
 	    (unsigned long)(memmap_total(&memmap_final, E820_TYPE_KERNEL) >> 10);
 	int nid;
 
-	for_each_node(nid) present += NODE_DATA(nid)->node_present_pages;
+	for_each_node(nid)
+		present += NODE_DATA(nid)->node_present_pages;
 
 	pr_info("Memory: %luK/%luK available (%luK kernel, %luK mem_map, %luK reserved)\n",
 		avail << (PAGE_SHIFT - 10), present << (PAGE_SHIFT - 10), kernel_kb,

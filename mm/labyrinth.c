@@ -215,7 +215,7 @@ void labyrinth_pool_stats_reset(void)
  * A new exclusive block: zeroed (no data of a previous owner leaks), the
  * head marked PG_exclusive with this CPU as owner. Supervisor-only and NX
  * come from the direct map itself (mm/vm.c maps all RAM so once vm_init()
- * ran; mm/labyrinth_test.c checks it with vm_translate()).
+ * ran; tests/kernel/labyrinth_test.c checks it with vm_translate()).
  */
 void exclusive_page_prep(struct page *page, unsigned int order)
 {

@@ -4,12 +4,12 @@
  * count of allocations served from the CPU's own node.
  *
  * Input: a struct numa_config (numa.h), installed before mm_init() by
- * kernel/acpi_numa.c from SRAT/SLIT (or by a host test); without one the
+ * acpi/srat.c from SRAT/SLIT (or by a host test); without one the
  * machine is node 0 alone and nothing here prints. mm/init.c calls
  * numa_assign_sections() once the section table exists (mm/mem_map.c),
  * then mm/zone.c builds each node's zones and calls build_all_zonelists();
  * arch/x86_64/smp.c calls numa_add_cpu() for each CPU it brings up.
- * mm/page_alloc.c walks the zonelists built here; mm/numa_test.c tests it.
+ * mm/page_alloc.c walks the zonelists built here; tests/kernel/numa_test.c tests it.
  */
 #define pr_fmt(fmt) "numa: " fmt
 
@@ -187,8 +187,7 @@ void build_all_zonelists(void)
 	unsigned int hi, n;
 	int nid, i;
 
-	for_each_node(nid)
-	{
+	for_each_node(nid) {
 		struct pglist_data *pgdat = NODE_DATA(nid);
 
 		numa_fallback_order(nid, nr_node_ids, numa_distance, pgdat->node_order);
@@ -263,8 +262,7 @@ void numa_print_nodes(void)
 
 	if (!config.nr_nodes)
 		return;
-	for_each_node(nid)
-	{
+	for_each_node(nid) {
 		const struct pglist_data *p = NODE_DATA(nid);
 
 		if (!p->node_present_pages) {
@@ -310,8 +308,7 @@ static void numa_stats_add(struct numa_alloc_stats *out, unsigned int cpu)
 
 	out->local_node += READ_ONCE(numa_stats[cpu].local_node);
 	out->other_node += READ_ONCE(numa_stats[cpu].other_node);
-	for_each_zone(z)
-	{
+	for_each_zone(z) {
 		unsigned long hits =
 		    READ_ONCE(z->pcp[cpu].hits[0]) + READ_ONCE(z->pcp[cpu].hits[1]);
 

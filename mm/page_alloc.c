@@ -92,8 +92,7 @@ static void stats_add(struct mm_alloc_stats *out, unsigned int cpu)
 	out->other_failures += READ_ONCE(s->other_failures);
 	out->injected += READ_ONCE(s->injected);
 	out->lock_busy += READ_ONCE(s->lock_busy);
-	for_each_zone(z)
-	{ /* fast-path hits are counted in the lists themselves */
+	for_each_zone(z) { /* fast-path hits are counted in the lists themselves */
 		out->other[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[0]);
 		out->atomic[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[1]);
 	}
@@ -116,7 +115,9 @@ void mm_alloc_stats_reset(void)
 
 	memset(alloc_stats, 0, sizeof(alloc_stats));
 	numa_stats_clear();
-	for_each_zone(z) for (c = 0; c < NR_CPUS; c++) z->pcp[c].hits[0] = z->pcp[c].hits[1] = 0;
+	for_each_zone(z)
+		for (c = 0; c < NR_CPUS; c++)
+			z->pcp[c].hits[0] = z->pcp[c].hits[1] = 0;
 }
 
 /* ---- choosing zones and levels ---- */

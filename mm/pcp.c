@@ -72,8 +72,7 @@ void pcp_zones_init(void)
 	unsigned int cpu;
 	struct zone *z;
 
-	for_each_zone(z)
-	{
+	for_each_zone(z) {
 		u32 batch, high;
 
 		pcp_tune(z, &batch, &high);
@@ -249,7 +248,8 @@ static unsigned long drain_cpu(struct zone *zone, unsigned int cpu)
 	if (zone) {
 		n = drain_zone_cpu(zone, cpu);
 	} else {
-		for_each_zone(z) n += drain_zone_cpu(z, cpu);
+		for_each_zone(z)
+			n += drain_zone_cpu(z, cpu);
 	}
 	arch_irq_restore(flags);
 	return n;

@@ -166,8 +166,7 @@ static unsigned long balance_zones_shrink(void)
 	struct zone *z;
 	int round;
 
-	for_each_zone(z)
-	{
+	for_each_zone(z) {
 		if (!populated_zone(z))
 			continue;
 		for (round = 0; round < BALANCE_ROUNDS; round++) {

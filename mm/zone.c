@@ -108,7 +108,8 @@ void zones_init(void)
 {
 	int nid;
 
-	for_each_node(nid) node_zones_init(NODE_DATA(nid), nid);
+	for_each_node(nid)
+		node_zones_init(NODE_DATA(nid), nid);
 	build_all_zonelists();
 }
 
@@ -183,9 +184,9 @@ void zones_setup_watermarks(void)
 
 	min_kb = clamp(int_sqrt(total * (PAGE_SIZE >> 10) * 16), 128ul, 262144ul);
 	pages_min = min_kb >> (PAGE_SHIFT - 10);
-	for_each_node(nid) setup_lowmem_reserve(NODE_DATA(nid));
-	for_each_zone(z)
-	{
+	for_each_node(nid)
+		setup_lowmem_reserve(NODE_DATA(nid));
+	for_each_zone(z) {
 		unsigned long min = total ? pages_min * z->managed_pages / total : 0;
 		unsigned long step = max(min / 4, z->managed_pages * 10 / 10000);
 
@@ -201,7 +202,8 @@ unsigned long totalram_pages(void)
 	unsigned long n = 0;
 	struct zone *z;
 
-	for_each_zone(z) n += z->managed_pages;
+	for_each_zone(z)
+		n += z->managed_pages;
 	return n;
 }
 
@@ -211,7 +213,8 @@ unsigned long nr_free_pages(void)
 	unsigned long n = 0;
 	struct zone *z;
 
-	for_each_zone(z) n += zone_nr_free_pages(z);
+	for_each_zone(z)
+		n += zone_nr_free_pages(z);
 	return n;
 }
 
@@ -222,8 +225,7 @@ static void zone_type_hull(int i, unsigned long *start, unsigned long *end)
 
 	*start = ~0ul;
 	*end = 0;
-	for_each_node(nid)
-	{
+	for_each_node(nid) {
 		const struct zone *z = &NODE_DATA(nid)->node_zones[i];
 
 		if (z->spanned_pages) {
@@ -252,27 +254,29 @@ void zone_print_ranges(void)
 		       (unsigned long long)PFN_PHYS(s), (unsigned long long)PFN_PHYS(e) - 1);
 	}
 	printk(KERN_INFO "Early memory node ranges\n");
-	for_each_node(nid) for (r = 0; r < mem->cnt; r++)
-	{
-		phys_addr_t base = mem->regions[r].base, end = base + mem->regions[r].size;
-		unsigned long first, last;
+	for_each_node(nid)
+		for (r = 0; r < mem->cnt; r++) {
+			phys_addr_t base = mem->regions[r].base, end = base + mem->regions[r].size;
+			unsigned long first, last;
 
-		if (!node_ram_in(nid, PFN_DOWN(base), PFN_DOWN(end), &first, &last))
-			continue;
-		/* the region itself where the node has all of it */
-		base = first == PFN_DOWN(base) ? base : PFN_PHYS(first);
-		end = last == PFN_DOWN(end) ? end : PFN_PHYS(last);
-		printk(KERN_INFO "  node %3d: [mem 0x%016llx-0x%016llx]\n", nid,
-		       (unsigned long long)base, (unsigned long long)end - 1);
-	}
-	for_each_node(nid) if (nr_node_ids > 1 && NODE_DATA(nid)->node_spanned_pages)
-	{
-		const struct pglist_data *p = NODE_DATA(nid);
+			if (!node_ram_in(nid, PFN_DOWN(base), PFN_DOWN(end), &first, &last))
+				continue;
+			/* the region itself where the node has all of it */
+			base = first == PFN_DOWN(base) ? base : PFN_PHYS(first);
+			end = last == PFN_DOWN(end) ? end : PFN_PHYS(last);
+			printk(KERN_INFO "  node %3d: [mem 0x%016llx-0x%016llx]\n", nid,
+			       (unsigned long long)base, (unsigned long long)end - 1);
+		}
+	for_each_node(nid)
+		if (nr_node_ids > 1 && NODE_DATA(nid)->node_spanned_pages) {
+			const struct pglist_data *p = NODE_DATA(nid);
 
-		printk(KERN_INFO "Initmem setup node %d [mem 0x%016llx-0x%016llx]\n", nid,
-		       (unsigned long long)PFN_PHYS(p->node_start_pfn),
-		       (unsigned long long)PFN_PHYS(p->node_start_pfn + p->node_spanned_pages) - 1);
-	}
+			printk(KERN_INFO "Initmem setup node %d [mem 0x%016llx-0x%016llx]\n", nid,
+			       (unsigned long long)PFN_PHYS(p->node_start_pfn),
+			       (unsigned long long)PFN_PHYS(p->node_start_pfn +
+							    p->node_spanned_pages) -
+				   1);
+		}
 }
 
 /* /proc/buddyinfo: free blocks per order, one line per zone. */
@@ -282,8 +286,7 @@ void show_buddyinfo(void)
 	struct zone *z;
 	int o, n;
 
-	for_each_zone(z)
-	{
+	for_each_zone(z) {
 		unsigned long flags;
 		u32 counts[NR_PAGE_ORDERS];
 
@@ -305,8 +308,7 @@ void show_zoneinfo(void)
 {
 	struct zone *z;
 
-	for_each_zone(z)
-	{
+	for_each_zone(z) {
 		if (!z->spanned_pages)
 			continue;
 		printk(KERN_INFO "Node %d, zone %8s\n", z->node, z->name);

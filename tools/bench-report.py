@@ -5,7 +5,7 @@ Inputs (each optional, whatever exists is reported):
   --host FILE       build/bench.json, written by `make bench` (tests/bench/)
   --qemu-log FILE   the serial log of `make bench-qemu`: the kernel's
                     "bench: <key> <ticks> ticks per <unit> (<what>)" lines
-                    (kernel/bench.c) are parsed and written to --qemu
+                    (tests/bench/kernel_bench.c) are parsed and written to --qemu
   --qemu FILE       build/bench-qemu.json (read, or written from --qemu-log)
   --out FILE        the Markdown report (docs/BENCHMARKS.md)
 

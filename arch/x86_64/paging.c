@@ -3,7 +3,7 @@
  * features this CPU has (CPUID), the control bits that make the tables'
  * permissions real (EFER.NXE, CR0.WP, CR4.PGE/SMEP/SMAP), the kernel
  * image's sections for mm/vm.c, and running a function on another stack
- * (the guard-page test in arch/x86_64/vm_test.c).
+ * (the guard-page test in tests/kernel/vm_test.c).
  *
  * The tables themselves are built by mm/pgtable.c under the policy of
  * mm/vm.c; the entry format and the CR3/INVLPG wrappers are in

@@ -1,8 +1,8 @@
 /*
  * acpi.h - the ACPI tables Labyrinth reads: RSDP, RSDT/XSDT, MADT, and
- * SRAT/SLIT for NUMA (kernel/acpi_numa.c, through the sub-table walker).
+ * SRAT/SLIT for NUMA (acpi/srat.c, through the sub-table walker).
  *
- * kernel/acpi.c does the work and is generic C: it never dereferences a
+ * acpi/acpi.c does the work and is generic C: it never dereferences a
  * physical address itself but asks a map callback for [phys, phys + len),
  * so the host tests (tests/host/test_acpi.c) hand it tables laid out in a
  * buffer, and the kernel hands it memremap() (mm/vm.c). Every length is
@@ -189,7 +189,7 @@ void acpi_madt_print(const struct acpi_madt_info *info);
 /* Looks up the override for an ISA IRQ: returns its GSI, fills flags. */
 u32 acpi_isa_irq_to_gsi(const struct acpi_madt_info *info, u8 irq, u16 *flags);
 
-/* ---- SRAT and SLIT (kernel/acpi_numa.c) ---- */
+/* ---- SRAT and SLIT (acpi/srat.c) ---- */
 
 #define ACPI_SRAT_HEADER_LEN 48 /* the header, a reserved u32 and u64 */
 #define ACPI_SLIT_HEADER_LEN 44 /* the header and the u64 locality count */

@@ -40,7 +40,7 @@
  *   - zeroed, whatever __GFP_ZERO says: no data of a previous owner leaks;
  *   - mapped supervisor-only and non-executable: it is reached through the
  *     direct map, which mm/vm.c maps RW, NX, never user (checked by
- *     mm/labyrinth_test.c with vm_translate());
+ *     tests/kernel/labyrinth_test.c with vm_translate());
  *   - recorded in its struct page: PG_exclusive, owner = this CPU.
  * __free_page() by the owner clears the mark. A free on another CPU is
  * reported ("BUG: Bad page state ... exclusive page freed by another CPU

@@ -3,10 +3,14 @@
  * (kernel/ktest.c runs them; tests/qemu/ reads the results).
  *
  * A suite is a named array of cases placed in the "ktests" section, so any
- * file can add one without a central list:
+ * file can add one without a central list; the suites live in
+ * tests/kernel/<unit>_test.c, one file per unit, suite name = unit name:
  *
  *   static void test_order0(struct ktest *t) { KEXPECT_TRUE(t, page != NULL); }
- *   KTEST_SUITE(buddy, KTEST_CASE(test_order0), ...);
+ *   KTEST_SUITE(buddy, KTEST_ORDER_BUDDY, KTEST_CASE(test_order0), ...);
+ *
+ * Suites run in dependency order (enum ktest_order below), lowest first, so
+ * that when a layer breaks, its own suite fails before those built on it.
  *
  * Every suite runs unless the command line names a subset with
  * ktest=suite1,suite2 (ktest=none runs none). A case fails when any of its
@@ -30,8 +34,27 @@ struct ktest_case {
 	void (*run)(struct ktest *t);
 };
 
+/*
+ * The order in which suites run: the layers from the bottom up. A new suite
+ * takes the slot of the unit it tests (two suites may share a slot; they
+ * then run in link order, i.e. by file name).
+ */
+enum ktest_order {
+	KTEST_ORDER_BOOT_INFO, /* what the boot path handed over */
+	KTEST_ORDER_BUDDY,     /* zones and the buddy allocator */
+	KTEST_ORDER_PCP,       /* per-CPU lists in front of it */
+	KTEST_ORDER_NUMA,      /* nodes and their fallback order */
+	KTEST_ORDER_POOL,      /* the Labyrinth pool, reclaim, failure injection */
+	KTEST_ORDER_EXCLUSIVE, /* __GFP_EXCLUSIVE pages */
+	KTEST_ORDER_VM,	       /* the kernel's own page tables */
+	KTEST_ORDER_TRAPS,     /* exceptions, fixups, symbols, the clock */
+	KTEST_ORDER_SMP,       /* every CPU, IPIs, timers: last */
+	KTEST_NR_ORDERS
+};
+
 struct ktest_suite {
 	const char *name;
+	enum ktest_order order;
 	const struct ktest_case *cases;
 	size_t nr_cases;
 };
@@ -41,10 +64,10 @@ struct ktest_suite {
 #fn, fn \
 	}
 
-#define KTEST_SUITE(sname, ...)                                                   \
+#define KTEST_SUITE(sname, sorder, ...)                                           \
 	static const struct ktest_case __ktest_cases_##sname[] = { __VA_ARGS__ }; \
 	static const struct ktest_suite __ktest_suite_##sname __section("ktests") \
-	    __used __aligned(8) = { #sname, __ktest_cases_##sname,                \
+	    __used __aligned(8) = { #sname, sorder, __ktest_cases_##sname,        \
 				    ARRAY_SIZE(__ktest_cases_##sname) }
 
 /* Records one expectation; prints a KTAP diagnostic when it fails. */

@@ -4,14 +4,14 @@
  * from the CPU's own node.
  *
  * Who does what:
- *   kernel/acpi_numa.c  SRAT and SLIT -> struct numa_config (checked; a bad
+ *   acpi/srat.c  SRAT and SLIT -> struct numa_config (checked; a bad
  *                       table is reported and the machine stays one node)
  *   mm/numa.c           the config -> nid of every section, node spans,
  *                       cpu_to_node(), zonelists ordered by distance, stats
  *   mm/zone.c           each node's zones (struct pglist_data, mmzone.h)
  *   mm/page_alloc.c     alloc_pages() starts at this CPU's node;
  *                       alloc_pages_node() at a given one (gfp.h)
- *   mm/numa_test.c      the in-kernel KTAP suite
+ *   tests/kernel/numa_test.c      the in-kernel KTAP suite
  *
  * Granularity: a node owns whole 128 MiB sections (mm.h). The nid lives in
  * the section table, so page_to_nid() is one load, and no buddy block
@@ -44,7 +44,7 @@ struct numa_cpu {
 };
 
 /*
- * What the firmware said (kernel/acpi_numa.c) or a host test made up.
+ * What the firmware said (acpi/srat.c) or a host test made up.
  * nr_nodes == 0: no usable NUMA information, one node with everything.
  * Node ids are dense, 0 .. nr_nodes-1; pxm[nid] is the firmware's
  * proximity domain of each (nids are the domains in ascending order).

@@ -1,5 +1,5 @@
 /*
- * selftest.h - the interrupt-driven atomic self-test (kernel/selftest.c),
+ * selftest.h - the interrupt-driven atomic self-test (selftest/selftest.c),
  * what `make run` shows after the KTAP suites of kernel/ktest.c.
  *
  * Every CPU's local APIC timer fires at selftest_hz and its handler

@@ -38,6 +38,12 @@ static inline bool cpu_online(unsigned int cpu)
 		if (!cpu_online(cpu)) {           \
 		} else
 
+/* The APIC id CPU cpu was started with (~0 for an unknown CPU). */
+u32 smp_cpu_apic_id(unsigned int cpu);
+
+/* How long a waiting smp_call_function*() waits for each CPU. */
+#define SMP_CALL_TIMEOUT_MS 1000
+
 typedef void (*smp_call_func_t)(void *arg);
 
 /*

@@ -1,31 +1,22 @@
-# bench.mk - benchmarks (issue 9), included by the top-level Makefile:
+# bench.mk - benchmarks, included by the top-level Makefile:
 #
 #   make bench        host microbenchmarks of the real mm/ code (-O2, generic
 #                     x86-64, no sanitizers): terminal table, build/bench.json,
 #                     docs/BENCHMARKS.md (tools/bench-report.py)
-#   make bench-qemu   the in-kernel loops (kernel/bench.c) under QEMU TCG with
+#   make bench-qemu   the in-kernel loops (tests/bench/kernel_bench.c) under QEMU TCG with
 #                     -icount shift=0: guest TSC ticks per operation, next to
 #                     Linux 6.1's figures; build/bench-qemu.json, and the docs
 #
-# BENCH_QUICK=1 shortens the host run (smoke test). The per-CPU case
-# (tests/bench/bench_pcp.c) is built once include/labyrinth/ declares
-# mm_pcp_set_enabled(), the pool case (bench_pool.c) labyrinth_pool_take().
+# BENCH_QUICK=1 shortens the host run (smoke test).
 
 BENCH_DIR := $(BUILD)/bench
 BENCH_CFLAGS := -O2 -g $(WARNFLAGS) -std=gnu11 -fno-strict-aliasing -pthread \
 	-Iinclude -I. -Itests/host/include -MMD -MP
-BENCH_HAVE_PCP := $(shell grep -qs mm_pcp_set_enabled include/labyrinth/*.h && echo yes)
-BENCH_HAVE_POOL := $(shell grep -qs labyrinth_pool_take include/labyrinth/*.h && echo yes)
 BENCH_C := tests/bench/bench.c tests/bench/bench_baseline.c tests/bench/bench_mm.c \
-	tests/bench/bench_init.c $(if $(BENCH_HAVE_PCP),tests/bench/bench_pcp.c) \
-	$(if $(BENCH_HAVE_POOL),tests/bench/bench_pool.c)
-# The mm/ code goes in an archive, so only what the cases reach is linked
-# (new mm/ files join by themselves; mm/tests.c and mm/*_test.c are the
-# in-kernel KTAP suites).
-BENCH_LIB_C := $(filter-out mm/tests.c mm/%_test.c,$(sort $(wildcard mm/*.c))) lib/strlcpy.c \
-	tests/host/lib/sim_mem.c tests/host/lib/host_arch.c tests/host/lib/host_printk.c tests/host/lib/host_smp.c \
-	kernel/spinlock_debug.c \
-	tests/host/lib/host_paging.c
+	tests/bench/bench_init.c tests/bench/bench_pcp.c tests/bench/bench_pool.c
+# The generic code (the Makefile's GENERIC_C and HOST_SEAM_C) goes in an
+# archive, so only what the cases reach is linked.
+BENCH_LIB_C := $(GENERIC_C) $(HOST_SEAM_C)
 BENCH_OBJS := $(BENCH_C:%.c=$(BENCH_DIR)/%.o)
 BENCH_LIB_OBJS := $(BENCH_LIB_C:%.c=$(BENCH_DIR)/%.o)
 BENCH_BIN := $(BENCH_DIR)/bench

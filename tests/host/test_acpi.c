@@ -1,5 +1,5 @@
 /*
- * test_acpi.c - host tests of the ACPI table code (kernel/acpi.c): tables
+ * test_acpi.c - host tests of the ACPI table code (acpi/acpi.c): tables
  * are laid out in a simulated physical memory (a malloc'd buffer, so ASan
  * sees any read past its end) and reached through the same map callback the
  * kernel uses. Well-formed RSDP v1/v2, RSDT/XSDT and MADT; then every kind

@@ -1,5 +1,5 @@
 /*
- * test_mm_ktest.c - runs the in-kernel mm suites (mm/tests.c) on the host
+ * test_mm_ktest.c - runs the in-kernel mm suites (tests/kernel/buddy_test.c) on the host
  * over simulated memory: QEMU's 128 MiB and 5 GiB maps, and an OVMF-like
  * map with RAM at 0-1 GiB and at 64 GiB (holes must cost no metadata).
  */
@@ -16,10 +16,10 @@ int main(void)
 
 	printf("# QEMU 128 MiB\n");
 	sim_boot_quiet(sim_boot_info_qemu(128 << 20));
-	host_ktest_run_prefix("mm_");
+	host_ktest_run_all();
 	printf("# QEMU 5 GiB\n");
 	sim_boot_quiet(sim_boot_info_qemu(5ull << 30));
-	host_ktest_run_prefix("mm_");
+	host_ktest_run_all();
 
 	printf("# RAM at 0-1 GiB and 64 GiB-64.5 GiB\n");
 	bi = sim_boot_info();
@@ -27,7 +27,7 @@ int main(void)
 	sim_boot_info_add_e820(bi, 0x100000, (1 << 30) - 0x100000, E820_TYPE_RAM);
 	sim_boot_info_add_e820(bi, 64ull << 30, 512 << 20, E820_TYPE_RAM);
 	sim_boot_quiet(bi);
-	host_ktest_run_prefix("mm_");
+	host_ktest_run_all();
 	{
 		unsigned long with_map = 0, s;
 

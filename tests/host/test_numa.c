@@ -2,10 +2,10 @@
  * test_numa.c - host tests of the memory nodes (mm/numa.c, mm/zone.c):
  * the fallback order for 3-node distance matrices (symmetric, asymmetric,
  * ties); then whole boots over simulated memory with made-up node configs
- * (what kernel/acpi_numa.c would produce from SRAT/SLIT): the zonelists
+ * (what acpi/srat.c would produce from SRAT/SLIT): the zonelists
  * built from them, page_to_nid() and page_zone(), a memoryless node, a
  * node boundary inside a section, a bad config, and every in-kernel mm
- * suite (mm/numa_test.c included) on each layout.
+ * suite (tests/kernel/numa_test.c included) on each layout.
  */
 #include <string.h>
 
@@ -99,7 +99,7 @@ static unsigned int run_suites(const char *what)
 
 	printf("# mm suites, %s\n", what);
 	host_log_quiet = true;
-	failed = host_ktest_run_prefix("mm_");
+	failed = host_ktest_run_all();
 	host_log_quiet = false;
 	return failed;
 }

@@ -66,8 +66,7 @@ static void model_boot(void)
 	sim_boot_quiet(bi);
 	model_managed = calloc(max_pfn, 1);
 	model_alloc = calloc(max_pfn, 1);
-	for_each_zone(z)
-	{
+	for_each_zone(z) {
 		unsigned int o;
 
 		for (o = 0; o < NR_PAGE_ORDERS; o++) {

@@ -6,7 +6,7 @@
  * 4 KiB), a range ending at the top of the address space, unmap freeing
  * emptied tables and splitting huge pages, rollback of a failed map, and a
  * seeded random model test of translation round trips. The kernel's use of
- * the builder is mm/vm.c; its in-kernel tests are arch/x86_64/vm_test.c.
+ * the builder is mm/vm.c; its in-kernel tests are tests/kernel/vm_test.c.
  */
 #include <stdlib.h>
 #include <string.h>

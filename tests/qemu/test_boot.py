@@ -90,5 +90,5 @@ def test_smp(boot, smp):
     plural = "CPU" if smp == 1 else "CPUs"
     b.expect(f"Brought up {smp} {plural}" in b.log, f"not all {smp} CPUs online")
     suites, _ = ktap.parse(b.raw)
-    for suite in ("smp", "mm_pcp"):
+    for suite in ("smp", "pcp"):
         b.expect(suites.get(suite) == "ok", f"{suite} suite: {suites.get(suite)}")

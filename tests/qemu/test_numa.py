@@ -1,7 +1,7 @@
 """test_numa.py - NUMA under QEMU: the firmware's SRAT/SLIT (SeaBIOS and
 OVMF both pass on QEMU's tables) become nodes, and what the kernel found is
 compared with what QEMU was given, from the "numa:" and "Node N, zone" lines;
-the in-kernel suite mm_numa (mm/numa_test.c) checks allocation by node.
+the in-kernel suite numa (tests/kernel/numa_test.c) checks allocation by node.
 
   two nodes             1 GiB + 1 GiB, CPU i on node i, on every boot path
   three nodes           512 + 768 + 256 MiB, a full asymmetric distance matrix
@@ -62,9 +62,9 @@ def expect_nodes(b, want_mib):
 def expect_suite(b, memoryless):
     b.expect_success()
     suites, cases = ktap.parse(b.raw)
-    b.expect(suites.get("mm_numa") == "ok", f"mm_numa: {cases.get('mm_numa')}")
+    b.expect(suites.get("numa") == "ok", f"numa: {cases.get('numa')}")
     want = "ok" if memoryless else "skip"
-    b.expect(cases["mm_numa"].get("numa_memoryless_node_nearest") == want,
+    b.expect(cases["numa"].get("numa_memoryless_node_nearest") == want,
              "memoryless case did not " + ("run" if memoryless else "skip"))
 
 

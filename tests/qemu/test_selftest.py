@@ -1,4 +1,4 @@
-"""test_selftest.py - the IRQ self-test (kernel/selftest.c) across the matrix.
+"""test_selftest.py - the IRQ self-test (selftest/selftest.c) across the matrix.
 
 Every boot path x -smp 1/4 x 128 MiB/2 GiB runs the self-test alone
 (ktest=none): it must exit with success, report its four KTAP cases ok, and

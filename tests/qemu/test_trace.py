@@ -10,7 +10,7 @@ def trace_lines(log):
 
 
 def test_trace_alloc_narration(boot):
-    b = boot("bios", cmdline="trace=alloc ktest=mm_buddy")
+    b = boot("bios", cmdline="trace=alloc ktest=buddy")
     b.expect_success()
     log = b.log
     pieces = {

@@ -1,6 +1,6 @@
 /*
  * host_ktest.c - the in-kernel KTAP test API (include/labyrinth/ktest.h) on
- * the host, so suites written for the kernel (e.g. mm/tests.c) also run in
+ * the host, so suites written for the kernel (e.g. tests/kernel/buddy_test.c) also run in
  * host tests over simulated memory. Each case becomes one TAP line; failed
  * expectations are TAP comments. The kernel's runner is kernel/ktest.c.
  */
@@ -45,5 +45,5 @@ void ktest_log(struct ktest *t, const char *fmt, ...)
 
 unsigned int ktest_run_all(void)
 {
-	return host_ktest_run_prefix("");
+	return host_ktest_run_all();
 }

@@ -32,15 +32,15 @@ static void pcp_refill_drain_conservation(struct ktest *t)
 			__free_page(pages[i]);
 	KEXPECT_EQ(t, nr_free_pages(), free0);
 	KEXPECT_EQ(t, mm_check_invariants(), 0);
-	for_each_zone(z)
-	{
+	for_each_zone(z) {
 		const struct per_cpu_pages *pcp = &z->pcp[arch_cpu_id()];
 
 		KEXPECT_TRUE(t, pcp->count <= pcp->high);
 		KEXPECT_TRUE(t, !populated_zone(z) || (pcp->batch && pcp->high >= pcp->batch));
 	}
 	drain_local_pages(NULL);
-	for_each_zone(z) KEXPECT_EQ(t, z->pcp[arch_cpu_id()].count, 0);
+	for_each_zone(z)
+		KEXPECT_EQ(t, z->pcp[arch_cpu_id()].count, 0);
 	KEXPECT_EQ(t, nr_free_pages(), free0);
 	mm_pcp_set_enabled(was);
 }
@@ -82,5 +82,5 @@ static void pcp_bulk(struct ktest *t)
 	mm_pcp_set_enabled(was);
 }
 
-KTEST_SUITE(mm_pcp, KTEST_CASE(pcp_refill_drain_conservation), KTEST_CASE(pcp_hot_page_reused),
-	    KTEST_CASE(pcp_bulk));
+KTEST_SUITE(pcp, KTEST_ORDER_PCP, KTEST_CASE(pcp_refill_drain_conservation),
+	    KTEST_CASE(pcp_hot_page_reused), KTEST_CASE(pcp_bulk));

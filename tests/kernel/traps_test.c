@@ -119,6 +119,6 @@ static void tsc_clock(struct ktest *t)
 	KEXPECT_TRUE(t, b - a >= 1000000); /* at least the 1 ms we waited */
 }
 
-KTEST_SUITE(x86_arch, KTEST_CASE(extable_probe_read), KTEST_CASE(extable_probe_write),
-	    KTEST_CASE(extable_probe_exec), KTEST_CASE(irq_software_vector),
-	    KTEST_CASE(ksyms_lookup), KTEST_CASE(tsc_clock));
+KTEST_SUITE(traps, KTEST_ORDER_TRAPS, KTEST_CASE(extable_probe_read),
+	    KTEST_CASE(extable_probe_write), KTEST_CASE(extable_probe_exec),
+	    KTEST_CASE(irq_software_vector), KTEST_CASE(ksyms_lookup), KTEST_CASE(tsc_clock));

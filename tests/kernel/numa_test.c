@@ -29,9 +29,10 @@ static int nearest_mem_node(int nid)
 {
 	int n, best = -1;
 
-	for_each_node(n) if (node_has_memory(n) &&
-			     (best < 0 || node_distance(nid, n) < node_distance(nid, best))) best =
-	    n;
+	for_each_node(n)
+		if (node_has_memory(n) &&
+		    (best < 0 || node_distance(nid, n) < node_distance(nid, best)))
+			best = n;
 	return node_has_memory(nid) ? nid : best;
 }
 
@@ -46,8 +47,7 @@ static void numa_nodes_consistent(struct ktest *t)
 	KEXPECT_EQ(t, nr_node_ids, cfg->nr_nodes ? (int)cfg->nr_nodes : 1);
 	for (sec = 0; sec < nr_mem_sections; sec++)
 		KEXPECT_TRUE(t, mem_section[sec].nid < (unsigned long)nr_node_ids);
-	for_each_node(nid)
-	{
+	for_each_node(nid) {
 		zone_present = 0;
 		for (z = NODE_DATA(nid)->node_zones; z < NODE_DATA(nid)->node_zones + MAX_NR_ZONES;
 		     z++) {
@@ -68,8 +68,7 @@ static void numa_alloc_pages_node_local(struct ktest *t)
 	struct page *page;
 	int nid;
 
-	for_each_node(nid)
-	{
+	for_each_node(nid) {
 		if (!node_has_memory(nid))
 			continue;
 		for (unsigned int i = 0; i < ARRAY_SIZE(orders); i++) {
@@ -110,8 +109,7 @@ static void numa_thisnode_never_falls_back(struct ktest *t)
 	unsigned int n;
 	int nid;
 
-	for_each_node(nid)
-	{
+	for_each_node(nid) {
 		n = drain_node(t, nid, &exhausted);
 		ktest_log(t, "node %d: %u blocks of order %u with __GFP_THISNODE", nid, n,
 			  MAX_PAGE_ORDER);
@@ -138,8 +136,7 @@ static void numa_memoryless_node_nearest(struct ktest *t)
 	struct page *page;
 	int nid, near;
 
-	for_each_node(nid)
-	{
+	for_each_node(nid) {
 		if (node_has_memory(nid))
 			continue;
 		near = nearest_mem_node(nid);
@@ -165,8 +162,7 @@ static void numa_zonelists_by_distance(struct ktest *t)
 	struct zone *const *zl;
 	int nid, d, prev_d;
 
-	for_each_node(nid)
-	{
+	for_each_node(nid) {
 		zl = NODE_DATA(nid)->zonelists[ZONELIST_FALLBACK][ZONE_NORMAL];
 		if (node_has_memory(nid))
 			KEXPECT_EQ(t, zone_to_nid(zl[0]), nid);
@@ -201,6 +197,7 @@ static void numa_own_node_counters(struct ktest *t)
 		KEXPECT_TRUE(t, after.local_node >= before.local_node + n);
 }
 
-KTEST_SUITE(mm_numa, KTEST_CASE(numa_nodes_consistent), KTEST_CASE(numa_alloc_pages_node_local),
-	    KTEST_CASE(numa_thisnode_never_falls_back), KTEST_CASE(numa_memoryless_node_nearest),
-	    KTEST_CASE(numa_zonelists_by_distance), KTEST_CASE(numa_own_node_counters));
+KTEST_SUITE(numa, KTEST_ORDER_NUMA, KTEST_CASE(numa_nodes_consistent),
+	    KTEST_CASE(numa_alloc_pages_node_local), KTEST_CASE(numa_thisnode_never_falls_back),
+	    KTEST_CASE(numa_memoryless_node_nearest), KTEST_CASE(numa_zonelists_by_distance),
+	    KTEST_CASE(numa_own_node_counters));

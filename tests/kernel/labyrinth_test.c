@@ -3,7 +3,7 @@
  * __GFP_EXCLUSIVE), mm/reclaim.c (shrinkers) and mm/fail_page_alloc.c, run
  * by kernel/ktest.c after boot and on the host by
  * tests/host/test_mm_ktest.c. Each case leaves the allocator as it found
- * it. The IRQ-driven self-test (kernel/selftest.c) is separate.
+ * it. The IRQ-driven self-test (selftest/selftest.c) is separate.
  */
 #include <labyrinth/fail_page_alloc.h>
 #include <labyrinth/ktest.h>
@@ -162,6 +162,6 @@ static void fail_page_alloc_injects(struct ktest *t)
 	KEXPECT_FALSE(t, mm_alloc_hooks & MM_HOOK_FAULT);
 }
 
-KTEST_SUITE(mm_labyrinth, KTEST_CASE(exclusive_page_is_private),
+KTEST_SUITE(labyrinth, KTEST_ORDER_POOL, KTEST_CASE(exclusive_page_is_private),
 	    KTEST_CASE(exclusive_foreign_free_refused), KTEST_CASE(pool_take_give),
 	    KTEST_CASE(shrinker_gives_back), KTEST_CASE(fail_page_alloc_injects));

@@ -56,6 +56,6 @@ static void boot_info_rsdp(struct ktest *t)
 	KEXPECT_NE(t, boot_info.rsdp_phys, 0);
 }
 
-KTEST_SUITE(boot_info, KTEST_CASE(boot_info_header), KTEST_CASE(boot_info_memory_map),
-	    KTEST_CASE(boot_info_kernel_image), KTEST_CASE(boot_info_strings),
-	    KTEST_CASE(boot_info_rsdp));
+KTEST_SUITE(boot_info, KTEST_ORDER_BOOT_INFO, KTEST_CASE(boot_info_header),
+	    KTEST_CASE(boot_info_memory_map), KTEST_CASE(boot_info_kernel_image),
+	    KTEST_CASE(boot_info_strings), KTEST_CASE(boot_info_rsdp));

@@ -86,7 +86,8 @@ static void mm_present_matches_map(struct ktest *t)
 	unsigned long present = 0;
 	int nid;
 
-	for_each_node(nid) present += NODE_DATA(nid)->node_present_pages;
+	for_each_node(nid)
+		present += NODE_DATA(nid)->node_present_pages;
 	KEXPECT_EQ(t, present, ram >> PAGE_SHIFT);
 	KEXPECT_TRUE(t, totalram_pages() <= present);
 	KEXPECT_TRUE(t, nr_free_pages() <= totalram_pages());
@@ -143,7 +144,8 @@ static void mm_alloc_every_block_max_order(struct ktest *t)
 	quiesce_begin();
 	free = nr_free_pages();
 
-	for_each_zone(z) max_blocks += z->free_area[MAX_PAGE_ORDER].nr_free;
+	for_each_zone(z)
+		max_blocks += z->free_area[MAX_PAGE_ORDER].nr_free;
 	drain_all(&d, MAX_PAGE_ORDER);
 	ktest_log(t, "%lu blocks of order %u (%lu KiB) allocated", d.blocks, MAX_PAGE_ORDER,
 		  (PAGE_SIZE << MAX_PAGE_ORDER) >> 10);
@@ -169,8 +171,7 @@ static void mm_normal_zone_above_4g(struct ktest *t)
 		ktest_skip(t, "no RAM above 4 GiB");
 		return;
 	}
-	for_each_node(nid)
-	{
+	for_each_node(nid) {
 		if (!populated_zone(normal)) /* the first node with RAM above 4 GiB */
 			normal = &NODE_DATA(nid)->node_zones[ZONE_NORMAL];
 	}
@@ -186,8 +187,7 @@ static void mm_watermarks_ordered(struct ktest *t)
 {
 	struct zone *z;
 
-	for_each_zone(z)
-	{
+	for_each_zone(z) {
 		if (!populated_zone(z))
 			continue;
 		KEXPECT_TRUE(t, z->_watermark[WMARK_MIN] < z->_watermark[WMARK_LOW]);
@@ -197,6 +197,7 @@ static void mm_watermarks_ordered(struct ktest *t)
 	}
 }
 
-KTEST_SUITE(mm_buddy, KTEST_CASE(mm_invariants_after_boot), KTEST_CASE(mm_present_matches_map),
-	    KTEST_CASE(mm_watermarks_ordered), KTEST_CASE(mm_alloc_every_page_order0),
-	    KTEST_CASE(mm_alloc_every_block_max_order), KTEST_CASE(mm_normal_zone_above_4g));
+KTEST_SUITE(buddy, KTEST_ORDER_BUDDY, KTEST_CASE(mm_invariants_after_boot),
+	    KTEST_CASE(mm_present_matches_map), KTEST_CASE(mm_watermarks_ordered),
+	    KTEST_CASE(mm_alloc_every_page_order0), KTEST_CASE(mm_alloc_every_block_max_order),
+	    KTEST_CASE(mm_normal_zone_above_4g));

@@ -4,7 +4,7 @@
  * (include/labyrinth/numa.h) for mm/numa.c.
  *
  * SRAT (System Resource Affinity Table): a 48-byte header, then sub-tables
- * walked by acpi_walk_subtables() (kernel/acpi.c): processor local APIC
+ * walked by acpi_walk_subtables() (acpi/acpi.c): processor local APIC
  * affinity (type 0), memory affinity (1), processor x2APIC affinity (2).
  * Entries without the enabled flag are skipped; hot-pluggable memory is
  * kept like any other range (it only matters where the memory map has RAM)
@@ -22,7 +22,7 @@
  * noted: row "from" is what the allocating node sees.
  *
  * Boot order: NUMA must be known before mm_init() builds the zones, but
- * acpi_init() (kernel/acpi.c) runs after vm_init(), reading tables through
+ * acpi_init() (acpi/acpi.c) runs after vm_init(), reading tables through
  * memremap(). So acpi_numa_init() runs first, before mm_init(), and reads
  * the tables through the boot page tables' identity map of [0, 4 GiB)
  * (acpi_phys_map() before vm_ready(); firmware puts ACPI tables below

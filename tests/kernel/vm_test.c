@@ -372,7 +372,7 @@ static void vm_memremap_rsdp(struct ktest *t)
 	}
 }
 
-KTEST_SUITE(vm, KTEST_CASE(vm_switched), KTEST_CASE(vm_kernel_sections),
+KTEST_SUITE(vm, KTEST_ORDER_VM, KTEST_CASE(vm_switched), KTEST_CASE(vm_kernel_sections),
 	    KTEST_CASE(vm_direct_map_translation), KTEST_CASE(vm_direct_map_page_sizes),
 	    KTEST_CASE(fault_write_rodata), KTEST_CASE(fault_exec_data),
 	    KTEST_CASE(fault_exec_direct_map), KTEST_CASE(fault_null_deref),

@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from conftest import ROOT
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 CHECK = os.path.join(ROOT, "docs", "check_refs.py")
 

@@ -139,11 +139,10 @@ static u32 lat_all[NR_CPUS * LAT_SAMPLES];
 #define HELD_MAX 16384u /* 64 GiB in 4 MiB blocks */
 static unsigned long held_blocks[HELD_MAX];
 
-#define for_each_st_cpu(cpu)                                    \
-	for_each_online_cpu(cpu) if (!((st.cpus >> (cpu)) & 1)) \
-	{                                                       \
-	}                                                       \
-	else
+#define for_each_st_cpu(cpu)                     \
+	for_each_online_cpu(cpu)                 \
+		if (!((st.cpus >> (cpu)) & 1)) { \
+		} else
 
 /* ---- small helpers ---- */
 
@@ -807,8 +806,7 @@ static unsigned long pressure_budget(void)
 	unsigned long b = 64;
 	struct zone *z;
 
-	for_each_zone(z)
-	{
+	for_each_zone(z) {
 		unsigned long low = z->_watermark[WMARK_LOW], free = zone_nr_free_pages(z);
 
 		if (populated_zone(z))
@@ -832,8 +830,7 @@ static void case_pressure(struct ktest *t)
 	pr_info("pressure: drained %lu pages (%lu of them GFP_ATOMIC) to below the min "
 		"watermarks\n",
 		drained + margin, margin);
-	for_each_zone(z)
-	{
+	for_each_zone(z) {
 		if (populated_zone(z))
 			KEXPECT_TRUE(t, z->free_pages < z->_watermark[WMARK_MIN]);
 	}

@@ -8,7 +8,7 @@
  * skipped. The MADT becomes struct acpi_madt_info: CPUs (local APIC and
  * x2APIC ids, enabled / online-capable), IO APICs, interrupt source
  * overrides and local APIC NMI wiring. The sub-table walker is shared with
- * SRAT (kernel/acpi_numa.c, NUMA). Generic C: the host tests (tests/host/test_acpi.c) run this
+ * SRAT (acpi/srat.c, NUMA). Generic C: the host tests (tests/host/test_acpi.c) run this
  * file over tables laid out in a buffer. The users of the result are
  * arch/x86_64/apic.c, ioapic.c and smp.c.
  */
