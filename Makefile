@@ -41,7 +41,7 @@ KERNEL_ASM := $(sort $(wildcard arch/x86_64/*.asm boot/multiboot2/*.asm))
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.asm.o)
 KERNEL := $(BUILD)/labyrinth.elf
 
-.PHONY: all kernel iso esp run run-efi run-grub-efi gdb test check-host check-qemu \
+.PHONY: all kernel iso esp run run-efi run-grub-efi gdb test check-host check-qemu check-tools \
 	check-format format fuzz fuzz-smoke tools clean deps compile_commands.json
 all: kernel iso esp
 
@@ -206,7 +206,11 @@ fuzz-smoke:
 check-qemu: $(ISO) $(ESP)
 	$(PYTHON) -m pytest -v tests/qemu $(PYTEST_ARGS)
 
-test: check-format check-host fuzz-smoke docs check-qemu
+# pytest cases that boot nothing: the runner's flag builders (tools/run.py).
+check-tools:
+	$(PYTHON) -m pytest -q tests/tools
+
+test: check-format check-host check-tools fuzz-smoke docs check-qemu
 
 check-format:
 	@tools/check-format.sh

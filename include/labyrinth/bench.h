@@ -1,5 +1,5 @@
 /*
- * bench.h - the in-kernel benchmark (tests/bench/kernel_bench.c, issue 9): with `bench`
+ * bench.h - the in-kernel benchmark (tests/bench/kernel_bench.c): with `bench`
  * on the command line, kmain calls kernel_bench_run() after the tests. It
  * times the allocator's loops with the TSC and prints one line per case,
  *   bench: <key> <ticks>.<tenth> ticks per <unit> (<what>)

@@ -400,7 +400,7 @@ static void write_json(const char *path)
 
 static void print_header(void)
 {
-	printf("Labyrinth host benchmarks (issue 9)\n");
+	printf("Labyrinth host benchmarks\n");
 	printf("  CPU: %s, %u host CPUs, TSC %.3f GHz (vs CLOCK_MONOTONIC)\n", cpu_model,
 	       bench_host_cpus(), tsc_ghz);
 	printf("  timing: lfence;rdtsc;lfence .. rdtscp;lfence, empty region %llu cycles "

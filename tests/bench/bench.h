@@ -1,5 +1,5 @@
 /*
- * bench.h - the host benchmark harness (tests/bench/, issue 9): serialized
+ * bench.h - the host benchmark harness (tests/bench/): serialized
  * TSC timing, sample statistics, and the results that become the terminal
  * table, build/bench.json and docs/BENCHMARKS.md (tools/bench-report.py).
  *

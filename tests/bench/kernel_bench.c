@@ -25,6 +25,7 @@
 #include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/spinlock.h>
+#include <asm/cpu.h>
 #include <asm/irq.h>
 
 #define BENCH_VECTOR 0xe7
@@ -32,21 +33,13 @@
 
 static u64 empty_region;
 
-static __always_inline u64 tsc_serialized(void)
-{
-	u32 lo, hi;
-
-	__asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi)::"memory");
-	return ((u64)hi << 32) | lo;
-}
-
 static void measure_empty_region(void)
 {
 	u64 best = ~0ull;
 
 	for (int i = 0; i < 16; i++) {
-		u64 t0 = tsc_serialized();
-		u64 t1 = tsc_serialized();
+		u64 t0 = rdtsc_ordered();
+		u64 t1 = rdtsc_ordered();
 
 		best = min(best, t1 - t0);
 	}
@@ -65,7 +58,7 @@ static void report(const char *key, u64 ticks, u64 ops, const char *unit, const 
 
 static bool pairs(gfp_t gfp, unsigned int order, unsigned long n, u64 *ticks)
 {
-	u64 t0 = tsc_serialized();
+	u64 t0 = rdtsc_ordered();
 
 	for (unsigned long i = 0; i < n; i++) {
 		struct page *p = alloc_pages(gfp, order);
@@ -74,7 +67,7 @@ static bool pairs(gfp_t gfp, unsigned int order, unsigned long n, u64 *ticks)
 			return false;
 		__free_pages(p, order);
 	}
-	*ticks = tsc_serialized() - t0;
+	*ticks = rdtsc_ordered() - t0;
 	return true;
 }
 
@@ -114,7 +107,7 @@ static void bulk_case(unsigned long rounds)
 	u64 best = ~0ull, t;
 
 	for (int run = 0; run < 3; run++) {
-		u64 t0 = tsc_serialized();
+		u64 t0 = rdtsc_ordered();
 
 		for (unsigned long i = 0; i < rounds; i++) {
 			if (!bulk_round(pages)) {
@@ -123,7 +116,7 @@ static void bulk_case(unsigned long rounds)
 				return;
 			}
 		}
-		t = tsc_serialized() - t0;
+		t = rdtsc_ordered() - t0;
 		best = min(best, t);
 	}
 	arch_irq_restore(flags);
@@ -139,7 +132,7 @@ static bool pool_in_irq, pool_failed;
 
 static void pool_loop(void)
 {
-	u64 t0 = tsc_serialized();
+	u64 t0 = rdtsc_ordered();
 
 	for (unsigned long i = 0; i < POOL_PAIRS; i++) {
 		struct page *p = labyrinth_pool_take();
@@ -150,7 +143,7 @@ static void pool_loop(void)
 		}
 		labyrinth_pool_give(p);
 	}
-	u64 t = tsc_serialized() - t0;
+	u64 t = rdtsc_ordered() - t0;
 
 	pool_ticks = min(pool_ticks, t);
 	pool_in_irq = arch_in_irq();
@@ -170,7 +163,7 @@ static void pool_case(void)
 	pool_ticks = ~0ull;
 	for (int run = 0; run < 3 && !pool_failed; run++) {
 		if (via_irq)
-			__asm__ volatile("int %0" ::"i"(BENCH_VECTOR) : "memory");
+			soft_interrupt(BENCH_VECTOR);
 		else
 			pool_loop();
 	}

@@ -85,7 +85,7 @@ static void irq_software_vector(struct ktest *t)
 	KEXPECT_EQ(t, irq_register(14, soft_irq_handler), -1);
 	KEXPECT_EQ(t, irq_register(0xf0, soft_irq_handler), 0);
 	KEXPECT_EQ(t, irq_register(0xf0, soft_irq_handler), -1);
-	__asm__ volatile("int $0xf0" ::: "memory");
+	soft_interrupt(0xf0);
 	KEXPECT_EQ(t, soft_irq_hits, 1);
 	KEXPECT_TRUE(t, soft_irq_saw_in_irq);
 	KEXPECT_FALSE(t, arch_in_irq());

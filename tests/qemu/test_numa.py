@@ -9,16 +9,11 @@ the in-kernel suite numa (tests/kernel/numa_test.c) checks allocation by node.
   no -numa              one node, "No NUMA configuration found"
 OVMF boots cost ~5 s each, so only the two-node case runs on the UEFI paths.
 """
-import os
 import re
-import sys
 
 import pytest
 
 import ktap
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
-import run  # noqa: E402  (tools/run.py: the --numa / NUMA= flag builder)
 
 
 def mem_nodes(sizes_mib, cpus, dist=None):
@@ -111,14 +106,3 @@ def test_no_numa_is_one_node(boot):
     b.expect_success()
     b.expect("numa: No NUMA configuration found" in b.log, "no 'No NUMA configuration' line")
     b.expect("Node 1," not in b.log and "numa: node" not in b.log, "a second node appeared")
-
-
-def test_run_py_numa_flags():
-    """make run NUMA=N: N equal nodes, CPUs round-robin, sizes adding up to -m."""
-    flags = run.numa_flags(3, "1G", 4)
-    assert flags == [
-        "-object", "memory-backend-ram,id=numa0,size=341M", "-numa", "node,nodeid=0,cpus=0,cpus=3,memdev=numa0",
-        "-object", "memory-backend-ram,id=numa1,size=341M", "-numa", "node,nodeid=1,cpus=1,memdev=numa1",
-        "-object", "memory-backend-ram,id=numa2,size=342M", "-numa", "node,nodeid=2,cpus=2,memdev=numa2",
-    ]
-    assert run.mem_mib("2G") == 2048 and run.mem_mib("1536") == 1536

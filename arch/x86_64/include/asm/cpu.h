@@ -101,6 +101,23 @@ static inline u64 rdtsc(void)
 	return ((u64)hi << 32) | lo;
 }
 
+/*
+ * rdtsc with LFENCE on both sides (Linux's rdtsc_ordered, fenced after too):
+ * no earlier instruction is still running when the TSC is read, and no later
+ * one starts before it, so a timed region is exactly what lies between two
+ * reads.
+ */
+static __always_inline u64 rdtsc_ordered(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi)::"memory");
+	return ((u64)hi << 32) | lo;
+}
+
+/* A software interrupt through the IDT (vec: a constant), as a device would raise it. */
+#define soft_interrupt(vec) __asm__ volatile("int %0" ::"i"(vec) : "memory")
+
 static inline void outb(u16 port, u8 v)
 {
 	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
