@@ -4,7 +4,7 @@
  * Each line goes to the serial console (arch_console_write, in
  * arch/x86_64/serial.c) as "[    0.001234] text", the time taken from the
  * TSC (arch_clock_ns, arch/x86_64/tsc.c). Messages above console_loglevel
- * (the loglevel= parameter, kernel/cmdline.c) are dropped. Lines from
+ * (the loglevel= parameter, kernel/params.c) are dropped. Lines from
  * several CPUs never interleave: the console lock is IRQ-safe, and once a
  * panic is in progress (kernel/panic.c) the lock is no longer waited for.
  */

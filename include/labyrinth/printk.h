@@ -3,7 +3,7 @@
  * pr_err/pr_warn/pr_info/pr_debug, WARN_ON, panic.
  *
  * In the kernel these are implemented by kernel/printk.c and kernel/panic.c
- * (serial console, TSC timestamps); in host builds by tests/host/host_printk.c,
+ * (serial console, TSC timestamps); in host builds by tests/host/lib/host_printk.c,
  * which lets unit tests assert on what mm/ reported.
  *
  * Each file may define pr_fmt before including this header to prefix its

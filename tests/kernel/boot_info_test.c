@@ -1,5 +1,5 @@
 /*
- * boot_test.c - KTAP checks of what the boot front-end handed over
+ * boot_info_test.c - KTAP suite "boot_info": checks of what the boot front-end handed over
  * (boot/boot_info.c): every boot path must deliver the same, complete
  * struct boot_info.
  */

@@ -1,5 +1,5 @@
 /*
- * tests.c - in-kernel KTAP suites of the physical memory manager, run after
+ * buddy_test.c - KTAP suite "buddy": the zones and buddy allocator, run after
  * mm_init() by kernel/ktest.c (and on the host over simulated memory by
  * tests/host/test_mm_ktest.c). They check the allocator against the
  * normalized map (mm/memmap.c): every free page can be taken at order 0 and

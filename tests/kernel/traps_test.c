@@ -1,9 +1,10 @@
 /*
- * traps_test.c - KTAP checks of the x86_64 arch layer: the exception-fixup
- * probes (extable.c, probe.asm), the generic interrupt path (idt.c,
- * isr.asm), symbol lookup (kernel/ksyms.c) and the TSC clock (tsc.c).
- * The fatal paths (reports, double fault) are checked by the boot matrix
- * with test=fault:<kind> (traps.c), since they end the run.
+ * traps_test.c - KTAP suite "traps": the x86_64 exception machinery: the
+ * exception-fixup probes (arch/x86_64/extable.c, probe.asm), the generic
+ * interrupt path (idt.c, isr.asm), symbol lookup for reports
+ * (kernel/ksyms.c) and the TSC clock (tsc.c). The fatal paths (reports,
+ * double fault) are checked by the boot matrix with test=fault:<kind>
+ * (arch/x86_64/traps.c, tests/qemu/test_boot.py), since they end the run.
  */
 #include <labyrinth/arch.h>
 #include <labyrinth/ksyms.h>
