@@ -107,7 +107,7 @@ static inline u64 rdtsc(void)
  * one starts before it, so a timed region is exactly what lies between two
  * reads.
  */
-static __always_inline u64 rdtsc_ordered(void)
+static inline u64 rdtsc_ordered(void)
 {
 	u32 lo, hi;
 
