@@ -1,10 +1,10 @@
 /*
- * acpi_numa.c - SRAT and SLIT: which memory and which CPUs are on which
- * node, and how far the nodes are from each other, as a struct numa_config
+ * srat.c - SRAT and SLIT: which memory and which CPUs are on which node,
+ * and how far the nodes are from each other, as a struct numa_config
  * (include/labyrinth/numa.h) for mm/numa.c.
  *
  * SRAT (System Resource Affinity Table): a 48-byte header, then sub-tables
- * walked by acpi_walk_subtables() (acpi/acpi.c): processor local APIC
+ * walked by acpi_walk_subtables() (acpi/tables.c): processor local APIC
  * affinity (type 0), memory affinity (1), processor x2APIC affinity (2).
  * Entries without the enabled flag are skipped; hot-pluggable memory is
  * kept like any other range (it only matters where the memory map has RAM)
@@ -21,22 +21,14 @@
  * 10 or less (Linux's slit_valid()). Asymmetric distances are allowed and
  * noted: row "from" is what the allocating node sees.
  *
- * Boot order: NUMA must be known before mm_init() builds the zones, but
- * acpi_init() (acpi/acpi.c) runs after vm_init(), reading tables through
- * memremap(). So acpi_numa_init() runs first, before mm_init(), and reads
- * the tables through the boot page tables' identity map of [0, 4 GiB)
- * (acpi_phys_map() before vm_ready(); firmware puts ACPI tables below
- * 4 GiB, and one that is not there is reported as unmappable). It keeps
- * nothing that points into those tables: what it found is copied into a
- * struct numa_config and handed to numa_config_set(). The table list is
- * walked quietly here; acpi_init() walks and prints it again later.
- *
- * Generic C: tests/host/test_acpi_numa.c runs the parsers over tables laid
- * out in a buffer, malformed ones included.
+ * Pure parsing, like the rest of acpi/: the tables come already mapped and
+ * checksummed (acpi/tables.c), the result goes back to the caller. When and
+ * through which mapping this runs at boot, and who installs the result, is
+ * acpi/boot.c:acpi_numa_init(). Host-tested by tests/host/test_acpi_numa.c
+ * over tables laid out in a buffer, malformed ones included.
  */
 #define pr_fmt(fmt) "ACPI: " fmt
 
-#include <boot/boot_info.h>
 #include <labyrinth/acpi.h>
 #include <labyrinth/numa.h>
 #include <labyrinth/printk.h>
@@ -313,32 +305,3 @@ void acpi_numa_print(const struct numa_config *c)
 		pr_info("SRAT: PXM %u -> APIC 0x%02x -> Node %u\n", c->pxm[c->cpus[i].nid],
 			c->cpus[i].apic_id, c->cpus[i].nid);
 }
-
-/* ---- the kernel's early step ---- */
-
-#ifdef __KERNEL__
-int acpi_numa_init(const struct boot_info *bi)
-{
-	static struct acpi_tables early; /* pointers into the identity map: this step only */
-	static struct numa_config cfg;
-	const struct acpi_table_header *srat, *slit;
-	int r;
-
-	acpi_quiet = true; /* acpi_init() lists the tables later */
-	r = acpi_tables_init(&early, bi->rsdp, bi->rsdp_len, acpi_phys_map);
-	acpi_quiet = false;
-	srat = r ? NULL : acpi_find(&early, "SRAT", 0);
-	if (!srat || acpi_parse_srat(srat, &cfg)) {
-		if (!srat)
-			printk(KERN_INFO "numa: No NUMA configuration found\n");
-		numa_config_set(NULL);
-		return -1;
-	}
-	slit = acpi_find(&early, "SLIT", 0);
-	if (slit)
-		acpi_parse_slit(slit, &cfg);
-	acpi_numa_print(&cfg);
-	numa_config_set(&cfg);
-	return 0;
-}
-#endif

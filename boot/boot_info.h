@@ -15,6 +15,12 @@
  *
  * Layout is fixed-size and position-independent (no pointers), so the EFI
  * loader can build it in its own memory and the kernel can copy it whole.
+ * The formats of the map entries are in include/labyrinth/e820.h, the
+ * addresses below (KERNEL_VMA_BASE) in include/labyrinth/layout.h.
+ *
+ * Who includes this: the boot code (boot/), kmain (kernel/main.c), the
+ * consumer of the raw maps (mm/memmap.c:memmap_init()) and their tests.
+ * Everything else gets what it needs from boot_info as an argument.
  *
  * Kernel entry contract (arch/x86_64/head64.asm, symbol _start64, the ELF
  * entry point): 64-bit mode, paging on with the low 4 GiB identity-mapped and
@@ -26,17 +32,14 @@
 #ifndef BOOT_BOOT_INFO_H
 #define BOOT_BOOT_INFO_H
 
+#include <labyrinth/e820.h>
 #include <labyrinth/types.h>
 
 #define MB2_BOOTLOADER_MAGIC 0x36d76289u
 #define BOOT_INFO_MAGIC 0x4c414259u /* "LABY" */
 #define BOOT_INFO_VERSION 1
 
-#define KERNEL_VMA_BASE 0xffffffff80000000ull /* kernel image: phys + this */
-
 #define BOOT_CMDLINE_MAX 1024
-#define BOOT_E820_MAX 256
-#define BOOT_EFI_MAP_MAX (32 * 1024) /* bytes of raw EFI descriptors */
 #define BOOT_MODULES_MAX 8
 #define BOOT_LOADER_NAME_MAX 64
 
@@ -45,23 +48,6 @@ enum boot_path {
 	BOOT_PATH_BIOS_GRUB = 1,   /* SeaBIOS -> GRUB i386-pc -> multiboot2 */
 	BOOT_PATH_UEFI_GRUB = 2,   /* OVMF -> GRUB x86_64-efi -> multiboot2 */
 	BOOT_PATH_UEFI_LOADER = 3, /* OVMF -> boot/efi BOOTX64.EFI */
-};
-
-/* e820 types, as in the multiboot2 memory-map tag and Linux's e820. */
-enum e820_type {
-	E820_TYPE_RAM = 1,
-	E820_TYPE_RESERVED = 2,
-	E820_TYPE_ACPI = 3,
-	E820_TYPE_NVS = 4,
-	E820_TYPE_UNUSABLE = 5,
-	E820_TYPE_PMEM = 7,
-};
-
-struct boot_e820_entry {
-	u64 addr;
-	u64 len;
-	u32 type; /* enum e820_type, or anything the firmware said */
-	u32 reserved;
 };
 
 struct boot_module {
@@ -101,35 +87,6 @@ struct boot_info {
 	u8 efi_map[BOOT_EFI_MAP_MAX] __attribute__((aligned(8)));
 
 	u32 nr_dropped; /* map entries that did not fit and were dropped */
-};
-
-/* EFI memory descriptor, as the UEFI specification lays it out (40 bytes). */
-struct efi_memory_desc {
-	u32 type;
-	u32 pad;
-	u64 phys_start;
-	u64 virt_start;
-	u64 num_pages;
-	u64 attribute;
-};
-
-enum efi_memory_type {
-	EFI_RESERVED_TYPE = 0,
-	EFI_LOADER_CODE = 1,
-	EFI_LOADER_DATA = 2,
-	EFI_BOOT_SERVICES_CODE = 3,
-	EFI_BOOT_SERVICES_DATA = 4,
-	EFI_RUNTIME_SERVICES_CODE = 5,
-	EFI_RUNTIME_SERVICES_DATA = 6,
-	EFI_CONVENTIONAL_MEMORY = 7,
-	EFI_UNUSABLE_MEMORY = 8,
-	EFI_ACPI_RECLAIM_MEMORY = 9,
-	EFI_ACPI_MEMORY_NVS = 10,
-	EFI_MEMORY_MAPPED_IO = 11,
-	EFI_MEMORY_MAPPED_IO_PORT_SPACE = 12,
-	EFI_PAL_CODE = 13,
-	EFI_PERSISTENT_MEMORY = 14,
-	EFI_MAX_MEMORY_TYPE
 };
 
 /* The kernel's copy, filled by boot_info_receive() (boot/boot_info.c). */

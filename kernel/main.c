@@ -18,6 +18,7 @@
 #include <labyrinth/labyrinth.h>
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
+#include <labyrinth/numa.h>
 #include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/selftest.h>
@@ -62,21 +63,23 @@ void kmain(u32 magic, u64 info_phys)
 
 	arch_early_init(); /* per-CPU area, serial console, TSC, traps */
 	pr_info("Labyrinth: a memory manager you can walk through\n");
-	boot_info_receive(magic, info_phys);	     /* multiboot2 or our EFI loader -> boot_info */
-	kernel_cmdline_init(boot_info.cmdline);	     /* key=value parameters, validated */
-	spin_debug_set(param_bool("lockdep"));	     /* lock-order checks on request */
-	boot_info_print(&boot_info);		     /* how we booted, what we were given */
-	arch_cpu_init();			     /* GDT, TSS, IDT: every exception reports */
-	run_deliberate_failure(param_str("test"));   /* only when asked to */
-	memmap_init(&boot_info);		     /* firmware map -> one sorted, clean map */
-	acpi_numa_init(&boot_info);		     /* SRAT/SLIT -> nodes, before the zones */
+	boot_info_receive(magic, info_phys);	   /* multiboot2 or our EFI loader -> boot_info */
+	kernel_cmdline_init(boot_info.cmdline);	   /* key=value parameters, validated */
+	spin_debug_set(param_bool("lockdep"));	   /* lock-order checks on request */
+	boot_info_print(&boot_info);		   /* how we booted, what we were given */
+	arch_cpu_init();			   /* GDT, TSS, IDT: every exception reports */
+	run_deliberate_failure(param_str("test")); /* only when asked to */
+	memmap_init(&boot_info);		   /* firmware map -> one sorted, clean map */
+	/* SRAT/SLIT -> nodes, before the zones: read through the boot identity map */
+	numa_config_set(acpi_numa_init(boot_info.rsdp, boot_info.rsdp_len, acpi_os_map_early));
 	mm_set_debug(param_bool("debug_pagealloc")); /* page poisoning on request */
 	mm_init();				     /* memblock, struct page, zones, buddy */
 	vm_init(); /* own page tables: direct map, W^X, no identity map */
 	mm_pcp_set_enabled(param_bool("pcp"));	     /* per-CPU lists in front of the buddy */
 	labyrinth_pool_init(param_num("labyrinth")); /* the reserve for atomic callers */
 	setup_fault_injection(param_str("fail_page_alloc")); /* only when asked to */
-	acpi_init(&boot_info);				     /* RSDP -> XSDT/RSDT -> MADT */
+	/* RSDP -> XSDT/RSDT -> MADT, now through memremap() */
+	acpi_init(boot_info.rsdp, boot_info.rsdp_len, acpi_os_map_memory);
 	irq_init();		  /* 8259s off, IO APIC masked, local APIC on */
 	timer_init();		  /* APIC timer calibrated, tick on, interrupts on */
 	smp_init();		  /* every other CPU through INIT-SIPI-SIPI */

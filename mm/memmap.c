@@ -17,7 +17,9 @@
  */
 #define pr_fmt(fmt) "mm: " fmt
 
+#include <boot/boot_info.h>
 #include <labyrinth/arch.h>
+#include <labyrinth/layout.h>
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/printk.h>

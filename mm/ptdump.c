@@ -9,7 +9,7 @@
  */
 #define pr_fmt(fmt) "vm: " fmt
 
-#include <boot/boot_info.h>
+#include <labyrinth/layout.h>
 #include <labyrinth/compiler.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/printk.h>

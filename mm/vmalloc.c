@@ -13,6 +13,7 @@
 #define pr_fmt(fmt) "vm: " fmt
 
 #include <labyrinth/compiler.h>
+#include <labyrinth/layout.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/spinlock.h>

@@ -1,7 +1,7 @@
 /*
  * ioapic.c - the IO APICs: where device interrupts (GSIs) become vectors.
  *
- * The MADT (acpi/acpi.c) lists each IO APIC with its MMIO base and the
+ * The MADT (acpi/madt.c) lists each IO APIC with its MMIO base and the
  * first GSI it serves, and the interrupt source overrides that say where an
  * ISA IRQ really arrives (the PIT's IRQ 0 is GSI 2 on PCs) and with which
  * polarity and trigger. At boot every redirection entry is masked; a driver

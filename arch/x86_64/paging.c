@@ -18,7 +18,7 @@
  */
 #define pr_fmt(fmt) "vm: " fmt
 
-#include <boot/boot_info.h>
+#include <labyrinth/layout.h>
 #include <labyrinth/pgtable.h>
 #include <labyrinth/printk.h>
 #include <asm/cpu.h>

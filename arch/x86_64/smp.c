@@ -1,7 +1,7 @@
 /*
  * smp.c - bringing up the other CPUs, and talking to them.
  *
- * Every enabled processor of the MADT (acpi/acpi.c) other than the boot
+ * Every enabled processor of the MADT (acpi/madt.c) other than the boot
  * CPU is started, one at a time, with INIT-SIPI-SIPI (Intel SDM: INIT,
  * 10 ms, SIPI, 200 us, SIPI if it has not answered). The SIPI vector 0x08
  * starts it in real mode at physical 0x8000, where trampoline.asm has been

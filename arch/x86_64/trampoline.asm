@@ -2,7 +2,7 @@
 ; mode -> 32-bit protected mode -> 64-bit long mode -> ap_start() in smp.c.
 ;
 ; The code is assembled here but runs at physical 0x8000 (page 8, the SIPI
-; vector 0x08, SMP_TRAMPOLINE_START in include/labyrinth/memmap.h; mm/memmap.c
+; vector 0x08, SMP_TRAMPOLINE_START in include/labyrinth/layout.h; mm/memmap.c
 ; keeps [0x8000, 0xa000) out of the allocator): arch/x86_64/smp.c copies
 ; trampoline_start..trampoline_end there and fills in trampoline_params
 ; before each INIT-SIPI-SIPI. A SIPI starts the AP at CS:IP = 0x0800:0000.

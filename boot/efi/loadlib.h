@@ -14,6 +14,7 @@
 #define BOOT_EFI_LOADLIB_H
 
 #include <boot/boot_info.h>
+#include <labyrinth/layout.h>
 
 #define EFI_PAGE_SIZE_4K 4096ull
 

@@ -7,7 +7,8 @@
 ;   1. checks the magic and that the CPU can run 64-bit code, printing a
 ;      named reason to COM1 and halting otherwise;
 ;   2. builds the boot page tables (in .boot.bss): [0, 4 GiB) identity-mapped
-;      and 0xffffffff80000000 + [0, 1 GiB) -> [0, 1 GiB), all 2 MiB pages;
+;      and 0xffffffff80000000 + [0, 1 GiB) -> [0, 1 GiB), all 2 MiB pages
+;      (KERNEL_VMA_BASE and BOOT_IDENTITY_MAP_END in include/labyrinth/layout.h);
 ;   3. enables PAE, EFER.LME (and EFER.NXE when the CPU has NX), CR0.PG|WP;
 ;   4. loads a 64-bit GDT and far-jumps to 64-bit code, which jumps to
 ;      _start64 (arch/x86_64/head64.asm) in the higher half with

@@ -1,14 +1,22 @@
 /*
  * acpi.h - the ACPI tables Labyrinth reads: RSDP, RSDT/XSDT, MADT, and
- * SRAT/SLIT for NUMA (acpi/srat.c, through the sub-table walker).
+ * SRAT/SLIT for NUMA.
  *
- * acpi/acpi.c does the work and is generic C: it never dereferences a
- * physical address itself but asks a map callback for [phys, phys + len),
- * so the host tests (tests/host/test_acpi.c) hand it tables laid out in a
- * buffer, and the kernel hands it memremap() (mm/vm.c). Every length is
- * bounded by what the map callback could provide; a table whose checksum or
- * length is wrong is reported with its signature and the reason, and is
- * skipped, never trusted.
+ * Who does what:
+ *   acpi/tables.c      the RSDP, the XSDT/RSDT walk, checksums, find by
+ *                      signature, the sub-table walker
+ *   acpi/madt.c        MADT -> struct acpi_madt_info
+ *   acpi/srat.c        SRAT and SLIT -> struct numa_config (numa.h)
+ *   acpi/boot.c        the two boot steps, acpi_numa_init() and acpi_init()
+ *   kernel/acpi_osl.c  the kernel's map functions, passed in by kmain
+ *
+ * acpi/ is pure parsing: it never dereferences a physical address itself
+ * but asks the acpi_map_fn its caller passes for [phys, phys + len), so the
+ * host tests (tests/host/test_acpi.c, test_acpi_numa.c) hand it tables laid
+ * out in a buffer, and the kernel hands it the boot identity map or
+ * memremap() (mm/vmalloc.c). Every length is bounded by what the map
+ * function could provide; a table whose checksum or length is wrong is
+ * reported with its signature and the reason, and is skipped, never trusted.
  *
  * Users: arch/x86_64/apic.c, ioapic.c and smp.c read acpi_madt (CPUs, IO
  * APICs, interrupt source overrides, NMI wiring).
@@ -18,8 +26,6 @@
 
 #include <labyrinth/compiler.h>
 #include <labyrinth/types.h>
-
-struct boot_info;
 
 /* Every ACPI system description table begins with this (36 bytes). */
 struct acpi_table_header {
@@ -215,23 +221,27 @@ void acpi_numa_print(const struct numa_config *cfg);
 /* Set while acpi_numa_init() walks the tables: the table list is not printed. */
 extern bool acpi_quiet;
 
-/* ---- the kernel's view (filled by acpi_init) ---- */
+/* ---- the boot steps (acpi/boot.c); rsdp: the RSDP's bytes as the boot
+ * loader copied them (struct boot_info), map: how to reach the tables ---- */
 
+/* What acpi_init() found, for arch/x86_64/ (apic.c, ioapic.c, smp.c). */
 extern struct acpi_tables acpi_tables;
 extern struct acpi_madt_info acpi_madt;
 
-/*
- * How acpi_init() reaches physical memory. In the kernel: memremap() once
- * vm_init() has run (mm/vm.c), the boot identity map of [0, 4 GiB) before;
- * on the host: NULL until a test sets it.
- */
-extern acpi_map_fn acpi_phys_map;
+/* After vm_init(): finds the tables from the RSDP and parses the MADT into
+ * acpi_madt. Returns 0, or -1 (reported: one CPU, legacy interrupts). */
+int acpi_init(const void *rsdp, size_t rsdp_len, acpi_map_fn map);
 
-/* Finds the tables from the RSDP in the boot info and parses the MADT. */
-int acpi_init(const struct boot_info *bi);
+/* Before mm_init(): SRAT and SLIT -> the configuration for numa_config_set()
+ * (mm/numa.c), or NULL (one node) if absent or bad. The result is a copy that
+ * stays valid; nothing points into the tables. */
+const struct numa_config *acpi_numa_init(const void *rsdp, size_t rsdp_len, acpi_map_fn map);
 
-/* Before mm_init(): SRAT and SLIT through the boot identity map, into
- * numa_config_set() (mm/numa.c); one node if absent or bad. */
-int acpi_numa_init(const struct boot_info *bi);
+/* ---- the kernel's map functions (kernel/acpi_osl.c) ---- */
+
+/* Before vm_init(): the boot identity map of [0, BOOT_IDENTITY_MAP_END). */
+const void *acpi_os_map_early(u64 phys, u64 len);
+/* After vm_init(): memremap(), the direct map or a cached mapping. */
+const void *acpi_os_map_memory(u64 phys, u64 len);
 
 #endif

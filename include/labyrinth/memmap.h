@@ -2,8 +2,9 @@
  * memmap.h - the firmware's memory map, normalized (mm/memmap.c).
  *
  * Input: e820 entries (multiboot2 memory-map tag) or raw EFI descriptors,
- * as received in struct boot_info. Output: one sorted, non-overlapping map
- * (Linux's e820_table) with these promises, checked by the fuzz harness
+ * as received in struct boot_info; their formats are in
+ * include/labyrinth/e820.h. Output: one sorted, non-overlapping map (Linux's
+ * e820_table) with these promises, checked by the fuzz harness
  * (tests/fuzz/fuzz_memmap.c):
  *   - entries sorted by address, none overlapping, none empty;
  *   - a byte any input entry calls non-usable is never usable (type
@@ -16,24 +17,11 @@
 #ifndef LABYRINTH_MEMMAP_H
 #define LABYRINTH_MEMMAP_H
 
+#include <labyrinth/e820.h>
+#include <labyrinth/layout.h>
 #include <labyrinth/types.h>
-#include <boot/boot_info.h>
 
-/*
- * RAM the kernel keeps for itself: the image, the boot information, modules
- * and the SMP trampoline. Counted as present memory, never free. (Linux's
- * number for E820_TYPE_RESERVED_KERN; printed "kernel".)
- */
-#define E820_TYPE_KERNEL 128
-
-/*
- * The low-memory area for the SMP trampoline (issue 5): 0x8000-0x9fff. The
- * startup IPI vector 0x08 starts APs at 0x8000 in real mode; the second page
- * holds the trampoline's data (GDT, page-table pointer, stack pointer). It
- * sits below the EBDA and the 0x9fc00 BIOS data that QEMU and most PCs use.
- */
-#define SMP_TRAMPOLINE_START 0x8000ull
-#define SMP_TRAMPOLINE_END 0xa000ull
+struct boot_info;
 
 /* Entries: every e820 entry plus every 40-byte descriptor boot_info holds. */
 #define MEMMAP_MAX (BOOT_E820_MAX + BOOT_EFI_MAP_MAX / 40 + 32)
@@ -75,7 +63,8 @@ void memmap_normalize(struct memmap *m, unsigned int phys_bits, struct memmap_st
 /* Linux's e820__range_update(): bytes of old_type in [start, end) become
  * new_type. The map must be normalized; it stays normalized. */
 void memmap_update_range(struct memmap *m, u64 start, u64 end, u32 old_type, u32 new_type);
-/* Page 0 -> reserved, the SMP trampoline -> kernel (what every boot does). */
+/* Page 0 -> reserved, the SMP trampoline (SMP_TRAMPOLINE_START, layout.h)
+ * -> kernel (what every boot does). */
 void memmap_reserve_low(struct memmap *m);
 u64 memmap_total(const struct memmap *m, u32 type);
 const char *memmap_type_name(u32 type);
@@ -85,7 +74,8 @@ void memmap_print(const struct memmap *m, const char *prefix);
 /* "efi: mem07: [Conventional|...] range=[...] (126MB)" for raw descriptors. */
 void memmap_print_efi(const void *descs, size_t map_size, u32 desc_size);
 
-/* The kernel's normalized map, filled by memmap_init(). */
+/* The kernel's normalized map, filled by memmap_init() from the maps the
+ * boot path received (kmain passes &boot_info, boot/boot_info.h). */
 extern struct memmap memmap_final;
 void memmap_init(const struct boot_info *bi);
 

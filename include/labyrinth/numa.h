@@ -4,7 +4,7 @@
  * from the CPU's own node.
  *
  * Who does what:
- *   acpi/srat.c  SRAT and SLIT -> struct numa_config (checked; a bad
+ *   acpi/srat.c         SRAT and SLIT -> struct numa_config (checked; a bad
  *                       table is reported and the machine stays one node)
  *   mm/numa.c           the config -> nid of every section, node spans,
  *                       cpu_to_node(), zonelists ordered by distance, stats
@@ -87,8 +87,8 @@ static inline int node_distance(int a, int b)
 
 /*
  * Installs a configuration for the next mm_init() (NULL: one node). Must run
- * before mm_init(): the kernel calls it from acpi_numa_init(), host tests
- * directly. An inconsistent config is reported and replaced by one node.
+ * before mm_init(): kmain passes what acpi_numa_init() (acpi/boot.c) found,
+ * host tests their own. An inconsistent config is reported and replaced by one node.
  */
 void numa_config_set(const struct numa_config *cfg);
 const struct numa_config *numa_config_get(void);

@@ -3,7 +3,8 @@
  * direct map, the kernel image with per-section permissions, kernel stacks
  * with guard pages, ioremap/memremap, the W^X audit and ptdump.
  *
- * The layout (Linux's, so students can compare; see docs/vm.md):
+ * The layout (Linux's, so students can compare; see docs/vm.md; the
+ * constants are in include/labyrinth/layout.h):
  *   0 .. 4 GiB               nothing after vm_init(): NULL and every stray
  *                            low pointer fault (the boot identity map is gone)
  *   DIRECT_MAP_BASE          all RAM, ACPI and kernel-held ranges of the
@@ -22,13 +23,9 @@
 #ifndef LABYRINTH_VM_H
 #define LABYRINTH_VM_H
 
+#include <labyrinth/layout.h>
 #include <labyrinth/pgtable.h>
 #include <labyrinth/types.h>
-
-#define DIRECT_MAP_BASE 0xffff888000000000ull
-#define DIRECT_MAP_SIZE (64ull << 40) /* 64 TiB, as Linux's 4-level layout */
-#define VMALLOC_START 0xffffc90000000000ull
-#define VMALLOC_END 0xffffe90000000000ull /* exclusive: 32 TiB */
 
 /* The kernel's address space (the one loaded in CR3 after vm_init()). */
 extern struct pgtable kernel_pgtable;

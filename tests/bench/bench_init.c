@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <labyrinth/layout.h>
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
@@ -26,7 +27,6 @@
 #include "bench.h"
 
 #define GiB (1ull << 30)
-#define DIRECT_MAP_VA 0xffff888000000000ull
 #define PT_MAP_GIB 16
 
 /*
@@ -161,7 +161,8 @@ static size_t direct_map_tables(unsigned int max_level)
 
 	pt_next = 0;
 	if (pgtable_init(&pt, 4, (1u << 1) | (1u << 2) | (1u << 3), ~0ull, &pt_ops, NULL) ||
-	    pgtable_map_max(&pt, DIRECT_MAP_VA, 0, (u64)PT_MAP_GIB * GiB, PAGE_KERNEL, max_level)) {
+	    pgtable_map_max(&pt, DIRECT_MAP_BASE, 0, (u64)PT_MAP_GIB * GiB, PAGE_KERNEL,
+			    max_level)) {
 		fprintf(stderr, "bench: page-table builder failed\n");
 		return 0;
 	}

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <labyrinth/layout.h>
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/printk.h>

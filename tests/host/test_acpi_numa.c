@@ -4,7 +4,7 @@
  * length, so ASan catches any read past its end. Well-formed tables (QEMU's
  * shape, x2APIC entries, disabled and hot-pluggable entries, sparse PXMs);
  * then malformed ones: a bad checksum (through the table walk of
- * acpi/acpi.c), truncated entries, entries too short for their type or
+ * acpi/tables.c), truncated entries, entries too short for their type or
  * of length 0, more proximity domains than MAX_NUMNODES, overlapping
  * nodes; SLITs that do not match the SRAT, are too short, have a bad
  * diagonal or distances of 10 or less; asymmetric distances; random
@@ -154,7 +154,7 @@ static void test_sparse_pxms(void)
 	   "entries carry the mapped nids");
 }
 
-/* The table walk of acpi/acpi.c drops an SRAT whose checksum is wrong. */
+/* The table walk of acpi/tables.c drops an SRAT whose checksum is wrong. */
 static const void *buf_map(u64 phys, u64 len)
 {
 	(void)len;

@@ -13,6 +13,7 @@
 
 #include "host.h"
 #include <boot/efi/loadlib.h>
+#include <labyrinth/layout.h>
 
 /* ---- a synthetic kernel ELF ---------------------------------------------- */
 
@@ -31,7 +32,6 @@ struct phdr {
 };
 
 #define IMG_SIZE 0x5000
-#define HIGH 0xffffffff80000000ull
 
 static uint8_t img[IMG_SIZE + 1];
 
@@ -51,7 +51,7 @@ static void set_ph(int i, uint32_t flags, uint64_t off, uint64_t paddr, uint64_t
 	*ph(i) = (struct phdr){ .type = 1,
 				.flags = flags,
 				.offset = off,
-				.vaddr = paddr + (high ? HIGH : 0),
+				.vaddr = paddr + (high ? KERNEL_VMA_BASE : 0),
 				.paddr = paddr,
 				.filesz = filesz,
 				.memsz = memsz,
@@ -68,7 +68,7 @@ static void make_kernel(void)
 	eh()->type = 2;
 	eh()->machine = 62;
 	eh()->version = 1;
-	eh()->entry = HIGH + 0x101000;
+	eh()->entry = KERNEL_VMA_BASE + 0x101000;
 	eh()->phoff = 64;
 	eh()->ehsize = 64;
 	eh()->phentsize = 56;
@@ -103,7 +103,7 @@ static void test_kelf_good(void)
 	why = kelf_check(img, KELF_HEAD_MAX, IMG_SIZE, &plan);
 	ok(why == NULL, "kelf accepts a kernel.ld-shaped image (%s)", why ? why : "ok");
 	is_u64(plan.nr_segments, 3, "three PT_LOAD segments, PT_NOTE skipped");
-	is_u64(plan.entry, HIGH + 0x101000, "entry is e_entry");
+	is_u64(plan.entry, KERNEL_VMA_BASE + 0x101000, "entry is e_entry");
 	is_u64(plan.span_start, 0x100000, "span starts at the lowest paddr");
 	is_u64(plan.span_end, 0x108000, "span ends page-rounded after .bss");
 	is_u64(plan.seg[2].memsz, 0x5000, "memsz kept for zeroing");
@@ -169,7 +169,7 @@ static void test_kelf_segment_reasons(void)
 	expect_reason("beyond the boot page tables", "identity segment past 64 GiB");
 	set_ph(2, 6, 0x4000, 0x101800, 0x800, 0x1000, true);
 	expect_reason("overlap", "overlapping segments");
-	eh()->entry = HIGH + 0x103000;
+	eh()->entry = KERNEL_VMA_BASE + 0x103000;
 	expect_reason("entry point", "entry in a non-executable segment");
 	eh()->entry = 0x42;
 	expect_reason("entry point", "entry outside every segment");
@@ -189,7 +189,7 @@ static void test_kelf_many_segments(void)
 	eh()->phnum = KELF_MAX_SEGMENTS + 1;
 	for (int i = 0; i < KELF_MAX_SEGMENTS + 1; i++)
 		set_ph(i, 5, 0x2000, 0x101000 + 0x1000 * i, 0x10, 0x10, true);
-	eh()->entry = HIGH + 0x101000;
+	eh()->entry = KERNEL_VMA_BASE + 0x101000;
 	expect_reason("too many PT_LOAD", "17 PT_LOAD segments");
 }
 
@@ -394,10 +394,10 @@ static void test_page_tables(void)
 	expect_map(cr3, 0x123456789ull, true, 0x123456789ull);
 	expect_map(cr3, (64ull << 30) - 1, true, (64ull << 30) - 1);
 	expect_map(cr3, 64ull << 30, false, 0);
-	expect_map(cr3, HIGH + 0x101234, true, 0x101234);
-	expect_map(cr3, HIGH + (1ull << 30) - 1, true, (1ull << 30) - 1);
-	expect_map(cr3, HIGH + (1ull << 30), false, 0);
-	expect_map(cr3, 0xffff888000000000ull, false, 0);
+	expect_map(cr3, KERNEL_VMA_BASE + 0x101234, true, 0x101234);
+	expect_map(cr3, KERNEL_VMA_BASE + (1ull << 30) - 1, true, (1ull << 30) - 1);
+	expect_map(cr3, KERNEL_VMA_BASE + (1ull << 30), false, 0);
+	expect_map(cr3, DIRECT_MAP_BASE, false, 0);
 	free(pt_mem);
 }
 

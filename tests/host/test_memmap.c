@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include <labyrinth/layout.h>
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include "host.h"

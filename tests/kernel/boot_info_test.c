@@ -5,6 +5,7 @@
  */
 #include <boot/boot_info.h>
 #include <labyrinth/ktest.h>
+#include <labyrinth/layout.h>
 #include <labyrinth/string.h>
 
 static void boot_info_header(struct ktest *t)

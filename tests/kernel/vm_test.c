@@ -9,9 +9,10 @@
  * control registers are x86_64's; the host tests of the builder are
  * tests/host/test_pgtable.c.
  */
-#include <boot/boot_info.h>
+#include <labyrinth/acpi.h>
 #include <labyrinth/arch.h>
 #include <labyrinth/ktest.h>
+#include <labyrinth/layout.h>
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/string.h>
@@ -350,11 +351,16 @@ static void vm_ioremap_uncached(struct ktest *t)
 	iounmap(lapic);
 }
 
-/* memremap: RAM through the direct map, firmware memory through a window. */
+/*
+ * memremap: RAM through the direct map, firmware memory through a window.
+ * The firmware memory is the first table the RSDP led acpi_init() to
+ * (acpi_tables, acpi/boot.c): mapped again, it must read the same.
+ */
 static void vm_memremap_rsdp(struct ktest *t)
 {
 	struct page *p = alloc_page(GFP_KERNEL);
-	const u8 *rsdp;
+	const struct acpi_table_header *h;
+	const u8 *table;
 
 	if (skip_unless_ready(t) || !p) {
 		KEXPECT_TRUE(t, p != NULL);
@@ -362,13 +368,14 @@ static void vm_memremap_rsdp(struct ktest *t)
 	}
 	KEXPECT_TRUE(t, memremap(page_to_phys(p) + 8, 16) == (u8 *)page_address(p) + 8);
 	__free_page(p);
-	if (!boot_info.rsdp_phys)
+	if (!acpi_tables.nr_tables)
 		return;
-	rsdp = memremap(boot_info.rsdp_phys, boot_info.rsdp_len);
-	KEXPECT_TRUE(t, rsdp != NULL);
-	if (rsdp) {
-		KEXPECT_TRUE(t, !memcmp(rsdp, boot_info.rsdp, boot_info.rsdp_len));
-		memunmap((void *)rsdp);
+	h = acpi_tables.tables[0];
+	table = memremap(acpi_tables.table_phys[0], h->length);
+	KEXPECT_TRUE(t, table != NULL);
+	if (table) {
+		KEXPECT_TRUE(t, !memcmp(table, h, h->length));
+		memunmap((void *)table);
 	}
 }
 

@@ -29,7 +29,7 @@ import gdb
 PAGE_SHIFT = 12                      # include/labyrinth/mm.h
 PFN_SECTION_SHIFT = 15               # include/labyrinth/mm.h
 PFN_NIL = 0xffffffff                 # include/labyrinth/mm.h
-KERNEL_VMA_BASE = 0xffffffff80000000  # boot/boot_info.h
+KERNEL_VMA_BASE = 0xffffffff80000000  # include/labyrinth/layout.h
 PAGE_FLAG_NAMES = ["buddy", "allocated", "reserved", "nomem", "pcp", "exclusive"]  # enum pageflags
 
 # include/labyrinth/pgtable.h VM_* and the x86_64 entry bits
@@ -318,7 +318,7 @@ The second line is the one bad_page() (mm/debug.c) prints."""
 
 MARKERS = [(0, "User Space"),
            (0xffff800000000000, "Kernel Space"),
-           (None, "Low Kernel Mapping"),       # DIRECT_MAP_BASE (include/labyrinth/vm.h)
+           (None, "Low Kernel Mapping"),       # DIRECT_MAP_BASE (include/labyrinth/layout.h)
            (None, "Kernel Space"),             # DIRECT_MAP_BASE + DIRECT_MAP_SIZE
            (0xffffc90000000000, "vmalloc() Area"),
            (0xffffe90000000000, "Kernel Space"),
