@@ -13,7 +13,7 @@
 
 #include <labyrinth/types.h>
 
-#define BOOT_E820_MAX 256		/* e820 entries struct boot_info holds */
+#define BOOT_E820_MAX 256	     /* e820 entries struct boot_info holds */
 #define BOOT_EFI_MAP_MAX (32 * 1024) /* bytes of raw EFI descriptors it holds */
 
 /* e820 types, as in the multiboot2 memory-map tag and Linux's e820. */
