@@ -5,7 +5,8 @@
  * and the dump of recent events for panic() and fatal exceptions.
  *
  * The API, the event types and the cost rules are in
- * include/labyrinth/trace.h; the hooks are in mm/page_alloc.c, mm/pcp.c,
+ * include/labyrinth/trace.h, the hooks (trace_mm(), trace_record()) in
+ * mm/internal.h; they are called from mm/page_alloc.c, mm/pcp.c,
  * mm/buddy.c, mm/pool.c and mm/reclaim.c; kernel/params.c calls
  * trace_init(); kernel/panic.c and arch/x86_64/traps.c call trace_dump().
  *

@@ -73,7 +73,8 @@ struct zone {
 	u16 free_mask;		  /* bit o set <=> free_area[o] non-empty */
 	unsigned long free_pages; /* pages on the free lists (NR_FREE_PAGES) */
 	/* free_pages must stay above wmark_thr[level][highest zone of the
-	 * request]: the watermark plus the lowmem reserve, precomputed. */
+	 * request]: the watermark plus the lowmem reserve, precomputed
+	 * (mm/zone.c); zone_watermark_ok() (mm/internal.h) checks it. */
 	long wmark_thr[NR_ALLOC_LEVELS][MAX_NR_ZONES];
 	struct free_area free_area[NR_PAGE_ORDERS];
 

@@ -14,10 +14,10 @@
  * off (arch_irq_save) and no lock, so an IRQ handler may use it too (it
  * cannot interrupt the owner mid-update). Refill and drain move `batch`
  * pages between the list and the buddy under the zone lock in one go
- * (__pcp_refill(), __pcp_drain()). Another CPU's list is drained only on that CPU: by IPI
- * (drain_all_pages(), through smp_call_function() when the kernel has it),
- * or directly when that CPU is not running (drain_pages(), Linux's
- * CPU-hotplug rule). NMI handlers must not use these lists (an NMI can
+ * (mm/pcp.c's __pcp_refill() and __pcp_drain()). Another CPU's list is
+ * drained only on that CPU: by IPI (drain_all_pages(), through
+ * smp_call_function() when the kernel has it), or directly when that CPU
+ * is not running (drain_pages(), Linux's CPU-hotplug rule). NMI handlers must not use these lists (an NMI can
  * interrupt the owner): they take from the Labyrinth pool.
  *
  * Accounting (Linux's choice, see free_pcppages_bulk/rmqueue_bulk): pages on

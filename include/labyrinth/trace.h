@@ -8,11 +8,12 @@
  * (splits, merges), mm/pool.c (the pool), mm/reclaim.c (shrinkers,
  * balancer). kernel/params.c turns it on from the command line.
  *
- * Cost when off: the switches are two bits of mm_alloc_hooks (mm/internal.h), the
- * word the allocation and free fast paths already test. While tracing, the
- * fast paths are left (everything goes through the out-of-line path, which
- * handles per-CPU hits too); while not, each hook (mm/internal.h) is one load and one
- * predicted-not-taken branch, and no call.
+ * Cost when off: the switches are two bits of mm_alloc_hooks
+ * (mm/internal.h), the word the allocation and free fast paths already
+ * test. While tracing, the fast paths are left (everything goes through the
+ * out-of-line path, which handles per-CPU hits too); while not, each hook
+ * (trace_mm(), mm/internal.h) is one load and one predicted-not-taken
+ * branch, and no call.
  *
  * A "story" is one alloc_pages() or __free_pages() call: the events recorded
  * between trace_alloc_begin() and trace_alloc_end() on one CPU carry the
