@@ -4,7 +4,7 @@
  * Called from cpu_idle_loop() (arch/x86_64/smp.c) with interrupts on, in
  * process context, so it may take zone locks and run shrinkers: the
  * background balancer (mm/reclaim.c) brings zones back to their high
- * watermark and refills the Labyrinth pool (mm/labyrinth.c). Interrupt
+ * watermark and refills the Labyrinth pool (mm/pool.c). Interrupt
  * handlers never do this work; they only wake it.
  */
 #include <labyrinth/idle.h>

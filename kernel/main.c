@@ -15,11 +15,11 @@
 #include <labyrinth/cmdline.h>
 #include <labyrinth/fail_page_alloc.h>
 #include <labyrinth/ktest.h>
-#include <labyrinth/labyrinth.h>
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/numa.h>
 #include <labyrinth/pcp.h>
+#include <labyrinth/pool.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/selftest.h>
 #include <labyrinth/smp.h>

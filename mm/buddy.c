@@ -1,8 +1,10 @@
 /*
  * buddy.c - the buddy allocator's free lists: split on allocation, merge on
- * free. Everything here runs with the zone lock held (the "__" prefix);
- * mm/page_alloc.c takes the lock, chooses the zone and checks watermarks,
- * mm/zone.c set the zones up, mm/debug.c checks what this file maintains.
+ * free. Everything here runs with the zone lock held (the "__" prefix,
+ * mm/internal.h), except free_boot_range(), which runs at boot on one CPU
+ * before anyone else could take it; mm/page_alloc.c and mm/pcp.c take the
+ * lock, choose the zone and check watermarks, mm/zone.c set the zones up,
+ * mm/debug.c checks what this file maintains.
  *
  * The free lists are doubly linked through struct page's 32-bit next/prev
  * pfns, with heads in zone->free_area[order]; zone->free_mask has bit o set
@@ -14,6 +16,8 @@
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include <labyrinth/printk.h>
+
+#include "mm/internal.h"
 
 static __always_inline void add_to_free_list(struct zone *zone, struct page *page, u32 pfn,
 					     unsigned int order)
@@ -92,7 +96,7 @@ static __always_inline void del_page_from_free_list(struct zone *zone, struct pa
  * never say PG_buddy, so they stop the merge.
  *
  * Both are O(MAX_PAGE_ORDER). Buddies of blocks up to MAX_PAGE_ORDER are
- * always in the same 128 MiB section (mm/mem_map.c) and the same zone
+ * always in the same 128 MiB section (mm/sparse.c) and the same zone
  * (zone boundaries are MAX_ORDER-aligned, mmzone.h), so the buddy's struct
  * page is page + (buddy_pfn - pfn): no table lookup, no zone check.
  */
@@ -150,9 +154,9 @@ void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, un
  * allocator as the largest aligned blocks that fit, highest first, so each
  * list ends up in ascending address order. A maximal free range decomposed
  * like this leaves no two free buddies unmerged. The pages are tail pages
- * already (mm/mem_map.c); only block heads are written.
+ * already (mm/sparse.c); only block heads are written.
  */
-void __free_boot_range(unsigned long start_pfn, unsigned long end_pfn)
+void free_boot_range(unsigned long start_pfn, unsigned long end_pfn)
 {
 	unsigned long end = end_pfn;
 

@@ -16,6 +16,8 @@
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
 
+#include "mm/internal.h"
+
 #ifndef pr_alert
 #define pr_alert(fmt, ...) printk(KERN_ALERT pr_fmt(fmt), ##__VA_ARGS__)
 #endif
@@ -315,7 +317,7 @@ static unsigned long count_pcp_flagged(const struct zone *z)
 
 /* Conservation: buddy + lists = zone_nr_free_pages() <= managed. Exact
  * when the other CPUs are not allocating (their lists are read as is). */
-static void check_zone_pcp_locked(struct zone *z)
+static void __check_zone_pcp(struct zone *z)
 {
 	unsigned long on_lists = 0;
 	unsigned int cpu;
@@ -335,7 +337,7 @@ static void check_zone_pcp_locked(struct zone *z)
 			z->managed_pages);
 }
 
-static void check_zone_locked(struct zone *z)
+static void __check_zone(struct zone *z)
 {
 	unsigned long total = 0, start = z->zone_start_pfn, end = zone_end_pfn(z);
 	unsigned int o;
@@ -364,7 +366,7 @@ static void check_zone_locked(struct zone *z)
 		inv_err(z, "%lu pages on the lists, free_pages says %lu", total, z->free_pages);
 	if (z->free_pages > z->managed_pages)
 		inv_err(z, "free_pages %lu > managed %lu", z->free_pages, z->managed_pages);
-	check_zone_pcp_locked(z);
+	__check_zone_pcp(z);
 }
 
 unsigned long mm_check_invariants(void)
@@ -378,7 +380,7 @@ unsigned long mm_check_invariants(void)
 		if (!z->spanned_pages)
 			continue;
 		spin_lock_irqsave(&z->lock, flags);
-		check_zone_locked(z);
+		__check_zone(z);
 		spin_unlock_irqrestore(&z->lock, flags);
 	}
 	if (nr_errors > 20)

@@ -20,6 +20,8 @@
 #include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 
+#include "mm/internal.h"
+
 static struct fail_page_alloc_attr attr = FAIL_PAGE_ALLOC_ATTR_DEFAULT;
 static long space_left, times_left;
 static unsigned long calls, eligible, injected, interval_count;

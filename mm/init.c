@@ -2,19 +2,18 @@
  * init.c - mm_init(): from the normalized map (mm/memmap.c, memmap_final)
  * to a running buddy allocator, in Linux's order:
  *   memblock (mm/memblock.c) <- the map's RAM and the kernel's reservations
- *   struct page arrays (mm/mem_map.c), allocated from memblock
+ *   struct page arrays (mm/sparse.c), allocated from memblock
  *   the node of each section (mm/numa.c; one node without SRAT)
  *   zones of every node (mm/zone.c): spans and present pages; zonelists
  *   memblock_free_all(): every free range to mm/buddy.c
  *   watermarks, per-CPU list sizes (mm/pcp.c; the lists stay off until
- *   mm_pcp_set_enabled(true)), an empty Labyrinth pool (mm/labyrinth.c;
+ *   mm_pcp_set_enabled(true)), an empty Labyrinth pool (mm/pool.c;
  *   kmain fills it with labyrinth_pool_init())
  *   then the reports (Zone ranges, Memory:, buddyinfo, zoneinfo)
  * Also the switch that says the direct map exists (mm_set_direct_map()).
  */
 #define pr_fmt(fmt) "mm: " fmt
 
-#include <labyrinth/labyrinth.h>
 #include <labyrinth/memblock.h>
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
@@ -23,7 +22,7 @@
 #include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 
-void mm_debug_init_done(void);
+#include "mm/internal.h"
 
 /* RAM and kernel-held RAM to memblock, the latter reserved too. pfns must
  * fit the 32-bit free-list links, so RAM at and above 16 TiB is ignored. */

@@ -2,10 +2,10 @@
  * memblock.c - the early allocator: sorted lists of physical ranges.
  *
  * mm/init.c fills memblock.memory from the normalized map (mm/memmap.c) and
- * memblock.reserved with what the kernel already uses; mm/mem_map.c then
+ * memblock.reserved with what the kernel already uses; mm/sparse.c then
  * allocates the struct page arrays here, and memblock_free_all() gives every
  * range that is memory but not reserved to the buddy allocator
- * (__free_boot_range() in mm/buddy.c). After that memblock is closed.
+ * (free_boot_range() in mm/buddy.c). After that memblock is closed.
  *
  * Invariant of both lists: regions sorted by base, none overlapping or
  * touching (touching regions are merged), none empty. Every operation is
@@ -18,6 +18,8 @@
 #include <labyrinth/mmzone.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
+
+#include "mm/internal.h"
 
 static struct memblock_region memory_regions[MEMBLOCK_MAX_REGIONS];
 static struct memblock_region reserved_regions[MEMBLOCK_MAX_REGIONS];
@@ -305,7 +307,7 @@ unsigned long memblock_free_all(void)
 		unsigned long s = PFN_DOWN(free_ranges.r[i].base);
 		unsigned long e = s + PFN_DOWN(free_ranges.r[i].size);
 
-		__free_boot_range(s, e);
+		free_boot_range(s, e);
 		pages += e - s;
 	}
 	memblock.closed = true;

@@ -6,7 +6,7 @@
  * Input: a struct numa_config (numa.h), installed before mm_init() by
  * acpi/srat.c from SRAT/SLIT (or by a host test); without one the
  * machine is node 0 alone and nothing here prints. mm/init.c calls
- * numa_assign_sections() once the section table exists (mm/mem_map.c),
+ * numa_assign_sections() once the section table exists (mm/sparse.c),
  * then mm/zone.c builds each node's zones and calls build_all_zonelists();
  * arch/x86_64/smp.c calls numa_add_cpu() for each CPU it brings up.
  * mm/page_alloc.c walks the zonelists built here; tests/kernel/numa_test.c tests it.
@@ -20,6 +20,8 @@
 #include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
+
+#include "mm/internal.h"
 
 struct pglist_data node_data[MAX_NUMNODES];
 int nr_node_ids = 1;

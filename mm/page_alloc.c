@@ -8,12 +8,14 @@
  * entry point may be called from an IRQ handler.
  *
  * Who does what: the per-CPU lists are mm/pcp.c's (fast paths inline in
- * include/labyrinth/pcp.h); the free lists mm/buddy.c's; watermarks and
- * zonelists mm/zone.c's; the Labyrinth pool and __GFP_EXCLUSIVE
- * mm/labyrinth.c's; shrinkers and the balancer mm/reclaim.c's; failure
- * injection mm/fail_page_alloc.c's; bad-free reports, poisoning and zeroing
- * checks mm/debug.c's; trace=alloc/free narration mm/trace.c's (the trace_*
- * hooks here cost one flag test when off).
+ * mm/internal.h); the free lists mm/buddy.c's; watermarks and zonelists
+ * mm/zone.c's (the check, zone_watermark_ok(), inline in mm/internal.h);
+ * the Labyrinth pool mm/pool.c's; __GFP_EXCLUSIVE mm/exclusive.c's; the
+ * allocation counters mm/alloc_stats.c's; shrinkers and the balancer
+ * mm/reclaim.c's; failure injection mm/fail_page_alloc.c's; bad-free
+ * reports, poisoning and zeroing checks mm/debug.c's; trace=alloc/free
+ * narration mm/trace.c's (the trace_* hooks here cost one flag test when
+ * off).
  *
  * An allocation, in order:
  *   1. fast path (inline): order 0, no global hook set, no
@@ -30,7 +32,6 @@
 #define pr_fmt(fmt) "mm: " fmt
 
 #include <labyrinth/fail_page_alloc.h>
-#include <labyrinth/labyrinth.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include <labyrinth/numa.h>
@@ -40,85 +41,13 @@
 #include <labyrinth/string.h>
 #include <labyrinth/trace.h>
 
+#include "mm/internal.h"
+
 bool mm_direct_map_ready;
 static unsigned long nr_alloc_failures;
 
 /* Direct reclaim rounds before a GFP_KERNEL allocation gives up. */
 #define MAX_RECLAIM_RETRIES 4
-
-/* ---- allocation sources, per CPU (mm.h) ---- */
-
-static struct mm_alloc_stats alloc_stats[NR_CPUS] __aligned(64);
-
-static __always_inline unsigned long *stat_slot(gfp_t gfp, enum alloc_source src)
-{
-	struct mm_alloc_stats *s = &alloc_stats[arch_cpu_id()];
-
-	return gfpflags_allow_blocking(gfp) ? &s->other[src] : &s->atomic[src];
-}
-
-/* Atomic adds: an IRQ handler on this CPU may count concurrently. */
-void mm_count_alloc(gfp_t gfp, enum alloc_source src)
-{
-	__atomic_add_fetch(stat_slot(gfp, src), 1, __ATOMIC_RELAXED);
-}
-
-void mm_count_lock_busy(void)
-{
-	__atomic_add_fetch(&alloc_stats[arch_cpu_id()].lock_busy, 1, __ATOMIC_RELAXED);
-}
-
-static void count_failure(gfp_t gfp, bool injected)
-{
-	struct mm_alloc_stats *s = &alloc_stats[arch_cpu_id()];
-
-	__atomic_add_fetch(gfpflags_allow_blocking(gfp) ? &s->other_failures : &s->atomic_failures,
-			   1, __ATOMIC_RELAXED);
-	if (injected)
-		__atomic_add_fetch(&s->injected, 1, __ATOMIC_RELAXED);
-}
-
-static void stats_add(struct mm_alloc_stats *out, unsigned int cpu)
-{
-	const struct mm_alloc_stats *s = &alloc_stats[cpu];
-	struct zone *z;
-	int i;
-
-	for (i = 0; i < NR_ALLOC_SRC; i++) {
-		out->atomic[i] += READ_ONCE(s->atomic[i]);
-		out->other[i] += READ_ONCE(s->other[i]);
-	}
-	out->atomic_failures += READ_ONCE(s->atomic_failures);
-	out->other_failures += READ_ONCE(s->other_failures);
-	out->injected += READ_ONCE(s->injected);
-	out->lock_busy += READ_ONCE(s->lock_busy);
-	for_each_zone(z) { /* fast-path hits are counted in the lists themselves */
-		out->other[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[0]);
-		out->atomic[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[1]);
-	}
-}
-
-void mm_alloc_stats_read(unsigned int cpu, struct mm_alloc_stats *out)
-{
-	unsigned int c;
-
-	memset(out, 0, sizeof(*out));
-	for (c = 0; c < NR_CPUS; c++)
-		if (c == cpu || cpu >= NR_CPUS)
-			stats_add(out, c);
-}
-
-void mm_alloc_stats_reset(void)
-{
-	struct zone *z;
-	unsigned int c;
-
-	memset(alloc_stats, 0, sizeof(alloc_stats));
-	numa_stats_clear();
-	for_each_zone(z)
-		for (c = 0; c < NR_CPUS; c++)
-			z->pcp[c].hits[0] = z->pcp[c].hits[1] = 0;
-}
 
 /* ---- choosing zones and levels ---- */
 
@@ -139,7 +68,8 @@ static __always_inline unsigned int gfp_highest_zone(gfp_t gfp)
 	return ZONE_DMA32;
 }
 
-/* Linux's gfp_to_alloc_flags() + __zone_watermark_ok() reserve rules. */
+/* Linux's gfp_to_alloc_flags() + __zone_watermark_ok() reserve rules: the
+ * level indexes zone->wmark_thr (zone_watermark_ok(), mm/internal.h). */
 static unsigned int gfp_to_alloc_level(gfp_t gfp)
 {
 	if ((gfp & (__GFP_MEMALLOC | __GFP_NOMEMALLOC)) == __GFP_MEMALLOC)
@@ -150,9 +80,9 @@ static unsigned int gfp_to_alloc_level(gfp_t gfp)
 }
 
 /*
- * One zone, one block from the buddy: the watermark check (Linux's: fail
- * when free - 2^order + 1 <= watermark + lowmem_reserve) and the take. In
- * IRQ context the lock is only tried (zone_lock_alloc_ctx, mmzone.h).
+ * One zone, one block from the buddy: the watermark check
+ * (zone_watermark_ok(), mm/internal.h) and the take. In IRQ context the
+ * lock is only tried (zone_lock_alloc_ctx, mm/internal.h).
  */
 static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int level,
 			    unsigned int hi, gfp_t gfp)
@@ -169,7 +99,7 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 	}
 	trace_mm(TR_WMARK, zone, order, level, hi, PFN_NIL, zone->free_pages,
 		 zone->wmark_thr[level][hi], 1ul << order);
-	if ((long)zone->free_pages - (long)(1ul << order) >= zone->wmark_thr[level][hi])
+	if (zone_watermark_ok(zone, order, level, hi))
 		page = __rmqueue_smallest(zone, order);
 	if (page && trace_on())
 		trace_split(zone, page, order);
@@ -235,7 +165,7 @@ static void warn_alloc(gfp_t gfp, unsigned int order, bool injected)
 	static unsigned long nr_warnable;
 	unsigned long n = __atomic_add_fetch(&nr_alloc_failures, 1, __ATOMIC_RELAXED), w;
 
-	count_failure(gfp, injected);
+	mm_count_failure(gfp, injected);
 	if (gfp & __GFP_NOWARN)
 		return;
 	w = __atomic_add_fetch(&nr_warnable, 1, __ATOMIC_RELAXED);
@@ -415,7 +345,7 @@ static unsigned long bulk_from_zone(struct zone *zone, unsigned int hi, unsigned
 	long room;
 
 	spin_lock_irqsave(&zone->lock, flags);
-	room = (long)zone->free_pages - zone->wmark_thr[ALLOC_WMARK_LOW][hi];
+	room = zone_watermark_headroom(zone, ALLOC_WMARK_LOW, hi);
 	for (; got < want && (long)got < room; got++) {
 		out[got] = __rmqueue_smallest(zone, 0);
 		if (!out[got])
@@ -622,7 +552,7 @@ void free_pages_bulk(unsigned long nr, struct page **pages)
 		struct page *page = pages[i];
 
 		if (likely(page && page->flags == PG_allocated && !page->order))
-			__pcp_free_irqs_off(page, cpu);
+			pcp_free_irqs_off(page, cpu);
 		else
 			__free_pages(page, 0); /* reports it; takes its own irq save */
 	}

@@ -4,9 +4,10 @@
  * (on its node, or the nearest node with memory), draining other CPUs'
  * lists (by IPI), bulk allocation through the list, and the zoneinfo
  * "pagesets" report. The rules (who may touch a list, how pages are
- * counted) and the inline fast paths are in include/labyrinth/pcp.h;
- * mm/page_alloc.c decides when the lists are used; mm/buddy.c is what
- * refill takes from and drain gives back to; mm/debug.c checks the lists.
+ * counted) are in include/labyrinth/pcp.h, the inline fast paths in
+ * mm/internal.h; mm/page_alloc.c decides when the lists are used;
+ * mm/buddy.c is what refill takes from and drain gives back to;
+ * mm/debug.c checks the lists.
  */
 #define pr_fmt(fmt) "pcp: " fmt
 
@@ -16,6 +17,8 @@
 #include <labyrinth/printk.h>
 #include <labyrinth/smp.h>
 #include <labyrinth/trace.h>
+
+#include "mm/internal.h"
 
 u32 mm_alloc_hooks = MM_HOOK_NO_PCP;
 
@@ -87,7 +90,7 @@ void pcp_zones_init(void)
 }
 
 /* Up to n pages from the buddy onto the hot end; returns how many. */
-static u32 pcp_refill_locked(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
+static u32 __pcp_refill(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
 {
 	u32 i;
 
@@ -105,7 +108,7 @@ static u32 pcp_refill_locked(struct zone *zone, struct per_cpu_pages *pcp, u32 n
 }
 
 /* The n coldest pages back to the buddy. */
-static void pcp_drain_locked(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
+static void __pcp_drain(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
 {
 	while (n--) {
 		u32 pfn = pcp->ring[pcp->base++ & PCP_RING_MASK];
@@ -129,7 +132,7 @@ void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
 			return;
 		spin_lock(&zone->lock);
 	}
-	pcp_drain_locked(zone, pcp, min(pcp->batch, pcp->count));
+	__pcp_drain(zone, pcp, min(pcp->batch, pcp->count));
 	spin_unlock(&zone->lock);
 	/* count was > high >= batch: a whole batch went */
 	trace_mm(TR_PCP_DRAIN, zone, 0, 0, 0, PFN_NIL, pcp->batch, pcp->count, 0);
@@ -157,11 +160,11 @@ struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp)
 			trace_mm(TR_LOCK_BUSY, zone, 0, 0, 0, PFN_NIL, 0, 0, 0);
 			return NULL;
 		}
-		room = (long)zone->free_pages - zone->wmark_thr[ALLOC_WMARK_LOW][hi];
+		room = zone_watermark_headroom(zone, ALLOC_WMARK_LOW, hi);
 		trace_mm(TR_WMARK, zone, 0, ALLOC_WMARK_LOW, hi, PFN_NIL, zone->free_pages,
 			 zone->wmark_thr[ALLOC_WMARK_LOW][hi], 1);
 		if (room > 0)
-			pcp_refill_locked(zone, pcp, (u32)min(room, (long)pcp->batch));
+			__pcp_refill(zone, pcp, (u32)min(room, (long)pcp->batch));
 		spin_unlock(&zone->lock);
 		trace_mm(TR_PCP_REFILL, zone, 0, 0, 0, PFN_NIL, pcp->count, pcp->batch, 0);
 		src = ALLOC_SRC_BUDDY;
@@ -188,10 +191,10 @@ static bool pcp_bulk_refill(struct zone *zone, unsigned int hi, struct per_cpu_p
 
 	if (!zone_lock_alloc_ctx(zone))
 		return false;
-	room = (long)zone->free_pages - zone->wmark_thr[ALLOC_WMARK_LOW][hi];
+	room = zone_watermark_headroom(zone, ALLOC_WMARK_LOW, hi);
 	n = (u32)min(max(want, (unsigned long)pcp->batch), (unsigned long)PCP_MAX_HIGH);
 	n = room > 0 ? (u32)min((long)n, room) : 0;
-	n = pcp_refill_locked(zone, pcp, min(n, PCP_RING_SIZE - pcp->count));
+	n = __pcp_refill(zone, pcp, min(n, PCP_RING_SIZE - pcp->count));
 	spin_unlock(&zone->lock);
 	return n != 0;
 }
@@ -234,7 +237,7 @@ static unsigned long drain_zone_cpu(struct zone *zone, unsigned int cpu)
 
 	if (n) {
 		spin_lock(&zone->lock);
-		pcp_drain_locked(zone, pcp, pcp->count);
+		__pcp_drain(zone, pcp, pcp->count);
 		spin_unlock(&zone->lock);
 	}
 	return n;

@@ -3,7 +3,7 @@
  * reclaim for GFP_KERNEL allocations, and the background balancer that the
  * idle loop runs. The rules are in include/labyrinth/shrinker.h;
  * mm/page_alloc.c decides when to reclaim (its slow path), mm/pcp.c
- * drains the per-CPU lists, mm/labyrinth.c refills the pool.
+ * drains the per-CPU lists, mm/pool.c refills the pool.
  *
  * Locking: shrinker_lock guards the registry and is held while callbacks
  * run. It is never taken in IRQ context (GFP_ATOMIC never reclaims), so it
@@ -13,12 +13,14 @@
  */
 #define pr_fmt(fmt) "mm: " fmt
 
-#include <labyrinth/labyrinth.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
+#include <labyrinth/pool.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/shrinker.h>
 #include <labyrinth/trace.h>
+
+#include "mm/internal.h"
 
 static spinlock_t shrinker_lock = SPINLOCK_INIT;
 static struct shrinker *shrinker_list;

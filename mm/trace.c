@@ -5,8 +5,9 @@
  * and the dump of recent events for panic() and fatal exceptions.
  *
  * The API, the event types and the cost rules are in
- * include/labyrinth/trace.h; the hooks are in mm/page_alloc.c, mm/pcp.c,
- * mm/buddy.c, mm/labyrinth.c and mm/reclaim.c; kernel/params.c calls
+ * include/labyrinth/trace.h, the hooks (trace_mm(), trace_record()) in
+ * mm/internal.h; they are called from mm/page_alloc.c, mm/pcp.c,
+ * mm/buddy.c, mm/pool.c and mm/reclaim.c; kernel/params.c calls
  * trace_init(); kernel/panic.c and arch/x86_64/traps.c call trace_dump().
  *
  * Rings are lock-free: a CPU claims a slot with an atomic increment of its
@@ -23,6 +24,8 @@
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
 #include <labyrinth/trace.h>
+
+#include "mm/internal.h"
 
 #define TRACE_RING_MASK (TRACE_RING_SIZE - 1)
 BUILD_BUG_ON(TRACE_RING_SIZE &TRACE_RING_MASK);
@@ -76,8 +79,9 @@ static void note_source(struct trace_story *st, const struct trace_event *e)
 		st->src = TR_SRC_POOL;
 }
 
-void __trace(enum trace_type type, const struct zone *z, unsigned int order, unsigned int x,
-	     unsigned int y, unsigned long pfn, unsigned long a, unsigned long b, unsigned long c)
+void trace_record(enum trace_type type, const struct zone *z, unsigned int order, unsigned int x,
+		  unsigned int y, unsigned long pfn, unsigned long a, unsigned long b,
+		  unsigned long c)
 {
 	unsigned int cpu = arch_cpu_id();
 	struct trace_cpu *tc = &trace_cpus[cpu];
@@ -126,7 +130,7 @@ void trace_split(const struct zone *z, const struct page *page, unsigned int ord
 		high++;
 	}
 	if (high > order)
-		__trace(TR_SPLIT, z, order, high, 0, pfn, 0, 0, 0);
+		trace_record(TR_SPLIT, z, order, high, 0, pfn, 0, 0, 0);
 }
 
 /* The free block that now holds pfn (freed at order): merged up to its order. */
@@ -139,7 +143,7 @@ void trace_merge(const struct zone *z, unsigned long pfn, unsigned int order)
 		const struct page *p = pfn_to_page(head); /* same section: buddy.c */
 
 		if (p->flags == PG_buddy && p->order == o) {
-			__trace(TR_MERGE, z, order, o, 0, head, 0, 0, 0);
+			trace_record(TR_MERGE, z, order, o, 0, head, 0, 0, 0);
 			return;
 		}
 	}
@@ -163,14 +167,14 @@ static void story_open(void)
 void trace_alloc_begin(gfp_t gfp, unsigned int order, unsigned int hi)
 {
 	story_open();
-	__trace(TR_ALLOC, NULL, order, gfp, arch_in_irq(), PFN_NIL, hi, 0, 0);
+	trace_record(TR_ALLOC, NULL, order, gfp, arch_in_irq(), PFN_NIL, hi, 0, 0);
 }
 
 void trace_free_begin(const struct page *page, unsigned int order)
 {
 	story_open();
-	__trace(TR_FREE, page ? page_zone(page) : NULL, order, 0, arch_in_irq(),
-		page ? page->pfn : PFN_NIL, 0, 0, 0);
+	trace_record(TR_FREE, page ? page_zone(page) : NULL, order, 0, arch_in_irq(),
+		     page ? page->pfn : PFN_NIL, 0, 0, 0);
 }
 
 /* ---- formatting ---- */
@@ -484,8 +488,8 @@ void trace_alloc_end(const struct page *page, unsigned int order)
 {
 	struct trace_story *st = current_story(&trace_cpus[arch_cpu_id()]);
 
-	__trace(TR_RESULT, page ? page_zone(page) : NULL, order, st ? st->src : TR_SRC_NONE, 0,
-		page ? page->pfn : PFN_NIL, 0, 0, 0);
+	trace_record(TR_RESULT, page ? page_zone(page) : NULL, order, st ? st->src : TR_SRC_NONE, 0,
+		     page ? page->pfn : PFN_NIL, 0, 0, 0);
 	story_close();
 }
 

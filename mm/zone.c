@@ -18,6 +18,8 @@
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
 
+#include "mm/internal.h"
+
 static const char *const zone_names[MAX_NR_ZONES] = { "DMA", "DMA32", "Normal" };
 static const unsigned long zone_limits[MAX_NR_ZONES] = { ZONE_DMA_END_PFN, ZONE_DMA32_END_PFN,
 							 ~0ul };
@@ -150,7 +152,8 @@ static void setup_lowmem_reserve(struct pglist_data *pgdat)
 	}
 }
 
-/* The thresholds page_alloc compares free_pages against, precomputed. */
+/* The thresholds zone_watermark_ok() (mm/internal.h) compares free_pages
+ * against, precomputed. */
 static void setup_thresholds(struct zone *z)
 {
 	long min = (long)z->_watermark[WMARK_MIN], half = min - min / 2;

@@ -15,7 +15,7 @@
  *   warmup      nothing special: every source works, every stamp holds;
  *   pressure    the zones drained past min (pages held by a test shrinker
  *               that may give some back); atomic requests live on the
- *               reserve below min and the Labyrinth pool (mm/labyrinth.c),
+ *               reserve below min and the Labyrinth pool (mm/pool.c),
  *               GFP_KERNEL reclaims (mm/reclaim.c), then fails cleanly;
  *   exhaustion  __GFP_MEMALLOC takes every free page, the pool runs dry,
  *               atomic requests get NULL: counted, nothing hangs;
@@ -35,13 +35,14 @@
 #define pr_fmt(fmt) "selftest: " fmt
 
 #include <labyrinth/cmdline.h>
+#include <labyrinth/exclusive.h>
 #include <labyrinth/gfp.h>
 #include <labyrinth/ktest.h>
-#include <labyrinth/labyrinth.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include <labyrinth/numa.h>
 #include <labyrinth/pcp.h>
+#include <labyrinth/pool.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/ring.h>
 #include <labyrinth/selftest.h>
@@ -354,7 +355,7 @@ static bool send_next(struct st_cpu *c, unsigned int cpu, struct page *page, uns
 	if (to == cpu || (rng_next(&c->rng) & 3) || !spsc_ring_space(r))
 		return false;
 	if (excl && exclusive_page_handover(page, to))
-		return false; /* reported by mm/labyrinth.c; still ours */
+		return false; /* reported by mm/exclusive.c; still ours */
 	spsc_ring_push(r, pack(page, order, excl));
 	c->sent++;
 	return true;

@@ -41,8 +41,6 @@ void fail_page_alloc_init(const struct fail_page_alloc_attr *attr);
 /* Parses Linux's "<interval>,<probability>,<space>,<times>" into *attr
  * (fields not given keep their value); 0, or -1 if malformed. */
 int fail_page_alloc_parse(const char *str, struct fail_page_alloc_attr *attr);
-/* mm/page_alloc.c asks this when MM_HOOK_FAULT is set. */
-bool should_fail_alloc_page(gfp_t gfp, unsigned int order);
 
 struct fail_page_alloc_stats {
 	unsigned long calls;	/* allocations looked at */

@@ -30,7 +30,7 @@
  * callers that pass __GFP_HIGHMEM (promising not to touch the contents);
  * afterwards the flag is a no-op, as on Linux/x86_64.
  *
- * __GFP_EXCLUSIVE (Labyrinth's own; mm/labyrinth.c, labyrinth.h): the page
+ * __GFP_EXCLUSIVE (Labyrinth's own; mm/exclusive.c, exclusive.h): the page
  * is private to its requester. The seed call is
  *
  *         struct page *page = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
@@ -40,7 +40,7 @@
  *   - zeroed, whatever __GFP_ZERO says: no data of a previous owner leaks;
  *   - mapped supervisor-only and non-executable: it is reached through the
  *     direct map, which mm/vm.c maps RW, NX, never user (checked by
- *     tests/kernel/labyrinth_test.c with vm_translate());
+ *     tests/kernel/exclusive_test.c with vm_translate());
  *   - recorded in its struct page: PG_exclusive, owner = this CPU.
  * __free_page() by the owner clears the mark. A free on another CPU is
  * reported ("BUG: Bad page state ... exclusive page freed by another CPU

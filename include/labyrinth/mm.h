@@ -5,16 +5,19 @@
  * Where things live:
  *   mm/memmap.c     firmware map -> normalized map (memmap.h)
  *   mm/memblock.c   early allocator (memblock.h)
- *   mm/mem_map.c    struct page arrays per section, pfn_to_page()
+ *   mm/sparse.c     struct page arrays per section, pfn_to_page()
  *   mm/zone.c       zones, watermarks, zoneinfo/buddyinfo (mmzone.h)
  *   mm/buddy.c      free lists: split and merge
  *   mm/pcp.c        per-CPU page lists in front of the buddy (pcp.h)
  *   mm/page_alloc.c alloc_pages()/__free_pages() and friends (gfp.h)
- *   mm/labyrinth.c  the Labyrinth pool, __GFP_EXCLUSIVE (labyrinth.h)
+ *   mm/alloc_stats.c where allocations came from (struct mm_alloc_stats)
+ *   mm/pool.c       the Labyrinth pool (pool.h)
+ *   mm/exclusive.c  __GFP_EXCLUSIVE pages (exclusive.h)
  *   mm/reclaim.c    shrinkers, direct reclaim, the balancer (shrinker.h)
  *   mm/fail_page_alloc.c failure injection (fail_page_alloc.h)
  *   mm/debug.c      bad_page reports, poisoning, the invariant checker
  *   mm/init.c       mm_init(): memblock -> mem_map -> zones -> buddy
+ * and what these files call in each other (not the API) is mm/internal.h.
  *
  * Physical memory is reached through __va(): pa + page_offset_base. In the
  * kernel page_offset_base is 0 for now (boot page tables identity-map the
@@ -61,8 +64,8 @@
  *   PG_pcp         free, on a per-CPU list (mm/pcp.c): the pfn sits in a
  *                  ring of zone->pcp[cpu]; order 0; next/prev unused
  *   PG_exclusive   with PG_allocated: owned by CPU `owner` (__GFP_EXCLUSIVE,
- *                  mm/labyrinth.c)
- *   PG_pool        in the Labyrinth pool (mm/labyrinth.c): allocated from
+ *                  mm/exclusive.c)
+ *   PG_pool        in the Labyrinth pool (mm/pool.c): allocated from
  *                  the buddy's view; next links the pool's stack
  * The struct page of pfn N always says pfn == N: page_to_pfn() is one load.
  */
@@ -180,7 +183,7 @@ unsigned long mm_check_invariants(void);
 extern bool mm_debug_poison;
 
 /*
- * Where allocations came from, per CPU (mm/page_alloc.c), for the IRQ
+ * Where allocations came from, per CPU (mm/alloc_stats.c), for the IRQ
  * self-test's summary. "atomic" = the caller could not sleep (no
  * __GFP_DIRECT_RECLAIM). PCP: a per-CPU list hit without the zone lock;
  * BUDDY: the zone lock was taken (a per-CPU refill, or any order > 0);
@@ -205,9 +208,5 @@ struct mm_alloc_stats {
 void mm_alloc_stats_read(unsigned int cpu, struct mm_alloc_stats *out);
 void mm_alloc_stats_reset(void);
 extern unsigned long mm_bad_page_count;
-
-/* mm/mem_map.c */
-void sparse_init(void);
-void mem_map_init_pages(void);
 
 #endif

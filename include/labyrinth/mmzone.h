@@ -73,7 +73,8 @@ struct zone {
 	u16 free_mask;		  /* bit o set <=> free_area[o] non-empty */
 	unsigned long free_pages; /* pages on the free lists (NR_FREE_PAGES) */
 	/* free_pages must stay above wmark_thr[level][highest zone of the
-	 * request]: the watermark plus the lowmem reserve, precomputed. */
+	 * request]: the watermark plus the lowmem reserve, precomputed
+	 * (mm/zone.c); zone_watermark_ok() (mm/internal.h) checks it. */
 	long wmark_thr[NR_ALLOC_LEVELS][MAX_NR_ZONES];
 	struct free_area free_area[NR_PAGE_ORDERS];
 
@@ -178,49 +179,8 @@ static inline struct zone *next_zone(struct zone *z)
 
 #define for_each_zone(z) for (z = node_data[0].node_zones; z; z = next_zone(z))
 
-/* mm/zone.c */
-void zones_init(void);
-void zones_setup_watermarks(void);
-void build_all_zonelists(void);
-void zone_print_ranges(void);
-
-/*
- * Taking the zone lock from an allocation path (interrupts already off).
- * Process context spins. In IRQ context the lock may be held by the
- * context this CPU interrupted (an NMI, or a holder with interrupts on,
- * which mm/ never is): never spin on it unboundedly. A bounded trylock
- * loop returns false instead, and the caller falls back (GFP_ATOMIC: to
- * the Labyrinth pool, mm/labyrinth.c).
- */
-#define ZONE_IRQ_TRYLOCK_SPINS 256
-static __always_inline bool zone_lock_alloc_ctx(struct zone *zone)
-{
-	unsigned int i;
-
-	if (likely(!arch_in_irq())) {
-		spin_lock(&zone->lock);
-		return true;
-	}
-	for (i = 0; i < ZONE_IRQ_TRYLOCK_SPINS; i++) {
-		if (spin_trylock(&zone->lock))
-			return true;
-		arch_cpu_relax();
-	}
-	return false;
-}
-
-/* mm/buddy.c: the zone lock must be held ("_locked" / "__" = caller holds it). */
-struct page *__rmqueue_smallest(struct zone *zone, unsigned int order);
-void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order);
-void __free_boot_range(unsigned long start_pfn, unsigned long end_pfn);
-
-/* mm/debug.c */
-const char *page_free_bad_reason(const struct page *page, unsigned int order);
-void bad_page(const struct page *page, unsigned int order, const char *reason);
-void bad_pfn(unsigned long pfn, unsigned int order, const char *reason);
-void debug_poison_page_range(struct page *page, unsigned int order);
-void debug_check_poison(struct page *page, unsigned int order);
-void debug_verify_zero(struct page *page, unsigned int order);
-void debug_poison_all_free(unsigned long from_pfn);
+/* Zone setup, the zone lock's allocation-context rule, watermark checks,
+ * the buddy's free-list operations and the debug checks are mm's own:
+ * mm/internal.h. */
 
 #endif

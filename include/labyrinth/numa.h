@@ -111,10 +111,6 @@ void numa_fallback_order(int nid, int nr, const u8 distance[MAX_NUMNODES][MAX_NU
 /* The node with memory nearest to nid (nid itself if it has memory). */
 int numa_mem_node(int nid);
 
-/* mm_init(): the nid of every section, then the reports. */
-void numa_assign_sections(void);
-void numa_print_nodes(void);
-
 /*
  * Where the allocations of a CPU came from, Linux's numastat local_node /
  * other_node: "local" = the page is on the node of the CPU that allocated
@@ -128,10 +124,5 @@ struct numa_alloc_stats {
 	unsigned long other_node;
 };
 void numa_alloc_stats_read(unsigned int cpu, struct numa_alloc_stats *out);
-
-/* For mm/page_alloc.c: count a page handed out off the fast path; clear. */
-struct page;
-void numa_count_alloc(const struct page *page);
-void numa_stats_clear(void);
 
 #endif

@@ -48,11 +48,7 @@ void unregister_shrinker(struct shrinker *s);
 /* Runs the shrinkers until nr pages were freed or none has more; returns
  * pages freed. Process context. */
 unsigned long shrink_slab(gfp_t gfp, unsigned long nr);
-/* Direct reclaim for an allocation of order with highest zone hi: enough
- * pages to lift its zones back over the low watermark. Returns progress. */
-unsigned long try_to_free_pages(gfp_t gfp, unsigned int order, unsigned int hi);
-/* True while this CPU is reclaiming: allocations then do not reclaim. */
-bool current_is_reclaiming(void);
+/* (Direct reclaim itself, try_to_free_pages(), is mm/internal.h's.) */
 
 /* Asks the balancer to run (any context: one store). */
 void wakeup_balancer(void);

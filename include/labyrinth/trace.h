@@ -5,14 +5,15 @@
  * exception dump. The mechanism is mm/trace.c; the hooks sit where the
  * decisions are taken: mm/page_alloc.c (story begin/end, reserve level,
  * reclaim rounds), mm/pcp.c (per-CPU hit, refill, drain), mm/buddy.c
- * (splits, merges), mm/labyrinth.c (the pool), mm/reclaim.c (shrinkers,
+ * (splits, merges), mm/pool.c (the pool), mm/reclaim.c (shrinkers,
  * balancer). kernel/params.c turns it on from the command line.
  *
- * Cost when off: the switches are two bits of mm_alloc_hooks (pcp.h), the
- * word the allocation and free fast paths already test. While tracing, the
- * fast paths are left (everything goes through the out-of-line path, which
- * handles per-CPU hits too); while not, each hook below is one load and one
- * predicted-not-taken branch, and no call.
+ * Cost when off: the switches are two bits of mm_alloc_hooks
+ * (mm/internal.h), the word the allocation and free fast paths already
+ * test. While tracing, the fast paths are left (everything goes through the
+ * out-of-line path, which handles per-CPU hits too); while not, each hook
+ * (trace_mm(), mm/internal.h) is one load and one predicted-not-taken
+ * branch, and no call.
  *
  * A "story" is one alloc_pages() or __free_pages() call: the events recorded
  * between trace_alloc_begin() and trace_alloc_end() on one CPU carry the
@@ -23,13 +24,12 @@
 #ifndef LABYRINTH_TRACE_H
 #define LABYRINTH_TRACE_H
 
-#include <labyrinth/mmzone.h>
-#include <labyrinth/pcp.h>
+#include <labyrinth/compiler.h>
+#include <labyrinth/types.h>
 
 #define MM_HOOK_TRACE_ALLOC 0x100u /* narrate allocations */
 #define MM_HOOK_TRACE_FREE 0x200u  /* narrate frees */
 #define MM_HOOK_TRACE (MM_HOOK_TRACE_ALLOC | MM_HOOK_TRACE_FREE)
-BUILD_BUG_ON(MM_HOOK_TRACE &(MM_HOOK_NO_PCP | MM_HOOK_FAULT));
 
 #define TRACE_RING_SIZE 256u  /* events per CPU, a power of two */
 #define TRACE_DUMP_EVENTS 32u /* per CPU, by trace_dump() */
@@ -73,36 +73,8 @@ struct trace_event {
 	u16 pad;
 };
 
-extern u32 mm_alloc_hooks;
-
-static __always_inline bool trace_on(void)
-{
-	return unlikely(READ_ONCE(mm_alloc_hooks) & MM_HOOK_TRACE);
-}
-
-/* The out-of-line recorder behind every hook. */
-void __trace(enum trace_type type, const struct zone *z, unsigned int order, unsigned int x,
-	     unsigned int y, unsigned long pfn, unsigned long a, unsigned long b, unsigned long c);
-
-/* Hooks: nothing but a flag test when tracing is off. */
-#define trace_mm(type, z, order, x, y, pfn, a, b, c)                                               \
-	do {                                                                                       \
-		if (trace_on())                                                                    \
-			__trace(type, z, order, x, y, pfn, (unsigned long)(a), (unsigned long)(b), \
-				(unsigned long)(c));                                               \
-	} while (0)
-
-/* After __rmqueue_smallest(), under the zone lock: which block page was
- * split from (the halves it left on the free lists say it). */
-void trace_split(const struct zone *z, const struct page *page, unsigned int order);
-/* After __free_one_page(), under the zone lock: which block pfn ended in. */
-void trace_merge(const struct zone *z, unsigned long pfn, unsigned int order);
-
-/* Stories (mm/page_alloc.c). */
-void trace_alloc_begin(gfp_t gfp, unsigned int order, unsigned int hi);
-void trace_alloc_end(const struct page *page, unsigned int order);
-void trace_free_begin(const struct page *page, unsigned int order);
-void trace_free_end(void);
+/* The hooks themselves (trace_mm(), trace_split(), the stories) are
+ * called from mm/ only: mm/internal.h. */
 
 /*
  * Setup. trace_parse(): "alloc", "free", "alloc,free" (also "all", "off",

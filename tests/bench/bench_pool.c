@@ -1,5 +1,5 @@
 /*
- * bench_pool.c - the Labyrinth pool (mm/labyrinth.c): a take/give pair as
+ * bench_pool.c - the Labyrinth pool (mm/pool.c): a take/give pair as
  * an IRQ handler would do it (host "IRQ context": in_irq set, interrupts
  * off around the batch).
  *
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 
 #include <labyrinth/arch.h>
-#include <labyrinth/labyrinth.h>
 #include <labyrinth/mm.h>
+#include <labyrinth/pool.h>
 #include "bench.h"
 
 #define PAIR_BATCH 64

@@ -20,9 +20,9 @@
 #include <labyrinth/arch.h>
 #include <labyrinth/bench.h>
 #include <labyrinth/gfp.h>
-#include <labyrinth/labyrinth.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/pcp.h>
+#include <labyrinth/pool.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/spinlock.h>
 #include <asm/cpu.h>

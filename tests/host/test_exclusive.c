@@ -1,12 +1,12 @@
 /*
- * test_exclusive.c - __GFP_EXCLUSIVE pages (mm/labyrinth.c, mm/page_alloc.c):
+ * test_exclusive.c - __GFP_EXCLUSIVE pages (mm/exclusive.c, mm/page_alloc.c):
  * zeroed even when the previous owner left data, marked with their owner
  * CPU, a free by another CPU reported and refused, an explicit hand-over
  * honoured, a second free reported, hand-overs by a non-owner refused.
  */
 #include <string.h>
 
-#include <labyrinth/labyrinth.h>
+#include <labyrinth/exclusive.h>
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>

@@ -13,6 +13,7 @@
 #include <labyrinth/mmzone.h>
 #include <labyrinth/numa.h>
 #include <labyrinth/pcp.h>
+#include "mm/internal.h"
 #include "host.h"
 #include "lib/host_ktest.h"
 #include "lib/sim_mem.h"

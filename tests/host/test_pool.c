@@ -1,5 +1,5 @@
 /*
- * test_pool.c - the Labyrinth pool (mm/labyrinth.c): sizing, take/give and
+ * test_pool.c - the Labyrinth pool (mm/pool.c): sizing, take/give and
  * statistics, GFP_ATOMIC falling back to it below the atomic watermark and
  * when the zone lock is held by the interrupted context, refill, and
  * concurrent take/give from four threads (no page handed out twice, none
@@ -8,11 +8,11 @@
 #include <pthread.h>
 #include <string.h>
 
-#include <labyrinth/labyrinth.h>
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include <labyrinth/pcp.h>
+#include <labyrinth/pool.h>
 #include <labyrinth/shrinker.h>
 #include "host.h"
 #include "lib/sim_mem.h"

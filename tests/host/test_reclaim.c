@@ -10,12 +10,13 @@
 #include <string.h>
 
 #include <labyrinth/fail_page_alloc.h>
-#include <labyrinth/labyrinth.h>
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include <labyrinth/pcp.h>
+#include <labyrinth/pool.h>
 #include <labyrinth/shrinker.h>
+#include "mm/internal.h"
 #include "host.h"
 #include "lib/sim_mem.h"
 

@@ -12,6 +12,7 @@
 #include <labyrinth/pcp.h>
 #include <labyrinth/smp.h>
 #include <labyrinth/trace.h>
+#include "mm/internal.h"
 #include "host.h"
 #include "lib/sim_mem.h"
 

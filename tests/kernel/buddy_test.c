@@ -13,7 +13,7 @@
  */
 #include <labyrinth/ktest.h>
 #include <labyrinth/memmap.h>
-#include <labyrinth/labyrinth.h>
+#include <labyrinth/pool.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include <labyrinth/shrinker.h>

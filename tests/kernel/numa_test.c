@@ -15,6 +15,8 @@
 #include <labyrinth/numa.h>
 #include <labyrinth/pcp.h>
 
+#include "mm/internal.h"
+
 #define NUMA_TEST_BLOCKS 2048
 
 static struct page *blocks[NUMA_TEST_BLOCKS];

@@ -1,9 +1,10 @@
 /*
- * labyrinth.c - what is Labyrinth's own: the Labyrinth pool (a lock-free
- * reserve of order-0 pages for atomic callers) and __GFP_EXCLUSIVE pages.
- * The API and the rules are in include/labyrinth/labyrinth.h;
- * mm/page_alloc.c decides when an allocation falls back to the pool and
- * calls the exclusive hooks; mm/reclaim.c's balancer refills the pool.
+ * pool.c - the Labyrinth pool: a lock-free reserve of order-0 pages for
+ * callers that cannot wait (the API and the rules are in
+ * include/labyrinth/pool.h). mm/page_alloc.c decides when an allocation
+ * falls back to the pool (labyrinth_pool_alloc()); mm/reclaim.c's balancer
+ * refills it; __GFP_EXCLUSIVE, Labyrinth's other own feature, is
+ * mm/exclusive.c's.
  *
  * The pool is a Treiber stack. Its head is one 64-bit word: the top page's
  * 32-bit pfn (PFN_NIL when empty) and a 32-bit tag bumped by every
@@ -21,12 +22,12 @@
  */
 #define pr_fmt(fmt) "mm: " fmt
 
-#include <labyrinth/labyrinth.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
+#include <labyrinth/pool.h>
 #include <labyrinth/printk.h>
-#include <labyrinth/string.h>
-#include <labyrinth/trace.h>
+
+#include "mm/internal.h"
 
 static struct {
 	u64 head __aligned(64); /* tag << 32 | top pfn */
@@ -207,49 +208,4 @@ void labyrinth_pool_stats_reset(void)
 	__atomic_store_n(&pool.refills, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&pool.lowest, __atomic_load_n(&pool.level, __ATOMIC_RELAXED),
 			 __ATOMIC_RELAXED);
-}
-
-/* ---- __GFP_EXCLUSIVE ---- */
-
-/*
- * A new exclusive block: zeroed (no data of a previous owner leaks), the
- * head marked PG_exclusive with this CPU as owner. Supervisor-only and NX
- * come from the direct map itself (mm/vm.c maps all RAM so once vm_init()
- * ran; tests/kernel/labyrinth_test.c checks it with vm_translate()).
- */
-void exclusive_page_prep(struct page *page, unsigned int order)
-{
-	memset(page_address(page), 0, PAGE_SIZE << order);
-	page->owner = (u8)arch_cpu_id();
-	page->flags |= PG_exclusive;
-}
-
-bool exclusive_page_release(struct page *page, unsigned int order)
-{
-	if (!(page->flags & PG_allocated))
-		return true; /* not a live page: the generic checks name it */
-	if (__atomic_load_n(&page->owner, __ATOMIC_ACQUIRE) != arch_cpu_id()) {
-		bad_page(page, order, "exclusive page freed by another CPU (no hand-over)");
-		return false;
-	}
-	page->flags &= (u16)~PG_exclusive;
-	page->owner = 0;
-	return true;
-}
-
-int exclusive_page_handover(struct page *page, unsigned int new_cpu)
-{
-	if (!page || !page_is_exclusive(page)) {
-		bad_page(page, page ? page->order : 0, "hand-over of a page that is not exclusive");
-		return -1;
-	}
-	if (page->owner != arch_cpu_id() || new_cpu >= NR_CPUS) {
-		bad_page(page, page->order,
-			 new_cpu >= NR_CPUS
-			     ? "hand-over to no such CPU"
-			     : "exclusive page handed over by a CPU that does not own it");
-		return -1;
-	}
-	__atomic_store_n(&page->owner, (u8)new_cpu, __ATOMIC_RELEASE);
-	return 0;
 }

@@ -1,17 +1,21 @@
 /*
- * mem_map.c - struct page metadata: one array per 128 MiB section that has
- * RAM, and the section table that pfn_to_page() indexes.
+ * sparse.c - struct page metadata, Linux's SPARSEMEM: one array per
+ * 128 MiB section that has RAM, and the section table that pfn_to_page()
+ * indexes (mem_section[], include/labyrinth/mm.h). Not to be confused with
+ * mm/memmap.c, which normalises the firmware's memory map before any of
+ * this exists.
  *
  * Holes cost no metadata: a machine with RAM at 0-1 GiB and at 64 GiB pays
  * for 8 + N sections of struct pages and a 24-byte table entry for each of
- * the ~500 sections in between (Linux's SPARSEMEM idea, without vmemmap:
- * until mm/vm builds page tables there is no virtual array to map). Inside a
- * section every pfn has a struct page; pages without RAM are PG_nomem.
+ * the ~500 sections in between (without vmemmap: until mm/vm.c builds page
+ * tables there is no virtual array to map). Inside a section every pfn has
+ * a struct page; pages without RAM are PG_nomem.
  *
  * Inputs: memblock.memory and memblock.reserved (mm/memblock.c); the arrays
  * themselves are memblock allocations. Output: every struct page in its
  * initial state (free-to-be tail, reserved, or hole), ready for
- * memblock_free_all() to hand the free ranges to mm/buddy.c.
+ * memblock_free_all() to hand the free ranges to mm/buddy.c. mm/init.c
+ * calls sparse_init() and then mem_map_init_pages().
  */
 #define pr_fmt(fmt) "mm: " fmt
 
@@ -19,6 +23,8 @@
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include <labyrinth/printk.h>
+
+#include "mm/internal.h"
 
 struct mem_section *mem_section;
 unsigned long nr_mem_sections;

@@ -1,0 +1,88 @@
+/*
+ * alloc_stats.c - where allocations came from, per CPU: the counters of
+ * struct mm_alloc_stats (include/labyrinth/mm.h), which the IRQ self-test
+ * summarises. mm/page_alloc.c and mm/pcp.c count each allocation by its
+ * source (mm_count_alloc()), each failure (mm_count_failure()) and each
+ * IRQ-context zone trylock that gave up (mm_count_lock_busy()); per-CPU
+ * list hits of the inline fast path are counted in the lists themselves
+ * (per_cpu_pages.hits, mm/pcp.c) and summed in here. The per-node counters
+ * are mm/numa.c's (numa_alloc_stats_read()).
+ */
+#include <labyrinth/mm.h>
+#include <labyrinth/mmzone.h>
+#include <labyrinth/numa.h>
+#include <labyrinth/string.h>
+
+#include "mm/internal.h"
+
+static struct mm_alloc_stats alloc_stats[NR_CPUS] __aligned(64);
+
+static __always_inline unsigned long *stat_slot(gfp_t gfp, enum alloc_source src)
+{
+	struct mm_alloc_stats *s = &alloc_stats[arch_cpu_id()];
+
+	return gfpflags_allow_blocking(gfp) ? &s->other[src] : &s->atomic[src];
+}
+
+/* Atomic adds: an IRQ handler on this CPU may count concurrently. */
+void mm_count_alloc(gfp_t gfp, enum alloc_source src)
+{
+	__atomic_add_fetch(stat_slot(gfp, src), 1, __ATOMIC_RELAXED);
+}
+
+void mm_count_lock_busy(void)
+{
+	__atomic_add_fetch(&alloc_stats[arch_cpu_id()].lock_busy, 1, __ATOMIC_RELAXED);
+}
+
+void mm_count_failure(gfp_t gfp, bool injected)
+{
+	struct mm_alloc_stats *s = &alloc_stats[arch_cpu_id()];
+
+	__atomic_add_fetch(gfpflags_allow_blocking(gfp) ? &s->other_failures : &s->atomic_failures,
+			   1, __ATOMIC_RELAXED);
+	if (injected)
+		__atomic_add_fetch(&s->injected, 1, __ATOMIC_RELAXED);
+}
+
+static void stats_add(struct mm_alloc_stats *out, unsigned int cpu)
+{
+	const struct mm_alloc_stats *s = &alloc_stats[cpu];
+	struct zone *z;
+	int i;
+
+	for (i = 0; i < NR_ALLOC_SRC; i++) {
+		out->atomic[i] += READ_ONCE(s->atomic[i]);
+		out->other[i] += READ_ONCE(s->other[i]);
+	}
+	out->atomic_failures += READ_ONCE(s->atomic_failures);
+	out->other_failures += READ_ONCE(s->other_failures);
+	out->injected += READ_ONCE(s->injected);
+	out->lock_busy += READ_ONCE(s->lock_busy);
+	for_each_zone(z) { /* fast-path hits are counted in the lists themselves */
+		out->other[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[0]);
+		out->atomic[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[1]);
+	}
+}
+
+void mm_alloc_stats_read(unsigned int cpu, struct mm_alloc_stats *out)
+{
+	unsigned int c;
+
+	memset(out, 0, sizeof(*out));
+	for (c = 0; c < NR_CPUS; c++)
+		if (c == cpu || cpu >= NR_CPUS)
+			stats_add(out, c);
+}
+
+void mm_alloc_stats_reset(void)
+{
+	struct zone *z;
+	unsigned int c;
+
+	memset(alloc_stats, 0, sizeof(alloc_stats));
+	numa_stats_clear();
+	for_each_zone(z)
+		for (c = 0; c < NR_CPUS; c++)
+			z->pcp[c].hits[0] = z->pcp[c].hits[1] = 0;
+}

@@ -1,0 +1,265 @@
+/*
+ * internal.h - the internals of mm/: what its files call in each other and
+ * nothing outside mm/ may use. The rest of the kernel sees the API in
+ * include/labyrinth/ (mm.h, gfp.h, mmzone.h, pcp.h, pool.h, exclusive.h,
+ * shrinker.h, memblock.h, numa.h, trace.h, fail_page_alloc.h). White-box
+ * tests (the mm suites in tests/kernel/, the host tests in tests/host/, the
+ * benchmarks in tests/bench/) include "mm/internal.h" explicitly, which
+ * says what they are.
+ *
+ * Naming, one spelling per contract (Linux's): a leading "__" on an mm
+ * function means the caller holds the zone lock (__rmqueue_smallest,
+ * __free_one_page, __pcp_refill, __pcp_drain, __check_zone); there is no
+ * "_locked" suffix in mm/. Names that Linux spells with "__" for other
+ * reasons keep Linux's spelling and do not mean that: __free_pages,
+ * __free_page, __get_free_pages, __get_free_page (Linux's public API,
+ * gfp.h), __alloc_pages and __alloc_pages_slowpath (mm/page_alloc.c: the
+ * core of alloc_pages() and its slow path, as in Linux; they take the zone
+ * lock themselves), and the __GFP_* flags.
+ */
+#ifndef MM_INTERNAL_H
+#define MM_INTERNAL_H
+
+#include <labyrinth/arch.h>
+#include <labyrinth/gfp.h>
+#include <labyrinth/mm.h>
+#include <labyrinth/mmzone.h>
+#include <labyrinth/pcp.h>
+#include <labyrinth/spinlock.h>
+#include <labyrinth/trace.h>
+
+/* ---- the global switches of the fast paths (mm/pcp.c owns the word) ---- */
+
+/*
+ * Any bit set sends every allocation and free through the out-of-line path
+ * (mm/page_alloc.c), which the fast path tests in one load. The trace bits
+ * are trace.h's (MM_HOOK_TRACE_*).
+ */
+#define MM_HOOK_NO_PCP 1u /* per-CPU lists off (default until mm_pcp_set_enabled) */
+#define MM_HOOK_FAULT 2u  /* fail_page_alloc armed (mm/fail_page_alloc.c) */
+BUILD_BUG_ON(MM_HOOK_TRACE &(MM_HOOK_NO_PCP | MM_HOOK_FAULT));
+extern u32 mm_alloc_hooks;
+
+/* ---- zones: setup (mm/zone.c, mm/numa.c) and the zone lock ---- */
+
+void zones_init(void);
+void zones_setup_watermarks(void);
+void build_all_zonelists(void);
+void zone_print_ranges(void);
+
+/*
+ * Taking the zone lock from an allocation path (interrupts already off).
+ * Process context spins. In IRQ context the lock may be held by the
+ * context this CPU interrupted (an NMI, or a holder with interrupts on,
+ * which mm/ never is): never spin on it unboundedly. A bounded trylock
+ * loop returns false instead, and the caller falls back (GFP_ATOMIC: to
+ * the Labyrinth pool, mm/pool.c).
+ */
+#define ZONE_IRQ_TRYLOCK_SPINS 256
+static __always_inline bool zone_lock_alloc_ctx(struct zone *zone)
+{
+	unsigned int i;
+
+	if (likely(!arch_in_irq())) {
+		spin_lock(&zone->lock);
+		return true;
+	}
+	for (i = 0; i < ZONE_IRQ_TRYLOCK_SPINS; i++) {
+		if (spin_trylock(&zone->lock))
+			return true;
+		arch_cpu_relax();
+	}
+	return false;
+}
+
+/* ---- watermarks (mm/zone.c precomputes zone->wmark_thr) ---- */
+
+/*
+ * Pages the buddy of z may still give a request of allocation level `level`
+ * whose highest zone is highest_zoneidx before it falls below the
+ * watermark plus lowmem reserve; <= 0: none. Read under the zone lock by
+ * every caller, so the answer holds until the lock is dropped. The bulk
+ * paths (mm/pcp.c refills, mm/page_alloc.c bulk) ask "how many may I take".
+ */
+static __always_inline long zone_watermark_headroom(const struct zone *z, unsigned int level,
+						    unsigned int highest_zoneidx)
+{
+	return (long)z->free_pages - z->wmark_thr[level][highest_zoneidx];
+}
+
+/*
+ * Linux's zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags),
+ * with the mark and the flags' reductions folded into the level: may a
+ * block of 2^order pages be taken? Linux's rule, fail when
+ * free - 2^order < watermark + lowmem_reserve.
+ */
+static __always_inline bool zone_watermark_ok(const struct zone *z, unsigned int order,
+					      unsigned int level, unsigned int highest_zoneidx)
+{
+	return zone_watermark_headroom(z, level, highest_zoneidx) >= (long)(1ul << order);
+}
+
+/* ---- the buddy's free lists (mm/buddy.c) ---- */
+
+struct page *__rmqueue_smallest(struct zone *zone, unsigned int order);
+void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order);
+/* Boot only (one CPU, no lock): [start_pfn, end_pfn) to the buddy. */
+void free_boot_range(unsigned long start_pfn, unsigned long end_pfn);
+
+/* ---- struct page arrays (mm/sparse.c), in mm_init()'s order ---- */
+
+void sparse_init(void);
+void mem_map_init_pages(void);
+
+/* ---- per-CPU lists (mm/pcp.c; the rules are in include/labyrinth/pcp.h) ---- */
+
+/* mm_init(): size every zone's lists from its managed pages. */
+void pcp_zones_init(void);
+/* The zone whose list an order-0 request from cpu with highest zone hi tries
+ * first: the first of its node's zonelist (mm/numa.c). Per-CPU lists are per
+ * zone, so per node; only the owning CPU touches one, whatever its node. */
+extern struct zone *pcp_first_zone[NR_CPUS][MAX_NR_ZONES];
+/* Recomputes cpu's first zones (its node changed, or the zonelists did). */
+void pcp_update_first_zones(unsigned int cpu);
+
+/* Out-of-line halves of the fast paths. */
+struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp);
+void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp);
+unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned long want,
+			     struct page **array);
+
+/* zoneinfo's "pagesets" block (mm/zone.c calls it). */
+void pcp_show_zoneinfo(const struct zone *z);
+
+/*
+ * Fast path: pop this CPU's hottest page of zone, or NULL. No lock, no
+ * watermark (see pcp.h), no division, no zone loop: interrupts off, one
+ * ring load, one struct page store.
+ */
+static __always_inline struct page *pcp_alloc_fast(struct zone *zone, gfp_t gfp)
+{
+	unsigned long flags = arch_irq_save();
+	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
+	struct page *page = NULL;
+	u32 n = pcp->count;
+
+	if (likely(n)) {
+		pcp->count = --n;
+		page = pfn_to_page(pcp->ring[(pcp->base + n) & PCP_RING_MASK]);
+		page->flags = PG_allocated; /* order is 0 already */
+		pcp->hits[!(gfp & __GFP_DIRECT_RECLAIM)]++;
+	}
+	arch_irq_restore(flags);
+	return page;
+}
+
+/*
+ * Fast path, interrupts already off: push an allocated order-0 page (the
+ * caller checked flags and order) on cpu's (this CPU's) list of its zone,
+ * whichever CPU allocated it; past `high`, `batch` cold pages go back to
+ * the buddy.
+ */
+static __always_inline void pcp_free_irqs_off(struct page *page, unsigned int cpu)
+{
+	struct zone *zone = page_zone(page);
+	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+	u32 n = pcp->count;
+
+	page->flags = PG_pcp;
+	pcp->ring[(pcp->base + n) & PCP_RING_MASK] = page->pfn;
+	pcp->count = ++n;
+	if (unlikely(n > pcp->high))
+		pcp_drain_high(zone, pcp);
+}
+
+static __always_inline void pcp_free_fast(struct page *page)
+{
+	unsigned long flags = arch_irq_save();
+
+	pcp_free_irqs_off(page, arch_cpu_id());
+	arch_irq_restore(flags);
+}
+
+/* ---- allocation statistics (mm/alloc_stats.c; struct mm_alloc_stats, mm.h) ---- */
+
+void mm_count_alloc(gfp_t gfp, enum alloc_source src);
+void mm_count_lock_busy(void);
+void mm_count_failure(gfp_t gfp, bool injected);
+
+/* ---- the Labyrinth pool (mm/pool.c) and __GFP_EXCLUSIVE (mm/exclusive.c) ---- */
+
+/* mm_init() calls this: forget any previous pool (size 0, empty). */
+void labyrinth_pool_reset(void);
+/* mm/page_alloc.c's fallback: a pool page usable by a request whose highest
+ * zone is hi, or NULL. */
+struct page *labyrinth_pool_alloc(unsigned int hi);
+
+/* A new exclusive block: zeroed, owned by this CPU. */
+void exclusive_page_prep(struct page *page, unsigned int order);
+/* On free: true if the page may be freed (PG_exclusive now cleared). */
+bool exclusive_page_release(struct page *page, unsigned int order);
+
+/* ---- reclaim (mm/reclaim.c) and failure injection (mm/fail_page_alloc.c) ---- */
+
+/* Direct reclaim for an allocation of order with highest zone hi: enough
+ * pages to lift its zones back over the low watermark. Returns progress. */
+unsigned long try_to_free_pages(gfp_t gfp, unsigned int order, unsigned int hi);
+/* True while this CPU is reclaiming: allocations then do not reclaim. */
+bool current_is_reclaiming(void);
+
+/* mm/page_alloc.c asks this when MM_HOOK_FAULT is set. */
+bool should_fail_alloc_page(gfp_t gfp, unsigned int order);
+
+/* ---- nodes (mm/numa.c) ---- */
+
+/* mm_init(): the nid of every section, then the reports. */
+void numa_assign_sections(void);
+void numa_print_nodes(void);
+/* Count a page handed out off the fast path; clear the counters. */
+void numa_count_alloc(const struct page *page);
+void numa_stats_clear(void);
+
+/* ---- checks, reports, poisoning (mm/debug.c) ---- */
+
+void mm_debug_init_done(void);
+const char *page_free_bad_reason(const struct page *page, unsigned int order);
+void bad_page(const struct page *page, unsigned int order, const char *reason);
+void bad_pfn(unsigned long pfn, unsigned int order, const char *reason);
+void debug_poison_page_range(struct page *page, unsigned int order);
+void debug_check_poison(struct page *page, unsigned int order);
+void debug_verify_zero(struct page *page, unsigned int order);
+void debug_poison_all_free(unsigned long from_pfn);
+
+/* ---- tracing hooks (mm/trace.c; the switches and the ring are trace.h's) ---- */
+
+static __always_inline bool trace_on(void)
+{
+	return unlikely(READ_ONCE(mm_alloc_hooks) & MM_HOOK_TRACE);
+}
+
+/* The out-of-line recorder behind every hook. */
+void trace_record(enum trace_type type, const struct zone *z, unsigned int order, unsigned int x,
+		  unsigned int y, unsigned long pfn, unsigned long a, unsigned long b,
+		  unsigned long c);
+
+/* Hooks: nothing but a flag test when tracing is off. */
+#define trace_mm(type, z, order, x, y, pfn, a, b, c)                                \
+	do {                                                                        \
+		if (trace_on())                                                     \
+			trace_record(type, z, order, x, y, pfn, (unsigned long)(a), \
+				     (unsigned long)(b), (unsigned long)(c));       \
+	} while (0)
+
+/* After __rmqueue_smallest(), under the zone lock: which block page was
+ * split from (the halves it left on the free lists say it). */
+void trace_split(const struct zone *z, const struct page *page, unsigned int order);
+/* After __free_one_page(), under the zone lock: which block pfn ended in. */
+void trace_merge(const struct zone *z, unsigned long pfn, unsigned int order);
+
+/* Stories (mm/page_alloc.c). */
+void trace_alloc_begin(gfp_t gfp, unsigned int order, unsigned int hi);
+void trace_alloc_end(const struct page *page, unsigned int order);
+void trace_free_begin(const struct page *page, unsigned int order);
+void trace_free_end(void);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * pool_test.c - in-kernel KTAP suite of mm/pool.c (the Labyrinth pool:
+ * take, give, levels and statistics), run by kernel/ktest.c after boot and
+ * on the host by tests/host/test_mm_ktest.c. The case leaves the pool as it
+ * found it. Reclaim and failure injection have their own suites
+ * (tests/kernel/reclaim_test.c, tests/kernel/fail_page_alloc_test.c).
+ */
+#include <labyrinth/ktest.h>
+#include <labyrinth/mm.h>
+#include <labyrinth/pool.h>
+#include <labyrinth/shrinker.h>
+
+static void pool_take_give(struct ktest *t)
+{
+	struct labyrinth_pool_stats s0, s;
+	struct page *p;
+
+	balancer_set_enabled(false); /* no refill from other CPUs' idle loops */
+	labyrinth_pool_refill();
+	labyrinth_pool_stats(&s0);
+	if (!s0.size) {
+		balancer_set_enabled(true);
+		ktest_skip(t, "no Labyrinth pool (labyrinth_pool_init not called)");
+		return;
+	}
+	p = labyrinth_pool_take();
+	KEXPECT_TRUE(t, p != NULL);
+	labyrinth_pool_stats(&s);
+	KEXPECT_EQ(t, s.level, s0.level - 1);
+	KEXPECT_EQ(t, s.hits, s0.hits + 1);
+	if (p)
+		labyrinth_pool_give(p);
+	labyrinth_pool_stats(&s);
+	KEXPECT_EQ(t, s.level, s0.level);
+	KEXPECT_TRUE(t, s.lowest < s0.level);
+	balancer_set_enabled(true);
+}
+
+KTEST_SUITE(pool, KTEST_ORDER_POOL, KTEST_CASE(pool_take_give));
