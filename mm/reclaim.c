@@ -148,9 +148,19 @@ bool balance_zones_needed(void)
 	return ps.level < ps.size;
 }
 
+/*
+ * Pausing waits for a run already under way on another CPU: once this
+ * returns, no balancer runs (and no pool refill from one) until resumed, so
+ * tests can compare exact counts. A run that takes balance_lock after us
+ * sees balancer_off and does nothing.
+ */
 void balancer_set_enabled(bool on)
 {
 	WRITE_ONCE(balancer_off, !on);
+	if (!on) {
+		spin_lock(&balance_lock);
+		spin_unlock(&balance_lock);
+	}
 }
 
 /*
@@ -190,7 +200,11 @@ unsigned long balance_zones(void)
 	if (READ_ONCE(balancer_off) || WARN_ON_ONCE(arch_in_irq()))
 		return 0;
 	if (!spin_trylock(&balance_lock))
-		return 0; /* another CPU is balancing */
+		return 0;	       /* another CPU is balancing */
+	if (READ_ONCE(balancer_off)) { /* paused while we were getting here */
+		spin_unlock(&balance_lock);
+		return 0;
+	}
 	WRITE_ONCE(balance_wanted, false);
 	freed = balance_zones_shrink();
 	WRITE_ONCE(reclaiming[cpu], true); /* the refill must not reclaim again */
