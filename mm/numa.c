@@ -31,13 +31,6 @@ u8 numa_distance[MAX_NUMNODES][MAX_NUMNODES] = { { LOCAL_DISTANCE } };
 /* The installed config; nr_nodes == 0: none (one node). */
 static struct numa_config config;
 
-void numa_default_distances(u8 distance[MAX_NUMNODES][MAX_NUMNODES])
-{
-	for (int a = 0; a < MAX_NUMNODES; a++)
-		for (int b = 0; b < MAX_NUMNODES; b++)
-			distance[a][b] = a == b ? LOCAL_DISTANCE : REMOTE_DISTANCE;
-}
-
 /* Every nid in range, every range non-empty, the diagonal local. */
 static const char *config_problem(const struct numa_config *c)
 {

@@ -93,8 +93,17 @@ static inline int node_distance(int a, int b)
 void numa_config_set(const struct numa_config *cfg);
 const struct numa_config *numa_config_get(void);
 
-/* Fills distance[][] with the defaults: 10 on the diagonal, 20 elsewhere. */
-void numa_default_distances(u8 distance[MAX_NUMNODES][MAX_NUMNODES]);
+/*
+ * Fills distance[][] with the defaults: 10 on the diagonal, 20 elsewhere.
+ * Inline, because the SRAT parser (acpi/srat.c) fills its result with it
+ * and acpi/ calls nothing in mm/.
+ */
+static inline void numa_default_distances(u8 distance[MAX_NUMNODES][MAX_NUMNODES])
+{
+	for (int a = 0; a < MAX_NUMNODES; a++)
+		for (int b = 0; b < MAX_NUMNODES; b++)
+			distance[a][b] = a == b ? LOCAL_DISTANCE : REMOTE_DISTANCE;
+}
 
 /* Records that CPU cpu has this APIC id: sets cpu_to_node() from the config
  * (node 0 if the config does not list it). Before the CPU allocates. */
