@@ -6,7 +6,7 @@
 Every block of buddyinfo lines the kernel prints ("Node 0, zone DMA32  n0 n1
 ... n10", mm/zone.c show_buddyinfo()) is one snapshot. A snapshot is named
 after the nearest line before it that names a phase: a self-test phase line
-(any line matching "selftest" or "phase", selftest/selftest.c), a KTAP
+(any line matching "selftest" or "phase", selftest/report.c), a KTAP
 "# Subtest: name", or the first snapshot's "boot". For each populated zone
 the plot shows one 100%-stacked bar per snapshot: how the zone's free pages
 split over the orders 0 (bottom, dark) .. MAX_PAGE_ORDER (top, light), with

@@ -1,6 +1,8 @@
 /*
- * selftest.h - the interrupt-driven atomic self-test (selftest/selftest.c),
- * what `make run` shows after the KTAP suites of kernel/ktest.c.
+ * selftest.h - the interrupt-driven atomic self-test (selftest/: selftest.c
+ * runs it, the files beside it hold one mechanism each and share
+ * selftest/internal.h), what `make run` shows after the KTAP suites of
+ * kernel/ktest.c.
  *
  * Every CPU's local APIC timer fires at selftest_hz and its handler
  * allocates GFP_ATOMIC pages (some __GFP_EXCLUSIVE) while process context

@@ -1,0 +1,131 @@
+/*
+ * verify.c - what the self-test claims, as KTAP expectations. After every
+ * phase: every CPU finished its work in time, took timer interrupts, and
+ * found every stamp intact; and what the phase is about (warmup: every
+ * source works; pressure: the zones below min, then the reserve, the pool,
+ * reclaim through the test shrinker and clean failure; exhaustion: the
+ * pool emptied, atomic NULLs survived). At the release: every zone's free
+ * count back to the baseline, the invariants hold, the pool full, no bad
+ * free, every popped block checked, and every atomic allocation the
+ * handlers'. The phases (phases.c) run the test and call these; the
+ * numbers are stats.c's.
+ */
+
+#include "internal.h"
+
+#define MIN_TICKS 5 /* timer interrupts every CPU must take per phase */
+
+long st_leaked;
+
+/* Checks every phase shares: all CPUs finished, stamps held, and every CPU
+ * took timer interrupts. Not their rate: TCG delivers a vCPU's interrupts
+ * only while the host runs it, and a busy host runs it less. */
+static void expect_common(struct ktest *t, const struct st_phase_stats *p)
+{
+	unsigned int cpu;
+
+	KEXPECT_EQ(t, p->stuck, 0);
+	KEXPECT_EQ(t, p->bad, 0);
+	for_each_st_cpu(cpu)
+	{
+		ktest_expect(t, p->ticks[cpu] >= MIN_TICKS, __FILE__, __LINE__,
+			     "CPU %u: %llu timer interrupts, want >= %u", cpu,
+			     (unsigned long long)p->ticks[cpu], MIN_TICKS);
+	}
+}
+
+void st_expect_warmup(struct ktest *t, const struct st_phase_stats *p)
+{
+	expect_common(t, p);
+	KEXPECT_TRUE(t, p->irq_allocs > 0);
+	/* No failure but injected ones, or a zone lock that stayed busy (the
+	 * IRQ path only tries it: mmzone.h) for an order > 0 block. */
+	KEXPECT_TRUE(t, p->irq_null <= p->mm.injected + p->mm.lock_busy);
+	KEXPECT_TRUE(t, p->kernel_ok > 0);
+	KEXPECT_EQ(t, p->kernel_null, 0);
+	KEXPECT_TRUE(t, st_total(checked) > 0);
+	KEXPECT_TRUE(t, st_total(excl_checked) > 0);
+	if (st.nr_cpus > 1)
+		KEXPECT_TRUE(t, st_total(received) > 0);
+}
+
+/* Pressure, once drained: every zone below its min watermark. */
+void st_expect_below_min(struct ktest *t)
+{
+	struct zone *z;
+
+	for_each_zone(z) {
+		if (populated_zone(z))
+			KEXPECT_TRUE(t, z->free_pages < z->_watermark[WMARK_MIN]);
+	}
+}
+
+void st_expect_pressure(struct ktest *t, const struct st_phase_stats *p,
+			const struct labyrinth_pool_stats *ps)
+{
+	expect_common(t, p);
+	KEXPECT_TRUE(t, p->irq_allocs > 0);
+	KEXPECT_TRUE(t, p->mm.atomic[ALLOC_SRC_RESERVE] > 0);
+	if (ps->size)
+		KEXPECT_TRUE(t, p->mm.atomic[ALLOC_SRC_POOL] > 0);
+	KEXPECT_TRUE(t, st.shrunk > 0);
+	KEXPECT_TRUE(t, p->kernel_ok > 0);
+	KEXPECT_TRUE(t, p->kernel_null > 0);
+}
+
+void st_expect_exhaustion(struct ktest *t, const struct st_phase_stats *p, unsigned long drained,
+			  const struct labyrinth_pool_stats *ps)
+{
+	expect_common(t, p);
+	KEXPECT_TRUE(t, drained > 0);
+	KEXPECT_TRUE(t, p->irq_null > 0);
+	KEXPECT_EQ(t, ps->lowest, 0);
+	KEXPECT_TRUE(t, p->kernel_null > 0);
+}
+
+/* Pages missing per zone against the baseline (negative: more free now). */
+long st_leaked_pages(struct ktest *t)
+{
+	long leaked = 0;
+
+	for (int nid = 0; nid < nr_node_ids; nid++) {
+		for (int i = 0; i < MAX_NR_ZONES; i++) {
+			const struct zone *z = &NODE_DATA(nid)->node_zones[i];
+			long d = (long)st_base.zone_free[nid][i] - (long)zone_nr_free_pages(z);
+
+			if (!populated_zone(z))
+				continue;
+			ktest_expect(t, d == 0, __FILE__, __LINE__,
+				     "node %d zone %s: %lu free before, %lu after", nid, z->name,
+				     st_base.zone_free[nid][i], zone_nr_free_pages(z));
+			leaked += d;
+		}
+	}
+	return leaked;
+}
+
+/* Atomic allocations since the baseline, all sources (mm/page_alloc.c). */
+static unsigned long atomic_total(void)
+{
+	struct mm_alloc_stats mm;
+	unsigned long n = 0;
+
+	mm_alloc_stats_read(NR_CPUS, &mm);
+	st_mm_stats_sub(&mm, &st_base.mm);
+	for (int i = 0; i < NR_ALLOC_SRC; i++)
+		n += mm.atomic[i];
+	return n;
+}
+
+/* The release, once everything was given back (st_leaked already counted). */
+void st_expect_release(struct ktest *t, unsigned long stuck, const struct labyrinth_pool_stats *ps)
+{
+	KEXPECT_EQ(t, stuck, 0);
+	KEXPECT_EQ(t, st_leaked, 0);
+	KEXPECT_EQ(t, mm_check_invariants(), 0);
+	KEXPECT_EQ(t, ps->level, ps->size);
+	KEXPECT_EQ(t, mm_bad_page_count, st_base.bad_pages);
+	KEXPECT_EQ(t, st_total(checked), st_total(popped) + st_total(received));
+	KEXPECT_EQ(t, st_bad_stamps(), 0);
+	KEXPECT_EQ(t, atomic_total(), st_total(irq_allocs)); /* nobody else allocated atomically */
+}
