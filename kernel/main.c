@@ -59,6 +59,7 @@ static void setup_fault_injection(const char *spec)
 
 void kmain(u32 magic, u64 info_phys)
 {
+	const struct memmap *map;
 	unsigned int failed;
 
 	arch_early_init(); /* per-CPU area, serial console, TSC, traps */
@@ -69,14 +70,16 @@ void kmain(u32 magic, u64 info_phys)
 	boot_info_print(&boot_info);		   /* how we booted, what we were given */
 	arch_cpu_init();			   /* GDT, TSS, IDT: every exception reports */
 	run_deliberate_failure(param_str("test")); /* only when asked to */
-	memmap_init(&boot_info);		   /* firmware map -> one sorted, clean map */
+	map = memmap_init(&boot_info);		   /* firmware map -> one sorted, clean map */
 	/* SRAT/SLIT -> nodes, before the zones: read through the boot identity map */
 	numa_config_set(acpi_numa_init(boot_info.rsdp, boot_info.rsdp_len, acpi_os_map_early));
 	mm_set_debug(param_bool("debug_pagealloc")); /* page poisoning on request */
-	mm_init();				     /* memblock, struct page, zones, buddy */
-	vm_init(); /* own page tables: direct map, W^X, no identity map */
-	mm_pcp_set_enabled(param_bool("pcp"));	     /* per-CPU lists in front of the buddy */
-	labyrinth_pool_init(param_num("labyrinth")); /* the reserve for atomic callers */
+	mm_init(map);				     /* memblock, struct page, zones, buddy */
+	vm_init();			       /* own page tables: direct map, image W^X; loaded */
+	mm_set_direct_map(DIRECT_MAP_BASE);    /* mm's pointers move to the direct map */
+	vm_drop_identity_map();		       /* low half unmapped; ptdump, W^X audit */
+	mm_pcp_set_enabled(param_bool("pcp")); /* per-CPU lists in front of the buddy */
+	labyrinth_pool_init(param_num("labyrinth"));	     /* the reserve for atomic callers */
 	setup_fault_injection(param_str("fail_page_alloc")); /* only when asked to */
 	/* RSDP -> XSDT/RSDT -> MADT, now through memremap() */
 	acpi_init(boot_info.rsdp, boot_info.rsdp_len, acpi_os_map_memory);

@@ -1,5 +1,6 @@
 /*
- * init.c - mm_init(): from the normalized map (mm/memmap.c, memmap_final)
+ * init.c - mm_init(map): from the normalized map (mm/memmap.c:memmap_init()
+ * returns it to kmain, which hands it over here)
  * to a running buddy allocator, in Linux's order:
  *   memblock (mm/memblock.c) <- the map's RAM and the kernel's reservations
  *   struct page arrays (mm/sparse.c), allocated from memblock
@@ -49,12 +50,11 @@ static void memblock_from_memmap(const struct memmap *m)
 	}
 }
 
-static void print_memory_line(unsigned long metadata_bytes)
+static void print_memory_line(const struct memmap *map, unsigned long metadata_bytes)
 {
 	unsigned long present = 0;
 	unsigned long avail = nr_free_pages();
-	unsigned long kernel_kb =
-	    (unsigned long)(memmap_total(&memmap_final, E820_TYPE_KERNEL) >> 10);
+	unsigned long kernel_kb = (unsigned long)(memmap_total(map, E820_TYPE_KERNEL) >> 10);
 	int nid;
 
 	for_each_node(nid)
@@ -65,13 +65,13 @@ static void print_memory_line(unsigned long metadata_bytes)
 		metadata_bytes >> 10, (present - avail) << (PAGE_SHIFT - 10));
 }
 
-void mm_init(void)
+void mm_init(const struct memmap *map)
 {
 	phys_addr_t before;
 	unsigned long freed;
 
 	memblock_reset();
-	memblock_from_memmap(&memmap_final);
+	memblock_from_memmap(map);
 	if (!mm_direct_map_ready)
 		memblock_set_current_limit(PFN_PHYS(mm_mapped_limit_pfn));
 	else
@@ -88,7 +88,7 @@ void mm_init(void)
 	mm_debug_init_done();
 	zone_print_ranges();
 	numa_print_nodes();
-	print_memory_line((unsigned long)(memblock.reserved.total_size - before));
+	print_memory_line(map, (unsigned long)(memblock.reserved.total_size - before));
 	pr_info("%lu pages to the buddy allocator, struct page %u bytes, %lu sections\n", freed,
 		(unsigned int)sizeof(struct page), nr_mem_sections);
 	show_buddyinfo();

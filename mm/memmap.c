@@ -456,7 +456,7 @@ static void reserve_boot_ranges(struct memmap *m, const struct boot_info *bi)
 				    E820_TYPE_KERNEL);
 }
 
-void memmap_init(const struct boot_info *bi)
+const struct memmap *memmap_init(const struct boot_info *bi)
 {
 	struct memmap *m = &memmap_final;
 	bool use_efi = false;
@@ -478,4 +478,5 @@ void memmap_init(const struct boot_info *bi)
 	pr_info("memmap: %s map, %u entries after normalization:\n", use_efi ? "EFI" : "e820",
 		m->nr);
 	memmap_print(m, "mm: memmap");
+	return m;
 }

@@ -1,10 +1,13 @@
 /*
  * vm.c - the kernel's mapping policy: which virtual address maps what, with
  * which permissions. vm_init() builds the kernel's own page tables (the
- * direct map of RAM and ACPI ranges, the kernel image per section), switches
- * to them and drops the boot identity map; afterwards the vmalloc area hands
- * out kernel stacks with guard pages and ioremap/memremap windows. It also
- * audits W^X and prints the tables in Linux's ptdump format.
+ * direct map of RAM and ACPI ranges, the kernel image per section) and loads
+ * them, borrowing the boot identity map for the low half; kmain then moves
+ * mm's pointers to the direct map (mm_set_direct_map(), mm/init.c) and calls
+ * vm_drop_identity_map(), which unmaps the low half, audits W^X and prints
+ * the tables in Linux's ptdump format. Afterwards the vmalloc area
+ * (mm/vmalloc.c) hands out kernel stacks with guard pages and
+ * ioremap/memremap windows.
  *
  * Arch-neutral: the tables are built by mm/pgtable.c in the entry format of
  * <asm/pgtable.h>; registers, TLB and CPU features are arch/x86_64/paging.c.
@@ -132,16 +135,16 @@ static void map_kernel_image(void)
 	}
 }
 
-/* ---- the switch ---- */
+/* ---- the switch: load, then (after mm has moved) drop the identity map ---- */
 
 /*
  * Loads the new tables while borrowing the boot tables' lower half (the
  * identity map), so that pointers made with page_offset_base == 0 stay
- * valid until mm_set_direct_map() has moved everything to the direct map;
- * then the borrowed entries go. The borrowed entries point at boot tables
- * the builder never frees or walks into afterwards.
+ * valid until mm_set_direct_map() has moved everything to the direct map.
+ * The borrowed entries point at boot tables the builder never frees or
+ * walks into afterwards.
  */
-static void switch_to_kernel_tables(void)
+static void load_kernel_tables(void)
 {
 	u64 *root = vm_table(NULL, kernel_pgtable.root);
 	const u64 *boot = vm_table(NULL, arch_read_page_table());
@@ -150,19 +153,6 @@ static void switch_to_kernel_tables(void)
 		root[i] = boot[i];
 	arch_load_page_table(kernel_pgtable.root);
 	vm_live = true;
-	mm_set_direct_map(DIRECT_MAP_BASE);
-
-	root = vm_table(NULL, kernel_pgtable.root);
-	if ((u64)(uintptr_t)mem_section < DIRECT_MAP_BASE) {
-		pr_err("mm still holds identity-map pointers (mem_section at %p): "
-		       "keeping the boot identity map\n",
-		       (void *)mem_section);
-		return;
-	}
-	for (unsigned int i = 0; i < PT_ENTRIES / 2; i++)
-		root[i] = 0;
-	arch_flush_tlb_all();
-	pr_info("boot identity map dropped: [0, 128 TiB) unmapped\n");
 }
 
 void vm_init(void)
@@ -175,7 +165,28 @@ void vm_init(void)
 		panic("vm: no page for the kernel's root table");
 	map_direct();
 	map_kernel_image();
-	switch_to_kernel_tables();
+	load_kernel_tables();
+}
+
+/*
+ * The borrowed lower half goes, unless mm still holds a pointer into it
+ * (mm_set_direct_map() was not called): then it stays, reported, rather
+ * than leave mm pointing at nothing.
+ */
+void vm_drop_identity_map(void)
+{
+	u64 *root = vm_table(NULL, kernel_pgtable.root);
+
+	if ((u64)(uintptr_t)mem_section < DIRECT_MAP_BASE) {
+		pr_err("mm still holds identity-map pointers (mem_section at %p): "
+		       "keeping the boot identity map\n",
+		       (void *)mem_section);
+	} else {
+		for (unsigned int i = 0; i < PT_ENTRIES / 2; i++)
+			root[i] = 0;
+		arch_flush_tlb_all();
+		pr_info("boot identity map dropped: [0, 128 TiB) unmapped\n");
+	}
 	arch_paging_finish();
 	ptdump();
 	vm_check_wx();

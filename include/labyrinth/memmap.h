@@ -75,8 +75,9 @@ void memmap_print(const struct memmap *m, const char *prefix);
 void memmap_print_efi(const void *descs, size_t map_size, u32 desc_size);
 
 /* The kernel's normalized map, filled by memmap_init() from the maps the
- * boot path received (kmain passes &boot_info, boot/boot_info.h). */
+ * boot path received (kmain passes &boot_info, boot/boot_info.h), which
+ * returns it for kmain to hand to mm_init(). */
 extern struct memmap memmap_final;
-void memmap_init(const struct boot_info *bi);
+const struct memmap *memmap_init(const struct boot_info *bi);
 
 #endif

@@ -161,8 +161,10 @@ static inline struct page *phys_to_page(phys_addr_t pa)
 
 /* ---- initialisation (called by kmain, in this order) ---- */
 struct boot_info;
-void memmap_init(const struct boot_info *bi); /* memmap.h */
-void mm_init(void);
+struct memmap;
+const struct memmap *memmap_init(const struct boot_info *bi); /* memmap.h */
+/* From the normalized map (what memmap_init() returned) to a buddy allocator. */
+void mm_init(const struct memmap *map);
 /* Poison freed pages and check the poison on allocation; verify __GFP_ZERO.
  * Best called before mm_init(); later it poisons every free page first. */
 void mm_set_debug(bool poison);

@@ -31,13 +31,19 @@
 extern struct pgtable kernel_pgtable;
 
 /*
- * Builds the kernel's tables, switches to them and drops the boot identity
- * map; prints the CPU's paging features, the ptdump and the W^X audit.
- * Called once by kmain right after mm_init(): tables come from
- * alloc_page(), which hands out only memory the boot identity map reaches
- * until mm_set_direct_map() (called here) says the direct map exists.
+ * Builds the kernel's tables and loads them, the boot identity map still
+ * borrowed for the low half. Called once by kmain right after mm_init():
+ * tables come from alloc_page(), which hands out only memory the boot
+ * identity map reaches until mm_set_direct_map() says the direct map exists.
  */
 void vm_init(void);
+/*
+ * kmain's next two steps: mm_set_direct_map(DIRECT_MAP_BASE) moves mm's
+ * pointers onto the direct map, then this unmaps the low half (kept, with
+ * an error, if mm still points into it), turns on the paging features
+ * (SMEP, SMAP, global pages) and prints the ptdump and the W^X audit.
+ */
+void vm_drop_identity_map(void);
 bool vm_ready(void); /* true once the kernel's tables are live */
 
 /* Single pages and ranges in the kernel's address space: 0 or -PT_E*. */

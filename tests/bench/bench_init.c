@@ -45,12 +45,10 @@ static double time_init(struct boot_info *bi, bool cold)
 {
 	double t0 = bench_now_ns();
 
-	if (cold) {
+	if (cold)
 		sim_boot_quiet(bi);
-	} else {
-		memmap_init(bi);
-		mm_init();
-	}
+	else
+		mm_init(memmap_init(bi));
 	return bench_now_ns() - t0;
 }
 

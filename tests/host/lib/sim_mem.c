@@ -104,8 +104,7 @@ static u64 highest_ram(const struct boot_info *bi)
 void sim_boot(struct boot_info *bi)
 {
 	sim_mem_map(highest_ram(bi));
-	memmap_init(bi);
-	mm_init();
+	mm_init(memmap_init(bi));
 }
 
 void sim_boot_quiet(struct boot_info *bi)

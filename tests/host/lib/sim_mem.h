@@ -7,7 +7,7 @@
  * are touched cost host memory, so a 6 GiB map is fine.
  *
  *   struct boot_info *bi = sim_boot_info_qemu(128 << 20);
- *   sim_boot(bi);          // memmap_init(bi) + mm_init() over the sim
+ *   sim_boot(bi);          // mm_init(memmap_init(bi)) over the sim
  */
 #ifndef TESTS_HOST_SIM_MEM_H
 #define TESTS_HOST_SIM_MEM_H
