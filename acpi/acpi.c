@@ -10,7 +10,7 @@
  * overrides and local APIC NMI wiring. The sub-table walker is shared with
  * SRAT (acpi/srat.c, NUMA). Generic C: the host tests (tests/host/test_acpi.c) run this
  * file over tables laid out in a buffer. The users of the result are
- * arch/x86_64/apic.c, ioapic.c and smp.c.
+ * kernel/smpboot.c and, handed it by kernel/irq.c, arch/x86_64/apic.c and ioapic.c.
  */
 #define pr_fmt(fmt) "ACPI: " fmt
 

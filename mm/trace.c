@@ -7,7 +7,8 @@
  * The API, the event types and the cost rules are in
  * include/labyrinth/trace.h; the hooks are in mm/page_alloc.c, mm/pcp.c,
  * mm/buddy.c, mm/labyrinth.c and mm/reclaim.c; kernel/params.c calls
- * trace_init(); kernel/panic.c and arch/x86_64/traps.c call trace_dump().
+ * trace_init() and registers trace_dump() as a panic notifier, which
+ * panic() and fatal exceptions run (include/labyrinth/panic_notifier.h).
  *
  * Rings are lock-free: a CPU claims a slot with an atomic increment of its
  * own head (so an interrupt or NMI that records in between takes the next
