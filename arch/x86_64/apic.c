@@ -258,17 +258,17 @@ void apic_init_cpu(void)
 	apic_eoi();
 }
 
-/* The xAPIC page, uncached (no ioremap: the boot identity map). */
-static volatile u32 *xapic_map(u64 phys, arch_ioremap_t ioremap)
+/* The xAPIC page, uncached (no map function: the boot identity map). */
+static volatile u32 *xapic_map(u64 phys, arch_ioremap_t map)
 {
-	if (ioremap)
-		return ioremap(phys, 4096);
+	if (map)
+		return map(phys, 4096);
 	if (phys >= (1ull << 32))
 		return NULL;
 	return (volatile u32 *)(uintptr_t)phys;
 }
 
-int apic_init_bsp(const struct acpi_madt_info *info, arch_ioremap_t ioremap)
+int apic_init_bsp(const struct acpi_madt_info *info, arch_ioremap_t map)
 {
 	u32 a, b, c, d;
 	u64 base;
@@ -285,7 +285,7 @@ int apic_init_bsp(const struct acpi_madt_info *info, arch_ioremap_t ioremap)
 	if (madt->present && madt->lapic_address != base)
 		pr_warn("MADT says the APIC is at 0x%llx, the MSR 0x%llx: using the MSR\n",
 			(unsigned long long)madt->lapic_address, (unsigned long long)base);
-	if (!x2apic && !(xapic_regs = xapic_map(base, ioremap))) {
+	if (!x2apic && !(xapic_regs = xapic_map(base, map))) {
 		pr_err("APIC page 0x%llx not mapped\n", (unsigned long long)base);
 		return -1;
 	}
@@ -390,12 +390,12 @@ void apic_timer_oneshot_ns(u64 ns)
 /* ---- the boot steps (include/labyrinth/smp.h, include/labyrinth/arch.h) ---- */
 
 /* irq_init()'s machine side, called by kernel/irq.c. */
-int arch_irq_init(const struct acpi_madt_info *info, arch_ioremap_t ioremap)
+int arch_irq_init(const struct acpi_madt_info *info, arch_ioremap_t map)
 {
 	/* The 8259s were remapped and masked by arch_cpu_init() (pic.c). */
-	if (apic_init_bsp(info, ioremap))
+	if (apic_init_bsp(info, map))
 		return -1;
-	ioapic_init(info, ioremap);
+	ioapic_init(info, map);
 	return 0;
 }
 

@@ -78,15 +78,15 @@ static struct ioapic *gsi_to_ioapic(u32 gsi, u32 *pin)
 	return NULL;
 }
 
-/* The registers, uncached (no ioremap: the boot identity map). */
-static volatile u32 *ioapic_map(u32 phys, arch_ioremap_t ioremap)
+/* The registers, uncached (no map function: the boot identity map). */
+static volatile u32 *ioapic_map(u32 phys, arch_ioremap_t map)
 {
-	if (ioremap)
-		return ioremap(phys, IOWIN + 4);
+	if (map)
+		return map(phys, IOWIN + 4);
 	return (volatile u32 *)(uintptr_t)phys;
 }
 
-int ioapic_init(const struct acpi_madt_info *madt, arch_ioremap_t ioremap)
+int ioapic_init(const struct acpi_madt_info *madt, arch_ioremap_t map)
 {
 	for (unsigned int i = 0; i < madt->nr_ioapics; i++) {
 		const struct acpi_ioapic *a = &madt->ioapics[i];
@@ -96,7 +96,7 @@ int ioapic_init(const struct acpi_madt_info *madt, arch_ioremap_t ioremap)
 			pr_err("IO APIC %u has no address, ignored\n", a->id);
 			continue;
 		}
-		io->regs = ioapic_map(a->address, ioremap);
+		io->regs = ioapic_map(a->address, map);
 		if (!io->regs) {
 			pr_err("IO APIC %u at 0x%x could not be mapped, ignored\n", a->id,
 			       a->address);

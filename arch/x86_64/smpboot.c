@@ -43,7 +43,7 @@ static volatile struct trampoline_params *params; /* in the trampoline page */
 static u32 cpu_apic_ids[NR_CPUS];
 static u64 bsp_cr4;
 static u64 ap_stack_tops[NR_CPUS];
-static arch_ap_entry_t ap_entry;	 /* generic code's, kernel/smpboot.c */
+static arch_ap_entry_t ap_entry;      /* generic code's, kernel/smpboot.c */
 static unsigned long cpu_callin_mask; /* bit n: CPU n reached ap_start()'s end */
 
 u32 smp_cpu_apic_id(unsigned int cpu)

@@ -60,7 +60,7 @@ __attribute__((noreturn)) void arch_exit(int status); /* 0 = success; QEMU exits
  */
 struct acpi_madt_info;
 typedef void *(*arch_ioremap_t)(phys_addr_t pa, size_t size);
-int arch_irq_init(const struct acpi_madt_info *madt, arch_ioremap_t ioremap);
+int arch_irq_init(const struct acpi_madt_info *madt, arch_ioremap_t map);
 
 typedef void (*arch_ap_entry_t)(unsigned int cpu) __attribute__((noreturn));
 u32 arch_smp_prepare_boot_cpu(void);	     /* CPU 0's APIC id; the state APs copy */

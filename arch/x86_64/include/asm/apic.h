@@ -76,7 +76,7 @@ u32 apic_read_id(void); /* this CPU's APIC id */
 void apic_eoi(void);
 struct acpi_madt_info;
 /* Mode, base, this CPU's APIC, handlers; keeps madt for the other CPUs' LINT1. */
-int apic_init_bsp(const struct acpi_madt_info *madt, arch_ioremap_t ioremap);
+int apic_init_bsp(const struct acpi_madt_info *madt, arch_ioremap_t map);
 void apic_init_cpu(void); /* enable and set up the calling CPU's APIC */
 
 /* Interprocessor interrupts; 0, or -1 if the APIC never accepted it. */
@@ -99,8 +99,8 @@ u64 apic_timer_oneshots(unsigned int cpu); /* of which one-shot expiries */
 void apic_timer_set_hook(void (*fn)(void));
 
 /* ---- IO APIC (ioapic.c) ---- */
-/* Maps and masks every IO APIC the MADT lists (ioremap NULL: identity map). */
-int ioapic_init(const struct acpi_madt_info *madt, arch_ioremap_t ioremap);
+/* Maps and masks every IO APIC the MADT lists (map NULL: the identity map). */
+int ioapic_init(const struct acpi_madt_info *madt, arch_ioremap_t map);
 /*
  * Routes a GSI to vector on dest_apic; flags are the MADT override's
  * ACPI_MPS_* polarity and trigger. For an ISA IRQ the caller looks both up
