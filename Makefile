@@ -6,6 +6,8 @@
 #   make run-grub-efi   boot through GRUB under OVMF
 #   make gdb        QEMU stopped at the first instruction, gdb attached with symbols
 #   make test       host unit tests (TAP, ASan+UBSan) and the QEMU boot matrix
+#   make check-layers   arch/ below mm/ below kernel/: no upward use in the built
+#                   objects (tools/check-layers.py; --dot draws the layer graph)
 #   make fuzz       libFuzzer harnesses (FUZZ_SECONDS each)
 #
 # Run targets take MEM= SMP= CMDLINE= QEMUFLAGS= ACCEL= NUMA= and exit with
@@ -42,7 +44,7 @@ KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/k
 KERNEL := $(BUILD)/labyrinth.elf
 
 .PHONY: all kernel iso esp run run-efi run-grub-efi gdb test check-host check-qemu check-tools \
-	check-format format fuzz fuzz-smoke tools clean deps compile_commands.json
+	check-format check-layers format fuzz fuzz-smoke tools clean deps compile_commands.json
 all: kernel iso esp
 
 kernel: $(KERNEL)
@@ -211,7 +213,12 @@ check-qemu: $(ISO) $(ESP)
 check-tools:
 	$(PYTHON) -m pytest -q tests/tools
 
-test: check-format check-host check-tools fuzz-smoke docs check-qemu
+test: check-format check-host check-tools fuzz-smoke docs check-layers check-qemu
+
+# Which file uses which, from the built objects' symbols; fails on a use that
+# goes up a floor (the rules table is at the top of the script).
+check-layers: $(KERNEL)
+	$(PYTHON) tools/check-layers.py --build $(BUILD)/kernel
 
 check-format:
 	@tools/check-format.sh

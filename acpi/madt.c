@@ -10,8 +10,9 @@
  * wiring. A malformed entry is reported and skipped; the rest still count.
  *
  * Neighbours: acpi/boot.c:acpi_init() fills the kernel's acpi_madt with
- * this; arch/x86_64/apic.c, ioapic.c and smp.c read it. Host-tested by
- * tests/host/test_acpi.c over tables laid out in a buffer.
+ * this; kernel/smpboot.c reads it, and kernel/irq.c hands it to
+ * arch/x86_64/apic.c and ioapic.c. Host-tested by tests/host/test_acpi.c
+ * over tables laid out in a buffer.
  */
 #define pr_fmt(fmt) "ACPI: " fmt
 

@@ -1,18 +1,37 @@
 /*
- * panic.c - panic() and WARN_ON's report.
+ * panic.c - panic(), WARN_ON's report, and the panic notifiers.
  *
  * panic() is for states the boot cannot go on from: it prints the reason and
- * a backtrace, then leaves through arch_exit(1) (QEMU exits with the failure
- * code; real hardware halts). __warn() reports and returns: WARN_ON over
- * BUG_ON. Exception reports themselves are arch/x86_64/traps.c.
+ * a backtrace, runs the panic notifiers (e.g. the allocation trace's dump,
+ * mm/trace.c), then leaves through arch_exit(1) (QEMU exits with the
+ * failure code; real hardware halts). __warn() reports and returns: WARN_ON
+ * over BUG_ON. Exception reports themselves are arch/x86_64/traps.c, which
+ * runs the notifiers too. A core service: every layer may call this file,
+ * and it calls only the arch, lib and printk, plus what was registered.
  */
 #include <labyrinth/arch.h>
+#include <labyrinth/panic_notifier.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
-#include <labyrinth/trace.h>
 
 extern bool oops_in_progress;
 static unsigned int warn_count;
+static panic_notifier_fn panic_notifiers[PANIC_NOTIFIERS_MAX];
+static unsigned int nr_panic_notifiers;
+
+int panic_notifier_register(panic_notifier_fn fn)
+{
+	if (nr_panic_notifiers == PANIC_NOTIFIERS_MAX)
+		return -1;
+	panic_notifiers[nr_panic_notifiers++] = fn;
+	return 0;
+}
+
+void panic_notifier_call_chain(void)
+{
+	for (unsigned int i = 0; i < READ_ONCE(nr_panic_notifiers); i++)
+		panic_notifiers[i]();
+}
 
 void panic(const char *fmt, ...)
 {
@@ -30,7 +49,7 @@ void panic(const char *fmt, ...)
 	va_end(ap);
 	pr_emerg("Kernel panic - not syncing: %s\n", buf);
 	arch_dump_stack();
-	trace_dump(); /* trace=: the allocator's last steps, if traced */
+	panic_notifier_call_chain(); /* e.g. trace=: the allocator's last steps */
 	pr_emerg("---[ end Kernel panic - not syncing: %s ]---\n", buf);
 	arch_exit(1);
 }

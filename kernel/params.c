@@ -9,6 +9,7 @@
 
 #include <labyrinth/arch.h>
 #include <labyrinth/cmdline.h>
+#include <labyrinth/panic_notifier.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/trace.h>
 #include <asm/tsc.h>
@@ -58,6 +59,7 @@ void kernel_cmdline_init(const char *str)
 		      str);
 	console_loglevel = (int)param_num("loglevel");
 	trace_init(param_str("trace"), param_num("trace_rate"), tsc_hz()); /* trace= */
+	panic_notifier_register(trace_dump); /* its ring, on panic and fatal exceptions */
 }
 
 u64 param_num(const char *name)

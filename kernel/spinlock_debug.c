@@ -14,7 +14,7 @@
  *
  * Generic C over the arch seam: the host tests (tests/host/test_spinlock.c)
  * drive it with threads standing for CPUs. The in-kernel check that no lock
- * breaks the rule after boot is in arch/x86_64/smp.c's ktest suite.
+ * breaks the rule after boot is in the smp KTAP suite (tests/kernel/smp_test.c).
  */
 #define pr_fmt(fmt) "lockdep: " fmt
 

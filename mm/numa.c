@@ -8,7 +8,7 @@
  * machine is node 0 alone and nothing here prints. mm/init.c calls
  * numa_assign_sections() once the section table exists (mm/sparse.c),
  * then mm/zone.c builds each node's zones and calls build_all_zonelists();
- * arch/x86_64/smp.c calls numa_add_cpu() for each CPU it brings up.
+ * kernel/smpboot.c calls numa_add_cpu() for each CPU it brings up.
  * mm/page_alloc.c walks the zonelists built here; tests/kernel/numa_test.c tests it.
  */
 #define pr_fmt(fmt) "numa: " fmt

@@ -8,7 +8,8 @@
  * include/labyrinth/trace.h, the hooks (trace_mm(), trace_record()) in
  * mm/internal.h; they are called from mm/page_alloc.c, mm/pcp.c,
  * mm/buddy.c, mm/pool.c and mm/reclaim.c; kernel/params.c calls
- * trace_init(); kernel/panic.c and arch/x86_64/traps.c call trace_dump().
+ * trace_init() and registers trace_dump() as a panic notifier, which
+ * panic() and fatal exceptions run (include/labyrinth/panic_notifier.h).
  *
  * Rings are lock-free: a CPU claims a slot with an atomic increment of its
  * own head (so an interrupt or NMI that records in between takes the next

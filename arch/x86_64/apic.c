@@ -4,15 +4,18 @@
  *
  * x2APIC mode (registers are MSRs, no mapping needed) when CPUID has it,
  * else xAPIC mode through the APIC page at the physical base in
- * IA32_APIC_BASE (0xfee00000), mapped uncached with ioremap() (mm/vm.c;
- * before vm_init(), the boot identity map): see xapic_map(). The timer is calibrated once, on the
- * boot CPU, against the legacy PIT's channel 2 (no interrupt needed); then
- * every CPU runs a periodic tick of TIMER_HZ, and a one-shot uses the
- * TSC-deadline mode when the CPU has it.
+ * IA32_APIC_BASE (0xfee00000), mapped uncached by the function that
+ * arch_irq_init() is handed (ioremap(), by kernel/irq.c; before vm_init(),
+ * the boot identity map): see xapic_map(). LINT1's NMI wiring comes from
+ * the MADT that arch_irq_init() is handed too: arch/ reads the parse
+ * results it is given and calls nothing in acpi/ or mm/. The timer is
+ * calibrated once, on the boot CPU, against the legacy PIT's channel 2 (no
+ * interrupt needed); then every CPU runs a periodic tick of TIMER_HZ, and a
+ * one-shot uses the TSC-deadline mode when the CPU has it.
  *
  * Neighbours: pic.c silences the 8259s, ioapic.c routes device interrupts,
- * smp.c uses the IPIs to start and call the other CPUs, idt.c dispatches
- * the vectors registered here (asm/irq.h).
+ * smpboot.c and smp.c use the IPIs to start and call the other CPUs, idt.c
+ * dispatches the vectors registered here (asm/irq.h).
  */
 #define pr_fmt(fmt) "apic: " fmt
 
@@ -26,7 +29,6 @@
 #include <asm/percpu.h>
 #include <asm/tsc.h>
 #include <labyrinth/smp.h>
-#include <labyrinth/vm.h>
 
 #define PIT_HZ 1193182u
 #define PIT_CH2_DATA 0x42
@@ -37,6 +39,7 @@
 #define ICR_SPIN_LIMIT 1000000
 #define PIT_SPIN_LIMIT 200000000ull
 
+static const struct acpi_madt_info *madt; /* handed in by arch_irq_init() */
 static bool x2apic;
 static bool tsc_deadline;
 static volatile u32 *xapic_regs;
@@ -208,11 +211,11 @@ static u32 lint_lvt(u8 lint, u32 apic_id)
 {
 	u32 uid = ACPI_UID_ALL;
 
-	for (unsigned int i = 0; i < acpi_madt.nr_cpus; i++)
-		if (acpi_madt.cpus[i].apic_id == apic_id)
-			uid = acpi_madt.cpus[i].uid;
-	for (unsigned int i = 0; i < acpi_madt.nr_nmis; i++) {
-		const struct acpi_lapic_nmi *n = &acpi_madt.nmis[i];
+	for (unsigned int i = 0; i < madt->nr_cpus; i++)
+		if (madt->cpus[i].apic_id == apic_id)
+			uid = madt->cpus[i].uid;
+	for (unsigned int i = 0; i < madt->nr_nmis; i++) {
+		const struct acpi_lapic_nmi *n = &madt->nmis[i];
 
 		if (n->lint == lint && (n->uid == ACPI_UID_ALL || n->uid == uid))
 			return APIC_DM_NMI |
@@ -220,7 +223,7 @@ static u32 lint_lvt(u8 lint, u32 apic_id)
 				    ? APIC_LVT_ACTIVE_LOW
 				    : 0);
 	}
-	if (!acpi_madt.present && lint == 1)
+	if (!madt->present && lint == 1)
 		return APIC_DM_NMI; /* the PC convention */
 	return APIC_LVT_MASKED;
 }
@@ -255,21 +258,22 @@ void apic_init_cpu(void)
 	apic_eoi();
 }
 
-/* The xAPIC page, uncached (before vm_init(): the boot identity map). */
-static volatile u32 *xapic_map(u64 phys)
+/* The xAPIC page, uncached (no map function: the boot identity map). */
+static volatile u32 *xapic_map(u64 phys, arch_ioremap_t map)
 {
-	if (vm_ready())
-		return ioremap(phys, 4096);
+	if (map)
+		return map(phys, 4096);
 	if (phys >= (1ull << 32))
 		return NULL;
 	return (volatile u32 *)(uintptr_t)phys;
 }
 
-int apic_init_bsp(void)
+int apic_init_bsp(const struct acpi_madt_info *info, arch_ioremap_t map)
 {
 	u32 a, b, c, d;
 	u64 base;
 
+	madt = info;
 	cpuid(1, &a, &b, &c, &d);
 	if (!(d & CPUID1_EDX_APIC)) {
 		pr_err("this CPU has no local APIC\n");
@@ -278,10 +282,10 @@ int apic_init_bsp(void)
 	x2apic = c & CPUID1_ECX_X2APIC;
 	tsc_deadline = c & CPUID1_ECX_TSC_DEADLINE;
 	base = rdmsr(MSR_APIC_BASE) & ~0xfffull & ((1ull << 52) - 1);
-	if (acpi_madt.present && acpi_madt.lapic_address != base)
+	if (madt->present && madt->lapic_address != base)
 		pr_warn("MADT says the APIC is at 0x%llx, the MSR 0x%llx: using the MSR\n",
-			(unsigned long long)acpi_madt.lapic_address, (unsigned long long)base);
-	if (!x2apic && !(xapic_regs = xapic_map(base))) {
+			(unsigned long long)madt->lapic_address, (unsigned long long)base);
+	if (!x2apic && !(xapic_regs = xapic_map(base, map))) {
 		pr_err("APIC page 0x%llx not mapped\n", (unsigned long long)base);
 		return -1;
 	}
@@ -383,14 +387,15 @@ void apic_timer_oneshot_ns(u64 ns)
 	arch_irq_restore(flags);
 }
 
-/* ---- the boot steps kmain calls (include/labyrinth/smp.h) ---- */
+/* ---- the boot steps (include/labyrinth/smp.h, include/labyrinth/arch.h) ---- */
 
-int irq_init(void)
+/* irq_init()'s machine side, called by kernel/irq.c. */
+int arch_irq_init(const struct acpi_madt_info *info, arch_ioremap_t map)
 {
 	/* The 8259s were remapped and masked by arch_cpu_init() (pic.c). */
-	if (apic_init_bsp())
+	if (apic_init_bsp(info, map))
 		return -1;
-	ioapic_init();
+	ioapic_init(info, map);
 	return 0;
 }
 

@@ -5,8 +5,11 @@
  * first GSI it serves, and the interrupt source overrides that say where an
  * ISA IRQ really arrives (the PIT's IRQ 0 is GSI 2 on PCs) and with which
  * polarity and trigger. At boot every redirection entry is masked; a driver
- * routes its ISA IRQ with ioapic_route_isa_irq(). The registers are mapped
- * uncached with ioremap() (mm/vm.c).
+ * routes its GSI with ioapic_route_gsi(), having looked an ISA IRQ's GSI and
+ * flags up with acpi_isa_irq_to_gsi(). The MADT and the function that maps
+ * the registers uncached (ioremap(), mm/vmalloc.c) are handed in by
+ * kernel/irq.c through arch_irq_init() (apic.c): arch/ calls neither acpi/
+ * nor mm/.
  * Neighbours: apic.c (the local APICs the entries deliver to), pic.c (the
  * 8259s, masked).
  */
@@ -16,7 +19,6 @@
 #include <labyrinth/arch.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/spinlock.h>
-#include <labyrinth/vm.h>
 #include <asm/apic.h>
 
 #define IOREGSEL 0x00 /* byte offsets in the MMIO window */
@@ -76,25 +78,25 @@ static struct ioapic *gsi_to_ioapic(u32 gsi, u32 *pin)
 	return NULL;
 }
 
-/* The registers, uncached (before vm_init(): the boot identity map). */
-static volatile u32 *ioapic_map(u32 phys)
+/* The registers, uncached (no map function: the boot identity map). */
+static volatile u32 *ioapic_map(u32 phys, arch_ioremap_t map)
 {
-	if (vm_ready())
-		return ioremap(phys, IOWIN + 4);
+	if (map)
+		return map(phys, IOWIN + 4);
 	return (volatile u32 *)(uintptr_t)phys;
 }
 
-int ioapic_init(void)
+int ioapic_init(const struct acpi_madt_info *madt, arch_ioremap_t map)
 {
-	for (unsigned int i = 0; i < acpi_madt.nr_ioapics; i++) {
-		const struct acpi_ioapic *a = &acpi_madt.ioapics[i];
+	for (unsigned int i = 0; i < madt->nr_ioapics; i++) {
+		const struct acpi_ioapic *a = &madt->ioapics[i];
 		struct ioapic *io = &ioapics[nr_ioapics];
 
 		if (!a->address) {
 			pr_err("IO APIC %u has no address, ignored\n", a->id);
 			continue;
 		}
-		io->regs = ioapic_map(a->address);
+		io->regs = ioapic_map(a->address, map);
 		if (!io->regs) {
 			pr_err("IO APIC %u at 0x%x could not be mapped, ignored\n", a->id,
 			       a->address);
@@ -114,15 +116,14 @@ int ioapic_init(void)
 	return nr_ioapics ? 0 : -1;
 }
 
-int ioapic_route_isa_irq(u8 irq, u8 vector, u32 dest_apic)
+int ioapic_route_gsi(u32 gsi, u16 flags, u8 vector, u32 dest_apic)
 {
-	u16 flags;
-	u32 gsi = acpi_isa_irq_to_gsi(&acpi_madt, irq, &flags), pin;
+	u32 pin;
 	struct ioapic *io = gsi_to_ioapic(gsi, &pin);
 	u64 entry = vector | ((u64)(dest_apic & 0xff) << REDIR_DEST_SHIFT);
 
 	if (!io) {
-		pr_err("ISA IRQ %u (GSI %u): no IO APIC serves it\n", irq, gsi);
+		pr_err("GSI %u: no IO APIC serves it\n", gsi);
 		return -1;
 	}
 	/* ISA defaults: edge, active high; an override may say otherwise. */
@@ -131,14 +132,14 @@ int ioapic_route_isa_irq(u8 irq, u8 vector, u32 dest_apic)
 	if ((flags & ACPI_MPS_TRIGGER_MASK) == ACPI_MPS_TRIGGER_LEVEL)
 		entry |= REDIR_LEVEL;
 	write_redir(io, pin, entry);
-	pr_info("ISA IRQ %u -> GSI %u (IO APIC %u pin %u) -> vector 0x%x on APIC %u\n", irq, gsi,
-		io->id, pin, vector, dest_apic);
+	pr_info("GSI %u (IO APIC %u pin %u) -> vector 0x%x on APIC %u\n", gsi, io->id, pin, vector,
+		dest_apic);
 	return 0;
 }
 
-void ioapic_mask_isa_irq(u8 irq)
+void ioapic_mask_gsi(u32 gsi)
 {
-	u32 gsi = acpi_isa_irq_to_gsi(&acpi_madt, irq, NULL), pin;
+	u32 pin;
 	struct ioapic *io = gsi_to_ioapic(gsi, &pin);
 
 	if (io)

@@ -1,9 +1,9 @@
 ; trampoline.asm - where an application processor (AP) starts: 16-bit real
-; mode -> 32-bit protected mode -> 64-bit long mode -> ap_start() in smp.c.
+; mode -> 32-bit protected mode -> 64-bit long mode -> ap_start() in smpboot.c.
 ;
 ; The code is assembled here but runs at physical 0x8000 (page 8, the SIPI
 ; vector 0x08, SMP_TRAMPOLINE_START in include/labyrinth/layout.h; mm/memmap.c
-; keeps [0x8000, 0xa000) out of the allocator): arch/x86_64/smp.c copies
+; keeps [0x8000, 0xa000) out of the allocator): arch/x86_64/smpboot.c copies
 ; trampoline_start..trampoline_end there and fills in trampoline_params
 ; before each INIT-SIPI-SIPI. A SIPI starts the AP at CS:IP = 0x0800:0000.
 ;
@@ -11,7 +11,7 @@
 ; the 64-bit part uses RIP-relative ones, which hold wherever it runs. The
 ; page tables loaded (the BSP's CR3) must identity-map this page: paging is
 ; switched on while executing here. The kernel's own GDT, IDT and per-CPU
-; area are installed by ap_start() (smp.c, gdt.c, percpu.c).
+; area are installed by ap_start() (smpboot.c, gdt.c, percpu.c).
 
 %define TRAMPOLINE_BASE 0x8000
 %define TRAMP(x) ((x) - trampoline_start + TRAMPOLINE_BASE)
@@ -78,7 +78,7 @@ tramp_gdtr:
 	dd TRAMP(tramp_gdt)
 
 align 8
-trampoline_params:                      ; struct trampoline_params in smp.c
+trampoline_params:                      ; struct trampoline_params in smpboot.c
 p_cr3:   dq 0
 p_cr4:   dq 0
 p_cr0:   dq 0

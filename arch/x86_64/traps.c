@@ -5,7 +5,9 @@
  * covered by the exception-fixup table (extable.c) resumes at its fixup;
  * anything else is reported the way Linux reports an oops -- name, error
  * code decoded, RIP symbolized, registers, control registers, "Code:" bytes
- * and a backtrace (stacktrace.c) -- and the kernel exits with failure
+ * and a backtrace (stacktrace.c) -- the panic notifiers run (e.g. the
+ * allocation trace's dump, registered from above: kernel/panic.c), and the
+ * kernel exits with failure
  * (arch_exit in setup.c). A fault while reporting prints one raw line and
  * exits: no silent hangs, no triple faults. The double fault runs on its
  * own IST stack (gdt.c), so a broken stack is reported too.
@@ -15,9 +17,9 @@
 #include <labyrinth/arch.h>
 #include <labyrinth/compiler.h>
 #include <labyrinth/ksyms.h>
+#include <labyrinth/panic_notifier.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
-#include <labyrinth/trace.h>
 #include <asm/cpu.h>
 #include <asm/extable.h>
 #include <asm/traps.h>
@@ -247,7 +249,7 @@ static __noreturn void die(struct pt_regs *regs, unsigned int cpu, u64 cr2)
 	show_header(regs, cpu, nr, cr2);
 	show_regs(regs, cr2);
 	show_trace_regs(regs);
-	trace_dump(); /* trace=: the allocator's last steps, if traced */
+	panic_notifier_call_chain(); /* e.g. trace=: the allocator's last steps */
 	oops_printk("---[ end trace %016x ]---\n", nr);
 	oops_printk("Kernel panic - not syncing: Fatal exception\n");
 	arch_exit(1);

@@ -18,8 +18,8 @@
  * function could provide; a table whose checksum or length is wrong is
  * reported with its signature and the reason, and is skipped, never trusted.
  *
- * Users: arch/x86_64/apic.c, ioapic.c and smp.c read acpi_madt (CPUs, IO
- * APICs, interrupt source overrides, NMI wiring).
+ * Users: kernel/smpboot.c reads acpi_madt (CPUs); kernel/irq.c hands it to
+ * arch/x86_64/apic.c and ioapic.c (IO APICs, overrides, NMI wiring).
  */
 #ifndef LABYRINTH_ACPI_H
 #define LABYRINTH_ACPI_H

@@ -40,4 +40,36 @@ u64 arch_clock_ns(void);    /* ns since boot from the TSC; 0 before calibration 
 void arch_dump_stack(void); /* symbolized backtrace of the caller */
 __attribute__((noreturn)) void arch_exit(int status); /* 0 = success; QEMU exits, hardware halts */
 
+/*
+ * Kernel only, static inlines of the kernel's <asm/arch_impl.h> (the host
+ * has no idle loop): arch_local_irq_enable(), arch_local_irq_disable(), and
+ * arch_safe_halt(), which enables interrupts and halts with no window
+ * between the two in which a wake-up could be lost (x86: sti; hlt).
+ */
+
+/*
+ * Interrupt controllers and CPUs: the machine's side of irq_init() and
+ * smp_init() (include/labyrinth/smp.h), for kernel/irq.c, kernel/smp.c and
+ * kernel/smpboot.c. Implemented in arch/x86_64/apic.c, ioapic.c (irq),
+ * smp.c (the call-function IPI) and smpboot.c (starting a CPU). arch/ is
+ * handed what it must not fetch from the layers above it: the MADT's
+ * interrupt data, and a function that maps MMIO registers uncached (NULL
+ * before the kernel's page tables exist: the boot identity map serves).
+ * apic_id is the firmware's name for a CPU (the MADT's, acpi.h); CPU
+ * numbers are generic code's, 0 .. NR_CPUS-1.
+ */
+struct acpi_madt_info;
+typedef void *(*arch_ioremap_t)(phys_addr_t pa, size_t size);
+int arch_irq_init(const struct acpi_madt_info *madt, arch_ioremap_t map);
+
+typedef void (*arch_ap_entry_t)(unsigned int cpu) __attribute__((noreturn));
+u32 arch_smp_prepare_boot_cpu(void);	     /* CPU 0's APIC id; the state APs copy */
+int arch_smp_trampoline_install(void *page); /* 0, or -1 (reported) */
+/* INIT-SIPI-SIPI: cpu starts on stack_top and, set up, calls entry(cpu). */
+void arch_boot_cpu(unsigned int cpu, u32 apic_id, void *stack_top, arch_ap_entry_t entry);
+void arch_park_cpu(u32 apic_id); /* a CPU that did not answer: back to wait-for-SIPI */
+/* The call-function IPI: fn runs in its handler (IRQ context, after the EOI). */
+void arch_set_call_function_handler(void (*fn)(void));
+void arch_send_call_function_ipi(unsigned int cpu);
+
 #endif

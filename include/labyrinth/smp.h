@@ -2,9 +2,14 @@
  * smp.h - the CPUs: which are online, running a function on the others,
  * and the boot steps that bring interrupts and CPUs up.
  *
- * Implemented by arch/x86_64/smp.c (bring-up through trampoline.asm, IPIs)
- * and arch/x86_64/apic.c (irq_init, timer_init). CPU numbers are indexes
- * 0 .. NR_CPUS-1, 0 the boot CPU, as arch_cpu_id() returns them.
+ * Generic code over the arch seam (include/labyrinth/arch.h):
+ * kernel/smp.c (the online mask, smp_call_function*(), the per-CPU work
+ * queues), kernel/smpboot.c (smp_init(): which CPUs to start, their
+ * stacks and nodes, the wait for each), kernel/irq.c (irq_init()). The
+ * machine's side is arch/x86_64/: apic.c (timer_init(), the local APIC),
+ * smp.c (the call-function IPI), smpboot.c (INIT-SIPI-SIPI, the trampoline,
+ * a new CPU's set-up). CPU numbers are indexes 0 .. NR_CPUS-1, 0 the boot
+ * CPU, as arch_cpu_id() returns them.
  */
 #ifndef LABYRINTH_SMP_H
 #define LABYRINTH_SMP_H
@@ -16,7 +21,8 @@ int irq_init(void);   /* 8259s off, IO APIC entries masked, boot CPU's local API
 int timer_init(void); /* calibrate the APIC timer, start the tick, interrupts on */
 int smp_init(void);   /* start every other CPU the MADT lists */
 
-extern unsigned long cpu_online_mask; /* bit n: CPU n is online */
+extern unsigned long cpu_online_mask;  /* bit n: CPU n is online */
+void set_cpu_online(unsigned int cpu); /* a started CPU, from its own entry */
 
 static inline unsigned int num_online_cpus(void)
 {
@@ -38,7 +44,7 @@ static inline bool cpu_online(unsigned int cpu)
 		if (!cpu_online(cpu)) {           \
 		} else
 
-/* The APIC id CPU cpu was started with (~0 for an unknown CPU). */
+/* The APIC id CPU cpu was started with (~0 for an unknown CPU; arch/x86_64/smpboot.c). */
 u32 smp_cpu_apic_id(unsigned int cpu);
 
 /* How long a waiting smp_call_function*() waits for each CPU. */
@@ -63,7 +69,12 @@ int smp_call_function_single(unsigned int cpu, smp_call_func_t fn, void *arg, bo
  */
 int smp_queue_work(unsigned int cpu, smp_call_func_t fn, void *arg);
 
-/* The loop every CPU ends in: run queued work, else sti; hlt. */
-__attribute__((noreturn)) void cpu_idle_loop(void);
+/* For the idle loop (kernel/idle.c): run this CPU's queued work until the
+ * queue is empty; is any queued (checked with interrupts off)? */
+void smp_process_work(void);
+bool smp_work_pending(void);
+
+/* Installs the call-function IPI's handler (smp_init(), before any CPU starts). */
+void call_function_init(void);
 
 #endif

@@ -3,8 +3,10 @@
  * and NMIs reach each of them, every CPU's timer ticks (periodic and
  * one-shot), queued work runs in process context, and the lock rule (a lock
  * taken in IRQ context is never taken with interrupts on) held. Runs last
- * (KTEST_ORDER_SMP). The mechanisms: kernel cross-CPU calls and bring-up
- * (include/labyrinth/smp.h), the local APIC timer (arch/x86_64/apic.c).
+ * (KTEST_ORDER_SMP). The mechanisms (include/labyrinth/smp.h): cross-CPU
+ * calls and work queues (kernel/smp.c over arch/x86_64/smp.c's IPI),
+ * bring-up (kernel/smpboot.c over arch/x86_64/smpboot.c), the local APIC
+ * timer (arch/x86_64/apic.c).
  */
 #include <labyrinth/acpi.h>
 #include <labyrinth/arch.h>

@@ -3,7 +3,7 @@
  * which "CPUs" (threads, tests/host/include/asm/arch_impl.h) are online,
  * and an "IPI" that runs a function on every other online CPU by borrowing
  * the calling thread (those CPUs' threads must be parked meanwhile, as in
- * tests/host/test_pcp.c). The kernel's side is arch/x86_64/smp.c.
+ * tests/host/test_pcp.c). The kernel's side is kernel/smp.c.
  */
 #include <labyrinth/arch.h>
 #include <labyrinth/smp.h>

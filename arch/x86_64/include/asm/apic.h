@@ -10,7 +10,7 @@
 #ifndef ASM_APIC_H
 #define ASM_APIC_H
 
-#include <labyrinth/types.h>
+#include <labyrinth/arch.h>
 
 /* Vectors (the 8259s, remapped and masked, own 0x20..0x2f: asm/irq.h). */
 #define IOAPIC_VECTOR_BASE 0x30	  /* GSI n -> 0x30 + n (first 16 GSIs) */
@@ -74,7 +74,9 @@ u32 apic_read(u32 reg);
 void apic_write(u32 reg, u32 val);
 u32 apic_read_id(void); /* this CPU's APIC id */
 void apic_eoi(void);
-int apic_init_bsp(void);  /* mode, base, this CPU's APIC, handlers */
+struct acpi_madt_info;
+/* Mode, base, this CPU's APIC, handlers; keeps madt for the other CPUs' LINT1. */
+int apic_init_bsp(const struct acpi_madt_info *madt, arch_ioremap_t map);
 void apic_init_cpu(void); /* enable and set up the calling CPU's APIC */
 
 /* Interprocessor interrupts; 0, or -1 if the APIC never accepted it. */
@@ -97,10 +99,15 @@ u64 apic_timer_oneshots(unsigned int cpu); /* of which one-shot expiries */
 void apic_timer_set_hook(void (*fn)(void));
 
 /* ---- IO APIC (ioapic.c) ---- */
-int ioapic_init(void);
-/* Routes an ISA IRQ (through the MADT overrides) to vector on dest_apic. */
-int ioapic_route_isa_irq(u8 irq, u8 vector, u32 dest_apic);
-void ioapic_mask_isa_irq(u8 irq);
+/* Maps and masks every IO APIC the MADT lists (map NULL: the identity map). */
+int ioapic_init(const struct acpi_madt_info *madt, arch_ioremap_t map);
+/*
+ * Routes a GSI to vector on dest_apic; flags are the MADT override's
+ * ACPI_MPS_* polarity and trigger. For an ISA IRQ the caller looks both up
+ * with acpi_isa_irq_to_gsi() (include/labyrinth/acpi.h).
+ */
+int ioapic_route_gsi(u32 gsi, u16 flags, u8 vector, u32 dest_apic);
+void ioapic_mask_gsi(u32 gsi);
 
 /* Which ktests need: the numbers behind "every CPU takes interrupts". */
 #define TIMER_HZ 100

@@ -51,4 +51,23 @@ static inline bool arch_in_irq(void)
 
 unsigned int arch_phys_bits(void);
 
+/* Kernel only (the host has no idle loop): for kernel/idle.c. */
+static inline void arch_local_irq_enable(void)
+{
+	sti();
+}
+
+static inline void arch_local_irq_disable(void)
+{
+	cli();
+}
+
+/* sti's one-instruction shadow: an interrupt arriving between the two
+ * still wakes the hlt, so a wake-up checked for with interrupts off is
+ * never lost (Linux's native_safe_halt()). */
+static inline void arch_safe_halt(void)
+{
+	__asm__ volatile("sti; hlt" ::: "memory");
+}
+
 #endif

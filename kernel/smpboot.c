@@ -1,0 +1,135 @@
+/*
+ * smpboot.c - smp_init(): which CPUs to start, and what each needs first.
+ *
+ * Every enabled processor of the MADT (acpi/acpi.c) other than the boot
+ * CPU is started, one at a time: its kernel stack comes from
+ * vm_alloc_stack() (mm/vmalloc.c, with a guard page below), its node from
+ * its APIC id in the SRAT (numa_add_cpu(), mm/numa.c) before it can
+ * allocate, and it is waited for at most AP_ANSWER_MS; a CPU that does not
+ * answer is reported, parked and left out. While CPUs are being started,
+ * the trampoline page (SMP_TRAMPOLINE_START; mm/memmap.c keeps it out of
+ * the allocator) is identity-mapped, read-only and executable, in the
+ * kernel's page tables (mm/vm.c); afterwards every CPU forgets it.
+ *
+ * The machine's side is arch/x86_64/smpboot.c: the trampoline's copy,
+ * INIT-SIPI-SIPI, and a new CPU's own set-up, at whose end it calls
+ * smp_ap_entry() below: the CPU is online and enters its idle loop
+ * (kernel/idle.c). Talking to the CPUs afterwards is kernel/smp.c.
+ */
+#define pr_fmt(fmt) "smp: " fmt
+
+#include <labyrinth/acpi.h>
+#include <labyrinth/arch.h>
+#include <labyrinth/idle.h>
+#include <labyrinth/layout.h>
+#include <labyrinth/numa.h>
+#include <labyrinth/printk.h>
+#include <labyrinth/smp.h>
+#include <labyrinth/vm.h>
+
+#define AP_ANSWER_MS 2000 /* TCG on a busy host can be slow to start a vCPU */
+
+static void *ap_stacks[NR_CPUS]; /* kept for the next CPU if one does not answer */
+
+/* Where a started CPU enters the generic world, set up, on its own stack. */
+static __noreturn void smp_ap_entry(unsigned int cpu)
+{
+	set_cpu_online(cpu);
+	cpu_idle_loop();
+}
+
+/*
+ * Has the arch copy the trampoline into its page (written through the
+ * direct map) and identity-maps that page, executable and read-only, so
+ * a CPU can keep running there when it turns paging on.
+ */
+static bool trampoline_map(void)
+{
+	void *page = vm_ready() ? phys_to_virt(SMP_TRAMPOLINE_START) : NULL;
+	int err;
+
+	if (arch_smp_trampoline_install(page))
+		return false;
+	err = map_page(SMP_TRAMPOLINE_START, SMP_TRAMPOLINE_START, VM_EXEC);
+	if (err) {
+		pr_err("cannot identity-map the trampoline page: error %d\n", err);
+		return false;
+	}
+	return true;
+}
+
+static void flush_trampoline_tlb(void *arg)
+{
+	(void)arg;
+	arch_flush_tlb_page(SMP_TRAMPOLINE_START);
+}
+
+/* Drops the identity mapping again; the APs forget theirs too. */
+static void trampoline_unmap(void)
+{
+	unmap_page(SMP_TRAMPOLINE_START);
+	flush_trampoline_tlb(NULL);
+	if (!arch_irqs_disabled())
+		smp_call_function(flush_trampoline_tlb, NULL, true);
+}
+
+static bool wait_online(unsigned int cpu, u64 ms)
+{
+	u64 deadline = arch_clock_ns() + ms * 1000000ull;
+
+	while (!cpu_online(cpu))
+		if (arch_clock_ns() > deadline)
+			return false;
+		else
+			arch_cpu_relax();
+	return true;
+}
+
+/* Starts one CPU as number cpu; true if it came online. */
+static bool boot_ap(unsigned int cpu, u32 apic_id)
+{
+	if (!ap_stacks[cpu])
+		ap_stacks[cpu] = vm_alloc_stack(KERNEL_STACK_SIZE / 4096);
+	if (!ap_stacks[cpu]) {
+		pr_err("CPU %u (APIC id %u): no stack, left out\n", cpu, apic_id);
+		return false;
+	}
+	numa_add_cpu(cpu, apic_id); /* its node, before it allocates */
+	arch_boot_cpu(cpu, apic_id, ap_stacks[cpu], smp_ap_entry);
+	if (wait_online(cpu, AP_ANSWER_MS))
+		return true;
+	pr_err("CPU %u (APIC id %u) did not answer within %u ms: left out\n", cpu, apic_id,
+	       AP_ANSWER_MS);
+	arch_park_cpu(apic_id);
+	return false;
+}
+
+int smp_init(void)
+{
+	u32 bsp_id = arch_smp_prepare_boot_cpu();
+	unsigned int next = 1, listed = 1;
+	bool trampoline;
+
+	numa_add_cpu(0, bsp_id);
+	set_cpu_online(0);
+	call_function_init();
+	trampoline = acpi_madt.present && trampoline_map();
+	for (unsigned int i = 0; trampoline && i < acpi_madt.nr_cpus; i++) {
+		const struct acpi_cpu *c = &acpi_madt.cpus[i];
+
+		if (!(c->flags & ACPI_MADT_ENABLED) || c->apic_id == bsp_id)
+			continue;
+		if (++listed > NR_CPUS) {
+			pr_warn("CPU with APIC id %u beyond NR_CPUS=%u, ignored\n", c->apic_id,
+				NR_CPUS);
+			continue;
+		}
+		if (boot_ap(next, c->apic_id))
+			next++;
+	}
+	if (trampoline)
+		trampoline_unmap();
+	pr_info("Brought up %u CPU%s (%u listed)\n", num_online_cpus(),
+		num_online_cpus() == 1 ? "" : "s", listed);
+	return 0;
+}
