@@ -18,6 +18,7 @@
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/numa.h>
+#include <labyrinth/panic_notifier.h>
 #include <labyrinth/pcp.h>
 #include <labyrinth/pool.h>
 #include <labyrinth/printk.h>
@@ -25,9 +26,8 @@
 #include <labyrinth/smp.h>
 #include <labyrinth/spinlock.h>
 #include <labyrinth/string.h>
+#include <labyrinth/trace.h>
 #include <labyrinth/vm.h>
-
-void arch_trigger_test_fault(const char *kind);
 
 /* test=... on the command line: a deliberate failure for the test matrix. */
 static void run_deliberate_failure(const char *what)
@@ -40,6 +40,16 @@ static void run_deliberate_failure(const char *what)
 	} else if (what[0]) {
 		pr_err("test: unknown deliberate failure '%s' ignored\n", what);
 	}
+}
+
+/*
+ * trace=alloc,free (mm/trace.c): the allocator narrates, and its per-CPU
+ * event rings are dumped on panic and fatal exceptions.
+ */
+static void setup_tracing(const char *spec, unsigned long rate)
+{
+	trace_init(spec, rate, arch_cycles_hz());
+	panic_notifier_register(trace_dump);
 }
 
 /* fail_page_alloc=<interval>,<probability>,<space>,<times> (mm/fail_page_alloc.c). */
@@ -57,39 +67,48 @@ static void setup_fault_injection(const char *spec)
 	fail_page_alloc_init(&attr);
 }
 
+/*
+ * The boot, one step a line: kmain is the kernel's table of contents, so it
+ * is aligned by hand (clang-format would re-align the comments per group).
+ */
+/* clang-format off */
 void kmain(u32 magic, u64 info_phys)
 {
 	const struct memmap *map;
 	unsigned int failed;
 
-	arch_early_init(); /* per-CPU area, serial console, TSC, traps */
+	arch_early_init();				/* per-CPU area, serial, TSC, traps */
 	pr_info("Labyrinth: a memory manager you can walk through\n");
-	boot_info_receive(magic, info_phys);	   /* multiboot2 or our EFI loader -> boot_info */
-	kernel_cmdline_init(boot_info.cmdline);	   /* key=value parameters, validated */
-	spin_debug_set(param_bool("lockdep"));	   /* lock-order checks on request */
-	boot_info_print(&boot_info);		   /* how we booted, what we were given */
-	arch_cpu_init();			   /* GDT, TSS, IDT: every exception reports */
-	run_deliberate_failure(param_str("test")); /* only when asked to */
-	map = memmap_init(&boot_info);		   /* firmware map -> one sorted, clean map */
+	boot_info_receive(magic, info_phys);		/* multiboot2 or EFI loader -> boot_info */
+	kernel_cmdline_init(boot_info.cmdline);		/* key=value parameters, validated */
+	/* trace=alloc,free: narration, panic-time dump */
+	setup_tracing(param_str("trace"), param_num("trace_rate"));
+	spin_debug_set(param_bool("lockdep"));		/* lock-order checks on request */
+	boot_info_print(&boot_info);			/* how we booted, what we were given */
+	arch_cpu_init();				/* GDT, TSS, IDT: every exception reports */
+	run_deliberate_failure(param_str("test"));	/* test=: only when asked to */
+	map = memmap_init(&boot_info);			/* firmware map -> one sorted, clean map */
 	/* SRAT/SLIT -> nodes, before the zones: read through the boot identity map */
 	numa_config_set(acpi_numa_init(boot_info.rsdp, boot_info.rsdp_len, acpi_os_map_early));
-	mm_set_debug(param_bool("debug_pagealloc")); /* page poisoning on request */
-	mm_init(map);				     /* memblock, struct page, zones, buddy */
-	vm_init();			       /* own page tables: direct map, image W^X; loaded */
-	mm_set_direct_map(DIRECT_MAP_BASE);    /* mm's pointers move to the direct map */
-	vm_drop_identity_map();		       /* low half unmapped; ptdump, W^X audit */
-	mm_pcp_set_enabled(param_bool("pcp")); /* per-CPU lists in front of the buddy */
-	labyrinth_pool_init(param_num("labyrinth"));	     /* the reserve for atomic callers */
-	setup_fault_injection(param_str("fail_page_alloc")); /* only when asked to */
+	mm_set_debug(param_bool("debug_pagealloc"));	/* page poisoning on request */
+	mm_init(map);					/* memblock, struct page, zones, buddy */
+	vm_init();					/* own page tables built and loaded */
+	mm_set_direct_map(DIRECT_MAP_BASE);		/* mm's pointers move to the direct map */
+	vm_drop_identity_map();				/* low half unmapped; ptdump, W^X audit */
+	mm_pcp_set_enabled(param_bool("pcp"));		/* per-CPU lists in front of the buddy */
+	labyrinth_pool_init(param_num("labyrinth"));	/* the reserve for atomic callers */
+	/* fail_page_alloc=: failure injection on request */
+	setup_fault_injection(param_str("fail_page_alloc"));
 	/* RSDP -> XSDT/RSDT -> MADT, now through memremap() */
 	acpi_init(boot_info.rsdp, boot_info.rsdp_len, acpi_os_map_memory);
-	irq_init();		  /* 8259s off, IO APIC masked, local APIC on */
-	timer_init();		  /* APIC timer calibrated, tick on, interrupts on */
-	smp_init();		  /* every other CPU through INIT-SIPI-SIPI */
-	failed = ktest_run_all(); /* in-kernel KTAP suites */
-	failed += selftest_run(); /* IRQ-context allocation on every CPU */
+	irq_init();					/* 8259s off, IO APIC masked, LAPIC on */
+	timer_init();					/* timer calibrated, ticking, IRQs on */
+	smp_init();					/* every other CPU through INIT-SIPI-SIPI */
+	failed = ktest_run_all();			/* in-kernel KTAP suites (tests/kernel/) */
+	failed += selftest_run();			/* IRQ-context allocation on every CPU */
 	if (param_bool("bench"))
-		kernel_bench_run(); /* guest TSC ticks per operation, on request */
+		kernel_bench_run();			/* guest ticks per operation, on request */
 	pr_info("kmain: done, %s\n", failed ? "FAILED" : "all tests passed");
 	arch_exit(failed ? 1 : 0);
 }
+/* clang-format on */

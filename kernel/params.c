@@ -9,10 +9,8 @@
 
 #include <labyrinth/arch.h>
 #include <labyrinth/cmdline.h>
-#include <labyrinth/panic_notifier.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/trace.h>
-#include <asm/tsc.h>
 
 static const struct kernel_param kernel_params[] = {
 	{ "loglevel", PARAM_UINT, 0, 7, LOGLEVEL_DEFAULT, NULL,
@@ -58,8 +56,6 @@ void kernel_cmdline_init(const char *str)
 	cmdline_parse(&kernel_cmdline, kernel_params, kernel_values, ARRAY_SIZE(kernel_params),
 		      str);
 	console_loglevel = (int)param_num("loglevel");
-	trace_init(param_str("trace"), param_num("trace_rate"), tsc_hz()); /* trace= */
-	panic_notifier_register(trace_dump); /* its ring, on panic and fatal exceptions */
 }
 
 u64 param_num(const char *name)

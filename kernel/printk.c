@@ -54,8 +54,9 @@ static const char *memchr_or_end(const char *text, size_t len)
 	return text;
 }
 
-/* Writes text, starting a timestamped line after every newline. */
-static void emit_text_locked(const char *text, size_t len)
+/* Writes text, starting a timestamped line after every newline; caller
+ * holds console_lock (the "__" prefix means that, tree-wide). */
+static void __emit_text(const char *text, size_t len)
 {
 	while (len) {
 		const char *nl = memchr_or_end(text, len);
@@ -88,8 +89,8 @@ int vprintk(const char *fmt, va_list ap)
 		locked = true;
 	}
 	if (!cont && line_open)
-		emit_text_locked("\n", 1);
-	emit_text_locked(buf, (size_t)n);
+		__emit_text("\n", 1);
+	__emit_text(buf, (size_t)n);
 	if (locked)
 		spin_unlock_irqrestore(&console_lock, flags);
 	return n;

@@ -149,7 +149,7 @@ void spin_debug_lock(spinlock_t *l)
 	if (recursion(l, site))
 		return;
 	record_context(l, site);
-	__spin_lock_raw(l);
+	ticket_lock(l);
 	__atomic_store_n(&l->owner_cpu, (u8)(arch_cpu_id() + 1), __ATOMIC_RELAXED);
 }
 
@@ -160,7 +160,7 @@ bool spin_debug_trylock(spinlock_t *l)
 	/* An IRQ handler's trylock of a lock its CPU holds is the point of it. */
 	if (__atomic_load_n(&l->owner_cpu, __ATOMIC_RELAXED) == arch_cpu_id() + 1)
 		return false;
-	if (!__spin_trylock_raw(l))
+	if (!ticket_trylock(l))
 		return false;
 	record_context(l, site);
 	__atomic_store_n(&l->owner_cpu, (u8)(arch_cpu_id() + 1), __ATOMIC_RELAXED);
@@ -179,7 +179,7 @@ void spin_debug_unlock(spinlock_t *l)
 		pr_warn_once("lock %p released by CPU %u, held by CPU %u\n", (void *)l, me - 1,
 			     l->owner_cpu - 1u);
 	__atomic_store_n(&l->owner_cpu, 0, __ATOMIC_RELAXED);
-	__spin_unlock_raw(l);
+	ticket_unlock(l);
 }
 
 void spin_debug_report(struct spin_debug_stats *st)

@@ -87,6 +87,11 @@ u64 tsc_hz(void)
 	return READ_ONCE(tsc_freq_hz);
 }
 
+u64 arch_cycles_hz(void)
+{
+	return tsc_hz();
+}
+
 u64 tsc_cycles_to_ns(u64 cycles)
 {
 	return (u64)(((unsigned __int128)cycles * ns_mult) >> 32);

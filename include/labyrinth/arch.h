@@ -37,7 +37,9 @@ void arch_early_init(void); /* boot CPU's per-CPU area, serial console, TSC */
 void arch_cpu_init(void);   /* GDT, TSS with IST stacks, IDT: exceptions report */
 void arch_console_write(const char *s, size_t len); /* COM1, polled, '\n' -> "\r\n" */
 u64 arch_clock_ns(void);    /* ns since boot from the TSC; 0 before calibration */
+u64 arch_cycles_hz(void);   /* arch_cycles() per second; 0 before calibration */
 void arch_dump_stack(void); /* symbolized backtrace of the caller */
+void arch_trigger_test_fault(const char *kind);	      /* test=fault:pf|gp|ud|de: raise it */
 __attribute__((noreturn)) void arch_exit(int status); /* 0 = success; QEMU exits, hardware halts */
 
 /*

@@ -47,8 +47,8 @@ static inline void spin_lock_init(spinlock_t *l)
 	*l = (spinlock_t)SPINLOCK_INIT;
 }
 
-/* The lock itself, without debugging (used by the debug hooks too). */
-static inline void __spin_lock_raw(spinlock_t *l)
+/* The ticket lock itself, without debugging (used by the debug hooks too). */
+static inline void ticket_lock(spinlock_t *l)
 {
 	u16 me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
 
@@ -56,7 +56,7 @@ static inline void __spin_lock_raw(spinlock_t *l)
 		arch_cpu_relax();
 }
 
-static inline bool __spin_trylock_raw(spinlock_t *l)
+static inline bool ticket_trylock(spinlock_t *l)
 {
 	u16 owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
 	u32 old = ((u32)owner << 16) | owner; /* free: next == owner */
@@ -68,7 +68,7 @@ static inline bool __spin_trylock_raw(spinlock_t *l)
 					   __ATOMIC_RELAXED);
 }
 
-static inline void __spin_unlock_raw(spinlock_t *l)
+static inline void ticket_unlock(spinlock_t *l)
 {
 	__atomic_store_n(&l->owner, (u16)(l->owner + 1), __ATOMIC_RELEASE);
 }
@@ -78,14 +78,14 @@ static __always_inline void spin_lock(spinlock_t *l)
 	if (unlikely(spin_debug_enabled))
 		spin_debug_lock(l);
 	else
-		__spin_lock_raw(l);
+		ticket_lock(l);
 }
 
 static __always_inline bool spin_trylock(spinlock_t *l)
 {
 	if (unlikely(spin_debug_enabled))
 		return spin_debug_trylock(l);
-	return __spin_trylock_raw(l);
+	return ticket_trylock(l);
 }
 
 static __always_inline void spin_unlock(spinlock_t *l)
@@ -93,7 +93,7 @@ static __always_inline void spin_unlock(spinlock_t *l)
 	if (unlikely(spin_debug_enabled))
 		spin_debug_unlock(l);
 	else
-		__spin_unlock_raw(l);
+		ticket_unlock(l);
 }
 
 static inline bool spin_is_locked(spinlock_t *l)
