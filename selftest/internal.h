@@ -22,7 +22,7 @@
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include <labyrinth/numa.h>
-#include <labyrinth/ring.h>
+#include "ring.h"
 #include <labyrinth/smp.h>
 #include <asm/tsc.h>
 

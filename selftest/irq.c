@@ -5,7 +5,7 @@
  * GFP_ATOMIC block of order 0-3 per interrupt (a quarter of the order-0
  * ones __GFP_EXCLUSIVE, whose zeroing is sampled), times the allocation
  * with the TSC into a per-CPU reservoir sample, stamps the block (stamp.c)
- * and pushes it on its CPU's SPSC ring (include/labyrinth/ring.h).
+ * and pushes it on its CPU's SPSC ring (selftest/ring.h).
  * Process context on that CPU pops the ring (consumer.c); the phases
  * (phases.c) switch the hooks on and off.
  */

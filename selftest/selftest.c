@@ -7,7 +7,7 @@
  * Every CPU's local APIC timer (arch/x86_64/apic.c) is sped up to
  * selftest_hz; its hook allocates one GFP_ATOMIC block of order 0-3 per
  * interrupt (a quarter of the order-0 ones __GFP_EXCLUSIVE), stamps it and
- * pushes it on its CPU's SPSC ring (include/labyrinth/ring.h). Process
+ * pushes it on its CPU's SPSC ring (selftest/ring.h). Process
  * context on every CPU pops the ring, checks the stamps and frees the
  * pages, one in four on the next CPU, and allocates GFP_KERNEL pages in
  * bursts. Four phases, one KTAP case each:

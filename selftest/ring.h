@@ -3,10 +3,10 @@
  *
  * Used by the IRQ self-test (selftest/irq.c pushes, selftest/consumer.c
  * pops) to hand pages from a timer interrupt to process context on the same
- * CPU, and from one CPU's process context to the next CPU's. Exactly one context ever pushes and exactly
- * one ever pops; they may run on different CPUs, or the producer may
- * interrupt the consumer (an IRQ handler on the consumer's CPU). No lock,
- * no interrupt masking, O(1) both ways.
+ * CPU, and from one CPU's process context to the next CPU's. Exactly one
+ * context ever pushes and exactly one ever pops; they may run on different
+ * CPUs, or the producer may interrupt the consumer (an IRQ handler on the
+ * consumer's CPU). No lock, no interrupt masking, O(1) both ways.
  *
  * Invariants:
  *   - tail is written only by the producer, head only by the consumer;
@@ -20,8 +20,8 @@
  * before reusing a slot. Whoever owns the word (a page, say) owns it
  * exactly while it is in the ring between those two stores.
  */
-#ifndef LABYRINTH_RING_H
-#define LABYRINTH_RING_H
+#ifndef SELFTEST_RING_H
+#define SELFTEST_RING_H
 
 #include <labyrinth/compiler.h>
 #include <labyrinth/types.h>
