@@ -44,3 +44,15 @@ def test_diagram_renders(src):
     r = subprocess.run(["dot", "-Tsvg", src], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "<svg" in r.stdout, r.stderr
     assert "Warning" not in r.stderr and "Error" not in r.stderr, r.stderr
+
+
+@pytest.mark.skipif(not shutil.which("dot"), reason="graphviz not installed")
+def test_layers_picture_is_current():
+    """docs/design.md shows docs/pictures/layers.svg: it must be what its source renders to."""
+    src = os.path.join(ROOT, "docs", "diagrams", "layers.dot")
+    svg = os.path.join(ROOT, "docs", "pictures", "layers.svg")
+    r = subprocess.run(["dot", "-Tsvg", src], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    with open(svg) as f:
+        assert f.read() == r.stdout, ("docs/pictures/layers.svg is stale: "
+                                      "dot -Tsvg docs/diagrams/layers.dot -o docs/pictures/layers.svg")
