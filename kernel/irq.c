@@ -4,7 +4,7 @@
  * The interrupt controllers are arch/x86_64/apic.c and ioapic.c; this file
  * hands them, through arch_irq_init() (include/labyrinth/arch.h), what
  * arch/ must not fetch from the layers above it: the MADT's interrupt data
- * as acpi/acpi.c parsed it, and the function that maps their registers
+ * as acpi/madt.c parsed it, and the function that maps their registers
  * uncached, ioremap() (mm/vmalloc.c), once the kernel's page tables are
  * live (vm_ready(), mm/vm.c). The tick is timer_init() (apic.c).
  */

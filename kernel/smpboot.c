@@ -1,7 +1,7 @@
 /*
  * smpboot.c - smp_init(): which CPUs to start, and what each needs first.
  *
- * Every enabled processor of the MADT (acpi/acpi.c) other than the boot
+ * Every enabled processor of the MADT (acpi/madt.c) other than the boot
  * CPU is started, one at a time: its kernel stack comes from
  * vm_alloc_stack() (mm/vmalloc.c, with a guard page below), its node from
  * its APIC id in the SRAT (numa_add_cpu(), mm/numa.c) before it can

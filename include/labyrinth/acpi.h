@@ -224,7 +224,8 @@ extern bool acpi_quiet;
 /* ---- the boot steps (acpi/boot.c); rsdp: the RSDP's bytes as the boot
  * loader copied them (struct boot_info), map: how to reach the tables ---- */
 
-/* What acpi_init() found, for arch/x86_64/ (apic.c, ioapic.c, smp.c). */
+/* What acpi_init() found: kernel/smpboot.c reads it, kernel/irq.c hands it to
+ * arch/x86_64/ (apic.c, ioapic.c), which never reads these globals itself. */
 extern struct acpi_tables acpi_tables;
 extern struct acpi_madt_info acpi_madt;
 

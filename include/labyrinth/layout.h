@@ -54,7 +54,7 @@
 #define BOOT_IDENTITY_MAP_END (4ull << 30)
 
 /*
- * The low-memory area for the SMP trampoline (issue 5): 0x8000-0x9fff. The
+ * The low-memory area for the SMP trampoline: 0x8000-0x9fff. The
  * startup IPI vector 0x08 starts APs at 0x8000 in real mode; the second page
  * holds the trampoline's data (GDT, page-table pointer, stack pointer). It
  * sits below the EBDA and the 0x9fc00 BIOS data that QEMU and most PCs use.
