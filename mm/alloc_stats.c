@@ -2,8 +2,9 @@
  * alloc_stats.c - where allocations came from, per CPU: the counters of
  * struct mm_alloc_stats (include/labyrinth/mm.h), which the IRQ self-test
  * summarises. mm/page_alloc.c and mm/pcp.c count each allocation by its
- * source (mm_count_alloc()), each failure (mm_count_failure()) and each
- * IRQ-context zone trylock that gave up (mm_count_lock_busy()); per-CPU
+ * source (mm_count_alloc(), inline in mm/internal.h), each failure
+ * (mm_count_failure()) and each IRQ-context zone trylock that gave up
+ * (mm_count_lock_busy()); per-CPU
  * list hits of the inline fast path are counted in the lists themselves
  * (per_cpu_pages.hits, mm/pcp.c) and summed in here. The per-node counters
  * are mm/numa.c's (numa_alloc_stats_read()).
@@ -15,29 +16,17 @@
 
 #include "mm/internal.h"
 
-static struct mm_alloc_stats alloc_stats[NR_CPUS] __aligned(64);
-
-static __always_inline unsigned long *stat_slot(gfp_t gfp, enum alloc_source src)
-{
-	struct mm_alloc_stats *s = &alloc_stats[arch_cpu_id()];
-
-	return gfpflags_allow_blocking(gfp) ? &s->other[src] : &s->atomic[src];
-}
+struct mm_alloc_stats mm_alloc_stats_cpu[NR_CPUS] __aligned(64);
 
 /* Atomic adds: an IRQ handler on this CPU may count concurrently. */
-void mm_count_alloc(gfp_t gfp, enum alloc_source src)
-{
-	__atomic_add_fetch(stat_slot(gfp, src), 1, __ATOMIC_RELAXED);
-}
-
 void mm_count_lock_busy(void)
 {
-	__atomic_add_fetch(&alloc_stats[arch_cpu_id()].lock_busy, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&mm_alloc_stats_cpu[arch_cpu_id()].lock_busy, 1, __ATOMIC_RELAXED);
 }
 
 void mm_count_failure(gfp_t gfp, bool injected)
 {
-	struct mm_alloc_stats *s = &alloc_stats[arch_cpu_id()];
+	struct mm_alloc_stats *s = &mm_alloc_stats_cpu[arch_cpu_id()];
 
 	__atomic_add_fetch(gfpflags_allow_blocking(gfp) ? &s->other_failures : &s->atomic_failures,
 			   1, __ATOMIC_RELAXED);
@@ -47,7 +36,7 @@ void mm_count_failure(gfp_t gfp, bool injected)
 
 static void stats_add(struct mm_alloc_stats *out, unsigned int cpu)
 {
-	const struct mm_alloc_stats *s = &alloc_stats[cpu];
+	const struct mm_alloc_stats *s = &mm_alloc_stats_cpu[cpu];
 	struct zone *z;
 	int i;
 
@@ -80,7 +69,7 @@ void mm_alloc_stats_reset(void)
 	struct zone *z;
 	unsigned int c;
 
-	memset(alloc_stats, 0, sizeof(alloc_stats));
+	memset(mm_alloc_stats_cpu, 0, sizeof(mm_alloc_stats_cpu));
 	numa_stats_clear();
 	for_each_zone(z)
 		for (c = 0; c < NR_CPUS; c++)

@@ -96,7 +96,7 @@ static __always_inline long zone_watermark_headroom(const struct zone *z, unsign
 static __always_inline bool zone_watermark_ok(const struct zone *z, unsigned int order,
 					      unsigned int level, unsigned int highest_zoneidx)
 {
-	return zone_watermark_headroom(z, level, highest_zoneidx) >= (long)(1ul << order);
+	return (long)z->free_pages - (long)(1ul << order) >= z->wmark_thr[level][highest_zoneidx];
 }
 
 /* ---- the buddy's free lists (mm/buddy.c) ---- */
@@ -182,7 +182,22 @@ static __always_inline void pcp_free_fast(struct page *page)
 
 /* ---- allocation statistics (mm/alloc_stats.c; struct mm_alloc_stats, mm.h) ---- */
 
-void mm_count_alloc(gfp_t gfp, enum alloc_source src);
+/* Per CPU; defined in mm/alloc_stats.c, here so that counting inlines. */
+extern struct mm_alloc_stats mm_alloc_stats_cpu[NR_CPUS];
+
+/*
+ * Counts one allocation by its source. Inline: it is on the buddy path of
+ * every allocation. An atomic add, because an IRQ handler on this CPU may
+ * count concurrently.
+ */
+static __always_inline void mm_count_alloc(gfp_t gfp, enum alloc_source src)
+{
+	struct mm_alloc_stats *s = &mm_alloc_stats_cpu[arch_cpu_id()];
+
+	__atomic_add_fetch(gfpflags_allow_blocking(gfp) ? &s->other[src] : &s->atomic[src], 1,
+			   __ATOMIC_RELAXED);
+}
+
 void mm_count_lock_busy(void);
 void mm_count_failure(gfp_t gfp, bool injected);
 

@@ -1,5 +1,5 @@
 /*
- * bench.c - the in-kernel benchmark (include/labyrinth/bench.h): the host
+ * kernel_bench.c - the in-kernel benchmark (include/labyrinth/bench.h): the host
  * benchmark's loops (tests/bench/) run inside the guest, timed with the
  * TSC, one printed line per case in guest TSC ticks per operation.
  *
