@@ -6,7 +6,9 @@ build/kernel/**/*.o, so run it after `make kernel`), derives from each
 object's undefined symbols and the object that defines them which source
 file uses which, gives every source file a layer from its path, and fails on
 every use the table below does not allow, naming file, symbol and target.
-A "use" is any symbol reference: a call, or data read or written.
+A "use" is any symbol reference: a call, or data read or written. What
+leaves no symbol (a static inline or a macro from a header, a type) is not
+seen: those are the seams' headers, include/labyrinth/arch.h and asm/.
 
 The house, ground floor first (docs/design.md, docs/diagrams/layers.dot): lib/ and the core services are
 used by everyone; arch/ provides mechanisms and never reaches up -- where
@@ -202,7 +204,9 @@ def main():
     ap.add_argument("--files", action="store_true", help="with --dot: draw files, not layers")
     ap.add_argument("-v", "--verbose", action="store_true", help="list sanctioned uses too")
     args = ap.parse_args()
-    files, edges = build_edges(args.build)
+    build = os.path.abspath(args.build)
+    os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # paths: the tree's
+    files, edges = build_edges(build)
     bad = check(files, edges, args.verbose)
     if args.dot:
         write_dot(args.dot, files, edges, args.files)
