@@ -19,17 +19,26 @@ static unsigned int warn_count;
 static panic_notifier_fn panic_notifiers[PANIC_NOTIFIERS_MAX];
 static unsigned int nr_panic_notifiers;
 
+/*
+ * Boot time, one CPU. The slot is written before the count is published
+ * (release), so a panic on another CPU (acquire) never calls an empty slot.
+ */
 int panic_notifier_register(panic_notifier_fn fn)
 {
-	if (nr_panic_notifiers == PANIC_NOTIFIERS_MAX)
+	unsigned int n = nr_panic_notifiers;
+
+	if (!fn || WARN_ON(n == PANIC_NOTIFIERS_MAX))
 		return -1;
-	panic_notifiers[nr_panic_notifiers++] = fn;
+	panic_notifiers[n] = fn;
+	__atomic_store_n(&nr_panic_notifiers, n + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
 void panic_notifier_call_chain(void)
 {
-	for (unsigned int i = 0; i < READ_ONCE(nr_panic_notifiers); i++)
+	unsigned int n = __atomic_load_n(&nr_panic_notifiers, __ATOMIC_ACQUIRE);
+
+	for (unsigned int i = 0; i < n; i++)
 		panic_notifiers[i]();
 }
 

@@ -55,7 +55,7 @@ static const char *memchr_or_end(const char *text, size_t len)
 }
 
 /* Writes text, starting a timestamped line after every newline; caller
- * holds console_lock (the "__" prefix means that, tree-wide). */
+ * holds console_lock, or a panic owns the console (oops_in_progress). */
 static void __emit_text(const char *text, size_t len)
 {
 	while (len) {

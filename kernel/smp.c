@@ -151,10 +151,10 @@ static u32 call_post(unsigned int cpu, smp_call_func_t fn, void *arg)
 static int call_wait(unsigned int cpu, u32 seq)
 {
 	struct call_slot *s = &call_slots[cpu];
-	u64 deadline = arch_clock_ns() + SMP_CALL_TIMEOUT_MS * 1000000ull;
+	u64 deadline = smp_deadline_ms(SMP_CALL_TIMEOUT_MS);
 
 	while ((s32)(__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) - seq) < 0) {
-		if (arch_clock_ns() > deadline) {
+		if (arch_cycles() > deadline) {
 			pr_err("CPU %u did not run a call within %u ms\n", cpu,
 			       SMP_CALL_TIMEOUT_MS);
 			return -1;

@@ -75,10 +75,10 @@ static void trampoline_unmap(void)
 
 static bool wait_online(unsigned int cpu, u64 ms)
 {
-	u64 deadline = arch_clock_ns() + ms * 1000000ull;
+	u64 deadline = smp_deadline_ms(ms);
 
 	while (!cpu_online(cpu))
-		if (arch_clock_ns() > deadline)
+		if (arch_cycles() > deadline)
 			return false;
 		else
 			arch_cpu_relax();

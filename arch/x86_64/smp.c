@@ -10,6 +10,7 @@
  */
 #include <labyrinth/arch.h>
 #include <labyrinth/compiler.h>
+#include <labyrinth/printk.h>
 #include <labyrinth/smp.h>
 #include <asm/apic.h>
 #include <asm/irq.h>
@@ -34,5 +35,9 @@ void arch_set_call_function_handler(void (*fn)(void))
 
 void arch_send_call_function_ipi(unsigned int cpu)
 {
-	apic_send_ipi(smp_cpu_apic_id(cpu), CALL_FUNCTION_VECTOR);
+	u32 apic_id = arch_cpu_apic_id(cpu);
+
+	if (WARN_ON(apic_id == ~0u)) /* never started: ~0 would be a broadcast */
+		return;
+	apic_send_ipi(apic_id, CALL_FUNCTION_VECTOR);
 }

@@ -46,7 +46,7 @@ static u64 ap_stack_tops[NR_CPUS];
 static arch_ap_entry_t ap_entry;      /* generic code's, kernel/smpboot.c */
 static unsigned long cpu_callin_mask; /* bit n: CPU n reached ap_start()'s end */
 
-u32 smp_cpu_apic_id(unsigned int cpu)
+u32 arch_cpu_apic_id(unsigned int cpu)
 {
 	return cpu < NR_CPUS ? cpu_apic_ids[cpu] : ~0u;
 }
@@ -74,6 +74,8 @@ __attribute__((noreturn, used)) static void ap_start(u64 cpu)
 
 u32 arch_smp_prepare_boot_cpu(void)
 {
+	for (unsigned int cpu = 1; cpu < NR_CPUS; cpu++)
+		cpu_apic_ids[cpu] = ~0u; /* not started (yet) */
 	cpu_apic_ids[0] = apic_read_id();
 	bsp_cr4 = read_cr4();
 	return cpu_apic_ids[0];
@@ -104,6 +106,8 @@ void arch_boot_cpu(unsigned int cpu, u32 apic_id, void *stack_top, arch_ap_entry
 {
 	u8 page = (u8)(SMP_TRAMPOLINE_START >> 12);
 
+	if (WARN_ON(!params)) /* arch_smp_trampoline_install() did not succeed */
+		return;
 	ap_stack_tops[cpu] = (u64)stack_top;
 	ap_entry = entry;
 	params->cr3 = read_cr3();

@@ -69,7 +69,8 @@ u32 arch_smp_prepare_boot_cpu(void);	     /* CPU 0's APIC id; the state APs copy
 int arch_smp_trampoline_install(void *page); /* 0, or -1 (reported) */
 /* INIT-SIPI-SIPI: cpu starts on stack_top and, set up, calls entry(cpu). */
 void arch_boot_cpu(unsigned int cpu, u32 apic_id, void *stack_top, arch_ap_entry_t entry);
-void arch_park_cpu(u32 apic_id); /* a CPU that did not answer: back to wait-for-SIPI */
+void arch_park_cpu(u32 apic_id);	/* a CPU that did not answer: back to wait-for-SIPI */
+u32 arch_cpu_apic_id(unsigned int cpu); /* what cpu was started with; ~0: not started */
 /* The call-function IPI: fn runs in its handler (IRQ context, after the EOI). */
 void arch_set_call_function_handler(void (*fn)(void));
 void arch_send_call_function_ipi(unsigned int cpu);

@@ -12,11 +12,14 @@
  *   KERNEL_VMA_BASE + phys   the kernel image (arch/x86_64/kernel.ld)
  * Physical:
  *   SMP_TRAMPOLINE_START     where application processors start in real mode
- *                            (arch/x86_64/smp.c, trampoline.asm)
+ *                            (arch/x86_64/smpboot.c, trampoline.asm;
+ *                            kernel/smpboot.c maps it while CPUs start)
  *   KERNEL_LOAD_PHYS         where the boot loader puts the kernel image
  *
  * Who uses them: mm/vm.c, mm/vmalloc.c and mm/ptdump.c (the kernel's page
- * tables), mm/memmap.c (the trampoline stays out of the allocator), the
+ * tables), mm/memmap.c (the trampoline stays out of the allocator),
+ * kernel/smpboot.c and arch/x86_64/smpboot.c (starting CPUs),
+ * kernel/acpi_osl.c (the early identity map's end), the
  * boot paths (boot/efi/, boot/multiboot2/entry32.asm) and the tests. The
  * assembly and the linker script (kernel.ld, entry32.asm, trampoline.asm)
  * cannot include C headers and keep their own literals, each with a comment
@@ -54,10 +57,12 @@
 #define BOOT_IDENTITY_MAP_END (4ull << 30)
 
 /*
- * The low-memory area for the SMP trampoline: 0x8000-0x9fff. The
- * startup IPI vector 0x08 starts APs at 0x8000 in real mode; the second page
- * holds the trampoline's data (GDT, page-table pointer, stack pointer). It
- * sits below the EBDA and the 0x9fc00 BIOS data that QEMU and most PCs use.
+ * The low-memory area for the SMP trampoline: 0x8000-0x9fff, kept out of
+ * the allocator. The startup IPI vector 0x08 starts APs at 0x8000 in real
+ * mode; the code and its parameter block (GDT, page-table pointer, stack
+ * pointer: trampoline.asm) fit in that first page, the only one mapped
+ * while CPUs start; the second page is spare. It sits below the EBDA and
+ * the 0x9fc00 BIOS data that QEMU and most PCs use.
  * (Linux: real_mode_header / trampoline_start, placed by reserve_real_mode().)
  */
 #define SMP_TRAMPOLINE_START 0x8000ull

@@ -4,8 +4,9 @@
  *
  * panic() (kernel/panic.c) and a fatal exception (arch/x86_64/traps.c die())
  * call every registered function once, after their report and backtrace,
- * before the kernel exits: e.g. the allocation trace ring's dump
- * (trace_dump(), mm/trace.c), registered by kernel/params.c with trace=.
+ * before the kernel exits: e.g. the allocation trace rings' dump
+ * (trace_dump(), mm/trace.c; it prints nothing unless trace= recorded
+ * events), registered by kmain (kernel/main.c:setup_tracing()).
  * So arch/ and the core services reach a higher layer's policy only
  * through what that layer registered. The functions run with interrupts
  * off, possibly on a broken kernel: they must take no lock they could be

@@ -44,11 +44,20 @@ static inline bool cpu_online(unsigned int cpu)
 		if (!cpu_online(cpu)) {           \
 		} else
 
-/* The APIC id CPU cpu was started with (~0 for an unknown CPU; arch/x86_64/smpboot.c). */
-u32 smp_cpu_apic_id(unsigned int cpu);
-
 /* How long a waiting smp_call_function*() waits for each CPU. */
 #define SMP_CALL_TIMEOUT_MS 1000
+
+/*
+ * The deadline of a bounded wait of ms milliseconds, in arch_cycles() (this
+ * CPU's cycle counter), as every wait on another CPU measures it. Before the
+ * counter is calibrated a 1 GHz rate is assumed, so a wait stays bounded.
+ */
+static inline u64 smp_deadline_ms(u64 ms)
+{
+	u64 hz = arch_cycles_hz();
+
+	return arch_cycles() + (hz ? hz : 1000000000ull) / 1000 * ms;
+}
 
 typedef void (*smp_call_func_t)(void *arg);
 

@@ -19,11 +19,6 @@
 #include <asm/traps.h>
 #include <asm/tsc.h>
 
-static u64 ms_to_cycles(u64 ms)
-{
-	return (tsc_hz() ? tsc_hz() : 1000000000ull) / 1000 * ms;
-}
-
 static unsigned int expected_cpus(void)
 {
 	unsigned int n = 0;
@@ -40,7 +35,7 @@ static void test_all_cpus_online(struct ktest *t)
 	ktest_log(t, "%u of %u CPU(s) online", num_online_cpus(), expected_cpus());
 	KEXPECT_EQ(t, num_online_cpus(), expected_cpus());
 	for_each_online_cpu(cpu)
-		KEXPECT_EQ(t, percpu_areas[cpu].apic_id, smp_cpu_apic_id(cpu));
+		KEXPECT_EQ(t, percpu_areas[cpu].apic_id, arch_cpu_apic_id(cpu));
 }
 
 struct ipi_probe {
@@ -170,11 +165,11 @@ static void test_queued_work(struct ktest *t)
 	for_each_online_cpu(cpu)
 		if (cpu != me)
 			KEXPECT_EQ(t, smp_queue_work(cpu, work_record, &w[cpu]), 0);
-	deadline = rdtsc() + ms_to_cycles(SMP_CALL_TIMEOUT_MS);
+	deadline = smp_deadline_ms(SMP_CALL_TIMEOUT_MS);
 	for_each_online_cpu(cpu) {
 		if (cpu == me)
 			continue;
-		while (!__atomic_load_n(&w[cpu].done, __ATOMIC_ACQUIRE) && rdtsc() < deadline)
+		while (!__atomic_load_n(&w[cpu].done, __ATOMIC_ACQUIRE) && arch_cycles() < deadline)
 			cpu_pause();
 		KEXPECT_TRUE(t, w[cpu].done && w[cpu].cpu == cpu);
 		KEXPECT_TRUE(t, !w[cpu].in_irq && w[cpu].irqs_on);

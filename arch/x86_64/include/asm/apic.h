@@ -103,8 +103,10 @@ void apic_timer_set_hook(void (*fn)(void));
 int ioapic_init(const struct acpi_madt_info *madt, arch_ioremap_t map);
 /*
  * Routes a GSI to vector on dest_apic; flags are the MADT override's
- * ACPI_MPS_* polarity and trigger. For an ISA IRQ the caller looks both up
- * with acpi_isa_irq_to_gsi() (include/labyrinth/acpi.h).
+ * ACPI_MPS_* polarity and trigger, and "conforms" (0) means ISA's defaults,
+ * edge and active high: right for ISA IRQs, which the caller looks up with
+ * acpi_isa_irq_to_gsi() (include/labyrinth/acpi.h); a PCI GSI (level,
+ * active low) must pass its flags. No caller yet: no device drivers.
  */
 int ioapic_route_gsi(u32 gsi, u16 flags, u8 vector, u32 dest_apic);
 void ioapic_mask_gsi(u32 gsi);
