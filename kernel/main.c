@@ -92,7 +92,7 @@ void kmain(u32 magic, u64 info_phys)
 	numa_config_set(acpi_numa_init(boot_info.rsdp, boot_info.rsdp_len, acpi_os_map_early));
 	mm_set_debug(param_bool("debug_pagealloc"));	/* page poisoning on request */
 	mm_init(map);					/* memblock, struct page, zones, buddy */
-	vm_init();					/* own page tables built and loaded */
+	vm_init(map);					/* own page tables built and loaded */
 	mm_set_direct_map(DIRECT_MAP_BASE);		/* mm's pointers move to the direct map */
 	vm_drop_identity_map();				/* low half unmapped; ptdump, W^X audit */
 	mm_pcp_set_enabled(param_bool("pcp"));		/* per-CPU lists in front of the buddy */

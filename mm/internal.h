@@ -3,9 +3,8 @@
  * nothing outside mm/ may use. The rest of the kernel sees the API in
  * include/labyrinth/ (mm.h, gfp.h, mmzone.h, pcp.h, pool.h, exclusive.h,
  * shrinker.h, memblock.h, numa.h, trace.h, fail_page_alloc.h). White-box
- * tests (the mm suites in tests/kernel/, the host tests in tests/host/, the
- * benchmarks in tests/bench/) include "mm/internal.h" explicitly, which
- * says what they are.
+ * tests (mm suites in tests/kernel/, host tests in tests/host/) include
+ * "mm/internal.h" explicitly, which says what they are.
  *
  * Naming, one spelling per contract (Linux's): a leading "__" on an mm
  * function means the caller holds the zone lock (__rmqueue_smallest,
@@ -98,6 +97,15 @@ static __always_inline bool zone_watermark_ok(const struct zone *z, unsigned int
 {
 	return (long)z->free_pages - (long)(1ul << order) >= z->wmark_thr[level][highest_zoneidx];
 }
+
+/* ---- the boot window and debugging switches (mm/init.c, mm/debug.c) ---- */
+
+/* One past the last pfn whose contents the kernel may touch (mm/sparse.c). */
+extern unsigned long mm_mapped_limit_pfn;
+/* Set by mm_set_direct_map(): all RAM is reachable at __va() (mm/page_alloc.c). */
+extern bool mm_direct_map_ready;
+/* debug_pagealloc: poison on free, check on allocation (mm/debug.c). */
+extern bool mm_debug_poison;
 
 /* ---- the buddy's free lists (mm/buddy.c) ---- */
 

@@ -6,7 +6,8 @@
  * holds them. Out: memmap_final, sorted and non-overlapping, with the
  * promises listed in include/labyrinth/memmap.h, plus the kernel's own
  * reservations (page 0, the SMP trampoline, the image, boot info, modules).
- * The next step, mm/memblock.c, is fed from memmap_final by mm/init.c.
+ * memmap_init() returns it to kmain, which hands it to mm_init() (mm/init.c:
+ * memblock) and vm_init() (mm/vm.c: the direct map).
  *
  * The algorithm is Linux's e820__update_table() idea: turn every entry into
  * two change points (start, end), sort them, and sweep from low to high

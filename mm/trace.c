@@ -7,8 +7,9 @@
  * The API, the event types and the cost rules are in
  * include/labyrinth/trace.h, the hooks (trace_mm(), trace_record()) in
  * mm/internal.h; they are called from mm/page_alloc.c, mm/pcp.c,
- * mm/buddy.c, mm/pool.c and mm/reclaim.c; kernel/params.c calls
- * trace_init() and registers trace_dump() as a panic notifier, which
+ * mm/buddy.c, mm/pool.c and mm/reclaim.c; kmain (kernel/main.c:
+ * setup_tracing()) calls trace_init() and registers trace_dump() as a
+ * panic notifier, which
  * panic() and fatal exceptions run (include/labyrinth/panic_notifier.h).
  *
  * Rings are lock-free: a CPU claims a slot with an atomic increment of its

@@ -99,12 +99,12 @@ static void map_direct_run(u64 start, u64 end)
  * into one run first, so a run gets the largest pages its alignment allows.
  * Entries are rounded out to whole pages (ACPI ranges need not be aligned).
  */
-static void map_direct(void)
+static void map_direct(const struct memmap *map)
 {
 	u64 run_start = 0, run_end = 0;
 
-	for (u32 i = 0; i < memmap_final.nr; i++) {
-		const struct memmap_entry *e = &memmap_final.map[i];
+	for (u32 i = 0; i < map->nr; i++) {
+		const struct memmap_entry *e = &map->map[i];
 		u64 s = ALIGN_DOWN(e->addr, PAGE_SIZE), t = ALIGN(e->addr + e->size, PAGE_SIZE);
 
 		if (!direct_mapped_type(e->type))
@@ -155,7 +155,7 @@ static void load_kernel_tables(void)
 	vm_live = true;
 }
 
-void vm_init(void)
+void vm_init(const struct memmap *map)
 {
 	struct pgtable_caps caps;
 
@@ -163,7 +163,7 @@ void vm_init(void)
 	if (pgtable_init(&kernel_pgtable, caps.levels, caps.leaf_levels, caps.pte_mask, &vm_ops,
 			 NULL))
 		panic("vm: no page for the kernel's root table");
-	map_direct();
+	map_direct(map);
 	map_kernel_image();
 	load_kernel_tables();
 }

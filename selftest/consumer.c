@@ -216,15 +216,13 @@ unsigned int st_run_on_all(smp_call_func_t fn, u64 bound_ms, const char *what)
 	u32 seq = ++st.job_seq;
 	u64 deadline;
 
-	for_each_st_cpu(cpu)
-	{
+	for_each_st_cpu(cpu) {
 		if (cpu != me && smp_queue_work(cpu, fn, NULL))
 			pr_err("cannot queue %s work on CPU %u\n", what, cpu);
 	}
 	fn(NULL);
 	deadline = arch_cycles() + st_ms_to_cycles(bound_ms);
-	for_each_st_cpu(cpu)
-	{
+	for_each_st_cpu(cpu) {
 		while (__atomic_load_n(&st_cpus[cpu].done, __ATOMIC_ACQUIRE) != seq &&
 		       arch_cycles() < deadline)
 			arch_cpu_relax();

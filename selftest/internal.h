@@ -16,15 +16,16 @@
 #ifndef SELFTEST_INTERNAL_H
 #define SELFTEST_INTERNAL_H
 
-#include <labyrinth/ktest.h>
 #include <labyrinth/exclusive.h>
-#include <labyrinth/pool.h>
+#include <labyrinth/ktest.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include <labyrinth/numa.h>
-#include "ring.h"
+#include <labyrinth/pool.h>
 #include <labyrinth/smp.h>
 #include <asm/tsc.h>
+
+#include "ring.h"
 
 enum st_phase { PH_WARMUP, PH_PRESSURE, PH_EXHAUSTION, PH_RELEASE, NR_PHASES };
 

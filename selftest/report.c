@@ -57,8 +57,7 @@ static void print_latency(void)
 	unsigned long n = 0;
 	unsigned int cpu;
 
-	for_each_st_cpu(cpu)
-	{
+	for_each_st_cpu(cpu) {
 		const struct st_cpu *c = &st_cpus[cpu];
 		unsigned long k = min(c->lat_seen, (u64)LAT_SAMPLES);
 
@@ -84,8 +83,7 @@ static void print_interrupts(void)
 	size_t len = 0;
 	unsigned int cpu;
 
-	for_each_st_cpu(cpu)
-	{
+	for_each_st_cpu(cpu) {
 		u64 n = apic_timer_ticks(cpu) - st_base.ticks[cpu];
 
 		all += n;
@@ -101,8 +99,7 @@ static void print_failures(void)
 	unsigned long irq[NR_PHASES] = { 0 }, kern[NR_PHASES] = { 0 };
 	unsigned int cpu;
 
-	for_each_st_cpu(cpu)
-	{
+	for_each_st_cpu(cpu) {
 		for (int ph = 0; ph < NR_PHASES; ph++) {
 			irq[ph] += st_cpus[cpu].irq_null[ph];
 			kern[ph] += st_cpus[cpu].kernel_null[ph];

@@ -1,9 +1,10 @@
 /*
  * ring.h - a lock-free single-producer, single-consumer ring of words.
  *
- * Used by the IRQ self-test (selftest/irq.c pushes, selftest/consumer.c
- * pops) to hand pages from a timer interrupt to process context on the same
- * CPU, and from one CPU's process context to the next CPU's. Exactly one
+ * Used by the IRQ self-test to hand pages from a timer interrupt to process
+ * context on the same CPU (selftest/irq.c pushes, consumer.c pops), and
+ * from one CPU's process context to the next CPU's (consumer.c pushes onto
+ * the next CPU's xring, whose consumer pops). Exactly one
  * context ever pushes and exactly one ever pops; they may run on different
  * CPUs, or the producer may interrupt the consumer (an IRQ handler on the
  * consumer's CPU). No lock, no interrupt masking, O(1) both ways.

@@ -21,7 +21,7 @@
  *   release     timers back to TIMER_HZ, every page freed, and per zone
  *               the free count is what it was, the invariants hold, the
  *               pool is full, no stamp was broken, no bad free.
- * Where each atomic page came from is mm/page_alloc.c's count
+ * Where each atomic page came from is mm/alloc_stats.c's count
  * (mm_alloc_stats_read()). Every wait is bounded by the TSC.
  *
  * The files of selftest/, one mechanism each (internal.h: what they share,
@@ -63,8 +63,7 @@ static void st_setup(void)
 	st.burst_cycles = st_ms_to_cycles(1) * BURST_US / 1000;
 	st.cpus = __atomic_load_n(&cpu_online_mask, __ATOMIC_ACQUIRE);
 	st.nr_cpus = num_online_cpus();
-	for_each_st_cpu(cpu)
-	{
+	for_each_st_cpu(cpu) {
 		struct st_cpu *c = &st_cpus[cpu];
 
 		spsc_ring_init(&c->ring);

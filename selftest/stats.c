@@ -3,7 +3,7 @@
  * their counters (written by the timer hooks, irq.c, and by process
  * context, consumer.c), one phase's deltas over its active part
  * (st_phase_begin() and st_phase_end(): those counters, the timer
- * interrupts taken, and mm/page_alloc.c's count of where each allocation
+ * interrupts taken, and mm/alloc_stats.c's count of where each allocation
  * came from), and arithmetic on mm's counts. verify.c judges the numbers;
  * report.c prints them.
  */
@@ -17,7 +17,8 @@ unsigned long st_total_at(size_t offset)
 	unsigned long n = 0;
 	unsigned int cpu;
 
-	for_each_st_cpu(cpu) n += *(const unsigned long *)((const char *)&st_cpus[cpu] + offset);
+	for_each_st_cpu(cpu)
+		n += *(const unsigned long *)((const char *)&st_cpus[cpu] + offset);
 	return n;
 }
 
@@ -55,8 +56,7 @@ static void sum_cpu_counters(struct st_phase_stats *p, unsigned int ph, int sign
 {
 	unsigned int cpu;
 
-	for_each_st_cpu(cpu)
-	{
+	for_each_st_cpu(cpu) {
 		struct st_cpu *c = &st_cpus[cpu];
 
 		p->irq_allocs += sign * READ_ONCE(c->irq_allocs);

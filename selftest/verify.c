@@ -26,8 +26,7 @@ static void expect_common(struct ktest *t, const struct st_phase_stats *p)
 
 	KEXPECT_EQ(t, p->stuck, 0);
 	KEXPECT_EQ(t, p->bad, 0);
-	for_each_st_cpu(cpu)
-	{
+	for_each_st_cpu(cpu) {
 		ktest_expect(t, p->ticks[cpu] >= MIN_TICKS, __FILE__, __LINE__,
 			     "CPU %u: %llu timer interrupts, want >= %u", cpu,
 			     (unsigned long long)p->ticks[cpu], MIN_TICKS);
@@ -39,7 +38,7 @@ void st_expect_warmup(struct ktest *t, const struct st_phase_stats *p)
 	expect_common(t, p);
 	KEXPECT_TRUE(t, p->irq_allocs > 0);
 	/* No failure but injected ones, or a zone lock that stayed busy (the
-	 * IRQ path only tries it: mmzone.h) for an order > 0 block. */
+	 * IRQ path only tries it: zone_lock_alloc_ctx(), mm/internal.h) for an order > 0 block. */
 	KEXPECT_TRUE(t, p->irq_null <= p->mm.injected + p->mm.lock_busy);
 	KEXPECT_TRUE(t, p->kernel_ok > 0);
 	KEXPECT_EQ(t, p->kernel_null, 0);
@@ -104,7 +103,7 @@ long st_leaked_pages(struct ktest *t)
 	return leaked;
 }
 
-/* Atomic allocations since the baseline, all sources (mm/page_alloc.c). */
+/* Atomic allocations since the baseline, all sources (mm/alloc_stats.c). */
 static unsigned long atomic_total(void)
 {
 	struct mm_alloc_stats mm;

@@ -7,8 +7,9 @@
  * code decoded, RIP symbolized, registers, control registers, "Code:" bytes
  * and a backtrace (stacktrace.c) -- the panic notifiers run (kernel/panic.c
  * keeps the list; kmain registers the allocation trace's dump there), and
- * the kernel exits with failure (arch_exit in setup.c). A fault while reporting prints one raw line and
- * exits: no silent hangs, no triple faults. The double fault runs on its
+ * the kernel exits with failure (arch_exit in setup.c). A fault while
+ * reporting prints one raw line and exits: no silent hangs, no triple
+ * faults. The double fault runs on its
  * own IST stack (gdt.c), so a broken stack is reported too.
  */
 #define pr_fmt(fmt) "traps: " fmt

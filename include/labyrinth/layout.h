@@ -4,7 +4,7 @@
  * students can compare with Documentation/arch/x86/x86_64/mm.rst).
  *
  * Virtual (4-level paging, 48-bit addresses):
- *   0 .. 4 GiB               the boot identity map until vm_init() drops it
+ *   0 .. 4 GiB               the boot identity map until vm_drop_identity_map()
  *                            (mm/vm.c); then nothing, so NULL faults
  *   DIRECT_MAP_BASE          all RAM, ACPI and kernel-held memory, at
  *                            phys + DIRECT_MAP_BASE (mm/vm.c)

@@ -170,9 +170,6 @@ void mm_init(const struct memmap *map);
 void mm_set_debug(bool poison);
 /* All RAM is now reachable at __va(): base becomes page_offset_base. */
 void mm_set_direct_map(unsigned long base);
-/* One past the last pfn whose contents the kernel may touch. */
-extern unsigned long mm_mapped_limit_pfn;
-extern bool mm_direct_map_ready;
 
 /* ---- state and introspection ---- */
 /* Free pages: the buddy's free lists plus every per-CPU list (mm/pcp.c). */
@@ -182,7 +179,6 @@ void show_buddyinfo(void);
 void show_zoneinfo(void);
 /* Walks every zone; returns the number of violations (each printed). */
 unsigned long mm_check_invariants(void);
-extern bool mm_debug_poison;
 
 /*
  * Where allocations came from, per CPU (mm/alloc_stats.c), for the IRQ

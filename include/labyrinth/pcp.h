@@ -17,8 +17,9 @@
  * (mm/pcp.c's __pcp_refill() and __pcp_drain()). Another CPU's list is
  * drained only on that CPU: by IPI (drain_all_pages(), through
  * smp_call_function() when the kernel has it), or directly when that CPU
- * is not running (drain_pages(), Linux's CPU-hotplug rule). NMI handlers must not use these lists (an NMI can
- * interrupt the owner): they take from the Labyrinth pool.
+ * is not running (drain_pages(), Linux's CPU-hotplug rule). NMI handlers
+ * must not use these lists (an NMI can interrupt the owner): they take from
+ * the Labyrinth pool.
  *
  * Accounting (Linux's choice, see free_pcppages_bulk/rmqueue_bulk): pages on
  * a per-CPU list are NOT in zone->free_pages (NR_FREE_PAGES). Moving a page

@@ -57,7 +57,11 @@ bool balance_zones_needed(void);
 /* The balancer: zones to their high watermark, the pool to its size.
  * Returns pages reclaimed. Process context; one CPU at a time. */
 unsigned long balance_zones(void);
-/* Off: balance_zones() does nothing (a test that wants pressure to last). */
+/*
+ * Off: balance_zones() does nothing (a test that wants pressure to last, or
+ * exact counts). Turning it off waits for a run under way on another CPU,
+ * so: process context, never from a shrinker or with interrupts off.
+ */
 void balancer_set_enabled(bool on);
 
 struct reclaim_stats {

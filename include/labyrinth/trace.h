@@ -6,7 +6,8 @@
  * decisions are taken: mm/page_alloc.c (story begin/end, reserve level,
  * reclaim rounds), mm/pcp.c (per-CPU hit, refill, drain), mm/buddy.c
  * (splits, merges), mm/pool.c (the pool), mm/reclaim.c (shrinkers,
- * balancer). kernel/params.c turns it on from the command line.
+ * balancer). kmain turns it on from the command line (kernel/main.c:
+ * setup_tracing(), with trace= and trace_rate= of kernel/params.c).
  *
  * Cost when off: the switches are two bits of mm_alloc_hooks
  * (mm/internal.h), the word the allocation and free fast paths already

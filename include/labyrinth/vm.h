@@ -5,8 +5,9 @@
  *
  * The layout (Linux's, so students can compare; see docs/vm.md; the
  * constants are in include/labyrinth/layout.h):
- *   0 .. 4 GiB               nothing after vm_init(): NULL and every stray
- *                            low pointer fault (the boot identity map is gone)
+ *   0 .. 4 GiB               nothing after vm_drop_identity_map(): NULL and
+ *                            every stray low pointer fault (the boot identity
+ *                            map is gone)
  *   DIRECT_MAP_BASE          all RAM, ACPI and kernel-held ranges of the
  *                            normalized memory map, nothing else (holes and
  *                            MMIO stay unmapped); RW NX, largest pages
@@ -36,7 +37,8 @@ extern struct pgtable kernel_pgtable;
  * tables come from alloc_page(), which hands out only memory the boot
  * identity map reaches until mm_set_direct_map() says the direct map exists.
  */
-void vm_init(void);
+struct memmap;
+void vm_init(const struct memmap *map); /* map: what memmap_init() returned */
 /*
  * kmain's next two steps: mm_set_direct_map(DIRECT_MAP_BASE) moves mm's
  * pointers onto the direct map, then this unmaps the low half (kept, with

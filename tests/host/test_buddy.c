@@ -9,6 +9,7 @@
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
+#include "mm/internal.h"
 #include "host.h"
 #include "lib/sim_mem.h"
 

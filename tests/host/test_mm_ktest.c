@@ -1,6 +1,7 @@
 /*
- * test_mm_ktest.c - runs the in-kernel mm suites (tests/kernel/buddy_test.c) on the host
- * over simulated memory: QEMU's 128 MiB and 5 GiB maps, and an OVMF-like
+ * test_mm_ktest.c - runs the in-kernel mm suites (the Makefile's
+ * KTEST_HOST_C: tests/kernel/buddy_test.c, pcp_test.c, ...) on the host over
+ * simulated memory: QEMU's 128 MiB and 5 GiB maps, and an OVMF-like
  * map with RAM at 0-1 GiB and at 64 GiB (holes must cost no metadata).
  */
 #include <labyrinth/memmap.h>

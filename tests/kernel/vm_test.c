@@ -9,7 +9,7 @@
  * control registers are x86_64's; the host tests of the builder are
  * tests/host/test_pgtable.c.
  */
-#include <labyrinth/acpi.h>
+#include <boot/boot_info.h>
 #include <labyrinth/arch.h>
 #include <labyrinth/ktest.h>
 #include <labyrinth/layout.h>
@@ -351,16 +351,12 @@ static void vm_ioremap_uncached(struct ktest *t)
 	iounmap(lapic);
 }
 
-/*
- * memremap: RAM through the direct map, firmware memory through a window.
- * The firmware memory is the first table the RSDP led acpi_init() to
- * (acpi_tables, acpi/boot.c): mapped again, it must read the same.
- */
+/* memremap: RAM through the direct map, firmware memory (the RSDP the boot
+ * path copied, boot/boot_info.h) mapped again must read the same. */
 static void vm_memremap_rsdp(struct ktest *t)
 {
 	struct page *p = alloc_page(GFP_KERNEL);
-	const struct acpi_table_header *h;
-	const u8 *table;
+	const u8 *rsdp;
 
 	if (skip_unless_ready(t) || !p) {
 		KEXPECT_TRUE(t, p != NULL);
@@ -368,14 +364,13 @@ static void vm_memremap_rsdp(struct ktest *t)
 	}
 	KEXPECT_TRUE(t, memremap(page_to_phys(p) + 8, 16) == (u8 *)page_address(p) + 8);
 	__free_page(p);
-	if (!acpi_tables.nr_tables)
+	if (!boot_info.rsdp_phys)
 		return;
-	h = acpi_tables.tables[0];
-	table = memremap(acpi_tables.table_phys[0], h->length);
-	KEXPECT_TRUE(t, table != NULL);
-	if (table) {
-		KEXPECT_TRUE(t, !memcmp(table, h, h->length));
-		memunmap((void *)table);
+	rsdp = memremap(boot_info.rsdp_phys, boot_info.rsdp_len);
+	KEXPECT_TRUE(t, rsdp != NULL);
+	if (rsdp) {
+		KEXPECT_TRUE(t, !memcmp(rsdp, boot_info.rsdp, boot_info.rsdp_len));
+		memunmap((void *)rsdp);
 	}
 }
 

@@ -10,7 +10,7 @@ runs in batch mode with a Python driver that:
   2. notes how much of the serial log exists at that moment, runs
      lab-buddyinfo --walk, lab-zoneinfo, lab-memmap, lab-pcp and lab-page;
   3. stops again at mm_pcp_set_enabled() - kmain() calls it right after
-     vm_init(), which printed the ptdump - and runs lab-ptdump and a
+     vm_drop_identity_map(), which printed the ptdump - and runs lab-ptdump and a
      lab-ptdump <address> walk;
   4. detaches, and the kernel runs to its end.
 Each helper's output is then compared with the *last* matching block the
