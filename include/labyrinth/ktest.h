@@ -66,10 +66,13 @@ struct ktest_suite {
 #fn, fn \
 	}
 
-#define KTEST_SUITE(sname, sorder, ...)                                           \
-	static const struct ktest_case __ktest_cases_##sname[] = { __VA_ARGS__ }; \
-	static const struct ktest_suite __ktest_suite_##sname __section("ktests") \
-	    __used __aligned(8) = { #sname, sorder, __ktest_cases_##sname,        \
+/* sorder must be an enum ktest_order slot: a suite outside them would never run. */
+#define KTEST_SUITE(sname, sorder, ...)                                                  \
+	_Static_assert((sorder) >= 0 && (sorder) < KTEST_NR_ORDERS,                      \
+		       "KTEST_SUITE " #sname ": order is not an enum ktest_order slot"); \
+	static const struct ktest_case __ktest_cases_##sname[] = { __VA_ARGS__ };        \
+	static const struct ktest_suite __ktest_suite_##sname __section("ktests")        \
+	    __used __aligned(8) = { #sname, sorder, __ktest_cases_##sname,               \
 				    ARRAY_SIZE(__ktest_cases_##sname) }
 
 /* Records one expectation; prints a KTAP diagnostic when it fails. */
