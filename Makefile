@@ -10,6 +10,8 @@
 #                   objects (tools/check-layers.py; --dot draws the layer graph)
 #   make fuzz       libFuzzer harnesses (FUZZ_SECONDS each)
 #
+# The build is quiet (`  CC      mm/buddy.o`); V=1 prints the full command lines.
+#
 # Run targets take MEM= SMP= CMDLINE= QEMUFLAGS= ACCEL= NUMA= and exit with
 # the kernel's status (0 = the kernel reported success). NUMA=N: N equal
 # memory nodes, CPUs spread round-robin (tools/run.py --numa); with NUMA the
@@ -17,6 +19,13 @@
 
 BUILD := build
 PYTHON := /usr/bin/python3
+
+# Quiet build, as Linux's Kbuild: `  CC      mm/buddy.o`; `make V=1` prints the
+# full command lines instead. A recipe line is `$(call msg,TAG,file)` then
+# `$(Q)command`.
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+msg = $(if $(Q),@printf '  %-7s %s\n' '$(1)' '$(patsubst $(BUILD)/kernel/%,%,$(2))',@:)
 
 CC := gcc
 LD := ld
@@ -51,29 +60,35 @@ kernel: $(KERNEL)
 
 $(BUILD)/kernel/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
 $(BUILD)/kernel/%.asm.o: %.asm
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -g -F dwarf -o $@ $<
+	$(call msg,AS,$@)
+	$(Q)$(NASM) -f elf64 -g -F dwarf -o $@ $<
 
 # Two-stage link: the symbol table for backtraces (.ksyms, last section) is
 # generated from the first link and filled in by the second; nothing before
 # .ksyms moves, so text addresses in the table stay true.
 $(BUILD)/ksyms0.o: tools/gen_ksyms.py
 	@mkdir -p $(BUILD)
-	$(PYTHON) tools/gen_ksyms.py /dev/null > $(BUILD)/ksyms0.S
-	$(CC) -c $(BUILD)/ksyms0.S -o $@
+	$(call msg,KSYMS,$@)
+	$(Q)$(PYTHON) tools/gen_ksyms.py /dev/null > $(BUILD)/ksyms0.S
+	$(Q)$(CC) -c $(BUILD)/ksyms0.S -o $@
 
 $(BUILD)/labyrinth.stage1.elf: $(KERNEL_OBJS) $(BUILD)/ksyms0.o arch/x86_64/kernel.ld
-	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms0.o
+	$(call msg,LD,$@)
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms0.o
 
 $(BUILD)/ksyms.o: $(BUILD)/labyrinth.stage1.elf tools/gen_ksyms.py
-	nm -n $< | $(PYTHON) tools/gen_ksyms.py - > $(BUILD)/ksyms.S
-	$(CC) -c $(BUILD)/ksyms.S -o $@
+	$(call msg,KSYMS,$@)
+	$(Q)nm -n $< | $(PYTHON) tools/gen_ksyms.py - > $(BUILD)/ksyms.S
+	$(Q)$(CC) -c $(BUILD)/ksyms.S -o $@
 
 $(KERNEL): $(KERNEL_OBJS) $(BUILD)/ksyms.o arch/x86_64/kernel.ld
-	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.o
+	$(call msg,LD,$@)
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.o
 	@nm -n $@ | $(PYTHON) tools/gen_ksyms.py --check $(BUILD)/labyrinth.stage1.elf
 
 # lib/string.c must not have its loops turned back into calls to itself.
@@ -86,9 +101,10 @@ ISO := $(BUILD)/labyrinth.iso
 iso: $(ISO)
 $(ISO): $(KERNEL) iso/grub.cfg
 	@mkdir -p $(BUILD)/isodir/boot/grub
-	cp $(KERNEL) $(BUILD)/isodir/boot/labyrinth.elf
-	sed 's/@CMDLINE@//' iso/grub.cfg > $(BUILD)/isodir/boot/grub/grub.cfg
-	grub-mkrescue -o $@ $(BUILD)/isodir 2> $(BUILD)/grub-mkrescue.log || \
+	$(call msg,GRUB,$@)
+	$(Q)cp $(KERNEL) $(BUILD)/isodir/boot/labyrinth.elf
+	$(Q)sed 's/@CMDLINE@//' iso/grub.cfg > $(BUILD)/isodir/boot/grub/grub.cfg
+	$(Q)grub-mkrescue -o $@ $(BUILD)/isodir 2> $(BUILD)/grub-mkrescue.log || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
 # ---- GNU-EFI loader and the EFI system partition image -------------------
@@ -144,11 +160,13 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/tests/%, \
 
 $(BUILD)/host/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
+	$(call msg,HOSTCC,$@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
 
 $(BUILD)/host/tests/%: tests/host/%.c $(HOST_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) -o $@ $< $(HOST_LIB_OBJS)
+	$(call msg,HOSTLD,$@)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $< $(HOST_LIB_OBJS)
 
 -include $(HOST_LIB_OBJS:.o=.d)
 
@@ -163,13 +181,16 @@ HOST_TOOL_CFLAGS := -O2 -g $(WARNFLAGS) -std=gnu11 -fno-strict-aliasing -pthread
 TOOLS_LIB_OBJS := $(patsubst %.c,$(BUILD)/tools/obj/%.o,$(GENERIC_C) $(HOST_SEAM_C))
 $(BUILD)/tools/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_TOOL_CFLAGS) -c $< -o $@
+	$(call msg,HOSTCC,$@)
+	$(Q)$(HOST_CC) $(HOST_TOOL_CFLAGS) -c $< -o $@
 $(BUILD)/tools/libgeneric.a: $(TOOLS_LIB_OBJS)
-	rm -f $@
-	ar rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 $(BUILD)/tools/memmap: tools/memmap.c $(BUILD)/tools/libgeneric.a
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_TOOL_CFLAGS) -o $@ $^
+	$(call msg,HOSTLD,$@)
+	$(Q)$(HOST_CC) $(HOST_TOOL_CFLAGS) -o $@ $^
 -include $(TOOLS_LIB_OBJS:.o=.d)
 tools: $(BUILD)/tools/memmap
 
@@ -186,14 +207,17 @@ FUZZ_CFLAGS := $(FUZZ_COMMON) -fsanitize=fuzzer,address,undefined
 FUZZ_LIB_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(GENERIC_C) $(HOST_SEAM_C))
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_COMMON) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+	$(call msg,CLANG,$@)
+	$(Q)clang $(FUZZ_COMMON) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 -include $(FUZZ_LIB_OBJS:.o=.d)
 $(BUILD)/fuzz/libgeneric.a: $(FUZZ_LIB_OBJS)
-	rm -f $@
-	ar rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/fuzz/libgeneric.a
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(BUILD)/fuzz/libgeneric.a -pthread
+	$(call msg,CLANGLD,$@)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(BUILD)/fuzz/libgeneric.a -pthread
 
 # Each harness runs FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/<name>/).
 fuzz: $(FUZZERS)

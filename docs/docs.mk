@@ -25,7 +25,8 @@ docs: $(DOCS_SVG) check-docs
 
 $(DOCS_OUT)/%.svg: docs/diagrams/%.dot
 	@mkdir -p $(dir $@)
-	dot -Tsvg $< -o $@
+	$(call msg,DOT,$@)
+	$(Q)dot -Tsvg $< -o $@
 
 # tests/docs/: the checker catches a dangling reference, every diagram renders.
 check-docs:

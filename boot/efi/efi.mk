@@ -43,25 +43,29 @@ esp: $(ESP)
 
 $(EFI_BUILD)/%.o: boot/efi/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(EFI_CFLAGS) -c $< -o $@
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
 
 $(EFI_SO): $(EFI_OBJS)
-	$(LD) $(EFI_LDFLAGS) $(GNUEFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) \
+	$(call msg,LD,$@)
+	$(Q)$(LD) $(EFI_LDFLAGS) $(GNUEFI_LIB)/crt0-efi-x86_64.o $(EFI_OBJS) \
 		-L$(GNUEFI_LIB) -lefi -lgnuefi -o $@
 	@if nm -u $@ | grep -q .; then echo "efi.mk: undefined symbols in $@:"; nm -u $@; exit 1; fi
 
 $(EFI_LOADER): $(EFI_SO)
-	$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
+	$(call msg,OBJCOPY,$@)
+	$(Q)$(OBJCOPY) $(EFI_SECTIONS) --target efi-app-x86_64 --subsystem=10 $< $@
 
 # Built under a temporary name and renamed, so a failed step never leaves a
 # half-made image behind.
 $(ESP): $(EFI_LOADER) $(KERNEL)
 	@rm -f $@.tmp
-	dd if=/dev/zero of=$@.tmp bs=1M count=$(ESP_SIZE_MB) status=none
-	mformat -i $@.tmp -v LABYRINTH ::
-	mmd -i $@.tmp ::/EFI ::/EFI/BOOT
-	mcopy -i $@.tmp $(EFI_LOADER) ::/EFI/BOOT/BOOTX64.EFI
-	mcopy -i $@.tmp $(KERNEL) ::/labyrinth.elf
-	mv $@.tmp $@
+	$(call msg,MKESP,$@)
+	$(Q)dd if=/dev/zero of=$@.tmp bs=1M count=$(ESP_SIZE_MB) status=none
+	$(Q)mformat -i $@.tmp -v LABYRINTH ::
+	$(Q)mmd -i $@.tmp ::/EFI ::/EFI/BOOT
+	$(Q)mcopy -i $@.tmp $(EFI_LOADER) ::/EFI/BOOT/BOOTX64.EFI
+	$(Q)mcopy -i $@.tmp $(KERNEL) ::/labyrinth.elf
+	$(Q)mv $@.tmp $@
 
 -include $(EFI_OBJS:.o=.d)

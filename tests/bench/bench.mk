@@ -26,11 +26,13 @@ BENCH_QEMU_LOG := $(BUILD)/bench-qemu.log
 
 $(BENCH_DIR)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(BENCH_CFLAGS) -c $< -o $@
+	$(call msg,HOSTCC,$@)
+	$(Q)$(HOST_CC) $(BENCH_CFLAGS) -c $< -o $@
 
 $(BENCH_DIR)/libmm.a: $(BENCH_LIB_OBJS)
-	rm -f $@
-	ar rcs $@ $^
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 # jemalloc: -ljemalloc would replace glibc's malloc (the other baseline) for
 # the whole process, and dlopen() fails on its initial-exec TLS. So: a copy
@@ -52,7 +54,8 @@ $(BENCH_DIR)/libjemalloc_bench.a: $(BENCH_JEMALLOC_A)
 	objcopy --redefine-syms=$@.syms $< $@
 
 $(BENCH_BIN): $(BENCH_OBJS) $(BENCH_DIR)/libmm.a $(BENCH_JE_LIB)
-	$(HOST_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_DIR)/libmm.a \
+	$(call msg,HOSTLD,$@)
+	$(Q)$(HOST_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_OBJS) $(BENCH_DIR)/libmm.a \
 		$(BENCH_JE_LDFLAGS) $(BENCH_JE_LIB) -lm -ldl
 
 -include $(BENCH_OBJS:.o=.d) $(BENCH_LIB_OBJS:.o=.d)
