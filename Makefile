@@ -236,7 +236,7 @@ check-qemu: $(ISO) $(ESP)
 	$(PYTHON) -m pytest -v tests/qemu $(PYTEST_ARGS)
 
 # pytest cases that boot nothing: the runner's flag builders (tools/run.py).
-check-tools:
+check-tools: $(BUILD)/tools/memmap
 	$(PYTHON) -m pytest -q tests/tools
 
 test: check-format check-host check-tools fuzz-smoke docs check-layers check-qemu

@@ -35,7 +35,7 @@ check-docs:
 
 # The boot's own exit status is not the point here (a failing self-test is
 # worth a picture too), but a boot that printed no memory map is.
-docs-pictures: $(ISO)
+docs-pictures: $(ISO) $(BUILD)/tools/memmap
 	@mkdir -p $(DOCS_OUT)
 	-$(PYTHON) tools/run.py --path bios --mem '$(DOCS_MEM)' --smp '$(DOCS_SMP)' \
 		--cmdline '$(DOCS_CMDLINE)' --timeout 300 --log $(DOCS_LOG) > /dev/null

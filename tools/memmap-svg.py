@@ -1,20 +1,16 @@
 #!/usr/bin/python3
 """memmap-svg.py - draw a physical memory map to SVG.
 
-  tools/memmap-svg.py [-o out.svg] [--title T] [file ...]     (stdin without files)
-  build/tools/memmap --svg [-o out.svg] [dmesg-file]          (the C tool runs this)
+  tools/memmap-svg.py [-o out.svg] [--title T] [file]      (stdin without a file)
+  build/tools/memmap --svg [-o out.svg] [dmesg-file]       (the same, from the C tool)
 
-Reads any of:
-  - a Labyrinth serial log: the normalized map ("mm: memmap: [mem ...] type"),
-    "Zone ranges:", the kernel image ("boot: kernel image [mem ...]"), and the
-    Labyrinth pool once the kernel prints its range (any line that says "pool"
-    and has a [mem ...] range, e.g. "labyrinth: pool [mem 0x...-0x...] ...";
-    one line per range: the pool is a stack of single pages, so the kernel
-    would print the runs it holds - today it prints only a count);
-  - tools/memmap's output ("labyrinth: [mem ...] type" and its zone lines);
-  - a Linux dmesg ("BIOS-e820: [mem ...] type"), used only when no normalized
-    map is present; zones then follow the x86_64 boundaries (16 MiB, 4 GiB).
-Timestamps ("[    0.001] ") are ignored.
+The map, zones and NUMA nodes come from build/tools/memmap --machine: the one
+parser of firmware tables (tests/host/lib/memmap_text.c), so the picture and
+the text tool always agree. Input is whatever that tool reads (a whole Linux
+dmesg, journal or syslog file, a Labyrinth serial log) or its --machine output.
+From a Labyrinth log this script adds only what the firmware table cannot
+say: the kernel image ("boot: kernel image [mem ...]") and the Labyrinth pool
+(any line that says "pool" and has a [mem ...] range; one line per range).
 
 The address axis is piecewise: every range between two consecutive addresses
 the map mentions gets a width that grows with its size to the power 0.3, and
@@ -23,59 +19,65 @@ page and a 1 TiB hole are both visible and neither dominates.
 The true addresses are printed at the boundaries. No third-party modules.
 """
 import argparse
+import os
 import re
+import subprocess
 import sys
 from xml.sax.saxutils import escape
 
-TS = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MACHINE_HEADER = "# tools/memmap --machine"
 MEM = r"\[mem (0x[0-9a-fA-F]+)-(0x[0-9a-fA-F]+)\]"
 COLORS = {"usable": "#7fc97f", "kernel": "#386cb0", "reserved": "#bdbdbd",
           "ACPI data": "#fdc086", "ACPI NVS": "#f0a050", "unusable": "#e0605a",
           "hole": "#ffffff", "other": "#beaed4"}
-ZONE_COLORS = ["#fbb4ae", "#b3cde3", "#ccebc5", "#decbe4", "#fed9a6", "#ffffcc"]
+ZONE_COLORS = {"DMA": "#fbb4ae", "DMA32": "#b3cde3", "Normal": "#ccebc5"}
+NODE_COLORS = ["#8dd3c7", "#fb8072", "#80b1d3", "#fdb462", "#bebada", "#b3de69",
+               "#fccde5", "#d9d9d9"]
 
 
-def parse(text):
-    norm, raw, zones, kernel, pool = [], [], [], None, []
-    in_zones = False
+def machine_output(text):
+    """The C tool's --machine records for text (a log, or already records)."""
+    if text.startswith(MACHINE_HEADER):
+        return text
+    tool = os.environ.get("MEMMAP", os.path.join(ROOT, "build", "tools", "memmap"))
+    if not os.access(tool, os.X_OK):
+        sys.exit("memmap-svg: %s is missing: run `make tools` first" % tool)
+    r = subprocess.run([tool, "--machine"], input=text, capture_output=True, text=True)
+    sys.stderr.write(r.stderr)
+    if r.returncode != 0:
+        sys.exit(r.returncode)
+    return r.stdout
+
+
+def parse_machine(out):
+    entries, zones, nodes = [], [], {}
+    for line in out.splitlines():
+        f = line.split("\t")
+        if f[0] == "entry":
+            entries.append((int(f[1], 16), int(f[2], 16) + 1, f[3]))
+        elif f[0] == "zone":
+            zones.append((f[1], int(f[2], 16), int(f[3], 16) + 1))
+        elif f[0] == "node":
+            s, e = int(f[2], 16), int(f[3], 16) + 1
+            lo, hi = nodes.get(int(f[1]), (s, e))
+            nodes[int(f[1])] = (min(lo, s), max(hi, e))
+    return entries, zones, sorted((n, s, e) for n, (s, e) in nodes.items())
+
+
+def labyrinth_marks(text):
+    """The kernel image and pool ranges a Labyrinth serial log prints."""
+    kernel, pool = None, []
     for line in text.splitlines():
-        line = TS.sub("", line.rstrip("\r\n"))
-        m = re.search(MEM + r"\s*(.*)$", line)
-        if line.startswith("Zone ranges:"):
-            in_zones = True
-            continue
-        if in_zones:
-            z = re.match(r"^\s+(\w+)\s+" + MEM, line)
-            if z:
-                zones.append((z.group(1), int(z.group(2), 16), int(z.group(3), 16) + 1))
-                continue
-            if re.match(r"^\s+\w+\s+empty", line):
-                continue
-            in_zones = False
+        m = re.search(MEM, line)
         if not m:
             continue
-        start, end, rest = int(m.group(1), 16), int(m.group(2), 16) + 1, m.group(3).strip()
-        if end <= start:
-            continue
+        r = (int(m.group(1), 16), int(m.group(2), 16) + 1)
         if re.search(r"\bpool\b", line, re.I):
-            pool.append((start, end))
-        elif "kernel image" in line:
-            kernel = (start, end)
-        elif line.startswith("mm: memmap: [mem") or line.startswith("labyrinth: [mem"):
-            norm.append((start, end, rest))
-        elif "BIOS-e820:" in line:
-            raw.append((start, end, rest))
-    entries = norm or raw
-    if not zones and entries:
-        ram = [(s, e) for s, e, t in entries if t == "usable"]
-        if ram:
-            lo, hi = min(s for s, _ in ram), max(e for _, e in ram)
-            for name, zs, ze in (("DMA", 0, 16 << 20), ("DMA32", 16 << 20, 4 << 30),
-                                 ("Normal", 4 << 30, 1 << 64)):
-                s, e = max(lo, zs), min(hi, ze)
-                if s < e:
-                    zones.append((name, s, e))
-    return entries, zones, kernel, pool, bool(norm)
+            pool.append(r)
+        elif "boot: kernel image" in line:
+            kernel = r
+    return kernel, pool
 
 
 def human(n):
@@ -113,21 +115,28 @@ def build_axis(points, width, covered):
     return pts, to_x
 
 
-def render(entries, zones, kernel, pool, title):
+def render(entries, zones, nodes, kernel, pool, title):
     W, L, T = 1200, 40, 70
     points = [p for s, e, _ in entries for p in (s, e)] + \
-        [p for _, s, e in zones for p in (s, e)]
+        [p for _, s, e in zones for p in (s, e)] + [p for _, s, e in nodes for p in (s, e)]
     for r in [kernel] + pool:
         if r:
             points += list(r)
+
     def covered(a, b):
         return any(s <= a and b <= e for s, e, _ in entries)
     pts, to_x = build_axis(points, W, covered)
-    rows = {"map": T, "zones": T + 60, "marks": T + 110}
-    H = T + 150 + 100
+    rows, y = {}, T
+    for name, height in (("map", 36), ("zones", 30), ("nodes", 30), ("marks", 22)):
+        if (name == "nodes" and len(nodes) < 2) or (name == "marks" and not kernel and not pool):
+            continue
+        rows[name] = y
+        y += height + 24 + (14 if name == "marks" else 0)
+    ybase = y - 10
+    H = ybase + 130
     o = []
     o.append('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
-             'font-family="DejaVu Sans, Arial, sans-serif" font-size="11">' % (W + 2 * L, H))
+             'font-family="DejaVu Sans, Arial, sans-serif" font-size="11">' % (W + 3 * L, H))
     o.append('<rect width="100%" height="100%" fill="white"/>')
     o.append('<defs><pattern id="hole" width="6" height="6" patternUnits="userSpaceOnUse" '
              'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" '
@@ -136,23 +145,29 @@ def render(entries, zones, kernel, pool, title):
              % (L, escape(title)))
     ram = sum(e - s for s, e, t in entries if t == "usable")
     held = sum(e - s for s, e, t in entries if t == "kernel")
-    o.append('<text x="%d" y="44">usable %s, kernel-held %s, %d map entries; the address axis '
-             'is piecewise (width ~ size^0.3, holes compressed; true addresses at the boundaries)</text>'
-             % (L, human(ram), human(held), len(entries)))
+    o.append('<text x="%d" y="44">usable %s, kernel-held %s, %d map entries%s; the address '
+             'axis is piecewise (width ~ size^0.3, holes compressed; true addresses at the '
+             'boundaries)</text>' % (L, human(ram), human(held), len(entries),
+                                     ", %d NUMA nodes" % len(nodes) if len(nodes) > 1 else ""))
 
-    def box(x0, x1, y, h, fill, label=None, tip=None, stroke="#333"):
+    def box(x0, x1, y, h, fill, label=None, tip=None, stroke="#333", short=None):
         o.append('<g><title>%s</title><rect x="%.1f" y="%d" width="%.1f" height="%d" '
                  'fill="%s" stroke="%s" stroke-width="0.5"/>' % (escape(tip or label or ""),
                                                               L + x0, y, max(x1 - x0, 0.5), h,
                                                               fill, stroke))
+        if label and x1 - x0 <= 7 * len(label):
+            label = short  # the short form, if it fits
         if label and x1 - x0 > 7 * len(label):
             o.append('<text x="%.1f" y="%d" text-anchor="middle">%s</text>'
                      % (L + (x0 + x1) / 2, y + h / 2 + 4, escape(label)))
         o.append('</g>')
 
+    def row_title(name, text):
+        o.append('<text x="%d" y="%d" font-weight="bold">%s</text>' % (L, rows[name] - 6, text))
+
     # Row 1: the map, holes included.
     y = rows["map"]
-    o.append('<text x="%d" y="%d" font-weight="bold">memory map</text>' % (L, y - 6))
+    row_title("map", "memory map")
     cur = pts[0]
     for s, e, t in sorted(entries):
         if s > cur:
@@ -163,30 +178,35 @@ def render(entries, zones, kernel, pool, title):
             "[mem %#018x-%#018x] %s (%s)" % (s, e - 1, t, human(e - s)))
         cur = max(cur, e)
     # Row 2: zones.
-    y = rows["zones"]
-    o.append('<text x="%d" y="%d" font-weight="bold">zones</text>' % (L, y - 6))
-    for i, (name, s, e) in enumerate(zones):
-        box(to_x(s), to_x(e), y, 30, ZONE_COLORS[i % len(ZONE_COLORS)], "ZONE_" + name.upper()
-            if name != "Normal" else "ZONE_NORMAL",
-            "%s [mem %#x-%#x] %s" % (name, s, e - 1, human(e - s)))
-    # Row 3: kernel image and the Labyrinth pool.
-    y = rows["marks"]
-    o.append('<text x="%d" y="%d" font-weight="bold">kernel image, Labyrinth pool</text>'
-             % (L, y - 6))
-    marks = [(kernel, "kernel image", "#386cb0")] + \
-        [(r, "Labyrinth pool", "#d95f02") for r in pool]
-    for r, name, color in marks:
-        if r:
-            x0, x1 = to_x(r[0]), to_x(r[1])
-            box(x0, max(x1, x0 + 3), y, 22, color, None,
-                "%s [mem %#x-%#x] %s" % (name, r[0], r[1] - 1, human(r[1] - r[0])))
-            o.append('<text x="%.1f" y="%d">%s %s</text>' % (L + x0, y + 36, name,
-                                                           human(r[1] - r[0])))
-    if not pool:
-        o.append('<text x="%d" y="%d" fill="#888">(no pool range in this input)</text>'
-                 % (L + W - 220, y + 36))
+    row_title("zones", "zones")
+    for name, s, e in zones:
+        box(to_x(s), to_x(e), rows["zones"], 30, ZONE_COLORS.get(name, "#eeeeee"),
+            "ZONE_" + name.upper(), "%s [mem %#x-%#x] %s" % (name, s, e - 1, human(e - s)),
+            short=name)
+    # Row 3: NUMA nodes (span of each node's memory), when the log names two or more.
+    if "nodes" in rows:
+        row_title("nodes", "NUMA nodes")
+        for nid, s, e in nodes:
+            box(to_x(s), to_x(e), rows["nodes"], 30, NODE_COLORS[nid % len(NODE_COLORS)],
+                "node %d" % nid, "node %d [mem %#x-%#x] %s" % (nid, s, e - 1, human(e - s)),
+                short=str(nid))
+    # Row 4: kernel image and the Labyrinth pool (a Labyrinth log only).
+    if "marks" in rows:
+        y = rows["marks"]
+        row_title("marks", "kernel image, Labyrinth pool")
+        marks = [(kernel, "kernel image", "#386cb0")] + \
+            [(r, "Labyrinth pool", "#d95f02") for r in pool]
+        for r, name, color in marks:
+            if r:
+                x0, x1 = to_x(r[0]), to_x(r[1])
+                box(x0, max(x1, x0 + 3), y, 22, color, None,
+                    "%s [mem %#x-%#x] %s" % (name, r[0], r[1] - 1, human(r[1] - r[0])))
+                o.append('<text x="%.1f" y="%d">%s %s</text>' % (L + x0, y + 36, name,
+                                                               human(r[1] - r[0])))
+        if not pool:
+            o.append('<text x="%d" y="%d" fill="#888">(no pool range in this input)</text>'
+                     % (L + W - 220, y + 36))
     # Boundary ticks and addresses, skipping labels that would collide.
-    ybase = rows["marks"] + 50
     last = -100.0
     for p in pts:
         x = to_x(p)
@@ -212,18 +232,19 @@ def render(entries, zones, kernel, pool, title):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("files", nargs="*")
+    ap.add_argument("file", nargs="?", help="input (default: stdin)")
     ap.add_argument("-o", "--output", help="SVG file (default: stdout)")
     ap.add_argument("--title", default=None)
     args = ap.parse_args()
-    text = "".join(open(f, errors="replace").read() for f in args.files) if args.files \
-        else sys.stdin.read()
-    entries, zones, kernel, pool, normalized = parse(text)
-    if not entries:
-        sys.exit("memmap-svg: no memory map ([mem ...] lines) in the input")
-    title = args.title or "Physical memory map (%s)" % ("normalized by Labyrinth" if normalized
-                                                        else "as the firmware gave it")
-    svg = render(entries, zones, kernel, pool, title)
+    if args.file:
+        with open(args.file, errors="replace") as f:
+            text = f.read()
+    else:
+        text = sys.stdin.read()
+    entries, zones, nodes = parse_machine(machine_output(text))
+    kernel, pool = labyrinth_marks(text)
+    title = args.title or "Physical memory map (the firmware's table, as Labyrinth normalizes it)"
+    svg = render(entries, zones, nodes, kernel, pool, title)
     if args.output:
         with open(args.output, "w") as f:
             f.write(svg)

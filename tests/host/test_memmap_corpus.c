@@ -53,7 +53,7 @@ static void check_one(const char *name)
 	if (!ok(text && want, "%s: input and expected output exist", name))
 		return;
 	host_log_quiet = true;
-	memmap_text_process(text, 46, 48, out, sizeof(out));
+	memmap_text_process(text, 46, 48, out, sizeof(out), 0, NULL);
 	host_log_quiet = false;
 	if (!ok(!strcmp(out, want), "%s: normalized map as expected", name))
 		first_difference(out, want);
@@ -61,8 +61,8 @@ static void check_one(const char *name)
 		static char out40[1 << 18];
 
 		host_log_quiet = true;
-		memmap_text_process(text, 46, 40, out40, sizeof(out40));
-		memmap_text_process(text, 46, 32, out, sizeof(out));
+		memmap_text_process(text, 46, 40, out40, sizeof(out40), 0, NULL);
+		memmap_text_process(text, 46, 32, out, sizeof(out), 0, NULL);
 		host_log_quiet = false;
 		ok(!strcmp(out40, want), "%s: 40-byte descriptors give the same map", name);
 		ok(strcmp(out, want) != 0 && host_log_contains("descriptor size 32"),
