@@ -42,6 +42,19 @@ void ktest_skip(struct ktest *t, const char *reason)
 	t->skip_reason = reason;
 }
 
+void ktest_log_level(struct ktest *t, int level, const char *fmt, ...)
+{
+	char msg[256], lfmt[16];
+	va_list ap;
+
+	(void)t;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(lfmt, sizeof(lfmt), "%c%c        # %%s\n", KERN_SOH[0], '0' + (level & 7));
+	printk(lfmt, msg);
+}
+
 void ktest_log(struct ktest *t, const char *fmt, ...)
 {
 	char msg[256];

@@ -33,7 +33,10 @@
 static void run_deliberate_failure(const char *what)
 {
 	if (!strncmp(what, "fault", 5)) {
-		pr_info("test: triggering a deliberate %s\n", what);
+		/* At the level of the oops it explains (traps.c prints KERN_EMERG). */
+		pr_emerg("test: triggering a deliberate %s (test= on the command line): the report "
+			 "below is expected\n",
+			 what);
 		arch_trigger_test_fault(what[5] == ':' ? what + 6 : "pf");
 	} else if (!strcmp(what, "panic")) {
 		panic("test: deliberate panic requested on the command line");

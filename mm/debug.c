@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) "mm: " fmt
 
+#include <labyrinth/arch.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include <labyrinth/pcp.h>
@@ -61,6 +62,54 @@ const char *page_free_bad_reason(const struct page *page, unsigned int order)
 	return "double free";
 }
 
+/*
+ * Linux's %pGg (lib/vsprintf.c over mm/debug.c's gfpflag_names, Linux 6.1
+ * order): composite names first, each taken when all its bits are set and
+ * its bits then removed, then single flags; unnamed bits last, in hex.
+ * 0xcc0 -> "GFP_KERNEL", 0x2cc0 -> "GFP_KERNEL|__GFP_NOWARN".
+ */
+static const struct {
+	gfp_t bits;
+	const char *name;
+} gfpflag_names[] = {
+	{ GFP_KERNEL, "GFP_KERNEL" },
+	{ GFP_ATOMIC, "GFP_ATOMIC" },
+	{ GFP_NOWAIT, "GFP_NOWAIT" },
+	{ GFP_DMA, "GFP_DMA" },
+	{ __GFP_HIGHMEM, "__GFP_HIGHMEM" },
+	{ GFP_DMA32, "GFP_DMA32" },
+	{ __GFP_HIGH, "__GFP_HIGH" },
+	{ __GFP_IO, "__GFP_IO" },
+	{ __GFP_FS, "__GFP_FS" },
+	{ __GFP_NOWARN, "__GFP_NOWARN" },
+	{ __GFP_ZERO, "__GFP_ZERO" },
+	{ __GFP_NOMEMALLOC, "__GFP_NOMEMALLOC" },
+	{ __GFP_MEMALLOC, "__GFP_MEMALLOC" },
+	{ __GFP_THISNODE, "__GFP_THISNODE" },
+	{ __GFP_RECLAIM, "__GFP_RECLAIM" },
+	{ __GFP_DIRECT_RECLAIM, "__GFP_DIRECT_RECLAIM" },
+	{ __GFP_KSWAPD_RECLAIM, "__GFP_KSWAPD_RECLAIM" },
+	{ __GFP_EXCLUSIVE, "__GFP_EXCLUSIVE" },
+};
+
+int gfp_format(char *buf, size_t size, gfp_t gfp)
+{
+	size_t n = 0, i;
+
+	if (size)
+		buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(gfpflag_names) && gfp; i++) {
+		if ((gfp & gfpflag_names[i].bits) != gfpflag_names[i].bits)
+			continue;
+		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? "|" : "",
+				      gfpflag_names[i].name);
+		gfp &= ~gfpflag_names[i].bits;
+	}
+	if (gfp || !n)
+		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%#x", n ? "|" : "", gfp);
+	return (int)n;
+}
+
 static void describe_flags(char *buf, size_t len, u16 flags)
 {
 	static const char *const names[] = { "buddy", "allocated", "reserved", "nomem",
@@ -91,6 +140,7 @@ void bad_page(const struct page *page, unsigned int order, const char *reason)
 	pr_alert("page: flags:%#x(%s) order:%u owner:%u\n", page->flags, flags, page->order,
 		 page->owner);
 	pr_alert("page dumped because: %s\n", reason);
+	arch_dump_stack(); /* as Linux's bad_page(): who freed it */
 }
 
 void bad_pfn(unsigned long pfn, unsigned int order, const char *reason)
@@ -98,6 +148,7 @@ void bad_pfn(unsigned long pfn, unsigned int order, const char *reason)
 	__atomic_add_fetch(&mm_bad_page_count, 1, __ATOMIC_RELAXED);
 	pr_alert("BUG: Bad page state: pfn:%05lx order:%u (no struct page)\n", pfn, order);
 	pr_alert("page dumped because: %s\n", reason);
+	arch_dump_stack();
 }
 
 /* Pages [pfn, pfn + n) clipped to what the kernel may touch. */

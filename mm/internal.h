@@ -248,6 +248,8 @@ void mm_debug_init_done(void);
 const char *page_free_bad_reason(const struct page *page, unsigned int order);
 void bad_page(const struct page *page, unsigned int order, const char *reason);
 void bad_pfn(unsigned long pfn, unsigned int order, const char *reason);
+/* gfp as Linux's %pGg ("GFP_KERNEL|__GFP_NOWARN"); the length it needed. */
+int gfp_format(char *buf, size_t size, gfp_t gfp);
 void debug_poison_page_range(struct page *page, unsigned int order);
 void debug_check_poison(struct page *page, unsigned int order);
 void debug_verify_zero(struct page *page, unsigned int order);

@@ -156,22 +156,28 @@ static struct page *get_page_reserve(gfp_t gfp, unsigned int order, unsigned int
 /* ---- the slow path ---- */
 
 /*
- * Reports a failure unless the caller said __GFP_NOWARN. Rate limit: the
- * first 10 reported failures, then every 1024th; failures the caller asked
- * to keep quiet neither print nor use up the limit.
+ * Reports a failure unless the caller said __GFP_NOWARN, in Linux's words
+ * ("mode:0xcc0(GFP_KERNEL)"), numbered from 1 among the reportable ones.
+ * Rate limit: the first 10 reported failures, then every 1024th; failures
+ * the caller asked to keep quiet neither print nor use up the limit (they
+ * are counted in nr_alloc_failures and mm_count_failure()).
  */
 static void warn_alloc(gfp_t gfp, unsigned int order, bool injected)
 {
 	static unsigned long nr_warnable;
-	unsigned long n = __atomic_add_fetch(&nr_alloc_failures, 1, __ATOMIC_RELAXED), w;
+	unsigned long w;
+	char mode[96];
 
+	__atomic_add_fetch(&nr_alloc_failures, 1, __ATOMIC_RELAXED);
 	mm_count_failure(gfp, injected);
 	if (gfp & __GFP_NOWARN)
 		return;
 	w = __atomic_add_fetch(&nr_warnable, 1, __ATOMIC_RELAXED);
-	if (w <= 10 || !(w & 1023))
-		pr_warn("page allocation failure: order:%u, mode:%#x, free:%lu%s (failure %lu)\n",
-			order, gfp, nr_free_pages(), injected ? " (injected)" : "", n);
+	if (w > 10 && (w & 1023))
+		return;
+	gfp_format(mode, sizeof(mode), gfp);
+	pr_warn("page allocation failure: order:%u, mode:%#x(%s), free:%lu%s (failure %lu)\n",
+		order, gfp, mode, nr_free_pages(), injected ? " (injected)" : "", w);
 }
 
 /* GFP_ATOMIC (and __GFP_MEMALLOC without sleeping), order 0: the pool.

@@ -207,43 +207,6 @@ static const char *level_name(u8 level)
 static const char *const src_names[] = { "nowhere", "pcp", "buddy", "reserve (below min)",
 					 "Labyrinth pool" };
 
-static const struct {
-	u32 bits;
-	const char *name;
-} gfp_names[] = {
-	{ GFP_KERNEL, "GFP_KERNEL" },
-	{ GFP_ATOMIC, "GFP_ATOMIC" },
-	{ GFP_NOWAIT, "GFP_NOWAIT" },
-	{ __GFP_DMA, "__GFP_DMA" },
-	{ __GFP_DMA32, "__GFP_DMA32" },
-	{ __GFP_HIGHMEM, "__GFP_HIGHMEM" },
-	{ __GFP_ZERO, "__GFP_ZERO" },
-	{ __GFP_NOWARN, "__GFP_NOWARN" },
-	{ __GFP_HIGH, "__GFP_HIGH" },
-	{ __GFP_MEMALLOC, "__GFP_MEMALLOC" },
-	{ __GFP_NOMEMALLOC, "__GFP_NOMEMALLOC" },
-	{ __GFP_EXCLUSIVE, "__GFP_EXCLUSIVE" },
-	{ __GFP_DIRECT_RECLAIM, "__GFP_DIRECT_RECLAIM" },
-	{ __GFP_KSWAPD_RECLAIM, "__GFP_KSWAPD_RECLAIM" },
-};
-
-/* "GFP_ATOMIC|__GFP_ZERO": the first composite that fits, then the rest. */
-static void gfp_string(u32 gfp, char *buf, size_t size)
-{
-	size_t n = 0, i;
-
-	buf[0] = '\0';
-	for (i = 0; i < ARRAY_SIZE(gfp_names) && gfp; i++) {
-		if ((gfp & gfp_names[i].bits) != gfp_names[i].bits)
-			continue;
-		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? "|" : "",
-				      gfp_names[i].name);
-		gfp &= ~gfp_names[i].bits;
-	}
-	if (gfp || !n)
-		snprintf(buf + n, n < size ? size - n : 0, "%s%#x", n ? "|" : "", gfp);
-}
-
 static int fmt_wmark(const struct trace_event *e, char *buf, size_t size)
 {
 	const struct zone *z = event_zone(e->zone);
@@ -329,7 +292,7 @@ static int fmt_path(const struct trace_event *e, char *buf, size_t size)
 
 	switch (e->type) {
 	case TR_ALLOC:
-		gfp_string(e->gfp, g, sizeof(g));
+		gfp_format(g, sizeof(g), e->gfp);
 		return snprintf(buf, size, "alloc order=%u gfp=%s cpu=%u%s", e->order, g, e->cpu,
 				e->y ? " (in IRQ)" : "");
 	case TR_FAULT: return snprintf(buf, size, "fail_page_alloc: injected failure");

@@ -51,8 +51,9 @@ void st_case_pressure(struct ktest *t)
 	drain_all_pages(NULL);
 	drained = st_drain_to_half_min();
 	margin = st_drain_atomic_margin();
-	pr_info("pressure: drained %lu pages (%lu of them GFP_ATOMIC) to below the min "
-		"watermarks\n",
+	/* At the level of the allocation-failure warnings it explains. */
+	pr_warn("pressure: drained %lu pages (%lu of them GFP_ATOMIC) to below the min "
+		"watermarks: page allocation failures are expected now\n",
 		drained + margin, margin);
 	st_expect_below_min(t);
 	labyrinth_pool_stats(&ps);

@@ -81,6 +81,12 @@ bool ktest_expect(struct ktest *t, bool cond, const char *file, int line, const 
 void ktest_skip(struct ktest *t, const char *reason);
 /* Free-form KTAP diagnostic ("# ...") inside the current case. */
 void ktest_log(struct ktest *t, const char *fmt, ...) __printf(2, 3);
+/*
+ * The same at printk level `level` (LOGLEVEL_ALERT...): a note that explains
+ * a report the test provokes goes out at that report's level, so that no
+ * loglevel= shows the report without its explanation.
+ */
+void ktest_log_level(struct ktest *t, int level, const char *fmt, ...) __printf(3, 4);
 
 #define KEXPECT_TRUE(t, cond) ktest_expect(t, !!(cond), __FILE__, __LINE__, "%s", #cond)
 #define KEXPECT_FALSE(t, cond) ktest_expect(t, !(cond), __FILE__, __LINE__, "!(%s)", #cond)

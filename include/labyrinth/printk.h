@@ -27,6 +27,12 @@
 #define KERN_CONT KERN_SOH "c"
 
 #define LOGLEVEL_DEFAULT 6 /* messages at or below this level are printed */
+/* The levels as numbers (Linux's include/linux/kern_levels.h). */
+#define LOGLEVEL_EMERG 0
+#define LOGLEVEL_ALERT 1
+#define LOGLEVEL_CRIT 2
+#define LOGLEVEL_ERR 3
+#define LOGLEVEL_WARNING 4
 
 #ifndef pr_fmt
 #define pr_fmt(fmt) fmt

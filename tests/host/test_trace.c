@@ -221,8 +221,37 @@ static void test_dump(void)
 	__free_page(p);
 }
 
+/* Linux 6.1's %pGg names: composites first, then the remaining flags, unknown bits in hex. */
+static void test_gfp_format(void)
+{
+	static const struct {
+		gfp_t gfp;
+		const char *want;
+	} cases[] = {
+		{ GFP_KERNEL, "GFP_KERNEL" },
+		{ GFP_KERNEL | __GFP_NOWARN, "GFP_KERNEL|__GFP_NOWARN" },
+		{ GFP_ATOMIC, "GFP_ATOMIC" },
+		{ GFP_ATOMIC | __GFP_ZERO, "GFP_ATOMIC|__GFP_ZERO" },
+		{ GFP_NOWAIT, "GFP_NOWAIT" },
+		{ GFP_KERNEL | GFP_DMA32, "GFP_KERNEL|GFP_DMA32" },
+		{ __GFP_DIRECT_RECLAIM, "__GFP_DIRECT_RECLAIM" },
+		{ __GFP_RECLAIM | __GFP_IO, "__GFP_IO|__GFP_RECLAIM" },
+		{ GFP_KERNEL | 0x40000000u, "GFP_KERNEL|0x40000000" },
+		{ 0, "0" },
+	};
+	char buf[128];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		gfp_format(buf, sizeof(buf), cases[i].gfp);
+		ok(!strcmp(buf, cases[i].want), "gfp %#x -> %s (got %s)", cases[i].gfp,
+		   cases[i].want, buf);
+	}
+}
+
 int main(void)
 {
+	test_gfp_format();
 	host_log_quiet = true;
 	test_off_records_nothing();
 	test_parse();

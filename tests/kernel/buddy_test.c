@@ -12,6 +12,7 @@
  * is fine before the direct map exists: __GFP_HIGHMEM).
  */
 #include <labyrinth/ktest.h>
+#include <labyrinth/printk.h>
 #include <labyrinth/memmap.h>
 #include <labyrinth/pool.h>
 #include <labyrinth/mm.h>
@@ -197,7 +198,28 @@ static void mm_watermarks_ordered(struct ktest *t)
 	}
 }
 
+/*
+ * A double free is reported as Linux does: "BUG: Bad page state", the
+ * reason, and a call trace that names the caller - this function
+ * (tests/qemu/test_boot.py:test_double_free_trace_names_caller reads it).
+ */
+static void mm_double_free_reported(struct ktest *t)
+{
+	unsigned long bad0 = mm_bad_page_count;
+	struct page *p = alloc_page(GFP_KERNEL);
+
+	KEXPECT_TRUE(t, p != NULL);
+	if (!p)
+		return;
+	__free_page(p);
+	ktest_log_level(t, LOGLEVEL_ALERT,
+			"a deliberate double free follows: one Bad page state report, its call "
+			"trace naming mm_double_free_reported (expected)");
+	__free_page(p);
+	KEXPECT_EQ(t, mm_bad_page_count, bad0 + 1);
+}
+
 KTEST_SUITE(buddy, KTEST_ORDER_BUDDY, KTEST_CASE(mm_invariants_after_boot),
 	    KTEST_CASE(mm_present_matches_map), KTEST_CASE(mm_watermarks_ordered),
 	    KTEST_CASE(mm_alloc_every_page_order0), KTEST_CASE(mm_alloc_every_block_max_order),
-	    KTEST_CASE(mm_normal_zone_above_4g));
+	    KTEST_CASE(mm_normal_zone_above_4g), KTEST_CASE(mm_double_free_reported));

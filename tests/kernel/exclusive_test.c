@@ -8,6 +8,7 @@
 #include <labyrinth/arch.h>
 #include <labyrinth/exclusive.h>
 #include <labyrinth/ktest.h>
+#include <labyrinth/printk.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/vm.h>
 
@@ -57,7 +58,8 @@ static void exclusive_foreign_free_refused(struct ktest *t)
 	KEXPECT_TRUE(t, p != NULL);
 	if (!p)
 		return;
-	ktest_log(t, "a deliberate foreign free follows: one Bad page state report");
+	ktest_log_level(t, LOGLEVEL_ALERT,
+			"a deliberate foreign free follows: one Bad page state report (expected)");
 	p->owner = (u8)((arch_cpu_id() + 1) % NR_CPUS);
 	free0 = nr_free_pages();
 	__free_page(p);

@@ -43,6 +43,18 @@ void ktest_log(struct ktest *t, const char *fmt, ...)
 	printf("\n");
 }
 
+void ktest_log_level(struct ktest *t, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)level;
+	printf("# %s: ", t->name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
 unsigned int ktest_run_all(void)
 {
 	return host_ktest_run_all();
