@@ -9,7 +9,9 @@
 
 #include <labyrinth/arch.h>
 #include <labyrinth/cmdline.h>
+#include <labyrinth/memmap.h>
 #include <labyrinth/printk.h>
+#include <labyrinth/string.h>
 #include <labyrinth/trace.h>
 
 static const struct kernel_param kernel_params[] = {
@@ -43,6 +45,9 @@ static const struct kernel_param kernel_params[] = {
 	{ "trace", PARAM_STRING, 0, 0, 0, "",
 	  "allocation tracing (mm/trace.c): comma list of alloc, free (or all); narrated on the "
 	  "console, last events dumped on panic" },
+	{ "efi", PARAM_STRING, 0, 0, 0, "",
+	  "EFI options as Linux: debug = print the firmware's EFI memory map in full (efi: "
+	  "memNN:)" },
 	{ "trace_rate", PARAM_UINT, 0, 100000, TRACE_RATE_DEFAULT, NULL,
 	  "allocations/frees narrated per second by trace=; the rest are counted; 0 = all" },
 };
@@ -56,6 +61,9 @@ void kernel_cmdline_init(const char *str)
 	cmdline_parse(&kernel_cmdline, kernel_params, kernel_values, ARRAY_SIZE(kernel_params),
 		      str);
 	console_loglevel = (int)param_num("loglevel");
+	memmap_efi_debug = !strcmp(param_str("efi"), "debug");
+	if (param_str("efi")[0] && !memmap_efi_debug)
+		pr_err("efi=%s not understood (known: efi=debug); ignored\n", param_str("efi"));
 }
 
 u64 param_num(const char *name)

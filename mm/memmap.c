@@ -421,6 +421,8 @@ void memmap_print_efi(const void *descs, size_t map_size, u32 desc_size)
 	}
 }
 
+bool memmap_efi_debug;
+
 static void print_raw_maps(const struct boot_info *bi)
 {
 	u32 i;
@@ -435,8 +437,12 @@ static void print_raw_maps(const struct boot_info *bi)
 	if (bi->efi_desc_size) {
 		if (bi->efi_desc_version != 1)
 			pr_warn("efi: unexpected descriptor version %u\n", bi->efi_desc_version);
-		memmap_print_efi(bi->efi_map, min(bi->efi_map_size, (u32)BOOT_EFI_MAP_MAX),
-				 bi->efi_desc_size);
+		if (memmap_efi_debug)
+			memmap_print_efi(bi->efi_map, min(bi->efi_map_size, (u32)BOOT_EFI_MAP_MAX),
+					 bi->efi_desc_size);
+		else
+			printk(KERN_INFO "efi: %u memory map descriptors (efi=debug prints them)\n",
+			       bi->efi_map_size / bi->efi_desc_size);
 	}
 	if (bi->nr_dropped)
 		pr_warn("memmap: the boot loader dropped %u map entries\n", bi->nr_dropped);

@@ -21,6 +21,7 @@ reported failure, 124 on timeout, 2 when QEMU itself failed.
 """
 import argparse
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -118,11 +119,21 @@ def qemu_command(args, workdir):
     return cmd + shlex.split(args.qemuflags)
 
 
+# ANSI/VT escape sequences: CSI (ESC [ params final, e.g. ESC[2J, ESC[0m, ESC[=3h) and
+# two-byte ESC sequences, with which SeaBIOS, GRUB and OVMF clear and colour the screen.
+ESCAPES = re.compile(rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|[@-Z\\-_])")
+
+
+def strip_escapes(data):
+    """data without terminal escape sequences (for the saved log, not the terminal)."""
+    return ESCAPES.sub(b"", data)
+
+
 def pump(stream, sinks):
-    """Copies QEMU's serial output to the terminal and the log as it comes."""
+    """Copies QEMU's serial output to the terminal and, without escape codes, the log."""
     for line in iter(stream.readline, b""):
         for s in sinks:
-            s.write(line)
+            s.write(line if s is sys.stdout.buffer else strip_escapes(line))
             s.flush()
 
 

@@ -79,5 +79,8 @@ void memmap_print_efi(const void *descs, size_t map_size, u32 desc_size);
  * returns it for kmain to hand to mm_init(). */
 extern struct memmap memmap_final;
 const struct memmap *memmap_init(const struct boot_info *bi);
+/* efi=debug on the command line (kernel/params.c): memmap_init() prints the
+ * firmware's EFI map in full ("efi: memNN:" lines), as Linux does with it. */
+extern bool memmap_efi_debug;
 
 #endif

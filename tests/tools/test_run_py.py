@@ -17,3 +17,16 @@ def test_run_py_numa_flags():
         "-object", "memory-backend-ram,id=numa2,size=342M", "-numa", "node,nodeid=2,cpus=2,memdev=numa2",
     ]
     assert run.mem_mib("2G") == 2048 and run.mem_mib("1536") == 1536
+
+
+def test_run_py_strips_escapes_from_the_log():
+    """Firmware and GRUB screen codes (seen in real SeaBIOS/GRUB/OVMF output) never reach
+    a saved log; the text around them does."""
+    raw = (b"\x1b[H\x1b[J\x1b[1;1H  Booting `Labyrinth'\r\n"
+           b"\x1b[2J\x1b[01;01H\x1b[=3h\x1b[2J\x1b[01;01HBdsDxe: loading Boot0001\r\n"
+           b"\x1b[0m\x1b[30m\x1b[47mWelcome to GRUB!\r\n"
+           b"[    0.000000] tsc: Fast TSC calibration using PIT\r\n")
+    out = run.strip_escapes(raw)
+    assert b"\x1b" not in out
+    assert out == (b"  Booting `Labyrinth'\r\nBdsDxe: loading Boot0001\r\nWelcome to GRUB!\r\n"
+                   b"[    0.000000] tsc: Fast TSC calibration using PIT\r\n")
