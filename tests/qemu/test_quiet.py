@@ -28,3 +28,28 @@ def test_loglevel4_reports_explained(boot):
         first = lines.index(fails[0])
         b.expect(any("page allocation failures are expected now" in ln
                      for ln in lines[:first]), "failures not announced at warning level")
+
+
+def test_efi_map_only_with_efi_debug(boot):
+    """Linux's rule: the EFI memory map in full (efi: memNN: lines) only with efi=debug."""
+    quiet = boot("efi", cmdline="ktest=none selftest=0")
+    quiet.expect(quiet.rc == 0, f"run.py status {quiet.rc}")
+    quiet.expect(not re.search(r"efi: mem\d+:", quiet.log), "efi: memNN lines without efi=debug")
+    quiet.expect(re.search(r"efi: \d+ memory map descriptors \(efi=debug prints them\)",
+                           quiet.log), "no one-line summary of the EFI map")
+    full = boot("efi", cmdline="efi=debug ktest=none selftest=0")
+    full.expect(full.rc == 0, f"run.py status {full.rc}")
+    n = int(re.search(r"efi: (\d+) memory map", quiet.log).group(1))
+    full.expect(len(re.findall(r"efi: mem\d+: \[", full.log)) == n,
+                f"efi=debug does not print the {n} descriptors")
+
+
+def test_grub_efi_log_clean(boot):
+    """GRUB under UEFI: no video-mode error, its 'no console' warning explained, and the
+    saved log holds no firmware escape codes."""
+    b = boot("grub-efi", cmdline="ktest=none selftest=0")
+    b.expect(b.rc == 0, f"run.py status {b.rc}")
+    b.expect("no suitable video mode" not in b.raw, "GRUB's video-mode error is back")
+    b.expect("\x1b" not in b.raw, "escape codes in the saved log")
+    if "no console will be available" in b.raw:
+        b.expect("console is the serial port" in b.raw, "GRUB's warning is not explained")
