@@ -5,24 +5,38 @@
 
 Every block of buddyinfo lines the kernel prints ("Node 0, zone DMA32  n0 n1
 ... n10", mm/zone.c show_buddyinfo()) is one snapshot. A snapshot is named
-after the nearest line before it that names a phase: a self-test phase line
-(any line matching "selftest" or "phase", selftest/report.c), a KTAP
-"# Subtest: name", or the first snapshot's "boot". For each populated zone
-the plot shows one 100%-stacked bar per snapshot: how the zone's free pages
-split over the orders 0 (bottom, dark) .. MAX_PAGE_ORDER (top, light), with
-the total free pages above the bar; below it, the free blocks per order on a
-log scale, one line per snapshot (first red, last blue). Fragmentation is the
-light top of the bars giving way to dark low orders, and the lines rising on
-the left while they fall on the right. Writes plain SVG: no matplotlib.
+after the nearest kernel line before it that names a phase: the self-test's
+"selftest: phase NAME" (selftest/report.c) or a KTAP "# Subtest: NAME";
+the first snapshot is "boot". Nothing else names a snapshot (a build's
+command lines in the same file never do), and a name is at most 24
+characters. For each populated zone the plot shows one 100%-stacked bar per
+snapshot: how the zone's free pages split over the orders 0 (bottom, dark)
+.. MAX_PAGE_ORDER (top, light; viridis colours, one clearly different step
+per order), with the total free pages above the bar; below it, the free
+blocks per order on a log scale (ticks 0, 1, 10, 100, ...), one line per
+snapshot, each with its own colour (Okabe-Ito, for colour-blind readers),
+marker and dash. Fragmentation is the light top of the bars giving way to
+dark low orders, and the lines rising on the left while they fall on the
+right. Writes plain SVG: no matplotlib.
 """
 import argparse
+import math
 import re
 import sys
 from xml.sax.saxutils import escape
 
 TS = re.compile(r"^\[\s*\d+\.\d+\]\s?")
 BUDDY = re.compile(r"^Node (\d+), zone\s+(\S+)((?:\s+\d+)+)\s*$")
-PHASE = re.compile(r"(selftest|phase|# Subtest: )", re.I)
+PHASE = re.compile(r"^(?:selftest: (phase \w+)|\s*# Subtest: (\w+))\s*$")
+LABEL_MAX = 24
+# viridis, 11 steps: order 0 dark purple .. order 10 yellow.
+VIRIDIS = ["#440154", "#482475", "#414487", "#355f8d", "#2a788e", "#21918c", "#22a884",
+           "#44bf70", "#7ad151", "#bddf26", "#fde725"]
+# Okabe-Ito, with a marker and a dash per snapshot so that lines differ without colour.
+LINE_COLORS = ["#d55e00", "#0072b2", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000",
+               "#f0e442"]
+DASHES = ["", "6,3", "2,2", "8,3,2,3", "", "6,3", "2,2", "8,3,2,3"]
+MARKERS = ["circle", "square", "diamond", "triangle", "cross", "circle", "square", "diamond"]
 
 
 def parse(text):
@@ -38,25 +52,33 @@ def parse(text):
             cur[1][m.group(2)] = [int(x) for x in m.group(3).split()]
             continue
         cur = None
-        if PHASE.search(line):
-            label = re.sub(r"^.*?(selftest:?\s*|# Subtest:\s*)", "", line.strip()).strip() \
-                or line.strip()
+        m = PHASE.match(line)
+        if m:
+            label = (m.group(1) or "ktest " + m.group(2))[:LABEL_MAX]
     return snaps
 
 
 def order_color(o, n):
-    """Dark (order 0) to light (the top order), a blue-to-yellow ramp."""
-    t = o / max(n - 1, 1)
-    r = int(40 + t * (250 - 40))
-    g = int(60 + t * (220 - 60))
-    b = int(140 + t * (90 - 140))
-    return "#%02x%02x%02x" % (r, g, b)
+    """Order o of n on the viridis scale: dark (order 0) to light (the top order)."""
+    return VIRIDIS[round(o * (len(VIRIDIS) - 1) / max(n - 1, 1))]
 
 
-def snap_color(i, n):
-    """First snapshot red, last blue: time runs from warm to cool."""
-    t = i / max(n - 1, 1)
-    return "#%02x%02x%02x" % (int(215 - t * 170), int(48 + t * 70), int(39 + t * 141))
+def marker(kind, x, y, color):
+    if kind == "circle":
+        return '<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>' % (x, y, color)
+    if kind == "square":
+        return '<rect x="%.1f" y="%.1f" width="6" height="6" fill="%s"/>' % (x - 3, y - 3, color)
+    if kind == "diamond":
+        return '<path d="M%.1f %.1fl3.5 3.5l-3.5 3.5l-3.5 -3.5z" fill="%s"/>' % (x, y - 3.5,
+                                                                              color)
+    if kind == "triangle":
+        return '<path d="M%.1f %.1fl3.5 6h-7z" fill="%s"/>' % (x, y - 3.5, color)
+    return ('<path d="M%.1f %.1fl6 6m0 -6l-6 6" stroke="%s" stroke-width="1.5"/>'
+            % (x - 3, y - 3, color))
+
+
+def line_style(i):
+    return LINE_COLORS[i % len(LINE_COLORS)], DASHES[i % len(DASHES)], MARKERS[i % len(MARKERS)]
 
 
 def render(snaps, title):
@@ -111,22 +133,21 @@ def render(snaps, title):
                 o.append('<text x="%d" y="%d" font-size="9" text-anchor="middle">%d</text>'
                          % (bx + bar / 2, top - 13 + (si % 2) * 9, total))
             o.append('<text transform="translate(%d,%d) rotate(50)" font-size="10">%s</text>'
-                     % (bx + 4, top + ph + 12, escape(label[:28])))
+                     % (bx + 4, top + ph + 12, escape(label)))
         # Row 2: free blocks per order, one line per snapshot, log scale.
         ymax = max(1, max(max(z.get(zname, [0])) for _, z in snaps))
-        decades = len(str(ymax))
+        decades = max(1, math.ceil(math.log10(ymax + 1)))
         o.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#333" '
                  'stroke-width="0.5"/>' % (x0, top2, pw, ph))
 
-        def ylog(v):
-            import math
-            return top2 + ph - ph * math.log10(v + 1) / decades
-        for d in range(decades + 1):
-            y = ylog(10 ** d - 1)
+        def ylog(v):  # log10(v + 1): 0 blocks sits on the axis, 10^decades at the top
+            return top2 + ph - ph * math.log10(v + 1) / math.log10(10 ** decades + 1)
+        for v in [0] + [10 ** d for d in range(decades + 1)]:
+            y = ylog(v)
             o.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>'
                      % (x0, y, x0 + pw, y))
             o.append('<text x="%d" y="%.1f" text-anchor="end" font-size="9">%d</text>'
-                     % (x0 - 3, y + 3, 10 ** d - 1))
+                     % (x0 - 3, y + 3, v))
         for k in range(norders):
             x = x0 + 10 + k * (pw - 20) / max(norders - 1, 1)
             o.append('<text x="%.1f" y="%d" text-anchor="middle" font-size="9">%d</text>'
@@ -137,17 +158,21 @@ def render(snaps, title):
             counts = z.get(zname)
             if not counts:
                 continue
-            ptsl = " ".join("%.1f,%.1f" % (x0 + 10 + k * (pw - 20) / max(norders - 1, 1),
-                                           ylog(c)) for k, c in enumerate(counts))
-            o.append('<polyline points="%s" fill="none" stroke="%s" stroke-width="1.5">'
-                     '<title>%s</title></polyline>' % (ptsl, snap_color(si, len(snaps)),
-                                                       escape(label)))
+            color, dash, mk = line_style(si)
+            xy = [(x0 + 10 + k * (pw - 20) / max(norders - 1, 1), ylog(c))
+                  for k, c in enumerate(counts)]
+            o.append('<g><title>%s</title><polyline points="%s" fill="none" stroke="%s" '
+                     'stroke-width="1.6" stroke-dasharray="%s"/>%s</g>'
+                     % (escape(label), " ".join("%.1f,%.1f" % p for p in xy), color, dash,
+                        "".join(marker(mk, x, y, color) for x, y in xy)))
     ly = top2 + ph + 30
     for si, (label, _) in enumerate(snaps):
-        o.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2"/>'
-                 '<text x="%d" y="%d" font-size="10">%s</text>'
-                 % (left, ly + 14 * si - 4, left + 24, ly + 14 * si - 4,
-                    snap_color(si, len(snaps)), left + 30, ly + 14 * si, escape(label)))
+        color, dash, mk = line_style(si)
+        y = ly + 14 * si - 4
+        o.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2" '
+                 'stroke-dasharray="%s"/>%s<text x="%d" y="%d" font-size="10">%s</text>'
+                 % (left, y, left + 28, y, color, dash, marker(mk, left + 14, y, color),
+                    left + 34, ly + 14 * si, escape(label)))
     lx = left + len(zones) * (pw + 40)
     o.append('<text x="%d" y="%d" font-weight="bold">order</text>' % (lx, top))
     for k in range(norders - 1, -1, -1):
