@@ -148,10 +148,19 @@ static void test_memmap_init(void)
 	host_log_quiet = true;
 	memmap_init(bi);
 	host_log_quiet = false;
+	ok(!host_log_contains("efi: mem00:") &&
+	       host_log_contains("efi: 1 memory map descriptors (efi=debug prints them)"),
+	   "without efi=debug: one line, not the EFI map");
+	host_log_clear();
+	host_log_quiet = true;
+	memmap_efi_debug = true;
+	memmap_init(bi);
+	memmap_efi_debug = false;
+	host_log_quiet = false;
 	ok(host_log_contains(
 	       "efi: mem00: [Conventional|   |  |  |  |  |  |  |  |  |   |WB|WT|WC|UC]"
 	       " range=[0x0000000000000000-0x0000000007ffffff] (128MB)"),
-	   "EFI map printed as Linux prints it");
+	   "efi=debug: EFI map printed as Linux prints it");
 	ok(memmap_total(&memmap_final, E820_TYPE_RAM) +
 		   memmap_total(&memmap_final, E820_TYPE_KERNEL) <
 	       (128 << 20) + 1,
