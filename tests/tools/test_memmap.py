@@ -175,3 +175,10 @@ def test_picture_draws_the_same_map(name):
     assert svg_entries(py.stdout) == want == svg_entries(c.stdout)
     nodes = {n for n, _, _ in LOGS[name][4]}
     assert (">node 1<" in py.stdout) == (len(nodes) > 1)
+
+
+def test_half_open_e820_line_is_bad_not_a_crash():
+    """Found by tests/fuzz/fuzz_memmap_text.c: '[mem a-b)' in a BIOS-e820 line (only old EFI
+    lines close with ')') once read past a NULL; now it is an unreadable line."""
+    r = memmap(stdin="BIOS-e820: [mem 0x0000000000100000-0x0000000000200000) usable\n")
+    assert r.returncode == 1 and "cannot read" in r.stderr, (r.returncode, r.stderr)

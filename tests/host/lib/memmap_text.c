@@ -53,24 +53,28 @@ static u32 efi_type_from_name(const char *s)
 	return EFI_RESERVED_TYPE;
 }
 
-/* "[mem 0xS-0xE]" -> start and size (end inclusive; E < S wraps). */
-static bool parse_range(const char *p, const char *tag, u64 *start, u64 *size)
+/*
+ * "[mem 0xS-0xE]" -> start and size (end inclusive; E < S wraps); "[a-b)",
+ * end exclusive, as old EFI lines print it. The text after the closing
+ * bracket, or NULL if p holds no such range.
+ */
+static const char *parse_range(const char *p, const char *tag, u64 *start, u64 *size)
 {
 	char *end;
 	u64 s, e;
 
 	p = strstr(p, tag);
 	if (!p)
-		return false;
+		return NULL;
 	s = strtoull(p + strlen(tag), &end, 16);
 	if (*end != '-')
-		return false;
+		return NULL;
 	e = strtoull(end + 1, &end, 16);
 	if (*end != ']' && *end != ')')
-		return false;
+		return NULL;
 	*start = s;
-	*size = e - s + (*end == ']'); /* "[a-b)": Linux 3.x EFI lines, end exclusive */
-	return true;
+	*size = e - s + (*end == ']');
+	return end + 1;
 }
 
 static void add_efi(struct memmap_text_input *in, u32 type, u64 attr, u64 start, u64 size)
@@ -129,9 +133,11 @@ static bool parse_e820_line(const char *p, struct memmap_text_input *in)
 	while (*p == ' ')
 		p++;
 	if (!strncmp(p, "[mem 0x", 7)) {
-		if (!parse_range(p, "[mem 0x", &start, &size))
+		const char *type = parse_range(p, "[mem 0x", &start, &size);
+
+		if (!type || type[-1] != ']')
 			return false;
-		memmap_add(&in->e820, start, size, e820_type_from_name(strchr(p, ']') + 1));
+		memmap_add(&in->e820, start, size, e820_type_from_name(type));
 		return true;
 	}
 	s = strtoull(p, &end, 16);
