@@ -407,6 +407,12 @@ static void render(const struct memmap *m, const struct memmap_stats *st,
 	}
 	out(o, "Fixes: out-of-order %u, zero-length %u, wrapping %u, clipped %u, overlaps %u\n",
 	    st->out_of_order, st->zero_length, st->wrapping, st->clipped, st->overlaps);
+	if (in->nr_linux_edits)
+		out(o,
+		    "Not applied: %u lines of Linux's own changes to the table (e820: "
+		    "update/remove, "
+		    "reserve setup_data:, modified:): this is the firmware's table\n",
+		    in->nr_linux_edits);
 	render_zones(m, false, o);
 	render_nodes(in, false, o);
 	out(o, "Usable: %lluK in %u ranges; kernel-held %lluK; reserved/other %lluK\n",
