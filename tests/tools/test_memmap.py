@@ -184,3 +184,21 @@ def test_half_open_e820_line_is_bad_not_a_crash():
     lines close with ')') once read past a NULL; now it is an unreadable line."""
     r = memmap(stdin="BIOS-e820: [mem 0x0000000000100000-0x0000000000200000) usable\n")
     assert r.returncode == 1 and "cannot read" in r.stderr, (r.returncode, r.stderr)
+
+
+@pytest.mark.parametrize("prefix", [
+    "",                                                     # dmesg -t, or a bare paste
+    "[    0.000000] ",                                      # dmesg
+    "[Wed Dec  2 10:00:00 2026] ",                          # dmesg -T
+    "<6>[    0.000000] ",                                   # dmesg -r
+    "kern  :info  : [    0.000000] ",                       # dmesg -x
+    "Dec  2 10:00:00 host kernel: [    0.000000] ",         # /var/log/kern.log
+    "2026-12-02T10:00:00+0000 host kernel: ",               # journalctl -k -o short-iso
+    "[    0.000000] [    T0] ",                             # printk caller id
+])
+def test_prefixes(prefix):
+    lines = [l for l in read("vm-kvm-6.1.journal").splitlines() if "BIOS-e820" in l]
+    text = "".join(prefix + l.split("kernel: ", 1)[1] + "\n" for l in lines)
+    r = memmap(stdin=text)
+    assert r.returncode == 0, r.stderr
+    assert LOGS["vm-kvm-6.1.journal"][2] in r.stdout
