@@ -110,6 +110,10 @@ static int draw_svg(const char *text, const char *outfile)
 			*slash = '\0'; /* <root>/build/tools/memmap -> <root> */
 		root = exe;
 	}
+	if (strchr(root, '\'') || (outfile && strchr(outfile, '\''))) {
+		fputs("memmap: --svg: a path with a ' in it is not supported\n", stderr);
+		return 2;
+	}
 	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s/tools/memmap-svg.py'%s%s%s", root,
 		 outfile ? " -o '" : "", outfile ? outfile : "", outfile ? "'" : "");
 	p = popen(cmd, "w");
