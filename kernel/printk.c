@@ -26,9 +26,8 @@ static bool line_open; /* the last message did not end in '\n' */
  * holds only what passed console_loglevel. log_buf_pos counts every byte
  * ever written: the oldest is at log_buf_pos % LOG_BUF_LEN once it wrapped.
  */
-#define LOG_BUF_LEN (1u << 16)
-static char log_buf[LOG_BUF_LEN];
-static u64 log_buf_pos;
+char log_buf[LOG_BUF_LEN]; /* not static: nothing in C reads it, gdb does */
+u64 log_buf_pos;
 
 /* To the ring, then the console; caller holds console_lock or a panic owns it. */
 static void console_emit(const char *text, size_t len)

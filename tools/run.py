@@ -42,6 +42,7 @@ port of this user's (25000 + uid % 5000, or the next free one), and
 build/gdbinit says how to attach (`make gdb-attach`).
 """
 import argparse
+import json
 import re
 import signal
 import socket
@@ -93,15 +94,20 @@ for _c in "{}|&<>":
     CMDLINE_BAD[_c] = f"'{_c}': part of GRUB's shell syntax, not a kernel parameter character"
 
 
+def grub_words(cmdline):
+    """The command line as grub.cfg words: each in single quotes, so GRUB
+    passes it as it is (no globbing, no expansion); check_cmdline() refused
+    a quote inside, the one thing single quotes cannot hold."""
+    return " ".join(f"'{w}'" for w in cmdline.split())
+
+
 def make_iso(workdir, cmdline):
     """A copy of the GRUB ISO whose grub.cfg carries this command line."""
     isodir = os.path.join(workdir, "isodir")
     os.makedirs(os.path.join(isodir, "boot", "grub"))
     shutil.copy(os.path.join(BUILD, "labyrinth.elf"), os.path.join(isodir, "boot"))
     with open(os.path.join(ROOT, "iso", "grub.cfg")) as f:
-        # Each word in single quotes: GRUB then passes it as it is (no
-        # globbing, no expansion); check_cmdline() refused a quote inside.
-        cfg = f.read().replace("@CMDLINE@", " ".join(f"'{w}'" for w in cmdline.split()))
+        cfg = f.read().replace("@CMDLINE@", grub_words(cmdline))
     with open(os.path.join(isodir, "boot", "grub", "grub.cfg"), "w") as f:
         f.write(cfg)
     iso = os.path.join(workdir, "labyrinth.iso")
@@ -415,6 +421,11 @@ def main():
     except ArgError as e:
         print(f"run.py: {e}", file=sys.stderr)
         return 2
+    if os.environ.get("LAB_RUN_CHECK"):  # tests: what make handed over, checked
+        print(json.dumps({"mem": args.mem, "smp": args.smp, "numa": args.numa,
+                          "cmdline": args.cmdline, "qemuflags": args.qemuflags,
+                          "timeout": timeout, "deterministic": args.deterministic}))
+        return 0
     if args.deterministic and int(args.smp) > 1:
         print(f"run.py: deterministic with {args.smp} CPUs: QEMU interleaves them by a "
               "host-time kick timer, so figures may differ between runs; SMP=1 is exact",
@@ -434,6 +445,9 @@ def main():
         start = time.monotonic()
         if args.gdb:
             rc = run_with_gdb(cmd, log, args.gdbinit, args.gdb_ex)
+            if rc not in (EXIT_SUCCESS_QEMU, EXIT_FAILURE_QEMU):
+                print("run.py: gdb session over; QEMU ended with it", flush=True)
+                return 0
         else:
             rc = wait_qemu(*start_qemu(cmd, log), timeout)
         if log:
