@@ -252,7 +252,9 @@ def pick_timeout(args):
     """None = no timeout (interactive); else seconds."""
     if args.timeout is not None:
         return args.timeout or None
-    if sys.stdin.isatty() and sys.stdout.isatty() and not args.gdb:
+    if args.gdb or args.gdb_wait:
+        return None  # a debugging session lasts as long as you debug
+    if sys.stdin.isatty() and sys.stdout.isatty():
         return None
     return auto_timeout(args)
 
@@ -300,6 +302,16 @@ def pump(stream, sinks):
             s.flush()
 
 
+QEMUS = []  # started by this run: ended with it (SIGTERM, SIGHUP)
+
+
+def end_qemus(signum, frame):
+    for p in QEMUS:
+        if p.poll() is None:
+            p.kill()
+    sys.exit(128 + signum)
+
+
 def start_qemu(cmd, log, own_session=False):
     """QEMU with its serial output pumped to the terminal and the log. In its
     own session when gdb shares the terminal: Ctrl-C then reaches gdb (which
@@ -307,6 +319,7 @@ def start_qemu(cmd, log, own_session=False):
     sinks = [sys.stdout.buffer] + ([log] if log else [])
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=own_session)
+    QEMUS.append(proc)
     t = threading.Thread(target=pump, args=(proc.stdout, sinks), daemon=True)
     t.start()
     return proc, t
@@ -337,14 +350,34 @@ def gdb_port_free(port):
     return True
 
 
-def pick_gdb_port():
+def pick_gdb_port(after=None):
     """This user's port (25000 + uid % 5000, as xv6), or the next free one:
     a second session never attaches to someone else's QEMU."""
     base = GDB_PORT_BASE + os.getuid() % 5000
-    for port in range(base, base + 100):
+    for port in range(base if after is None else after + 1, base + 100):
         if gdb_port_free(port):
             return port
     raise ArgError(f"no free TCP port for gdb in {base}..{base + 99}")
+
+
+def start_qemu_for_gdb(args, cmd, log, own_session):
+    """QEMU, returned once its gdb stub listens (gdb can attach now). If the
+    port was taken between the check and QEMU's bind (two sessions started
+    together), QEMU fails at once: the next free port is tried."""
+    for _ in range(5):
+        proc, t = start_qemu(cmd, log, own_session)
+        end = time.monotonic() + 30
+        while time.monotonic() < end and proc.poll() is None:
+            if not gdb_port_free(args.gdb_port):
+                return proc, t
+            time.sleep(0.05)
+        if proc.poll() is None:
+            return proc, t
+        t.join(2)
+        args.gdb_port = pick_gdb_port(after=args.gdb_port)
+        cmd[cmd.index("-gdb") + 1] = f"tcp:127.0.0.1:{args.gdb_port}"
+        print(f"run.py: the gdb port was taken meanwhile; trying {args.gdb_port}", flush=True)
+    raise ArgError("QEMU could not open a gdb port (see its message above)")
 
 
 def write_gdbinit(path, port):
@@ -364,11 +397,13 @@ def start_gdb(gdbinit, extra):
     return subprocess.Popen(gdb)
 
 
-def run_with_gdb(cmd, log, gdbinit, extra):
+def run_with_gdb(args, cmd, log):
     """One terminal: QEMU in its own session, gdb in the foreground. SIGINT
     is ignored here while gdb runs (Ctrl-C is gdb's: it stops the guest);
     when gdb quits, QEMU is ended with it."""
-    proc, t = start_qemu(cmd, log, own_session=True)
+    proc, t = start_qemu_for_gdb(args, cmd, log, own_session=True)
+    write_gdbinit(args.gdbinit, args.gdb_port)
+    gdbinit, extra = args.gdbinit, args.gdb_ex
     old = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         gdb = start_gdb(gdbinit, extra)
@@ -414,6 +449,8 @@ def parse_args(argv=None):
 
 def main():
     args = parse_args()
+    signal.signal(signal.SIGTERM, end_qemus)
+    signal.signal(signal.SIGHUP, end_qemus)
     try:
         check_args(args)
         timeout = pick_timeout(args)
@@ -433,23 +470,29 @@ def main():
     with tempfile.TemporaryDirectory(prefix="labyrinth-run-") as workdir:
         cmd = qemu_command(args, workdir)
         print("run.py: " + " ".join(shlex.quote(c) for c in cmd), flush=True)
-        if timeout is None and not args.gdb:
+        if timeout is None and not (args.gdb or args.gdb_wait):
             print("run.py: no timeout (interactive; TIMEOUT=N sets one); Ctrl-C stops QEMU",
                   flush=True)
-        if args.gdb_port:
-            write_gdbinit(args.gdbinit, args.gdb_port)
-        if args.gdb_wait:
-            print(f"run.py: QEMU waits for gdb on 127.0.0.1:{args.gdb_port}; in another "
-                  f"terminal: make gdb-attach   (or: gdb -x {args.gdbinit})", flush=True)
         log = open(args.log, "wb") if args.log else None
         start = time.monotonic()
+        try:
+            if args.gdb:
+                rc = run_with_gdb(args, cmd, log)
+            elif args.gdb_wait:
+                proc, t = start_qemu_for_gdb(args, cmd, log, own_session=False)
+                write_gdbinit(args.gdbinit, args.gdb_port)
+                print(f"run.py: QEMU waits for gdb on 127.0.0.1:{args.gdb_port}; in another "
+                      f"terminal: make gdb-attach   (or: gdb -x {args.gdbinit})", flush=True)
+                rc = wait_qemu(proc, t, timeout)
+            else:
+                rc = wait_qemu(*start_qemu(cmd, log), timeout)
+        except ArgError as e:
+            print(f"run.py: {e}", file=sys.stderr)
+            return 2
         if args.gdb:
-            rc = run_with_gdb(cmd, log, args.gdbinit, args.gdb_ex)
             if rc not in (EXIT_SUCCESS_QEMU, EXIT_FAILURE_QEMU):
                 print("run.py: gdb session over; QEMU ended with it", flush=True)
                 return 0
-        else:
-            rc = wait_qemu(*start_qemu(cmd, log), timeout)
         if log:
             log.close()
     elapsed = time.monotonic() - start
