@@ -434,6 +434,9 @@ def parse_args(argv=None):
     ap.add_argument("--deterministic", action="store_true",
                     help="QEMU -icount shift=3,sleep=off: same seed, same figures")
     ap.add_argument("--log", help="also write the serial output here")
+    ap.add_argument("--build", default=BUILD,
+                    help="the build folder to boot from (labyrinth.elf, esp.img); "
+                    "default build/ (make BUILD=...)")
     ap.add_argument("--gdb", action="store_true",
                     help="stop at the first instruction, gdb on this terminal")
     ap.add_argument("--gdb-wait", action="store_true",
@@ -448,7 +451,9 @@ def parse_args(argv=None):
 
 
 def main():
+    global BUILD
     args = parse_args()
+    BUILD = os.path.abspath(args.build)
     signal.signal(signal.SIGTERM, end_qemus)
     signal.signal(signal.SIGHUP, end_qemus)
     try:
