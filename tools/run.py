@@ -31,8 +31,9 @@ CPU (auto_timeout()). --timeout 0 = no timeout; --timeout N = N seconds.
 clock (-icount shift=3,sleep=off: every guest instruction is 8 ns of guest
 time, an idle CPU jumps to its next timer), so the same seed gives the same
 self-test figures and, with one CPU, a byte-identical log. With --smp > 1
-QEMU still interleaves the CPUs by a host-time kick timer: the figures may
-differ between runs (said at start).
+QEMU runs the CPUs in turn on one thread, switching on a host-time kick
+timer: timestamps around CPU bring-up differ between runs (the figures were
+the same in 3 of 3 runs of SMP=2 seed=42, but nothing guarantees it).
 
 Debugging: --gdb starts gdb on this terminal, attached to QEMU stopped at
 the first instruction; Ctrl-C in gdb interrupts the guest (QEMU runs in a
@@ -469,8 +470,9 @@ def main():
                           "timeout": timeout, "deterministic": args.deterministic}))
         return 0
     if args.deterministic and int(args.smp) > 1:
-        print(f"run.py: deterministic with {args.smp} CPUs: QEMU interleaves them by a "
-              "host-time kick timer, so figures may differ between runs; SMP=1 is exact",
+        print(f"run.py: deterministic with {args.smp} CPUs: QEMU runs them in turn, switching "
+              "on a host-time timer, so timestamps around CPU bring-up differ between runs "
+              "and the figures are not guaranteed to repeat; SMP=1 repeats byte for byte",
               flush=True)
     with tempfile.TemporaryDirectory(prefix="labyrinth-run-") as workdir:
         cmd = qemu_command(args, workdir)
