@@ -5,6 +5,7 @@ ISO is declared up to date (make -o), QEMU on PATH is a fake that leaves a
 mark, and LAB_RUN_CHECK=1 makes run.py print what it received instead of
 booting."""
 import json
+import re
 import os
 import subprocess
 
@@ -66,3 +67,27 @@ def test_make_help_lists_targets_and_variables():
                  "MEM=", "SMP=", "NUMA=", "CMDLINE=", "QEMUFLAGS=", "ACCEL=", "TIMEOUT=",
                  "DETERMINISTIC=1"):
         assert word in out, f"make help does not mention {word}"
+
+
+@pytest.mark.parametrize("goal", ["run", "test"])
+def test_make_stops_first_when_packages_are_missing(tmp_path, goal):
+    """A fresh machine, not root: make run / make test stop before building
+    anything (the bug: `make: nasm: No such file or directory`), with the
+    exact command to run. dpkg-query and id are fakes: nothing installed, uid 1000."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "dpkg-query").write_text("#!/bin/sh\necho 'dpkg-query: no packages found' >&2\n"
+                                     "exit 1\n")
+    (fake / "id").write_text("#!/bin/sh\necho 1000\n")
+    for name in ("nasm", "gcc", "grub-mkrescue"):  # a build step would leave a mark
+        (fake / name).write_text(f"#!/bin/sh\ntouch {tmp_path}/built\nexit 1\n")
+    for f in fake.iterdir():
+        f.chmod(0o755)
+    env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}")
+    res = subprocess.run(["make", "--no-print-directory", goal], cwd=ROOT, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert res.returncode != 0
+    assert "install-deps: not root; run:" in res.stdout, res.stdout
+    assert re.search(r"sudo apt-get update && sudo apt-get install -y .*\bnasm\b", res.stdout)
+    assert "the packages above are missing" in res.stdout
+    assert not (tmp_path / "built").exists(), "make built something before the check"
