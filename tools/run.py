@@ -25,7 +25,7 @@ Timeout (--timeout): without it, a run on a terminal (stdin and stdout are
 ttys, e.g. `make run`) goes on until the kernel exits or you press Ctrl-C;
 otherwise it fits the run: the path's boot time, plus the self-test's three
 active phases (selftest_ms= on the command line), plus time per GiB and per
-CPU (auto_timeout()). --timeout 0 = no timeout; --timeout N = N seconds.
+CPU, doubled under --deterministic (auto_timeout()). --timeout 0 = no timeout; --timeout N = N seconds.
 
 --deterministic: QEMU counts instructions instead of following the host's
 clock (-icount shift=3,sleep=off: every guest instruction is 8 ns of guest
@@ -197,8 +197,14 @@ def check_args(args):
     smp = count("SMP", args.smp, 1, MAX_SMP, "the number of CPUs")
     args.smp = str(smp)
     check_cmdline(args.cmdline)
-    if args.timeout is not None and args.timeout < 0:
-        raise ArgError(f"TIMEOUT={args.timeout}: seconds, 0 for none")
+    if args.timeout is not None:
+        try:
+            args.timeout = float(args.timeout)
+        except ValueError:
+            args.timeout = -1
+        if not 0 <= args.timeout < 1e7:
+            raise ArgError(f"TIMEOUT={args.timeout_raw}: seconds (0 = none; unset = none on a "
+                           "terminal, else fitted to the run)")
     try:
         flags = shlex.split(args.qemuflags)
     except ValueError as e:
@@ -231,7 +237,8 @@ def auto_timeout(args):
     path's boot, the self-test's three active phases (selftest_ms=, default
     250; guest time, which is host time under plain TCG and slower under
     --deterministic, where the CPUs also take turns), 4 s per GiB (struct
-    page set-up and the suites that walk all memory), and `bench`."""
+    page set-up and the suites that walk all memory), 2 s per CPU (bring-up,
+    and TCG shares the host's cores among them), and `bench`."""
     t = DEFAULT_TIMEOUT[args.path]
     smp = int(args.smp)
     slow = 3 * smp if args.deterministic else 2
@@ -241,7 +248,7 @@ def auto_timeout(args):
         except ValueError:
             ms = 250  # the kernel refuses it and uses its default
         t += 3 * ms / 1000 * slow
-    t += 4 * mem_mib(args.mem) / 1024
+    t += 4 * mem_mib(args.mem) / 1024 + 2 * smp
     if args.deterministic:
         t *= 2
     if cmdline_param(args.cmdline, "bench", "0") not in ("0", "n", "no", "off", "false"):
@@ -426,7 +433,7 @@ def parse_args(argv=None):
     ap.add_argument("--cpu", default=os.environ.get("CPU", "max"))
     ap.add_argument("--cmdline", default="")
     ap.add_argument("--accel", default="tcg")
-    ap.add_argument("--timeout", type=float, default=None,
+    ap.add_argument("--timeout", default=None,
                     help="seconds; 0 = none; unset = none on a terminal, else fitted "
                     "to the run (auto_timeout)")
     ap.add_argument("--qemuflags", default="")
@@ -447,7 +454,7 @@ def parse_args(argv=None):
     ap.add_argument("--gdb-ex", action="append", default=[],
                     help="with --gdb: one more gdb command after attaching (tests)")
     args = ap.parse_args(argv)
-    args.numa = 0
+    args.numa, args.timeout_raw = 0, args.timeout
     return args
 
 

@@ -52,6 +52,8 @@ def args_for(*argv):
     (["--deterministic", "--accel", "kvm"], "needs ACCEL=tcg"),
     (["--deterministic", "--qemuflags", "-icount shift=0"], "drop it from QEMUFLAGS"),
     (["--accel", "hvf"], "ACCEL=hvf: tcg (default) or kvm"),
+    (["--timeout", "soon"], "TIMEOUT=soon: seconds"),
+    (["--timeout=-5"], "TIMEOUT=-5: seconds"),
 ])
 def test_run_py_refuses_bad_variables(argv, reason):
     """Every refusal names the variable and the reason (the bug: MEM=0, SMP=0,
@@ -82,6 +84,7 @@ def test_run_py_timeout_fits_the_run(monkeypatch):
     assert long >= short + 3 * 20 and long >= 120, (short, long)
     assert run.pick_timeout(args_for("--cmdline", "selftest_ms=20000 selftest=0")) <= short
     assert run.pick_timeout(args_for("--mem", "5G")) > short
+    assert run.pick_timeout(args_for("--smp", "8")) > short
     det1 = run.pick_timeout(args_for("--deterministic"))
     det4 = run.pick_timeout(args_for("--deterministic", "--smp", "4"))
     assert det4 > det1 > short
