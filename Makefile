@@ -116,7 +116,7 @@ $(ISO): $(KERNEL) iso/grub.cfg
 # ---- running in QEMU -----------------------------------------------------
 # The variables reach tools/run.py through the environment, unexpanded
 # ($(value)): no shell or make ever reads CMDLINE, so `CMDLINE="a=it's"` or
-# `CMDLINE='x=$$HOME'` get run.py's error naming the character, not a shell
+# `CMDLINE='x=$HOME'` get run.py's error naming the character, not a shell
 # syntax error or a silently changed command line.
 NUMA ?=
 MEM ?= $(if $(NUMA),1G,128M)
@@ -176,6 +176,7 @@ help:
 	@echo "  TIMEOUT=N        seconds (0 = none); unset: none on a terminal, else fitted"
 	@echo "                   to the run (self-test length, MEM, SMP)"
 	@echo "  DETERMINISTIC=1  QEMU -icount: the same seed= gives the same figures"
+	@echo "                   (SMP=1: the same log, byte for byte)"
 	@echo "  SKIP_DEPS=1      do not check the packages first (tools/install-deps.sh)"
 
 # ---- docs: diagrams, pictures, the reference check (docs/docs.mk) ---------
