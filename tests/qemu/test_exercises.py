@@ -78,8 +78,10 @@ def build(order, goal):
     key = (order, goal)
     if key not in BUILT:
         bdir = os.path.join(ROOT, "build", "ex", f"order{order}")
+        env = {k: v for k, v in os.environ.items()  # not an enclosing make's settings
+               if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
         res = subprocess.run(["make", "-s", "-j2", f"BUILD={bdir}", "SKIP_DEPS=1",
-                              f"CFLAGS=-O2 -g -DMAX_PAGE_ORDER={order}", goal], cwd=ROOT,
+                              f"CFLAGS=-O2 -g -DMAX_PAGE_ORDER={order}", goal], cwd=ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              timeout=600)
         BUILT[key] = (bdir, res.returncode, res.stdout)

@@ -12,6 +12,16 @@ import subprocess
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# What an enclosing make (make test SKIP_DEPS=1 CMDLINE=...) would hand down.
+INHERITED = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "SKIP_DEPS", "MEM", "SMP",
+             "NUMA", "CMDLINE", "QEMUFLAGS", "ACCEL", "TIMEOUT", "DETERMINISTIC"}
+
+
+def clean_env(path_first):
+    env = {k: v for k, v in os.environ.items()
+           if k not in INHERITED and not k.startswith("LAB_")}
+    env["PATH"] = f"{path_first}:{os.environ['PATH']}"
+    return env
 
 
 def make_run(tmp_path, *vars, check=False):
@@ -21,8 +31,7 @@ def make_run(tmp_path, *vars, check=False):
     q = fake / "qemu-system-x86_64"
     q.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
     q.chmod(0o755)
-    env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}")
-    env.pop("CMDLINE", None)
+    env = clean_env(fake)
     if check:
         env["LAB_RUN_CHECK"] = "1"
     res = subprocess.run(["make", "-s", "--no-print-directory", "-o", "build/labyrinth.iso",
@@ -83,7 +92,7 @@ def test_make_stops_first_when_packages_are_missing(tmp_path, goal):
         (fake / name).write_text(f"#!/bin/sh\ntouch {tmp_path}/built\nexit 1\n")
     for f in fake.iterdir():
         f.chmod(0o755)
-    env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}")
+    env = clean_env(fake)
     res = subprocess.run(["make", "--no-print-directory", goal], cwd=ROOT, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
     assert res.returncode != 0
