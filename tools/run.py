@@ -41,6 +41,11 @@ session of its own, and this runner ignores SIGINT while gdb runs); quitting
 gdb ends QEMU. --gdb-wait is the two-terminal form: QEMU waits for gdb on a
 port of this user's (25000 + uid % 5000, or the next free one), and
 build/gdbinit says how to attach (`make gdb-attach`).
+
+--build DIR boots another build (make BUILD=DIR; tests/qemu/test_exercises.py
+boots kernels built with another MAX_PAGE_ORDER). With LAB_RUN_CHECK=1 in the
+environment, run.py checks its arguments, prints them as JSON and boots
+nothing (tests/tools/test_make_run.py: what make handed over).
 """
 import argparse
 import json
