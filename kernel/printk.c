@@ -26,7 +26,10 @@ static bool line_open; /* the last message did not end in '\n' */
  * holds only what passed console_loglevel. log_buf_pos counts every byte
  * ever written: the oldest is at log_buf_pos % LOG_BUF_LEN once it wrapped.
  */
-char log_buf[LOG_BUF_LEN]; /* not static: nothing in C reads it, gdb does */
+#define LOG_BUF_LEN (1u << 16)
+/* Global, and declared nowhere: no C code reads them (a static array only
+ * written could be dropped by the compiler); gdb does, by name. */
+char log_buf[LOG_BUF_LEN];
 u64 log_buf_pos;
 
 /* To the ring, then the console; caller holds console_lock or a panic owns it. */

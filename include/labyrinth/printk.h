@@ -34,10 +34,6 @@
 
 __printf(1, 2) int printk(const char *fmt, ...);
 int vprintk(const char *fmt, va_list ap);
-/* The last LOG_BUF_LEN bytes the console printed (kernel/printk.c), for gdb's lab-dmesg. */
-#define LOG_BUF_LEN (1u << 16)
-extern char log_buf[LOG_BUF_LEN];
-extern u64 log_buf_pos;
 extern int console_loglevel;
 
 #define pr_emerg(fmt, ...) printk(KERN_EMERG pr_fmt(fmt), ##__VA_ARGS__)
