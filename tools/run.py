@@ -93,7 +93,7 @@ CMDLINE_BAD = {
     "$": "'$': GRUB's shell would expand it as a variable ($HOME -> empty)",
     ";": "';': GRUB's shell would end the multiboot2 command there and run the rest as a command",
     "\\": "a backslash: GRUB's shell would take it as an escape",
-    "#": "'#': GRUB's shell would start a comment there",
+    "#": "'#': GRUB's shell starts a comment with it at the start of a word",
     "`": "a backquote: shells would run what follows",
 }
 for _c in "{}|&<>":
