@@ -133,8 +133,8 @@ export LAB_ACCEL = $(ACCEL)
 export LAB_TIMEOUT = $(TIMEOUT)
 export LAB_CMDLINE = $(value CMDLINE)
 export LAB_QEMUFLAGS = $(value QEMUFLAGS)
-RUN = $(PYTHON) tools/run.py --mem "$$LAB_MEM" --smp "$$LAB_SMP" --cmdline "$$LAB_CMDLINE" \
-	--accel "$$LAB_ACCEL" --qemuflags "$$LAB_QEMUFLAGS" \
+RUN = $(PYTHON) tools/run.py --build $(BUILD) --mem "$$LAB_MEM" --smp "$$LAB_SMP" \
+	--cmdline "$$LAB_CMDLINE" --accel "$$LAB_ACCEL" --qemuflags "$$LAB_QEMUFLAGS" \
 	$(if $(TIMEOUT),--timeout "$$LAB_TIMEOUT") $(if $(NUMA),--numa "$$LAB_NUMA") \
 	$(if $(filter-out 0,$(DETERMINISTIC)),--deterministic)
 

@@ -454,8 +454,9 @@ def parse_args(argv=None):
                     help="stop at the first instruction, gdb on this terminal")
     ap.add_argument("--gdb-wait", action="store_true",
                     help="stop at the first instruction and wait for gdb (make gdb-attach)")
-    ap.add_argument("--gdbinit", default=os.path.join(BUILD, "gdbinit"),
-                    help="where --gdb/--gdb-wait write the attach commands")
+    ap.add_argument("--gdbinit", default=None,
+                    help="where --gdb/--gdb-wait write the attach commands "
+                    "(default: gdbinit in the build folder)")
     ap.add_argument("--gdb-ex", action="append", default=[],
                     help="with --gdb: one more gdb command after attaching (tests)")
     args = ap.parse_args(argv)
@@ -467,6 +468,7 @@ def main():
     global BUILD
     args = parse_args()
     BUILD = os.path.abspath(args.build)
+    args.gdbinit = args.gdbinit or os.path.join(BUILD, "gdbinit")
     signal.signal(signal.SIGTERM, end_qemus)
     signal.signal(signal.SIGHUP, end_qemus)
     try:
