@@ -1,10 +1,11 @@
-# Labyrinth - build, run and test.
+# Labyrinth - build, run and test. `make help` lists the targets and variables.
 #
 #   make            the kernel ELF, the hybrid GRUB ISO and the EFI system partition image
 #   make run        boot in QEMU (SeaBIOS -> GRUB -> multiboot2), serial on the terminal
 #   make run-efi    boot through our GNU-EFI loader (OVMF)
 #   make run-grub-efi   boot through GRUB under OVMF
 #   make gdb        QEMU stopped at the first instruction, gdb attached with symbols
+#   make qemu-gdb / make gdb-attach   the same in two terminals (as xv6)
 #   make test       host unit tests (TAP, ASan+UBSan) and the QEMU boot matrix
 #   make check-layers   arch/ below mm/ below kernel/: no upward use in the built
 #                   objects (tools/check-layers.py; --dot draws the layer graph)
@@ -12,10 +13,14 @@
 #
 # The build is quiet (`  CC      mm/buddy.o`); V=1 prints the full command lines.
 #
-# Run targets take MEM= SMP= CMDLINE= QEMUFLAGS= ACCEL= NUMA= and exit with
-# the kernel's status (0 = the kernel reported success). NUMA=N: N equal
+# Run targets take MEM= SMP= CMDLINE= QEMUFLAGS= ACCEL= NUMA= TIMEOUT=
+# DETERMINISTIC=1 and exit with the kernel's status (0 = the kernel reported
+# success); tools/run.py checks every one before QEMU starts. NUMA=N: N equal
 # memory nodes, CPUs spread round-robin (tools/run.py --numa); with NUMA the
 # defaults become MEM=1G SMP=N, so each node is whole 128 MiB sections.
+#
+# The run and test targets first check the packages (tools/install-deps.sh:
+# installs what is missing as root, else stops with the command to run).
 
 BUILD := build
 PYTHON := /usr/bin/python3
@@ -52,9 +57,22 @@ KERNEL_ASM := $(sort $(wildcard arch/x86_64/*.asm boot/multiboot2/*.asm))
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.asm.o)
 KERNEL := $(BUILD)/labyrinth.elf
 
-.PHONY: all kernel iso esp run run-efi run-grub-efi gdb test check-host check-qemu check-tools \
-	check-format check-layers format fuzz fuzz-smoke tools clean deps compile_commands.json
+.PHONY: all kernel iso esp run run-efi run-grub-efi gdb qemu-gdb gdb-attach test check-host \
+	check-qemu check-tools check-format check-layers format fuzz fuzz-smoke tools clean deps \
+	help compile_commands.json
 all: kernel iso esp
+
+# The packages, before anything is built for a run or a test: one dpkg-query
+# call (~0.05 s); as root the missing ones are installed, otherwise make
+# stops here with the apt-get command to run. SKIP_DEPS=1 skips the check.
+DEPS_GOALS := run run-efi run-grub-efi gdb qemu-gdb test check-qemu
+ifneq ($(filter $(DEPS_GOALS),$(MAKECMDGOALS)),)
+ifeq ($(SKIP_DEPS),)
+ifneq ($(shell tools/install-deps.sh --quiet >&2; echo $$?),0)
+$(error the packages above are missing (tools/install-deps.sh); install them, then run make again)
+endif
+endif
+endif
 
 kernel: $(KERNEL)
 
@@ -112,16 +130,29 @@ $(ISO): $(KERNEL) iso/grub.cfg
 -include boot/efi/efi.mk
 
 # ---- running in QEMU -----------------------------------------------------
+# The variables reach tools/run.py through the environment, unexpanded
+# ($(value)): no shell or make ever reads CMDLINE, so `CMDLINE="a=it's"` or
+# `CMDLINE='x=$HOME'` get run.py's error naming the character, not a shell
+# syntax error or a silently changed command line.
 NUMA ?=
 MEM ?= $(if $(NUMA),1G,128M)
 SMP ?= $(if $(NUMA),$(NUMA),1)
 CMDLINE ?=
 QEMUFLAGS ?=
 ACCEL ?= tcg
-TIMEOUT ?= 0
-RUN = $(PYTHON) tools/run.py --mem '$(MEM)' --smp '$(SMP)' --cmdline '$(CMDLINE)' \
-	--accel '$(ACCEL)' --timeout '$(TIMEOUT)' --qemuflags '$(QEMUFLAGS)' \
-	$(if $(NUMA),--numa '$(NUMA)')
+TIMEOUT ?=
+DETERMINISTIC ?=
+export LAB_MEM = $(MEM)
+export LAB_SMP = $(SMP)
+export LAB_NUMA = $(NUMA)
+export LAB_ACCEL = $(ACCEL)
+export LAB_TIMEOUT = $(TIMEOUT)
+export LAB_CMDLINE = $(value CMDLINE)
+export LAB_QEMUFLAGS = $(value QEMUFLAGS)
+RUN = $(PYTHON) tools/run.py --build $(BUILD) --mem "$$LAB_MEM" --smp "$$LAB_SMP" \
+	--cmdline "$$LAB_CMDLINE" --accel "$$LAB_ACCEL" --qemuflags "$$LAB_QEMUFLAGS" \
+	$(if $(TIMEOUT),--timeout "$$LAB_TIMEOUT") $(if $(NUMA),--numa "$$LAB_NUMA") \
+	$(if $(filter-out 0,$(DETERMINISTIC)),--deterministic)
 
 run: $(ISO)
 	$(RUN) --path bios
@@ -129,8 +160,40 @@ run-grub-efi: $(ISO)
 	$(RUN) --path grub-efi
 run-efi: $(ESP)
 	$(RUN) --path efi
+# One terminal: gdb in front, Ctrl-C stops the guest. Two terminals (xv6):
+# `make qemu-gdb` waits on this user's port, `make gdb-attach` attaches.
 gdb: $(ISO)
 	$(RUN) --path bios --gdb
+qemu-gdb: $(ISO)
+	$(RUN) --path bios --gdb-wait
+gdb-attach:
+	@test -f $(BUILD)/gdbinit || { echo "gdb-attach: no $(BUILD)/gdbinit: start \
+	\`make qemu-gdb' in another terminal first"; exit 1; }
+	gdb -q -x $(BUILD)/gdbinit
+
+help:
+	@echo "Build:   make [all] | kernel | iso | esp | tools | compile_commands.json | clean"
+	@echo "Run:     make run (BIOS) | run-grub-efi | run-efi"
+	@echo "Debug:   make gdb (one terminal) | qemu-gdb + gdb-attach (two terminals);"
+	@echo "         in gdb: lab-help"
+	@echo "Test:    make test = check-format check-host check-tools fuzz-smoke docs"
+	@echo "         check-layers check-qemu (PYTEST_ARGS=... for check-qemu)"
+	@echo "Other:   make format | check-layers | docs | fuzz (FUZZ_SECONDS=$(FUZZ_SECONDS))"
+	@echo "         | bench | bench-qemu | deps"
+	@echo ""
+	@echo "Variables of the run targets (checked by tools/run.py before QEMU starts):"
+	@echo "  MEM=128M         guest memory: a number with K/M/G/T (M if none), at least 8M"
+	@echo "  SMP=1            CPUs, 1..255 (the kernel uses at most NR_CPUS = 8)"
+	@echo "  NUMA=N           N equal memory nodes (1..8), CPUs round-robin; MEM=1G SMP=N"
+	@echo "  CMDLINE=\"...\"    kernel parameters, key=value words (kernel/params.c);"
+	@echo "                   no quotes, \$$ ; \\ # { } | & < > (GRUB's shell syntax)"
+	@echo "  QEMUFLAGS=\"...\"  more QEMU arguments"
+	@echo "  ACCEL=tcg        or kvm"
+	@echo "  TIMEOUT=N        seconds (0 = none); unset: none on a terminal, else fitted"
+	@echo "                   to the run (self-test length, MEM, SMP)"
+	@echo "  DETERMINISTIC=1  QEMU -icount: the same seed= gives the same figures"
+	@echo "                   (SMP=1: the same log, byte for byte)"
+	@echo "  SKIP_DEPS=1      do not check the packages first (tools/install-deps.sh)"
 
 # ---- docs: diagrams, pictures, the reference check (docs/docs.mk) ---------
 -include docs/docs.mk

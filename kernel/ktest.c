@@ -6,6 +6,11 @@
  * (arch/x86_64/kernel.ld). The output is KTAP version 1, one subtest per
  * suite, read by tests/qemu/ from the serial log, and ends with the plain
  * line "ktest: N passed, M failed, K skipped".
+ *
+ * ktest= selects: all (default), none, list (print suite.case, one a line,
+ * as KUnit's kunit.action=list, and run nothing), or a comma-separated list
+ * of suite names. A name no suite has is an error that fails the boot: a
+ * typo must not pass as "nothing failed".
  */
 #define pr_fmt(fmt) fmt
 
@@ -90,6 +95,49 @@ static bool suite_selected(const struct ktest_suite *s)
 	return !strcmp(sel, "all") || in_list(sel, s->name);
 }
 
+static const struct ktest_suite *suite_by_name(const char *name, size_t len)
+{
+	for (const struct ktest_suite *s = __start_ktests; s < __stop_ktests; s++)
+		if (strlen(s->name) == len && !strncmp(s->name, name, len))
+			return s;
+	return NULL;
+}
+
+/* Every name in ktest= is a suite (or the whole value is all/none/list);
+ * else an error naming the first stranger. */
+static bool selection_valid(const char *sel)
+{
+	if (!strcmp(sel, "all") || !strcmp(sel, "none") || !strcmp(sel, "list"))
+		return true;
+	for (const char *p = sel;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (!suite_by_name(p, len)) {
+			pr_err("ktest: unknown suite '%.*s' in ktest=%s (ktest=list prints the "
+			       "suites; all, none or names separated by commas)\n",
+			       (int)len, p, sel);
+			return false;
+		}
+		if (!comma)
+			return true;
+		p = comma + 1;
+	}
+}
+
+/* ktest=list: suite.case, one a line, in the order they would run. */
+static void list_suites(void)
+{
+	pr_info("ktest: suites and cases (ktest=<suite>[,<suite>...] runs some):\n");
+	for (unsigned int order = 0; order < KTEST_NR_ORDERS; order++)
+		for (const struct ktest_suite *s = __start_ktests; s < __stop_ktests; s++)
+			if (s->order == order)
+				for (size_t i = 0; i < s->nr_cases; i++)
+					pr_info("%s.%s\n", s->name, s->cases[i].name);
+	pr_info("ktest: the IRQ self-test (suite selftest) runs after them unless "
+		"selftest=0\n");
+}
+
 /* Runs one suite as a KTAP subtest; returns true if no case failed. */
 static bool run_suite(const struct ktest_suite *s, unsigned int nr, struct ktest_totals *tot)
 {
@@ -124,7 +172,14 @@ unsigned int ktest_run_all(void)
 {
 	struct ktest_totals tot = { 0 };
 	unsigned int nr = 0, n = 0;
+	const char *sel = param_str("ktest");
 
+	if (!selection_valid(sel))
+		return 1;
+	if (!strcmp(sel, "list")) {
+		list_suites();
+		return 0;
+	}
 	for (const struct ktest_suite *s = __start_ktests; s < __stop_ktests; s++)
 		nr += suite_selected(s);
 	printk(KERN_INFO "KTAP version 1\n");

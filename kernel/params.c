@@ -21,7 +21,7 @@ static const struct kernel_param kernel_params[] = {
 	  "deliberate failure for the test matrix: fault, fault:pf, fault:gp, fault:ud, fault:de, "
 	  "panic" },
 	{ "ktest", PARAM_STRING, 0, 0, 0, "all",
-	  "in-kernel KTAP suites to run: all, none, or a comma-separated list" },
+	  "in-kernel KTAP suites to run: all, none, list (print them), or a comma-separated list" },
 	{ "seed", PARAM_UINT, 0, UINT64_MAX, 0, NULL,
 	  "seed of the randomized in-kernel tests; 0 = derive from the TSC (printed)" },
 	{ "debug_pagealloc", PARAM_BOOL, 0, 1, 0, NULL,
@@ -95,8 +95,9 @@ u64 boot_seed(void)
 		seed = param_num("seed");
 		if (!seed)
 			seed = arch_cycles() | 1;
-		pr_info("random seed %llu (reproduce with seed=%llu)\n", (unsigned long long)seed,
-			(unsigned long long)seed);
+		pr_info("random seed %llu (reproduce with seed=%llu; the same figures need a "
+			"deterministic run: make run DETERMINISTIC=1)\n",
+			(unsigned long long)seed, (unsigned long long)seed);
 	}
 	return seed;
 }

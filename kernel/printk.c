@@ -19,6 +19,28 @@ bool oops_in_progress;
 static spinlock_t console_lock = SPINLOCK_INIT;
 static bool line_open; /* the last message did not end in '\n' */
 
+/*
+ * The last LOG_BUF_LEN bytes the console printed, timestamps included, as
+ * Linux's __log_buf: a debugger reads it from a hung kernel whose serial
+ * output is lost (tools/gdb/labyrinth.py lab-dmesg). Unlike Linux's, it
+ * holds only what passed console_loglevel. log_buf_pos counts every byte
+ * ever written: the oldest is at log_buf_pos % LOG_BUF_LEN once it wrapped.
+ */
+#define LOG_BUF_LEN (1u << 16)
+/* Global, and declared nowhere: no C code reads them (a static array only
+ * written could be dropped by the compiler); gdb does, by name. */
+char log_buf[LOG_BUF_LEN];
+u64 log_buf_pos;
+
+/* To the ring, then the console; caller holds console_lock or a panic owns it. */
+static void console_emit(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		log_buf[(log_buf_pos + i) % LOG_BUF_LEN] = text[i];
+	WRITE_ONCE(log_buf_pos, log_buf_pos + len);
+	arch_console_write(text, len);
+}
+
 /* Splits a leading KERN_<LEVEL> marker off fmt. */
 static const char *printk_level(const char *fmt, int *level, bool *cont)
 {
@@ -41,7 +63,7 @@ static void emit_timestamp(void)
 
 	n = snprintf(ts, sizeof(ts), "[%5llu.%06llu] ", (unsigned long long)(ns / 1000000000ull),
 		     (unsigned long long)(ns % 1000000000ull / 1000));
-	arch_console_write(ts, (size_t)n);
+	console_emit(ts, (size_t)n);
 }
 
 /* The first '\n' in text[0..len), or text + len if there is none. */
@@ -64,7 +86,7 @@ static void __emit_text(const char *text, size_t len)
 
 		if (!line_open)
 			emit_timestamp();
-		arch_console_write(text, chunk);
+		console_emit(text, chunk);
 		line_open = text[chunk - 1] != '\n';
 		text += chunk;
 		len -= chunk;

@@ -106,7 +106,9 @@ u64 arch_clock_ns(void)
 
 void tsc_delay_us(u64 us)
 {
-	u64 start = rdtsc(), ticks = tsc_hz() / 1000000 * us;
+	/* Multiply first: tsc_hz() / 1000000 truncates (999.9 MHz -> 999 ticks
+	 * a microsecond), and the wait came out short. */
+	u64 start = rdtsc(), ticks = DIV_ROUND_UP(tsc_hz() * us, 1000000);
 
 	while (rdtsc() - start < ticks)
 		cpu_pause();

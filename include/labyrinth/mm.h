@@ -40,8 +40,11 @@
 #define PFN_DOWN(x) ((u64)(x) >> PAGE_SHIFT)
 #define PFN_PHYS(x) ((phys_addr_t)(x) << PAGE_SHIFT)
 
-/* Orders 0..MAX_PAGE_ORDER: 4 KiB .. 4 MiB blocks (Linux 6.8+ names). */
+/* Orders 0..MAX_PAGE_ORDER: 4 KiB .. 4 MiB blocks (Linux 6.8+ names).
+ * A build may set it (-DMAX_PAGE_ORDER=9: docs/exercises.md, exercise 1). */
+#ifndef MAX_PAGE_ORDER
 #define MAX_PAGE_ORDER 10
+#endif
 #define NR_PAGE_ORDERS (MAX_PAGE_ORDER + 1)
 #define MAX_ORDER_NR_PAGES (1ul << MAX_PAGE_ORDER)
 

@@ -47,7 +47,8 @@ class Boot:
         self.expect(not bad, f"failed KTAP cases: {bad}")
 
 
-def run_boot(name, path, mem="128M", smp=1, cmdline="", cpu=None, timeout=None, qemuflags=""):
+def run_boot(name, path, mem="128M", smp=1, cmdline="", cpu=None, timeout=None, qemuflags="",
+             deterministic=False):
     os.makedirs(LOGDIR, exist_ok=True)
     log = os.path.join(LOGDIR, name.replace("/", "_") + ".log")
     cmd = [sys.executable, os.path.join(ROOT, "tools", "run.py"), "--path", path,
@@ -55,6 +56,8 @@ def run_boot(name, path, mem="128M", smp=1, cmdline="", cpu=None, timeout=None, 
            "--timeout", str(timeout or TIMEOUTS[path]), "--qemuflags", qemuflags]
     if cpu:
         cmd += ["--cpu", cpu]
+    if deterministic:  # run.py --deterministic: exact figures for a seed
+        cmd += ["--deterministic"]
     res = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     with open(log, "rb") as f:
         text = f.read().decode("utf-8", "replace")

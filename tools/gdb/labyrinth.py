@@ -13,6 +13,10 @@
 #   lab-ptdump [address]     kernel page tables, or one walk   (mm/ptdump.c ptdump)
 #   lab-memmap               the normalized memory map         (mm/memmap.c memmap_print)
 #   lab-pcp                  per-CPU page lists of every zone  (mm/pcp.c, Linux zoneinfo "pagesets")
+#   lab-dmesg [--tail N]     the printk buffer, e.g. of a hung kernel (kernel/printk.c log_buf)
+#   lab-trace [--cpu N] [--last N]  the allocation trace rings     (mm/trace.c trace_cpus)
+#   lab-help                 this list
+#   print *page              struct page values print decoded (a pretty-printer)
 #   $lab_pfn_to_page(pfn), $lab_page_address(page)  convenience functions
 #
 # Constants that are macros in C (no DWARF for them) are repeated below with
@@ -46,8 +50,58 @@ E820_NAMES = {1: "usable", 2: "reserved", 3: "ACPI data", 4: "ACPI NVS", 5: "unu
 
 # ---- reading the kernel ----------------------------------------------------
 
+def require_memory():
+    """The kernel's data can be read: the CPU is past the 32-bit entry, on
+    page tables that map the kernel image (not at reset, in real mode)."""
+    try:
+        gdb.selected_inferior().read_memory(u(sym("&mm_initialized")), 1)
+    except (gdb.MemoryError, gdb.error):
+        raise gdb.GdbError("the kernel's memory cannot be read yet: the CPU is still in the "
+                           "firmware or the 32-bit entry, before paging maps the kernel. "
+                           "Stop later: hbreak kmain, then continue")
+
+
+def require_mm():
+    """mm_init() has finished (mm/debug.c mm_initialized): the zones, struct
+    pages and free lists exist. Before, the helpers would print zeros."""
+    require_memory()
+    if not int(sym("mm_initialized")):
+        raise gdb.GdbError("the memory manager is not up yet: mm_init() (mm/init.c) has not "
+                           "finished, so there are no zones or free lists to show. Stop "
+                           "later: hbreak vm_init (right after mm_init), then continue")
+
+
+def parse_options(cmd, arg, flags=(), valued=(), positional=0):
+    """Splits arg into ({option: value or True}, [positional words]); anything
+    else is refused with the command's usage, rather than ignored."""
+    words, opts, pos = arg.split(), {}, []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w in flags:
+            opts[w] = True
+        elif w in valued:
+            if i + 1 >= len(words):
+                raise gdb.GdbError("%s: %s needs a value (help %s)" % (cmd, w, cmd))
+            opts[w] = words[i + 1]
+            i += 1
+        elif w.startswith("--"):
+            raise gdb.GdbError("%s: unknown option %s (help %s)" % (cmd, w, cmd))
+        else:
+            pos.append(w)
+        i += 1
+    if len(pos) > positional:
+        raise gdb.GdbError("%s: unexpected argument %r (help %s)" % (cmd, " ".join(pos), cmd))
+    return opts, pos
+
 def sym(name):
-    return gdb.parse_and_eval(name)
+    try:
+        return gdb.parse_and_eval(name)
+    except gdb.error:
+        s = gdb.lookup_static_symbol(name)  # a file-static of another unit (log_buf)
+        if s is None:
+            raise
+        return s.value()
 
 
 def has_symbol(name):
@@ -170,7 +224,9 @@ Usage: lab-buddyinfo [--walk]
         super().__init__("lab-buddyinfo", gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
-        for line in buddyinfo_lines(walk="--walk" in arg.split()):
+        opts, _ = parse_options("lab-buddyinfo", arg, flags=("--walk",))
+        require_mm()
+        for line in buddyinfo_lines(walk="--walk" in opts):
             gdb.write(line + "\n")
 
 
@@ -209,6 +265,8 @@ Usage: lab-zoneinfo"""
         super().__init__("lab-zoneinfo", gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
+        parse_options("lab-zoneinfo", arg)
+        require_mm()
         for line in zoneinfo_lines():
             gdb.write(line + "\n")
 
@@ -221,6 +279,8 @@ def resolve_page_arg(arg):
     mode = None
     if words and words[0] in ("--pfn", "--phys", "--virt"):
         mode, words = words[0], words[1:]
+    elif words and words[0].startswith("--"):
+        raise gdb.GdbError("lab-page: unknown option %s (help lab-page)" % words[0])
     if not words:
         raise gdb.GdbError("usage: lab-page [--pfn|--phys|--virt] <pfn|address|struct page *>")
     expr = " ".join(words)
@@ -309,6 +369,7 @@ The second line is the one bad_page() (mm/debug.c) prints."""
         super().__init__("lab-page", gdb.COMMAND_DATA, gdb.COMPLETE_EXPRESSION)
 
     def invoke(self, arg, from_tty):
+        require_mm()
         pfn, how = resolve_page_arg(arg)
         for line in page_lines(pfn, how):
             gdb.write(line + "\n")
@@ -496,6 +557,9 @@ Usage: lab-ptdump [--root PHYS] [address]
     def invoke(self, arg, from_tty):
         words = arg.split()
         root, levels, nr = None, 4, None
+        if words and words[0].startswith("--") and words[0] != "--root":
+            raise gdb.GdbError("lab-ptdump: unknown option %s (help lab-ptdump)" % words[0])
+        require_memory()
         if words[:1] == ["--root"]:
             if len(words) < 2:
                 raise gdb.GdbError("usage: lab-ptdump [--root PHYS] [address]")
@@ -541,6 +605,8 @@ Usage: lab-memmap"""
         super().__init__("lab-memmap", gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
+        parse_options("lab-memmap", arg)
+        require_memory()
         for line in memmap_lines():
             gdb.write(line + "\n")
 
@@ -607,7 +673,9 @@ Usage: lab-pcp [--ring]
         super().__init__("lab-pcp", gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
-        for line in pcp_lines(ring="--ring" in arg.split()):
+        opts, _ = parse_options("lab-pcp", arg, flags=("--ring",))
+        require_mm()
+        for line in pcp_lines(ring="--ring" in opts):
             gdb.write(line + "\n")
 
 
@@ -634,6 +702,157 @@ class LabPageAddress(gdb.Function):
         return gdb.Value(page_offset_base() + (pfn << PAGE_SHIFT)).cast(
             gdb.lookup_type("void").pointer())
 
+# ---- lab-dmesg ---------------------------------------------------------------
+
+def dmesg_text():
+    """kernel/printk.c log_buf: the last LOG_BUF_LEN bytes the console printed."""
+    buf = sym("log_buf")
+    size = array_len(buf)
+    pos = u(sym("log_buf_pos"))
+    raw = bytes(gdb.selected_inferior().read_memory(u(buf.address), size))
+    if pos <= size:
+        data = raw[:pos]
+    else:  # wrapped: oldest byte at pos % size; drop the first, partial line
+        start = pos % size
+        data = raw[start:] + raw[:start]
+        data = data[data.find(b"\n") + 1:]
+    return data.decode("utf-8", "replace")
+
+
+class LabDmesg(gdb.Command):
+    """The kernel log as the console printed it (kernel/printk.c log_buf, the last
+64 KiB), read from memory: what a hung kernel said, even if the serial output
+was lost. Only lines that passed loglevel= are there (unlike Linux's dmesg).
+Usage: lab-dmesg [--tail N]"""
+
+    def __init__(self):
+        super().__init__("lab-dmesg", gdb.COMMAND_DATA)
+
+    def invoke(self, arg, from_tty):
+        opts, _ = parse_options("lab-dmesg", arg, valued=("--tail",))
+        require_memory()
+        lines = dmesg_text().splitlines()
+        if "--tail" in opts:
+            lines = lines[-parse_number(opts["--tail"]):]
+        for line in lines:
+            gdb.write(line + "\n")
+
+
+# ---- lab-trace ---------------------------------------------------------------
+
+def trace_lines(cpus, last):
+    """mm/trace.c trace_cpus[cpu].ring: the events still in each CPU's ring,
+    oldest first (slot seq & mask holds event seq when its seq field is
+    seq + 1; anything else was overwritten or torn)."""
+    out = []
+    tcs = sym("trace_cpus")
+    ttype = gdb.lookup_type("enum trace_type")
+    for cpu in cpus:
+        tc = tcs[cpu]
+        head, ring = u(tc["head"]), tc["ring"]
+        size = array_len(ring)
+        if not head:
+            continue
+        out.append("cpu %d: %d events recorded, the last %d kept" % (cpu, head,
+                                                                   min(head, size)))
+        for seq in range(max(0, head - min(size, last)), head):
+            e = ring[seq % size]
+            if u(e["seq"]) != seq + 1:
+                out.append("  #%d overwritten or torn" % seq)
+                continue
+            name = str(gdb.Value(u(e["type"])).cast(ttype))
+            pfn = u(e["pfn"])
+            out.append("  #%d tsc %d story %d %s order %d zone %d pfn %s gfp %#x a %d b %d "
+                       "c %d x %d y %d" % (seq, u(e["tsc"]), u(e["story"]), name, u(e["order"]),
+                                           u(e["zone"]),
+                                           "nil" if pfn == PFN_NIL else "%#x" % pfn,
+                                           u(e["gfp"]), u(e["a"]), u(e["b"]), u(e["c"]),
+                                           u(e["x"]), u(e["y"])))
+    return out or ["no trace events recorded (boot with trace=alloc,free)"]
+
+
+class LabTrace(gdb.Command):
+    """The allocation trace rings (mm/trace.c trace_cpus[]): each CPU's last
+events, oldest first, field by field (the kernel's narration of the same
+events is trace_format(); enum trace_type in include/labyrinth/trace.h says
+what a, b, c, x, y mean for each type). Events are recorded with trace=.
+Usage: lab-trace [--cpu N] [--last N]   (default: every CPU, 32 events each)"""
+
+    def __init__(self):
+        super().__init__("lab-trace", gdb.COMMAND_DATA)
+
+    def invoke(self, arg, from_tty):
+        opts, _ = parse_options("lab-trace", arg, valued=("--cpu", "--last"))
+        require_memory()
+        ncpu = array_len(sym("trace_cpus"))
+        cpus = range(ncpu)
+        if "--cpu" in opts:
+            c = parse_number(opts["--cpu"])
+            if c >= ncpu:
+                raise gdb.GdbError("lab-trace: --cpu %d: NR_CPUS is %d" % (c, ncpu))
+            cpus = [c]
+        last = parse_number(opts["--last"]) if "--last" in opts else 32
+        for line in trace_lines(cpus, last):
+            gdb.write(line + "\n")
+
+
+# ---- struct page pretty-printer ----------------------------------------------
+
+class PagePrinter:
+    """print *page: the flags by name and the links as pfns (include/labyrinth/mm.h)."""
+
+    def __init__(self, val):
+        self.val = val
+
+    def to_string(self):
+        v = self.val
+        flags = u(v["flags"])
+
+        def link(x):
+            return "nil" if x == PFN_NIL else "%#x" % x
+        return "struct page {pfn %#x, flags %#x(%s), order %d, owner %d, next %s, prev %s}" % (
+            u(v["pfn"]), flags, describe_flags(flags) or "none", u(v["order"]), u(v["owner"]),
+            link(u(v["next"])), link(u(v["prev"])))
+
+
+def page_printer(val):
+    t = val.type.strip_typedefs()
+    if t.code == gdb.TYPE_CODE_STRUCT and t.tag == "page":
+        return PagePrinter(val)
+    return None
+
+
+# ---- lab-help ----------------------------------------------------------------
+
+COMMANDS = {
+    "lab-buddyinfo": "[--walk]  free blocks per order per zone (mm/zone.c show_buddyinfo)",
+    "lab-zoneinfo": "counters and watermarks per zone (mm/zone.c show_zoneinfo)",
+    "lab-page": "[--pfn|--phys|--virt] X  one struct page decoded (mm/debug.c bad_page)",
+    "lab-ptdump": "[--root PHYS] [address]  kernel page tables, or one walk (mm/ptdump.c)",
+    "lab-memmap": "the normalized memory map (mm/memmap.c memmap_print)",
+    "lab-pcp": "[--ring]  per-CPU page lists of every zone (mm/pcp.c)",
+    "lab-dmesg": "[--tail N]  the kernel log from memory (kernel/printk.c log_buf)",
+    "lab-trace": "[--cpu N] [--last N]  the allocation trace rings (mm/trace.c)",
+    "lab-help": "this list",
+}
+
+
+class LabHelp(gdb.Command):
+    """The Labyrinth helpers, one line each; `help lab-<name>` for details.
+Usage: lab-help"""
+
+    def __init__(self):
+        super().__init__("lab-help", gdb.COMMAND_SUPPORT)
+
+    def invoke(self, arg, from_tty):
+        parse_options("lab-help", arg)
+        for name, what in COMMANDS.items():
+            gdb.write("%-14s %s\n" % (name, what))
+        gdb.write("$lab_pfn_to_page(pfn), $lab_page_address(page): convenience functions\n")
+        gdb.write("print *page: struct page values print decoded (pretty-printer)\n"
+                  "Most need the memory manager up: hbreak vm_init, continue. "
+                  "Ctrl-C stops the guest.\n")
+
 
 LabBuddyinfo()
 LabZoneinfo()
@@ -643,5 +862,8 @@ LabMemmap()
 LabPcp()
 LabPfnToPage()
 LabPageAddress()
-gdb.write("labyrinth: lab-buddyinfo lab-zoneinfo lab-page lab-ptdump lab-memmap lab-pcp "
-          "loaded (help lab-page, ...)\n")
+LabDmesg()
+LabTrace()
+LabHelp()
+gdb.pretty_printers.append(page_printer)
+gdb.write("labyrinth: %s loaded (lab-help lists them)\n" % " ".join(COMMANDS))
