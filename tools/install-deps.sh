@@ -6,7 +6,8 @@ set -eu
 
 PKGS="build-essential nasm binutils gnu-efi grub-pc-bin grub-efi-amd64-bin grub-common \
 xorriso mtools qemu-system-x86 ovmf clang python3 python3-pytest libjemalloc-dev \
-graphviz gdb clang-format bear perl"
+graphviz gdb clang-format bear perl \
+bochs bochsbios vgabios bochs-term"
 
 missing=""
 for p in $PKGS; do
