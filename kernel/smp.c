@@ -23,6 +23,7 @@
 #define WORK_QUEUE_LEN 16
 
 unsigned long cpu_online_mask = 1; /* the boot CPU is online from the start */
+unsigned long cpu_missing_mask;
 
 struct call_slot {
 	u32 busy;	  /* a request is being posted or has not run yet */

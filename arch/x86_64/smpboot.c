@@ -67,7 +67,7 @@ __attribute__((noreturn, used)) static void ap_start(u64 cpu)
 		write_cr4(bsp_cr4); /* e.g. PCIDE, which 32-bit code may not set */
 	apic_init_cpu();
 	apic_timer_start_periodic(TIMER_HZ);
-	pr_info("CPU %u: APIC id %u online\n", (unsigned int)cpu, apic_read_id());
+	pr_info("CPU %u: APIC id %u set up\n", (unsigned int)cpu, apic_read_id());
 	__atomic_fetch_or(&cpu_callin_mask, 1ul << cpu, __ATOMIC_RELEASE);
 	ap_entry((unsigned int)cpu);
 }

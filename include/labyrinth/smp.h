@@ -21,7 +21,10 @@ int irq_init(void);   /* 8259s off, IO APIC entries masked, boot CPU's local API
 int timer_init(void); /* calibrate the APIC timer, start the tick, interrupts on */
 int smp_init(void);   /* start every other CPU the MADT lists */
 
-extern unsigned long cpu_online_mask;  /* bit n: CPU n is online */
+extern unsigned long cpu_online_mask; /* bit n: CPU n is online */
+/* bit n: CPU n was started at boot (or called on later) and did not answer;
+ * it is parked, never online again (kernel/smpboot.c, kernel/smp.c) */
+extern unsigned long cpu_missing_mask;
 void set_cpu_online(unsigned int cpu); /* a started CPU, from its own entry */
 
 static inline unsigned int num_online_cpus(void)

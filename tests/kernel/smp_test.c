@@ -10,6 +10,7 @@
  */
 #include <labyrinth/acpi.h>
 #include <labyrinth/arch.h>
+#include <labyrinth/cmdline.h>
 #include <labyrinth/ktest.h>
 #include <labyrinth/smp.h>
 #include <labyrinth/spinlock.h>
@@ -28,12 +29,31 @@ static unsigned int expected_cpus(void)
 	return acpi_madt.present ? min(max(n, 1u), (unsigned int)NR_CPUS) : 1;
 }
 
+/*
+ * Every CPU the MADT lists is online, or was reported missing at boot (it
+ * did not answer: kernel/smpboot.c). A missing CPU is named, and fails the
+ * case unless the command line made it dead on purpose (smp_test_dead_cpu=).
+ * The other cases test the CPUs that are online.
+ */
 static void test_all_cpus_online(struct ktest *t)
 {
-	unsigned int cpu;
+	unsigned long missing = __atomic_load_n(&cpu_missing_mask, __ATOMIC_ACQUIRE);
+	unsigned int cpu, nr_missing = 0, injected = (unsigned int)param_num("smp_test_dead_cpu");
 
-	ktest_log(t, "%u of %u CPU(s) online", num_online_cpus(), expected_cpus());
-	KEXPECT_EQ(t, num_online_cpus(), expected_cpus());
+	for (cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (!((missing >> cpu) & 1))
+			continue;
+		nr_missing++;
+		ktest_log(t, "CPU %u (APIC id %u) is missing: it did not answer%s", cpu,
+			  arch_cpu_apic_id(cpu), cpu == injected ? " (smp_test_dead_cpu=)" : "");
+		KEXPECT_TRUE(t, cpu == injected);
+		KEXPECT_FALSE(t, cpu_online(cpu));
+	}
+	ktest_log(t, "%u of %u CPU(s) online, %u missing", num_online_cpus(), expected_cpus(),
+		  nr_missing);
+	KEXPECT_EQ(t, num_online_cpus() + nr_missing, expected_cpus());
+	if (injected && injected < expected_cpus())
+		KEXPECT_TRUE(t, (missing >> injected) & 1); /* the injection took */
 	for_each_online_cpu(cpu)
 		KEXPECT_EQ(t, percpu_areas[cpu].apic_id, arch_cpu_apic_id(cpu));
 }

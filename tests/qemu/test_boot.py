@@ -92,3 +92,17 @@ def test_smp(boot, smp):
     suites, _ = ktap.parse(b.raw)
     for suite in ("smp", "pcp"):
         b.expect(suites.get(suite) == "ok", f"{suite} suite: {suites.get(suite)}")
+
+
+def test_smp_dead_cpu(boot):
+    """A CPU that does not come online in time (smp_test_dead_cpu=2: it hangs
+    with interrupts off after its start) is reported by number and APIC id,
+    parked, and the boot goes on with the others; the smp suite names it and
+    tests the CPUs that are online."""
+    b = boot("bios", mem="256M", smp=4, cmdline="ktest=smp,pcp smp_test_dead_cpu=2")
+    b.expect_success()
+    b.expect("smp: CPU 2 (APIC id 2) did not answer; continuing with 3 CPUs" in b.log,
+             "the missing CPU was not reported")
+    b.expect("Brought up 3 CPUs (4 listed)" in b.log, "not 3 of 4 CPUs online")
+    b.expect("CPU 2 (APIC id 2) is missing" in b.log, "the smp suite did not name CPU 2")
+    b.expect("CPU 3: APIC id 3 set up" in b.log, "the CPU after the dead one was not started")
