@@ -66,10 +66,15 @@ typedef void (*smp_call_func_t)(void *arg);
 
 /*
  * Runs fn(arg) on every other online CPU, in its call-function IPI handler
- * (IRQ context, interrupts off). With wait, returns when all have run it;
- * a waiting caller must have interrupts on (two CPUs waiting on each other
- * with interrupts off would deadlock). Returns 0, or -1 if a CPU did not
- * answer within a second (reported).
+ * (IRQ context, interrupts off). With wait, returns when all have run it.
+ * Every wait is bounded (kernel/smp.c): a CPU whose slot stays busy, that
+ * does not take the call within SMP_CALL_TIMEOUT_MS, or that does not finish
+ * it within another SMP_CALL_TIMEOUT_MS, is reported, taken offline and
+ * parked, and the call returns -1; fn(arg) then neither runs nor is running
+ * there, so arg may be on the caller's stack. Without wait, arg must live
+ * until fn has run. A waiting caller with interrupts off is refused with a
+ * warning (-1, nothing runs): two CPUs waiting on each other with
+ * interrupts off would deadlock.
  */
 int smp_call_function(smp_call_func_t fn, void *arg, bool wait);
 /* The same for one CPU; runs fn directly (interrupts off) if cpu is this CPU. */

@@ -121,19 +121,23 @@ static void test_nmi_every_cpu(struct ktest *t)
  * Each CPU's periodic tick, counted over TIMER_RATE_WINDOW_MS of TSC time,
  * must be within TIMER_RATE_TOLERANCE_PCT of TIMER_HZ: a TSC frequency or an
  * APIC timer calibration that is off shows here (a TSC trusted at 17x its
- * real rate gave 175 ticks for 10). The tolerance covers one tick of phase
- * at each end and ticks an emulator delivers late under host load.
+ * real rate gave 175 ticks for 10): anything 1.5x off or more fails. QEMU's
+ * TCG on a loaded host delivers ticks late, in catch-up bursts or not at
+ * all (13 and 31 in 300 ms seen at a load of 4 on 2 cores), so a window out
+ * of range is measured again, up to TIMER_RATE_TRIES times; a calibration
+ * error is out of range every time.
  */
-#define TIMER_RATE_WINDOW_MS 200
-#define TIMER_RATE_TOLERANCE_PCT 25
-static void test_timer_every_cpu(struct ktest *t)
+#define TIMER_RATE_WINDOW_MS 300
+#define TIMER_RATE_TOLERANCE_PCT 50
+#define TIMER_RATE_TRIES 3
+static bool timer_rate_window(struct ktest *t, unsigned int try)
 {
 	u64 want = TIMER_HZ * TIMER_RATE_WINDOW_MS / 1000, before[NR_CPUS];
 	u64 lo = want * (100 - TIMER_RATE_TOLERANCE_PCT) / 100;
 	u64 hi = want * (100 + TIMER_RATE_TOLERANCE_PCT) / 100;
 	unsigned int cpu;
+	bool ok = true;
 
-	KEXPECT_FALSE(t, arch_irqs_disabled());
 	for_each_online_cpu(cpu)
 		before[cpu] = apic_timer_ticks(cpu);
 	tsc_delay_us(TIMER_RATE_WINDOW_MS * 1000);
@@ -141,11 +145,24 @@ static void test_timer_every_cpu(struct ktest *t)
 		u64 n = apic_timer_ticks(cpu) - before[cpu];
 
 		ktest_log(t,
-			  "CPU %u: %llu timer interrupts in %u ms, want %llu-%llu (%u Hz +-%u%%)",
-			  cpu, (unsigned long long)n, TIMER_RATE_WINDOW_MS, (unsigned long long)lo,
-			  (unsigned long long)hi, TIMER_HZ, TIMER_RATE_TOLERANCE_PCT);
-		KEXPECT_TRUE(t, n >= lo && n <= hi);
+			  "try %u: CPU %u: %llu timer interrupts in %u ms, want %llu-%llu "
+			  "(%u Hz +-%u%%)",
+			  try, cpu, (unsigned long long)n, TIMER_RATE_WINDOW_MS,
+			  (unsigned long long)lo, (unsigned long long)hi, TIMER_HZ,
+			  TIMER_RATE_TOLERANCE_PCT);
+		ok &= n >= lo && n <= hi;
 	}
+	return ok;
+}
+
+static void test_timer_every_cpu(struct ktest *t)
+{
+	bool ok = false;
+
+	KEXPECT_FALSE(t, arch_irqs_disabled());
+	for (unsigned int try = 1; try <= TIMER_RATE_TRIES && !ok; try++)
+		ok = timer_rate_window(t, try);
+	KEXPECT_TRUE(t, ok);
 }
 
 static void oneshot_and_restart(void *arg)
@@ -212,6 +229,103 @@ static void test_queued_work(struct ktest *t)
 		KEXPECT_EQ(t, smp_queue_work(NR_CPUS - 1, work_record, &w[0]), -1);
 }
 
+/* ---- bounded cross-CPU calls (kernel/smp.c) ---- */
+
+static void call_mark(void *arg)
+{
+	__atomic_store_n((u32 *)arg, 1, __ATOMIC_RELEASE);
+}
+
+static unsigned int some_other_online_cpu(void)
+{
+	unsigned int cpu;
+
+	for_each_online_cpu(cpu)
+		if (cpu != arch_cpu_id())
+			return cpu;
+	return NR_CPUS;
+}
+
+/*
+ * A waiting call with interrupts off is refused (one warning, -1) and its
+ * function never runs: two CPUs waiting on each other with interrupts off
+ * would otherwise deadlock, or time out and park each other.
+ */
+static void test_call_refused_irqs_off(struct ktest *t)
+{
+	unsigned int cpu = some_other_online_cpu();
+	unsigned long flags;
+	u32 ran = 0;
+	int ret;
+
+	if (cpu == NR_CPUS) {
+		ktest_skip(t, "one CPU online");
+		return;
+	}
+	flags = arch_irq_save();
+	ret = smp_call_function_single(cpu, call_mark, &ran, true);
+	arch_irq_restore(flags);
+	KEXPECT_EQ(t, ret, -1);
+	tsc_delay_us(20000);
+	KEXPECT_EQ(t, __atomic_load_n(&ran, __ATOMIC_ACQUIRE), 0);
+	KEXPECT_TRUE(t, cpu_online(cpu)); /* refused, not a dead CPU */
+	KEXPECT_EQ(t, smp_call_function_single(cpu, call_mark, &ran, true), 0);
+	KEXPECT_EQ(t, ran, 1);
+}
+
+static u32 stuck_started, stuck_release;
+
+/* Queued on the victim: spins with interrupts off, as a hung CPU would. */
+static void spin_irqs_off(void *arg)
+{
+	u64 deadline = smp_deadline_ms(4 * SMP_CALL_TIMEOUT_MS);
+	unsigned long flags = arch_irq_save();
+
+	(void)arg;
+	__atomic_store_n(&stuck_started, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&stuck_release, __ATOMIC_ACQUIRE) && arch_cycles() < deadline)
+		cpu_pause();
+	arch_irq_restore(flags);
+}
+
+/*
+ * smp_test_stuck_cpu=N (tests/qemu/test_boot.py; skipped otherwise, as it
+ * costs a CPU): CPU N hangs with interrupts off; a waiting call to it must
+ * return -1 within its bound, take N offline, and its function must never
+ * run afterwards, although its argument is on this stack frame and N is
+ * then released (were N merely waited for, it would run the call now).
+ */
+static void test_call_unresponsive_cpu(struct ktest *t)
+{
+	unsigned int cpu = (unsigned int)param_num("smp_test_stuck_cpu");
+	u64 start, ms, deadline;
+	u32 ran = 0;
+	int ret;
+
+	if (!cpu || !cpu_online(cpu) || cpu == arch_cpu_id()) {
+		ktest_skip(t, "smp_test_stuck_cpu=N not given, or CPU N not online");
+		return;
+	}
+	KEXPECT_EQ(t, smp_queue_work(cpu, spin_irqs_off, NULL), 0);
+	deadline = smp_deadline_ms(SMP_CALL_TIMEOUT_MS);
+	while (!__atomic_load_n(&stuck_started, __ATOMIC_ACQUIRE) && arch_cycles() < deadline)
+		cpu_pause();
+	KEXPECT_TRUE(t, stuck_started);
+	start = arch_cycles();
+	ret = smp_call_function_single(cpu, call_mark, &ran, true);
+	ms = (arch_cycles() - start) * 1000 / arch_cycles_hz();
+	ktest_log(t, "call to stuck CPU %u returned %d after %llu ms", cpu, ret,
+		  (unsigned long long)ms);
+	KEXPECT_EQ(t, ret, -1);
+	KEXPECT_TRUE(t, ms <= 3 * SMP_CALL_TIMEOUT_MS);
+	KEXPECT_FALSE(t, cpu_online(cpu));
+	KEXPECT_TRUE(t, (__atomic_load_n(&cpu_missing_mask, __ATOMIC_ACQUIRE) >> cpu) & 1);
+	__atomic_store_n(&stuck_release, 1, __ATOMIC_RELEASE);
+	tsc_delay_us(200000); /* time for a CPU that was only waited for to run it */
+	KEXPECT_EQ(t, __atomic_load_n(&ran, __ATOMIC_ACQUIRE), 0);
+	KEXPECT_EQ(t, smp_call_function_single(cpu, call_mark, &ran, true), -1); /* offline */
+}
+
 static void test_lock_rule(struct ktest *t)
 {
 	struct spin_debug_stats st;
@@ -229,4 +343,5 @@ static void test_lock_rule(struct ktest *t)
 KTEST_SUITE(smp, KTEST_ORDER_SMP, KTEST_CASE(test_all_cpus_online), KTEST_CASE(test_ipi_roundtrip),
 	    KTEST_CASE(test_nmi_every_cpu), KTEST_CASE(test_timer_every_cpu),
 	    KTEST_CASE(test_timer_oneshot), KTEST_CASE(test_queued_work),
+	    KTEST_CASE(test_call_refused_irqs_off), KTEST_CASE(test_call_unresponsive_cpu),
 	    KTEST_CASE(test_lock_rule));

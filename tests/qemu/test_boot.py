@@ -106,3 +106,17 @@ def test_smp_dead_cpu(boot):
     b.expect("Brought up 3 CPUs (4 listed)" in b.log, "not 3 of 4 CPUs online")
     b.expect("CPU 2 (APIC id 2) is missing" in b.log, "the smp suite did not name CPU 2")
     b.expect("CPU 3: APIC id 3 set up" in b.log, "the CPU after the dead one was not started")
+
+
+def test_smp_call_stuck_cpu(boot):
+    """smp_test_stuck_cpu=2: CPU 2 spins with interrupts off; a waiting
+    smp_call_function_single() to it gives up within its bound, CPU 2 is
+    reported and taken offline, and the call never runs later (the KTAP case
+    test_call_unresponsive_cpu checks; it skips in every other boot)."""
+    b = boot("bios", mem="256M", smp=3, cmdline="ktest=smp smp_test_stuck_cpu=2")
+    b.expect_success()
+    b.expect("CPU 2 (APIC id 2) did not take a call within 1000 ms: taken offline and parked"
+             in b.log, "the stuck CPU was not reported and taken offline")
+    _, cases = ktap.parse(b.raw)
+    b.expect(cases.get("smp", {}).get("test_call_unresponsive_cpu") == "ok",
+             f"test_call_unresponsive_cpu: {cases.get('smp')}")
