@@ -31,8 +31,8 @@ unsigned long cpu_missing_mask;
  * done = the last finished or cancelled. The slot is free when done ==
  * posted. A caller that gives up cancels a request the target has not taken
  * (done = posted, under the lock: the target then never runs it), and parks
- * a target that took it but did not finish (INIT: it can never return into
- * the callback). Either way fn(arg) neither runs nor is running once the
+ * a target that took it but did not finish within a second period (INIT: it
+ * can never return into the callback). Either way fn(arg) neither runs nor is running once the
  * caller has returned, so arg may live on the caller's stack.
  */
 struct call_slot {
@@ -79,9 +79,19 @@ static bool run_one_work(struct work_queue *q)
 	return fn != NULL;
 }
 
+/*
+ * A CPU the others took offline (it did not answer in time: see
+ * cpu_stopped_answering()) parks itself when it gets back to its idle loop,
+ * where it holds no lock.
+ */
 void smp_process_work(void)
 {
 	struct work_queue *q = &work_queues[arch_cpu_id()];
+
+	if (!cpu_online(arch_cpu_id())) {
+		pr_err("CPU %u: taken offline while unresponsive; parking\n", arch_cpu_id());
+		arch_halt_forever();
+	}
 
 	while (run_one_work(q))
 		;
@@ -127,6 +137,8 @@ static void generic_smp_call_function_interrupt(void)
 	void *arg = NULL;
 	u32 seq;
 
+	if (!cpu_online(arch_cpu_id()))
+		return; /* taken offline: parks in its idle loop */
 	spin_lock_irqsave(&s->lock, flags);
 	seq = s->posted;
 	if (s->taken != seq && s->done != seq) { /* posted, neither run nor cancelled */
@@ -150,18 +162,22 @@ void call_function_init(void)
 }
 
 /*
- * A CPU that stopped answering: reported, taken offline and parked with
- * INIT (arch_park_cpu(): back to wait-for-SIPI, it runs nothing more). Any
- * lock it held stays held; its per-CPU pages stay where they are.
+ * A CPU that stopped answering: reported and taken offline. With park (it
+ * is inside a call and may touch that call's arguments) it is also sent
+ * INIT (arch_park_cpu(): back to wait-for-SIPI, it runs nothing more; any
+ * lock it held stays held). Otherwise it parks itself once it is back in
+ * its idle loop, holding no lock (smp_process_work()), and runs no call
+ * before that (generic_smp_call_function_interrupt()).
  */
-static void cpu_stopped_answering(unsigned int cpu, const char *what)
+static void cpu_stopped_answering(unsigned int cpu, const char *what, bool park)
 {
 	if (!(__atomic_fetch_and(&cpu_online_mask, ~(1ul << cpu), __ATOMIC_ACQ_REL) >> cpu & 1))
 		return; /* another caller already did */
 	__atomic_fetch_or(&cpu_missing_mask, 1ul << cpu, __ATOMIC_RELEASE);
-	arch_park_cpu(arch_cpu_apic_id(cpu));
-	pr_err("CPU %u (APIC id %u) %s within %u ms: taken offline and parked\n", cpu,
-	       arch_cpu_apic_id(cpu), what, SMP_CALL_TIMEOUT_MS);
+	if (park)
+		arch_park_cpu(arch_cpu_apic_id(cpu));
+	pr_err("CPU %u (APIC id %u) %s within %u ms: taken offline%s\n", cpu, arch_cpu_apic_id(cpu),
+	       what, SMP_CALL_TIMEOUT_MS, park ? " and parked (INIT)" : "");
 }
 
 /*
@@ -190,7 +206,7 @@ static u32 call_post(unsigned int cpu, smp_call_func_t fn, void *arg)
 		if (seq)
 			break;
 		if (arch_cycles() > deadline || !cpu_online(cpu)) {
-			cpu_stopped_answering(cpu, "did not finish an earlier call");
+			cpu_stopped_answering(cpu, "did not finish an earlier call", false);
 			return 0;
 		}
 		arch_cpu_relax();
@@ -238,13 +254,13 @@ static int call_wait(unsigned int cpu, u32 seq)
 	while (!call_done(s, seq)) {
 		if (arch_cycles() > deadline) {
 			if (!started && call_cancel(s, seq)) {
-				cpu_stopped_answering(cpu, "did not take a call");
+				cpu_stopped_answering(cpu, "did not take a call", false);
 				return -1;
 			}
 			if (started || !cpu_online(cpu)) {
 				if (call_done(s, seq))
 					break;
-				cpu_stopped_answering(cpu, "did not finish a call");
+				cpu_stopped_answering(cpu, "did not finish a call", true);
 				return -1;
 			}
 			started = true; /* running there: one more period */

@@ -61,19 +61,10 @@ static bool trampoline_map(void)
 	return true;
 }
 
-static void flush_trampoline_tlb(void *arg)
-{
-	(void)arg;
-	arch_flush_tlb_page(SMP_TRAMPOLINE_START);
-}
-
-/* Drops the identity mapping again; the APs forget theirs too. */
+/* Drops the identity mapping again; unmap_page() shoots it down on every CPU. */
 static void trampoline_unmap(void)
 {
 	unmap_page(SMP_TRAMPOLINE_START);
-	flush_trampoline_tlb(NULL);
-	if (!arch_irqs_disabled())
-		smp_call_function(flush_trampoline_tlb, NULL, true);
 }
 
 static bool wait_online(unsigned int cpu, u64 ms)
@@ -154,6 +145,7 @@ int smp_init(void)
 	numa_add_cpu(0, bsp_id);
 	set_cpu_online(0);
 	call_function_init();
+	arch_tlb_test_disable_shootdown(param_bool("tlb_test_no_shootdown"));
 	trampoline = acpi_madt.present && trampoline_map();
 	for (unsigned int i = 0; trampoline && i < acpi_madt.nr_cpus; i++) {
 		const struct acpi_cpu *c = &acpi_madt.cpus[i];

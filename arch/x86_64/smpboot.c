@@ -28,6 +28,7 @@
 #include <asm/cpu.h>
 #include <asm/desc.h>
 #include <asm/percpu.h>
+#include <asm/pgtable.h>
 #include <asm/tsc.h>
 
 #define CR4_PCIDE (1ull << 17)
@@ -78,6 +79,7 @@ u32 arch_smp_prepare_boot_cpu(void)
 		cpu_apic_ids[cpu] = ~0u; /* not started (yet) */
 	cpu_apic_ids[0] = apic_read_id();
 	bsp_cr4 = read_cr4();
+	arch_tlb_init(); /* before any CPU can be asked to flush */
 	return cpu_apic_ids[0];
 }
 

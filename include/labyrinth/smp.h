@@ -48,7 +48,7 @@ static inline bool cpu_online(unsigned int cpu)
 		} else
 
 /* How long a waiting smp_call_function*() waits for each CPU. */
-#define SMP_CALL_TIMEOUT_MS 1000
+#define SMP_CALL_TIMEOUT_MS 5000 /* Linux's csd_lock_timeout: TCG on a busy host is slow */
 
 /*
  * The deadline of a bounded wait of ms milliseconds, in arch_cycles() (this
@@ -69,8 +69,9 @@ typedef void (*smp_call_func_t)(void *arg);
  * (IRQ context, interrupts off). With wait, returns when all have run it.
  * Every wait is bounded (kernel/smp.c): a CPU whose slot stays busy, that
  * does not take the call within SMP_CALL_TIMEOUT_MS, or that does not finish
- * it within another SMP_CALL_TIMEOUT_MS, is reported, taken offline and
- * parked, and the call returns -1; fn(arg) then neither runs nor is running
+ * it within another SMP_CALL_TIMEOUT_MS, is reported and taken offline (it
+ * parks itself in its idle loop, or is parked with INIT if stuck inside the
+ * call), and the call returns -1; fn(arg) then neither runs nor is running
  * there, so arg may be on the caller's stack. Without wait, arg must live
  * until fn has run. A waiting caller with interrupts off is refused with a
  * warning (-1, nothing runs): two CPUs waiting on each other with

@@ -14,6 +14,9 @@
 #include <labyrinth/ktest.h>
 #include <labyrinth/smp.h>
 #include <labyrinth/spinlock.h>
+#include <labyrinth/mm.h>
+#include <labyrinth/vm.h>
+#include <asm/extable.h>
 #include <asm/apic.h>
 #include <asm/cpu.h>
 #include <asm/percpu.h>
@@ -326,6 +329,69 @@ static void test_call_unresponsive_cpu(struct ktest *t)
 	KEXPECT_EQ(t, smp_call_function_single(cpu, call_mark, &ran, true), -1); /* offline */
 }
 
+/* ---- TLB shootdown (mm/vm.c over arch/x86_64/tlb.c) ---- */
+
+struct tlb_probe {
+	volatile u64 *va;
+	bool ok; /* the read did not fault */
+	u64 val;
+};
+
+/* On the other CPU, in its IPI handler: a read through the extable probe. */
+static void tlb_touch(void *arg)
+{
+	struct tlb_probe *p = arg;
+	u64 v = 0;
+	bool ok = true;
+
+	for (unsigned int i = 0; i < sizeof(v) && ok; i++)
+		ok = probe_read_u8((const volatile u8 *)p->va + i, (u8 *)&v + i);
+	p->ok = ok;
+	p->val = v;
+}
+
+/*
+ * CPU B reads a vmalloc-area page (its TLB now holds the translation); CPU A
+ * unmaps it and frees the page; B's next read must fault. Without the
+ * shootdown B still reads the freed page through its stale TLB entry (QEMU's
+ * TCG and Bochs keep a TLB per CPU). Also: an unmap with interrupts off is
+ * refused (-PT_EBUSY) and leaves the mapping in place.
+ */
+static void test_tlb_shootdown(struct ktest *t)
+{
+	unsigned int b = some_other_online_cpu();
+	struct tlb_probe p = { 0 };
+	struct page *page;
+	unsigned long flags;
+	u64 va;
+
+	if (b == NR_CPUS) {
+		ktest_skip(t, "one CPU online");
+		return;
+	}
+	page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	va = vm_reserve(1);
+	KEXPECT_TRUE(t, page && va);
+	if (!page || !va)
+		return;
+	*(u64 *)page_address(page) = 0x7e57c0de;
+	KEXPECT_EQ(t, map_page(va, page_to_phys(page), PAGE_KERNEL), 0);
+	p.va = (volatile u64 *)va;
+	KEXPECT_EQ(t, smp_call_function_single(b, tlb_touch, &p, true), 0);
+	KEXPECT_TRUE(t, p.ok && p.val == 0x7e57c0de); /* B's TLB holds it now */
+	flags = arch_irq_save();
+	KEXPECT_EQ(t, unmap_page(va), -PT_EBUSY); /* interrupts off: refused */
+	arch_irq_restore(flags);
+	KEXPECT_TRUE(t, vm_translate(va, NULL, NULL, NULL));
+	KEXPECT_EQ(t, unmap_page(va), 0);
+	*(u64 *)page_address(page) = 0xdead; /* as its next owner would */
+	__free_page(page);
+	KEXPECT_EQ(t, smp_call_function_single(b, tlb_touch, &p, true), 0);
+	ktest_log(t, "CPU %u after the unmap: read %s (0x%llx)", b, p.ok ? "succeeded" : "faulted",
+		  (unsigned long long)p.val);
+	KEXPECT_FALSE(t, p.ok);
+}
+
 static void test_lock_rule(struct ktest *t)
 {
 	struct spin_debug_stats st;
@@ -343,5 +409,5 @@ static void test_lock_rule(struct ktest *t)
 KTEST_SUITE(smp, KTEST_ORDER_SMP, KTEST_CASE(test_all_cpus_online), KTEST_CASE(test_ipi_roundtrip),
 	    KTEST_CASE(test_nmi_every_cpu), KTEST_CASE(test_timer_every_cpu),
 	    KTEST_CASE(test_timer_oneshot), KTEST_CASE(test_queued_work),
-	    KTEST_CASE(test_call_refused_irqs_off), KTEST_CASE(test_call_unresponsive_cpu),
-	    KTEST_CASE(test_lock_rule));
+	    KTEST_CASE(test_call_refused_irqs_off), KTEST_CASE(test_tlb_shootdown),
+	    KTEST_CASE(test_call_unresponsive_cpu), KTEST_CASE(test_lock_rule));

@@ -115,8 +115,29 @@ def test_smp_call_stuck_cpu(boot):
     test_call_unresponsive_cpu checks; it skips in every other boot)."""
     b = boot("bios", mem="256M", smp=3, cmdline="ktest=smp smp_test_stuck_cpu=2")
     b.expect_success()
-    b.expect("CPU 2 (APIC id 2) did not take a call within 1000 ms: taken offline and parked"
-             in b.log, "the stuck CPU was not reported and taken offline")
+    b.expect("CPU 2 (APIC id 2) did not take a call within 5000 ms: taken offline" in b.log,
+             "the stuck CPU was not reported and taken offline")
+    b.expect("CPU 2: taken offline while unresponsive; parking" in b.log,
+             "the stuck CPU did not park itself once free")
     _, cases = ktap.parse(b.raw)
     b.expect(cases.get("smp", {}).get("test_call_unresponsive_cpu") == "ok",
              f"test_call_unresponsive_cpu: {cases.get('smp')}")
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_tlb_shootdown(boot, broken):
+    """smp.test_tlb_shootdown: CPU 1 caches a mapping, CPU 0 unmaps and frees
+    the page, CPU 1's next read must fault. With tlb_test_no_shootdown=1
+    (the kernel broken on purpose: only the local TLB is flushed) the case
+    must fail, CPU 1 reading the freed page through its stale entry."""
+    cmdline = "ktest=smp" + (" tlb_test_no_shootdown=1" if broken else "")
+    b = boot("bios", smp=2, cmdline=cmdline)
+    _, cases = ktap.parse(b.raw)
+    result = cases.get("smp", {}).get("test_tlb_shootdown")
+    if broken:
+        b.expect(result == "not ok", f"the case passed without the shootdown: {result}")
+        b.expect("CPU 1 after the unmap: read succeeded" in b.log, "no stale read reported")
+    else:
+        b.expect_success()
+        b.expect(result == "ok", f"test_tlb_shootdown: {result}")
+        b.expect("CPU 1 after the unmap: read faulted" in b.log, "no fault on CPU 1")
