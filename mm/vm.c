@@ -52,6 +52,7 @@ struct vm_batch {
 	phys_addr_t tables; /* emptied tables, threaded through their entry 0 */
 };
 static struct vm_batch *vm_batch; /* the current change's, under vm_lock */
+struct vm_table_stats vm_table_stats;
 
 /* ---- table pages: from the page allocator, reached through __va() ---- */
 
@@ -59,11 +60,18 @@ static phys_addr_t vm_table_alloc(void *ctx)
 {
 	struct page *page;
 
+	gfp_t gfp = (vm_batch ? GFP_ATOMIC : GFP_KERNEL) | __GFP_ZERO;
+
 	(void)ctx;
-	if (vm_batch && vm_batch->nr_stash)
-		page = vm_batch->stash[--vm_batch->nr_stash];
-	else /* vm_init() runs before interrupts and other CPUs, lock-free */
-		page = alloc_page((vm_batch ? GFP_ATOMIC : GFP_KERNEL) | __GFP_ZERO);
+	if (vm_batch && vm_batch->nr_stash) {
+		vm_table_stats.stash++;
+		return page_to_phys(vm_batch->stash[--vm_batch->nr_stash]);
+	}
+	/* vm_init() runs before interrupts and other CPUs, lock-free */
+	if ((gfp & __GFP_DIRECT_RECLAIM) && arch_irqs_disabled() && vm_live)
+		vm_table_stats.reclaim_irqs_off++; /* must stay 0 */
+	page = alloc_page(gfp);
+	vm_table_stats.allocated += !!page;
 	return page ? page_to_phys(page) : 0;
 }
 

@@ -82,6 +82,16 @@ void memunmap(void *addr);
 
 /* A kernel stack of `pages` pages with an unmapped guard page below; returns
  * its top (16-byte aligned), or NULL. The bottom is top - pages * 4 KiB. */
+/*
+ * Page-table pages of kernel_pgtable since boot (mm/vm.c): from a caller's
+ * stash (allocated before vm_lock), from the allocator directly, and how many
+ * of those could have reclaimed with interrupts off (never, by design).
+ */
+struct vm_table_stats {
+	unsigned long stash, allocated, reclaim_irqs_off;
+};
+extern struct vm_table_stats vm_table_stats;
+
 void *vm_alloc_stack(unsigned int pages);
 void vm_free_stack(void *top);
 /* An unmapped window of `pages` pages (with a guard page below it), for

@@ -230,6 +230,36 @@ static void vm_wx_alias_audit(struct ktest *t)
 	KEXPECT_EQ(t, vm_check_wx(), 0);
 }
 
+/*
+ * Page tables made under vm_lock (interrupts off) come from the stash the
+ * caller filled before taking it, or from GFP_ATOMIC: never from an
+ * allocation that may reclaim with interrupts off. A map 1 GiB away from
+ * everything needs fresh tables at three levels.
+ */
+static void vm_table_alloc_no_reclaim(struct ktest *t)
+{
+	struct vm_table_stats before = vm_table_stats;
+	struct page *page = alloc_page(GFP_KERNEL);
+	u64 va = vm_reserve(1 << 19); /* 2 GiB of never-used space: new tables */
+
+	if (skip_unless_ready(t))
+		return;
+	KEXPECT_TRUE(t, page && va);
+	if (!page || !va)
+		return;
+	va = ALIGN(va, 1ull << 30) + (1ull << 30) - PAGE_SIZE;
+	KEXPECT_EQ(t, map_page(va, page_to_phys(page), PAGE_KERNEL), 0);
+	KEXPECT_EQ(t, unmap_page(va), 0);
+	__free_page(page);
+	ktest_log(t,
+		  "tables: %lu from the stash, %lu allocated under the lock, %lu with reclaim "
+		  "and interrupts off",
+		  vm_table_stats.stash - before.stash, vm_table_stats.allocated - before.allocated,
+		  vm_table_stats.reclaim_irqs_off - before.reclaim_irqs_off);
+	KEXPECT_TRUE(t, vm_table_stats.stash - before.stash >= 2);
+	KEXPECT_EQ(t, vm_table_stats.reclaim_irqs_off, 0);
+}
+
 static bool skip_unless_nx(struct ktest *t)
 {
 	if (!x86_paging.nx)
@@ -445,8 +475,8 @@ static void vm_memremap_rsdp(struct ktest *t)
 KTEST_SUITE(vm, KTEST_ORDER_VM, KTEST_CASE(vm_switched), KTEST_CASE(vm_kernel_sections),
 	    KTEST_CASE(vm_direct_map_translation), KTEST_CASE(vm_direct_map_page_sizes),
 	    KTEST_CASE(fault_write_rodata), KTEST_CASE(fault_write_text_alias),
-	    KTEST_CASE(vm_wx_alias_audit), KTEST_CASE(fault_exec_data),
-	    KTEST_CASE(fault_exec_direct_map), KTEST_CASE(fault_null_deref),
-	    KTEST_CASE(fault_stack_guard), KTEST_CASE(fault_boot_stack_guard),
-	    KTEST_CASE(vm_map_unmap_roundtrip), KTEST_CASE(vm_ioremap_uncached),
-	    KTEST_CASE(vm_memremap_rsdp));
+	    KTEST_CASE(vm_wx_alias_audit), KTEST_CASE(vm_table_alloc_no_reclaim),
+	    KTEST_CASE(fault_exec_data), KTEST_CASE(fault_exec_direct_map),
+	    KTEST_CASE(fault_null_deref), KTEST_CASE(fault_stack_guard),
+	    KTEST_CASE(fault_boot_stack_guard), KTEST_CASE(vm_map_unmap_roundtrip),
+	    KTEST_CASE(vm_ioremap_uncached), KTEST_CASE(vm_memremap_rsdp));
