@@ -278,7 +278,10 @@ static int call_wait(unsigned int cpu, u32 seq)
  */
 static bool call_refused(bool wait)
 {
-	return WARN_ON_ONCE(wait && arch_irqs_disabled());
+	if (!WARN_ON_ONCE(wait && arch_irqs_disabled()))
+		return false;
+	pr_err("CPU %u: waiting cross-CPU call with interrupts off refused\n", arch_cpu_id());
+	return true;
 }
 
 int smp_call_function_single(unsigned int cpu, smp_call_func_t fn, void *arg, bool wait)
