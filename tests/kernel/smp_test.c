@@ -132,7 +132,7 @@ static void test_nmi_every_cpu(struct ktest *t)
  */
 #define TIMER_RATE_WINDOW_MS 300
 #define TIMER_RATE_TOLERANCE_PCT 50
-#define TIMER_RATE_TRIES 3
+#define TIMER_RATE_TRIES 5
 static bool timer_rate_window(struct ktest *t, unsigned int try)
 {
 	u64 want = TIMER_HZ * TIMER_RATE_WINDOW_MS / 1000, before[NR_CPUS];
