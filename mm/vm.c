@@ -375,6 +375,21 @@ int unmap_range(u64 va, u64 size)
 	return err;
 }
 
+int vm_flush_kernel_range(u64 va, u64 size)
+{
+	long left;
+
+	if (!vm_live || !size)
+		return 0;
+	left = arch_flush_tlb_kernel_range(__atomic_load_n(&cpu_online_mask, __ATOMIC_ACQUIRE), va,
+					   va + size);
+	if (left)
+		pr_err("TLB shootdown of [0x%llx-0x%llx] %s\n", (unsigned long long)va,
+		       (unsigned long long)(va + size - 1),
+		       left < 0 ? "refused: interrupts off" : "not acknowledged by every CPU");
+	return !left ? 0 : left < 0 ? -PT_EBUSY : -PT_EINVAL;
+}
+
 int map_page(u64 va, phys_addr_t pa, unsigned int flags)
 {
 	return map_range(va, pa, PAGE_SIZE, flags);

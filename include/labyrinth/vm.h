@@ -53,6 +53,15 @@ int map_page(u64 va, phys_addr_t pa, unsigned int flags);
 int unmap_page(u64 va);
 int map_range(u64 va, phys_addr_t pa, u64 size, unsigned int flags);
 int unmap_range(u64 va, u64 size);
+/*
+ * unmap_range() shoots the range down on every online CPU before it returns
+ * (mm/vm.c, arch/x86_64/tlb.c); with interrupts off and other CPUs online
+ * it refuses (-PT_EBUSY, a warning, nothing unmapped). A future change that
+ * restricts a live mapping in place (permissions, protection keys) must call
+ * vm_flush_kernel_range() after it, before relying on the restriction:
+ * 0, -PT_EBUSY (interrupts off), or -PT_EINVAL if a CPU did not answer.
+ */
+int vm_flush_kernel_range(u64 va, u64 size);
 
 /* A walk of the live tables: false if va is not mapped. */
 bool vm_translate(u64 va, phys_addr_t *pa, unsigned int *flags, unsigned int *level);

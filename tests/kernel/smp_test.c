@@ -390,6 +390,11 @@ static void test_tlb_shootdown(struct ktest *t)
 	ktest_log(t, "CPU %u after the unmap: read %s (0x%llx)", b, p.ok ? "succeeded" : "faulted",
 		  (unsigned long long)p.val);
 	KEXPECT_FALSE(t, p.ok);
+	/* The in-place restriction path: the same shootdown, the same refusal. */
+	KEXPECT_EQ(t, vm_flush_kernel_range(va, PAGE_SIZE), 0);
+	flags = arch_irq_save();
+	KEXPECT_EQ(t, vm_flush_kernel_range(va, PAGE_SIZE), -PT_EBUSY);
+	arch_irq_restore(flags);
 }
 
 static void test_lock_rule(struct ktest *t)
