@@ -195,6 +195,20 @@ help:
 	@echo "                   (SMP=1: the same log, byte for byte)"
 	@echo "  SKIP_DEPS=1      do not check the packages first (tools/install-deps.sh)"
 
+# ---- running on Bochs (tools/bochs.py) -------------------------------------
+# make run-bochs [SMP=] [MEM=] [BOCHS_CPU=model] [CMDLINE=] [BOCHS_TIMEOUT=s]:
+# the BIOS ISO on Bochs, serial on the terminal, exit status = the kernel's
+# verdict (a hang is a failure after BOCHS_TIMEOUT). check-bochs: the
+# tests/bochs/ boot matrix (1 and 2 CPUs on two CPU models), part of `make test`.
+.PHONY: run-bochs check-bochs
+BOCHS_CPU ?= corei7_haswell_4770
+BOCHS_TIMEOUT ?= 240
+run-bochs: $(ISO)
+	$(PYTHON) tools/bochs.py --mem '$(MEM)' --smp '$(SMP)' --cpu '$(BOCHS_CPU)' \
+		--cmdline '$(CMDLINE)' --timeout '$(BOCHS_TIMEOUT)'
+check-bochs: $(ISO)
+	$(PYTHON) -m pytest -v tests/bochs $(PYTEST_ARGS)
+
 # ---- docs: diagrams, pictures, the reference check (docs/docs.mk) ---------
 -include docs/docs.mk
 
@@ -302,7 +316,7 @@ check-qemu: $(ISO) $(ESP)
 check-tools: $(BUILD)/tools/memmap
 	$(PYTHON) -m pytest -q tests/tools
 
-test: check-format check-host check-tools fuzz-smoke docs check-layers check-qemu
+test: check-format check-host check-tools fuzz-smoke docs check-layers check-qemu check-bochs
 
 # Which file uses which, from the built objects' symbols; fails on a use that
 # goes up a floor (the rules table is at the top of the script).

@@ -40,6 +40,15 @@ static const struct kernel_param kernel_params[] = {
 	  "self-test: length of each active phase (warmup, pressure, exhaustion) in ms" },
 	{ "selftest_hz", PARAM_UINT, 1000, 50000, 2000, NULL,
 	  "self-test: local APIC timer rate on every CPU during the test (Hz)" },
+	{ "smp_test_dead_cpu", PARAM_UINT, 0, NR_CPUS - 1, 0, NULL,
+	  "fault injection: CPU N (1..) hangs instead of coming online at boot, to test the "
+	  "bring-up timeout; 0 = none" },
+	{ "smp_test_stuck_cpu", PARAM_UINT, 0, NR_CPUS - 1, 0, NULL,
+	  "KTAP smp suite: hang CPU N (1..) with interrupts off and check that a call to it "
+	  "gives up and takes it offline (costs the CPU); 0 = skip that case" },
+	{ "tlb_test_no_shootdown", PARAM_BOOL, 0, 1, 0, NULL,
+	  "BREAKS THE KERNEL on purpose: unmaps flush only the local TLB, to show that the "
+	  "KTAP case smp.test_tlb_shootdown catches it" },
 	{ "lockdep", PARAM_BOOL, 0, 1, 1, NULL,
 	  "spinlock debugging: IRQ-safe/unsafe mix and recursion are reported" },
 	{ "trace", PARAM_STRING, 0, 0, 0, "",

@@ -23,10 +23,21 @@
 #define WORK_QUEUE_LEN 16
 
 unsigned long cpu_online_mask = 1; /* the boot CPU is online from the start */
+unsigned long cpu_missing_mask;
 
+/*
+ * One request at a time per target CPU. Sequence numbers under the lock:
+ * posted = the last request posted, taken = the last the target started,
+ * done = the last finished or cancelled. The slot is free when done ==
+ * posted. A caller that gives up cancels a request the target has not taken
+ * (done = posted, under the lock: the target then never runs it), and parks
+ * a target that took it but did not finish within a second period (INIT: it
+ * can never return into the callback). Either way fn(arg) neither runs nor is running once the
+ * caller has returned, so arg may live on the caller's stack.
+ */
 struct call_slot {
-	u32 busy;	  /* a request is being posted or has not run yet */
-	u32 posted, done; /* request sequence numbers */
+	spinlock_t lock; /* taken in the IPI handler: irqsave everywhere */
+	u32 posted, taken, done;
 	smp_call_func_t fn;
 	void *arg;
 } __aligned(64);
@@ -68,9 +79,19 @@ static bool run_one_work(struct work_queue *q)
 	return fn != NULL;
 }
 
+/*
+ * A CPU the others took offline (it did not answer in time: see
+ * cpu_stopped_answering()) parks itself when it gets back to its idle loop,
+ * where it holds no lock.
+ */
 void smp_process_work(void)
 {
 	struct work_queue *q = &work_queues[arch_cpu_id()];
+
+	if (!cpu_online(arch_cpu_id())) {
+		pr_err("CPU %u: taken offline while unresponsive; parking\n", arch_cpu_id());
+		arch_halt_forever();
+	}
 
 	while (run_one_work(q))
 		;
@@ -111,17 +132,28 @@ int smp_queue_work(unsigned int cpu, smp_call_func_t fn, void *arg)
 static void generic_smp_call_function_interrupt(void)
 {
 	struct call_slot *s = &call_slots[arch_cpu_id()];
+	smp_call_func_t fn = NULL;
+	unsigned long flags;
+	void *arg = NULL;
+	u32 seq;
 
-	if (__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) !=
-	    __atomic_load_n(&s->posted, __ATOMIC_ACQUIRE)) {
-		smp_call_func_t fn = s->fn;
-		void *arg = s->arg;
-
-		fn(arg);
-		__atomic_fetch_add(&s->done, 1, __ATOMIC_RELEASE);
-		__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
+	if (!cpu_online(arch_cpu_id()))
+		return; /* taken offline: parks in its idle loop */
+	spin_lock_irqsave(&s->lock, flags);
+	seq = s->posted;
+	if (s->taken != seq && s->done != seq) { /* posted, neither run nor cancelled */
+		s->taken = seq;
+		fn = s->fn;
+		arg = s->arg;
 	}
-	/* Otherwise a wake-up for queued work: the idle loop runs it. */
+	spin_unlock_irqrestore(&s->lock, flags);
+	if (!fn)
+		return; /* a wake-up for queued work: the idle loop runs it */
+	fn(arg);
+	spin_lock_irqsave(&s->lock, flags);
+	if ((s32)(seq - s->done) > 0)
+		s->done = seq;
+	spin_unlock_irqrestore(&s->lock, flags);
 }
 
 void call_function_init(void)
@@ -129,39 +161,127 @@ void call_function_init(void)
 	arch_set_call_function_handler(generic_smp_call_function_interrupt);
 }
 
-/* Posts fn to cpu's slot and sends the IPI; returns the request's number. */
+/*
+ * A CPU that stopped answering: reported and taken offline. With park (it
+ * is inside a call and may touch that call's arguments) it is also sent
+ * INIT (arch_park_cpu(): back to wait-for-SIPI, it runs nothing more; any
+ * lock it held stays held). Otherwise it parks itself once it is back in
+ * its idle loop, holding no lock (smp_process_work()), and runs no call
+ * before that (generic_smp_call_function_interrupt()).
+ */
+static void cpu_stopped_answering(unsigned int cpu, const char *what, bool park)
+{
+	if (!(__atomic_fetch_and(&cpu_online_mask, ~(1ul << cpu), __ATOMIC_ACQ_REL) >> cpu & 1))
+		return; /* another caller already did */
+	__atomic_fetch_or(&cpu_missing_mask, 1ul << cpu, __ATOMIC_RELEASE);
+	if (park)
+		arch_park_cpu(arch_cpu_apic_id(cpu));
+	pr_err("CPU %u (APIC id %u) %s within %u ms: taken offline%s\n", cpu, arch_cpu_apic_id(cpu),
+	       what, SMP_CALL_TIMEOUT_MS, park ? " and parked (INIT)" : "");
+}
+
+/*
+ * Posts fn to cpu's slot and sends the IPI. Waits at most
+ * SMP_CALL_TIMEOUT_MS for an earlier request to finish; returns the new
+ * request's number, or 0 if the slot stayed busy (the CPU is then taken
+ * offline: it was not answering).
+ */
 static u32 call_post(unsigned int cpu, smp_call_func_t fn, void *arg)
 {
 	struct call_slot *s = &call_slots[cpu];
-	u32 none = 0, seq;
+	u64 deadline = smp_deadline_ms(SMP_CALL_TIMEOUT_MS);
+	unsigned long flags;
+	u32 seq = 0;
 
-	while (!__atomic_compare_exchange_n(&s->busy, &none, 1, false, __ATOMIC_ACQUIRE,
-					    __ATOMIC_RELAXED)) {
-		none = 0;
+	for (;;) {
+		spin_lock_irqsave(&s->lock, flags);
+		if (s->done == s->posted) {
+			s->fn = fn;
+			s->arg = arg;
+			seq = ++s->posted;
+			if (!seq) /* 0 means "not posted" to our callers */
+				seq = s->posted = s->taken = s->done = 1;
+		}
+		spin_unlock_irqrestore(&s->lock, flags);
+		if (seq)
+			break;
+		if (arch_cycles() > deadline || !cpu_online(cpu)) {
+			cpu_stopped_answering(cpu, "did not finish an earlier call", false);
+			return 0;
+		}
 		arch_cpu_relax();
 	}
-	s->fn = fn;
-	s->arg = arg;
-	seq = s->posted + 1;
-	__atomic_store_n(&s->posted, seq, __ATOMIC_RELEASE);
 	arch_send_call_function_ipi(cpu);
 	return seq;
 }
 
+/* Has request seq finished (or been cancelled)? */
+static bool call_done(struct call_slot *s, u32 seq)
+{
+	return (s32)(__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) - seq) >= 0;
+}
+
+/*
+ * Cancels request seq if the target has not taken it yet; true if so (the
+ * target will never run it). Otherwise it is running there now.
+ */
+static bool call_cancel(struct call_slot *s, u32 seq)
+{
+	unsigned long flags;
+	bool cancelled = false;
+
+	spin_lock_irqsave(&s->lock, flags);
+	if (s->taken != seq && (s32)(seq - s->done) > 0) {
+		s->done = seq;
+		cancelled = true;
+	}
+	spin_unlock_irqrestore(&s->lock, flags);
+	return cancelled;
+}
+
+/*
+ * Waits at most SMP_CALL_TIMEOUT_MS for request seq; if the target has not
+ * started it by then it is cancelled; if it started but does not finish
+ * within a second SMP_CALL_TIMEOUT_MS, the target is parked. 0, or -1 when
+ * the CPU was taken offline.
+ */
 static int call_wait(unsigned int cpu, u32 seq)
 {
 	struct call_slot *s = &call_slots[cpu];
 	u64 deadline = smp_deadline_ms(SMP_CALL_TIMEOUT_MS);
+	bool started = false;
 
-	while ((s32)(__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) - seq) < 0) {
+	while (!call_done(s, seq)) {
 		if (arch_cycles() > deadline) {
-			pr_err("CPU %u did not run a call within %u ms\n", cpu,
-			       SMP_CALL_TIMEOUT_MS);
-			return -1;
+			if (!started && call_cancel(s, seq)) {
+				cpu_stopped_answering(cpu, "did not take a call", false);
+				return -1;
+			}
+			if (started || !cpu_online(cpu)) {
+				if (call_done(s, seq))
+					break;
+				cpu_stopped_answering(cpu, "did not finish a call", true);
+				return -1;
+			}
+			started = true; /* running there: one more period */
+			deadline = smp_deadline_ms(SMP_CALL_TIMEOUT_MS);
 		}
 		arch_cpu_relax();
 	}
 	return 0;
+}
+
+/*
+ * A waiting call with interrupts off is refused (a warning, -1, nothing
+ * posted): two CPUs waiting on each other with interrupts off would each
+ * time out and park the other.
+ */
+static bool call_refused(bool wait)
+{
+	if (!WARN_ON_ONCE(wait && arch_irqs_disabled()))
+		return false;
+	pr_err("CPU %u: waiting cross-CPU call with interrupts off refused\n", arch_cpu_id());
+	return true;
 }
 
 int smp_call_function_single(unsigned int cpu, smp_call_func_t fn, void *arg, bool wait)
@@ -175,10 +295,11 @@ int smp_call_function_single(unsigned int cpu, smp_call_func_t fn, void *arg, bo
 		arch_irq_restore(flags);
 		return 0;
 	}
-	if (!cpu_online(cpu))
+	if (!cpu_online(cpu) || call_refused(wait))
 		return -1;
-	WARN_ON_ONCE(wait && arch_irqs_disabled());
 	seq = call_post(cpu, fn, arg);
+	if (!seq)
+		return -1;
 	return wait ? call_wait(cpu, seq) : 0;
 }
 
@@ -188,14 +309,15 @@ int smp_call_function(smp_call_func_t fn, void *arg, bool wait)
 	unsigned int cpu, me = arch_cpu_id();
 	int ret = 0;
 
-	WARN_ON_ONCE(wait && arch_irqs_disabled());
+	if (call_refused(wait))
+		return -1;
 	for_each_online_cpu(cpu)
-		if (cpu != me)
-			seq[cpu] = call_post(cpu, fn, arg);
+		if (cpu != me && !(seq[cpu] = call_post(cpu, fn, arg)))
+			ret = -1;
 	if (!wait)
-		return 0;
-	for_each_online_cpu(cpu)
-		if (cpu != me && call_wait(cpu, seq[cpu]))
+		return ret;
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		if (seq[cpu] && call_wait(cpu, seq[cpu]))
 			ret = -1;
 	return ret;
 }

@@ -216,6 +216,93 @@ static bool can_forbid_exec(void)
 	return kernel_pgtable.pte_mask & nx;
 }
 
+/*
+ * W^X across aliases: a physical page may be mapped twice (the kernel image
+ * at its link address and in the direct map; an ioremap window). A first
+ * walk collects the physical ranges mapped executable anywhere (few: the
+ * kernel text, the trampoline while CPUs start); a second counts writable
+ * mappings of any of them. Either alias alone passes the W+X check above.
+ */
+#define WX_MAX_EXEC 16
+struct wx_alias_state {
+	struct {
+		phys_addr_t start, end;
+	} exec[WX_MAX_EXEC];
+	unsigned int nr;
+	bool overflow;
+	unsigned long pages;
+	u64 run_va, run_end; /* current writable-alias run, [run_va, run_end) */
+	phys_addr_t run_pa;
+};
+
+static int exec_leaf(void *arg, u64 va, phys_addr_t pa, u64 size, unsigned int prot,
+		     unsigned int level)
+{
+	struct wx_alias_state *a = arg;
+
+	(void)va, (void)level;
+	if (!(prot & VM_EXEC))
+		return 0;
+	if (a->nr && a->exec[a->nr - 1].end == pa) {
+		a->exec[a->nr - 1].end = pa + size;
+	} else if (a->nr < WX_MAX_EXEC) {
+		a->exec[a->nr].start = pa;
+		a->exec[a->nr++].end = pa + size;
+	} else {
+		a->overflow = true;
+	}
+	return 0;
+}
+
+static void alias_report(struct wx_alias_state *a)
+{
+	if (a->run_va != a->run_end)
+		pr_warn("Found writable alias at 0x%llx-0x%llx of executable [mem 0x%llx-0x%llx]\n",
+			(unsigned long long)a->run_va, (unsigned long long)a->run_end,
+			(unsigned long long)a->run_pa,
+			(unsigned long long)(a->run_pa + (a->run_end - a->run_va) - 1));
+	a->run_va = a->run_end = 0;
+}
+
+static int writable_alias_leaf(void *arg, u64 va, phys_addr_t pa, u64 size, unsigned int prot,
+			       unsigned int level)
+{
+	struct wx_alias_state *a = arg;
+
+	(void)level;
+	if (!(prot & VM_WRITE))
+		return 0;
+	for (unsigned int i = 0; i < a->nr; i++) {
+		phys_addr_t s = max(pa, a->exec[i].start), e = min(pa + size, a->exec[i].end);
+		u64 v = va + (s - pa);
+
+		if (s >= e)
+			continue;
+		if (v != a->run_end)
+			alias_report(a);
+		if (a->run_va == a->run_end) {
+			a->run_va = v;
+			a->run_pa = s;
+		}
+		a->run_end = v + (e - s);
+		a->pages += (e - s) / PAGE_SIZE;
+	}
+	return 0;
+}
+
+static unsigned long wx_check_aliases(void)
+{
+	struct wx_alias_state a = { 0 };
+
+	vm_walk(exec_leaf, &a);
+	vm_walk(writable_alias_leaf, &a);
+	alias_report(&a);
+	if (a.overflow)
+		pr_warn("W^X alias check: more than %u executable ranges, the rest unchecked\n",
+			WX_MAX_EXEC);
+	return a.pages;
+}
+
 unsigned long vm_check_wx(void)
 {
 	struct wx_state w = { 0 };
@@ -227,6 +314,7 @@ unsigned long vm_check_wx(void)
 	}
 	vm_walk(wx_leaf, &w);
 	wx_report(&w);
+	w.pages += wx_check_aliases();
 	if (w.pages)
 		pr_warn("Checked W+X mappings: FAILED, %lu W+X pages found.\n", w.pages);
 	else

@@ -21,6 +21,7 @@
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/printk.h>
+#include <labyrinth/smp.h>
 #include <labyrinth/spinlock.h>
 #include <labyrinth/string.h>
 #include <labyrinth/vm.h>
@@ -34,20 +35,55 @@ struct pgtable kernel_pgtable;
 static spinlock_t vm_lock = SPINLOCK_INIT;
 static bool vm_live;
 
+/*
+ * The change being made under vm_lock (struct vm_batch): page tables come
+ * first from `stash`, pages the caller allocated before taking the lock
+ * (with reclaim allowed if its interrupts were on), then from GFP_ATOMIC,
+ * which never reclaims: vm_lock is taken with interrupts off. The range
+ * pgtable.c asks to flush and the tables an unmap emptied are collected, and
+ * handled after the lock is dropped: TLB shootdown on every online CPU
+ * first, then the tables go back to the allocator (vm_batch_finish()).
+ */
+#define VM_STASH_MAX 8
+struct vm_batch {
+	struct page *stash[VM_STASH_MAX];
+	unsigned int nr_stash;
+	u64 start, end;	    /* to flush: [start, end), empty if start == end */
+	phys_addr_t tables; /* emptied tables, threaded through their entry 0 */
+};
+static struct vm_batch *vm_batch; /* the current change's, under vm_lock */
+struct vm_table_stats vm_table_stats;
+
 /* ---- table pages: from the page allocator, reached through __va() ---- */
 
 static phys_addr_t vm_table_alloc(void *ctx)
 {
-	struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	struct page *page;
+
+	gfp_t gfp = (vm_batch ? GFP_ATOMIC : GFP_KERNEL) | __GFP_ZERO;
 
 	(void)ctx;
+	if (vm_batch && vm_batch->nr_stash) {
+		vm_table_stats.stash++;
+		return page_to_phys(vm_batch->stash[--vm_batch->nr_stash]);
+	}
+	/* vm_init() runs before interrupts and other CPUs, lock-free */
+	if ((gfp & __GFP_DIRECT_RECLAIM) && arch_irqs_disabled() && vm_live)
+		vm_table_stats.reclaim_irqs_off++; /* must stay 0 */
+	page = alloc_page(gfp);
+	vm_table_stats.allocated += !!page;
 	return page ? page_to_phys(page) : 0;
 }
 
 static void vm_table_free(void *ctx, phys_addr_t pa)
 {
 	(void)ctx;
-	__free_page(phys_to_page(pa));
+	if (!vm_batch || !vm_live) {
+		__free_page(phys_to_page(pa));
+		return;
+	}
+	((u64 *)__va(pa))[0] = vm_batch->tables; /* after the shootdown */
+	vm_batch->tables = pa;
 }
 
 static u64 *vm_table(void *ctx, phys_addr_t pa)
@@ -56,18 +92,74 @@ static u64 *vm_table(void *ctx, phys_addr_t pa)
 	return __va(pa);
 }
 
-/* Page by page for small ranges; beyond 32 pages one full flush is cheaper. */
+/* pgtable.c's flush request: collected, done by vm_batch_finish(). */
 static void vm_flush(void *ctx, u64 va, u64 size)
 {
 	(void)ctx;
 	if (!vm_live)
 		return;
-	if (size > 32 * PAGE_SIZE) {
-		arch_flush_tlb_all();
+	if (!vm_batch) { /* not through map_range/unmap_range: this CPU only */
+		if (size / PAGE_SIZE > TLB_FLUSH_CEILING)
+			arch_flush_tlb_all();
+		else
+			for (u64 off = 0; off < size; off += PAGE_SIZE)
+				arch_flush_tlb_page(va + off);
 		return;
 	}
-	for (u64 off = 0; off < size; off += PAGE_SIZE)
-		arch_flush_tlb_page(va + off);
+	if (vm_batch->start == vm_batch->end) {
+		vm_batch->start = va;
+		vm_batch->end = va + size;
+	}
+	vm_batch->start = min(vm_batch->start, va);
+	vm_batch->end = max(vm_batch->end, va + size);
+}
+
+/* Up to `want` zeroed table pages for the stash, before vm_lock is taken. */
+static void vm_batch_prepare(struct vm_batch *b, unsigned int want)
+{
+	gfp_t gfp = (arch_irqs_disabled() ? GFP_ATOMIC : GFP_KERNEL) | __GFP_ZERO | __GFP_NOWARN;
+
+	memset(b, 0, sizeof(*b));
+	while (b->nr_stash < min(want, (unsigned int)VM_STASH_MAX)) {
+		struct page *page = alloc_page(gfp);
+
+		if (!page)
+			break;
+		b->stash[b->nr_stash++] = page;
+	}
+}
+
+/*
+ * After vm_lock: the shootdown (remote: every online CPU, acknowledged;
+ * otherwise this CPU alone, as after a new mapping, which no TLB can hold
+ * yet), then the emptied tables and the unused stash are freed. If a CPU
+ * did not acknowledge, the tables are leaked rather than reused under it.
+ */
+static void vm_batch_finish(struct vm_batch *b, bool remote)
+{
+	long left = 0;
+
+	if (b->end > b->start) {
+		if (remote)
+			left = arch_flush_tlb_kernel_range(
+			    __atomic_load_n(&cpu_online_mask, __ATOMIC_ACQUIRE), b->start, b->end);
+		else
+			arch_flush_tlb_kernel_range(0, b->start, b->end);
+	}
+	if (left)
+		pr_err("TLB shootdown of [0x%llx-0x%llx] %s (CPUs 0x%lx): page tables kept\n",
+		       (unsigned long long)b->start, (unsigned long long)b->end - 1,
+		       left < 0 ? "refused" : "not acknowledged",
+		       left < 0 ? 0ul : (unsigned long)left);
+	while (b->tables && !left) {
+		phys_addr_t next = ((u64 *)__va(b->tables))[0];
+
+		((u64 *)__va(b->tables))[0] = 0;
+		__free_page(phys_to_page(b->tables));
+		b->tables = next;
+	}
+	while (b->nr_stash)
+		__free_page(b->stash[--b->nr_stash]);
 }
 
 static const struct pgtable_ops vm_ops = { vm_table_alloc, vm_table_free, vm_table, vm_flush };
@@ -135,6 +227,35 @@ static void map_kernel_image(void)
 	}
 }
 
+/*
+ * The direct map's alias of a read-only section (text, rodata) gets the
+ * section's write protection, not RW: otherwise a stray write through
+ * __va(pa) changes the kernel's code. The alias stays NX (text runs only
+ * from its own mapping); large pages around it are split (pgtable_unmap()).
+ */
+static void protect_kernel_alias(void)
+{
+	struct vm_image_section sec[VM_IMAGE_MAX_SECTIONS];
+	unsigned int n = arch_kernel_sections(sec, VM_IMAGE_MAX_SECTIONS);
+
+	for (unsigned int i = 0; i < n; i++) {
+		u64 size = sec[i].end - sec[i].start, alias = DIRECT_MAP_BASE + sec[i].phys;
+		int err;
+
+		if ((sec[i].prot & VM_WRITE) || sec[i].phys + size > DIRECT_MAP_SIZE ||
+		    !pgtable_translate(&kernel_pgtable, alias, NULL, NULL, NULL))
+			continue;
+		err = pgtable_unmap(&kernel_pgtable, alias, size);
+		if (!err)
+			err =
+			    pgtable_map(&kernel_pgtable, alias, sec[i].phys, size, PAGE_KERNEL_RO);
+		if (err)
+			panic("vm: cannot make the direct-map alias of kernel %s read-only: "
+			      "error %d",
+			      sec[i].name, err);
+	}
+}
+
 /* ---- the switch: load, then (after mm has moved) drop the identity map ---- */
 
 /*
@@ -165,6 +286,7 @@ void vm_init(const struct memmap *map)
 		panic("vm: no page for the kernel's root table");
 	map_direct(map);
 	map_kernel_image();
+	protect_kernel_alias();
 	load_kernel_tables();
 }
 
@@ -199,30 +321,73 @@ bool vm_ready(void)
 
 /* ---- single mappings ---- */
 
+/* Tables a map of size bytes may need: one per level, plus one per 2 MiB. */
+static unsigned int tables_for(u64 size)
+{
+	return kernel_pgtable.levels + (unsigned int)min(size >> 21, (u64)VM_STASH_MAX);
+}
+
 int map_range(u64 va, phys_addr_t pa, u64 size, unsigned int flags)
 {
+	struct vm_batch b;
 	unsigned long irq;
 	int err;
 
 	if (!kernel_pgtable.root)
 		return -PT_EINVAL; /* before vm_init() */
+	vm_batch_prepare(&b, tables_for(size));
 	spin_lock_irqsave(&vm_lock, irq);
+	vm_batch = &b;
 	err = pgtable_map(&kernel_pgtable, va, pa, size, flags);
+	vm_batch = NULL;
 	spin_unlock_irqrestore(&vm_lock, irq);
+	vm_batch_finish(&b, b.tables != 0); /* a failed map's tables: shot down */
 	return err;
 }
 
+/*
+ * Refused (a warning, -PT_EBUSY, nothing unmapped) with interrupts off while
+ * other CPUs are online: their TLBs must be shot down before the caller may
+ * reuse what was mapped, and that waits for their answers
+ * (arch/x86_64/tlb.c).
+ */
 int unmap_range(u64 va, u64 size)
 {
+	struct vm_batch b;
 	unsigned long irq;
 	int err;
 
 	if (!kernel_pgtable.root)
 		return -PT_EINVAL;
+	if (WARN_ON_ONCE(vm_live && arch_irqs_disabled() && num_online_cpus() > 1)) {
+		pr_err("unmap of [0x%llx-0x%llx] with interrupts off refused: no TLB shootdown "
+		       "possible\n",
+		       (unsigned long long)va, (unsigned long long)(va + size - 1));
+		return -PT_EBUSY;
+	}
+	vm_batch_prepare(&b, 0); /* a split takes GFP_ATOMIC tables */
 	spin_lock_irqsave(&vm_lock, irq);
+	vm_batch = &b;
 	err = pgtable_unmap(&kernel_pgtable, va, size);
+	vm_batch = NULL;
 	spin_unlock_irqrestore(&vm_lock, irq);
+	vm_batch_finish(&b, true);
 	return err;
+}
+
+int vm_flush_kernel_range(u64 va, u64 size)
+{
+	long left;
+
+	if (!vm_live || !size)
+		return 0;
+	left = arch_flush_tlb_kernel_range(__atomic_load_n(&cpu_online_mask, __ATOMIC_ACQUIRE), va,
+					   va + size);
+	if (left)
+		pr_err("TLB shootdown of [0x%llx-0x%llx] %s\n", (unsigned long long)va,
+		       (unsigned long long)(va + size - 1),
+		       left < 0 ? "refused: interrupts off" : "not acknowledged by every CPU");
+	return !left ? 0 : left < 0 ? -PT_EBUSY : -PT_EINVAL;
 }
 
 int map_page(u64 va, phys_addr_t pa, unsigned int flags)

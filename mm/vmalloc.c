@@ -93,17 +93,30 @@ static bool area_take(u64 addr, enum vm_area_kind kind, struct vm_area *out)
 
 /* ---- kernel stacks ---- */
 
-/* Unmaps and frees the first `mapped` pages of a stack area. */
+/*
+ * Unmaps and frees the first `mapped` pages of a stack area: each chunk is
+ * unmapped in one call (one batched TLB shootdown, mm/vm.c) before any of
+ * its pages goes back to the allocator.
+ */
+#define STACK_RELEASE_CHUNK 16
 static void stack_release(u64 bottom, unsigned int mapped)
 {
-	for (unsigned int i = 0; i < mapped; i++) {
-		u64 va = bottom + (u64)i * PAGE_SIZE;
-		phys_addr_t pa;
+	for (unsigned int first = 0; first < mapped; first += STACK_RELEASE_CHUNK) {
+		unsigned int n = min(mapped - first, (unsigned int)STACK_RELEASE_CHUNK);
+		u64 va = bottom + (u64)first * PAGE_SIZE;
+		phys_addr_t pa[STACK_RELEASE_CHUNK];
+		bool present[STACK_RELEASE_CHUNK];
 
-		if (vm_translate(va, &pa, NULL, NULL)) {
-			unmap_page(va);
-			__free_page(phys_to_page(pa));
+		for (unsigned int i = 0; i < n; i++)
+			present[i] = vm_translate(va + (u64)i * PAGE_SIZE, &pa[i], NULL, NULL);
+		if (unmap_range(va, (u64)n * PAGE_SIZE)) {
+			pr_err("stack pages at 0x%llx not unmapped: leaked\n",
+			       (unsigned long long)va);
+			continue;
 		}
+		for (unsigned int i = 0; i < n; i++)
+			if (present[i])
+				__free_page(phys_to_page(pa[i]));
 	}
 }
 

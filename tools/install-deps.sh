@@ -9,7 +9,8 @@ quiet=""
 
 PKGS="build-essential nasm binutils gnu-efi grub-pc-bin grub-efi-amd64-bin grub-common \
 xorriso mtools qemu-system-x86 ovmf clang python3 python3-pytest libjemalloc-dev \
-graphviz gdb clang-format bear perl"
+graphviz gdb clang-format bear perl \
+bochs bochsbios vgabios bochs-term"
 
 # One dpkg-query for all of them (cheap enough to run before every make run).
 # shellcheck disable=SC2086

@@ -28,6 +28,7 @@
 #include <asm/cpu.h>
 #include <asm/desc.h>
 #include <asm/percpu.h>
+#include <asm/pgtable.h>
 #include <asm/tsc.h>
 
 #define CR4_PCIDE (1ull << 17)
@@ -67,7 +68,7 @@ __attribute__((noreturn, used)) static void ap_start(u64 cpu)
 		write_cr4(bsp_cr4); /* e.g. PCIDE, which 32-bit code may not set */
 	apic_init_cpu();
 	apic_timer_start_periodic(TIMER_HZ);
-	pr_info("CPU %u: APIC id %u online\n", (unsigned int)cpu, apic_read_id());
+	pr_info("CPU %u: APIC id %u set up\n", (unsigned int)cpu, apic_read_id());
 	__atomic_fetch_or(&cpu_callin_mask, 1ul << cpu, __ATOMIC_RELEASE);
 	ap_entry((unsigned int)cpu);
 }
@@ -78,6 +79,7 @@ u32 arch_smp_prepare_boot_cpu(void)
 		cpu_apic_ids[cpu] = ~0u; /* not started (yet) */
 	cpu_apic_ids[0] = apic_read_id();
 	bsp_cr4 = read_cr4();
+	arch_tlb_init(); /* before any CPU can be asked to flush */
 	return cpu_apic_ids[0];
 }
 

@@ -67,12 +67,18 @@ lm64:
 	push rbp                        ; a return address slot: ABI alignment
 	jmp rax                         ; ap_start(cpu), never returns
 
+; The descriptors are marked accessed (type 0xb/0x3, not 0xa/0x2): loading
+; a segment whose accessed bit is clear makes the CPU write the bit into the
+; GDT, and from the far jump to 64-bit code on that GDT is in a page mapped
+; read-only (kernel/smpboot.c), so with CR0.WP the write faults. QEMU's TCG
+; skips the write; Bochs, like hardware, does it: a #PF with no usable IDT,
+; then a triple fault (issue 13).
 align 8
 tramp_gdt:
 	dq 0
-	dq 0x00cf9a000000ffff           ; 0x08: 32-bit code, flat
-	dq 0x00cf92000000ffff           ; 0x10: data, flat
-	dq 0x00af9a000000ffff           ; 0x18: 64-bit code
+	dq 0x00cf9b000000ffff           ; 0x08: 32-bit code, flat, accessed
+	dq 0x00cf93000000ffff           ; 0x10: data, flat, accessed
+	dq 0x00af9b000000ffff           ; 0x18: 64-bit code, accessed
 tramp_gdtr:
 	dw 4 * 8 - 1
 	dd TRAMP(tramp_gdt)

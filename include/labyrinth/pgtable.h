@@ -43,6 +43,7 @@
 
 /* Errors (negated, Linux's numbers). */
 #define PT_ENOMEM 12 /* no page for a table */
+#define PT_EBUSY 16  /* refused: a TLB shootdown is impossible now (mm/vm.c) */
 #define PT_EEXIST 17 /* something is already mapped there */
 #define PT_EINVAL 22 /* misaligned, empty, wrapping or non-canonical range */
 

@@ -21,7 +21,10 @@ int irq_init(void);   /* 8259s off, IO APIC entries masked, boot CPU's local API
 int timer_init(void); /* calibrate the APIC timer, start the tick, interrupts on */
 int smp_init(void);   /* start every other CPU the MADT lists */
 
-extern unsigned long cpu_online_mask;  /* bit n: CPU n is online */
+extern unsigned long cpu_online_mask; /* bit n: CPU n is online */
+/* bit n: CPU n was started at boot (or called on later) and did not answer;
+ * it is parked, never online again (kernel/smpboot.c, kernel/smp.c) */
+extern unsigned long cpu_missing_mask;
 void set_cpu_online(unsigned int cpu); /* a started CPU, from its own entry */
 
 static inline unsigned int num_online_cpus(void)
@@ -45,7 +48,7 @@ static inline bool cpu_online(unsigned int cpu)
 		} else
 
 /* How long a waiting smp_call_function*() waits for each CPU. */
-#define SMP_CALL_TIMEOUT_MS 1000
+#define SMP_CALL_TIMEOUT_MS 5000 /* Linux's csd_lock_timeout: TCG on a busy host is slow */
 
 /*
  * The deadline of a bounded wait of ms milliseconds, in arch_cycles() (this
@@ -63,10 +66,16 @@ typedef void (*smp_call_func_t)(void *arg);
 
 /*
  * Runs fn(arg) on every other online CPU, in its call-function IPI handler
- * (IRQ context, interrupts off). With wait, returns when all have run it;
- * a waiting caller must have interrupts on (two CPUs waiting on each other
- * with interrupts off would deadlock). Returns 0, or -1 if a CPU did not
- * answer within a second (reported).
+ * (IRQ context, interrupts off). With wait, returns when all have run it.
+ * Every wait is bounded (kernel/smp.c): a CPU whose slot stays busy, that
+ * does not take the call within SMP_CALL_TIMEOUT_MS, or that does not finish
+ * it within another SMP_CALL_TIMEOUT_MS, is reported and taken offline (it
+ * parks itself in its idle loop, or is parked with INIT if stuck inside the
+ * call), and the call returns -1; fn(arg) then neither runs nor is running
+ * there, so arg may be on the caller's stack. Without wait, arg must live
+ * until fn has run. A waiting caller with interrupts off is refused with a
+ * warning (-1, nothing runs): two CPUs waiting on each other with
+ * interrupts off would deadlock.
  */
 int smp_call_function(smp_call_func_t fn, void *arg, bool wait);
 /* The same for one CPU; runs fn directly (interrupts off) if cpu is this CPU. */

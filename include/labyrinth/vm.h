@@ -53,6 +53,15 @@ int map_page(u64 va, phys_addr_t pa, unsigned int flags);
 int unmap_page(u64 va);
 int map_range(u64 va, phys_addr_t pa, u64 size, unsigned int flags);
 int unmap_range(u64 va, u64 size);
+/*
+ * unmap_range() shoots the range down on every online CPU before it returns
+ * (mm/vm.c, arch/x86_64/tlb.c); with interrupts off and other CPUs online
+ * it refuses (-PT_EBUSY, a warning, nothing unmapped). A future change that
+ * restricts a live mapping in place (permissions, protection keys) must call
+ * vm_flush_kernel_range() after it, before relying on the restriction:
+ * 0, -PT_EBUSY (interrupts off), or -PT_EINVAL if a CPU did not answer.
+ */
+int vm_flush_kernel_range(u64 va, u64 size);
 
 /* A walk of the live tables: false if va is not mapped. */
 bool vm_translate(u64 va, phys_addr_t *pa, unsigned int *flags, unsigned int *level);
@@ -82,6 +91,16 @@ void memunmap(void *addr);
 
 /* A kernel stack of `pages` pages with an unmapped guard page below; returns
  * its top (16-byte aligned), or NULL. The bottom is top - pages * 4 KiB. */
+/*
+ * Page-table pages of kernel_pgtable since boot (mm/vm.c): from a caller's
+ * stash (allocated before vm_lock), from the allocator directly, and how many
+ * of those could have reclaimed with interrupts off (never, by design).
+ */
+struct vm_table_stats {
+	unsigned long stash, allocated, reclaim_irqs_off;
+};
+extern struct vm_table_stats vm_table_stats;
+
 void *vm_alloc_stack(unsigned int pages);
 void vm_free_stack(void *top);
 /* An unmapped window of `pages` pages (with a guard page below it), for

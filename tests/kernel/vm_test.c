@@ -24,6 +24,7 @@
 
 static const u8 ro_byte = 0x5a;
 static u8 data_ret[64] __aligned(64) = { 0xc3 }; /* "ret", in .data */
+static u8 probe_data_byte = 1;			 /* in .data: writable through the direct map too */
 
 static __noinline void text_ret(void)
 {
@@ -79,6 +80,21 @@ static void vm_kernel_sections(struct ktest *t)
 	KEXPECT_EQ(t, vm_check_wx(), 0);
 }
 
+/* RW, except the alias of the kernel's read-only sections (mm/vm.c). */
+static unsigned int direct_map_prot(phys_addr_t pa)
+{
+	static struct vm_image_section sec[VM_IMAGE_MAX_SECTIONS];
+	static unsigned int n;
+
+	if (!n)
+		n = arch_kernel_sections(sec, VM_IMAGE_MAX_SECTIONS);
+	for (unsigned int i = 0; i < n; i++)
+		if (!(sec[i].prot & VM_WRITE) && pa >= sec[i].phys &&
+		    pa < sec[i].phys + (sec[i].end - sec[i].start))
+			return PAGE_KERNEL_RO;
+	return PAGE_KERNEL;
+}
+
 /* Every direct-mapped page translates back to its own physical address. */
 static void vm_direct_map_translation(struct ktest *t)
 {
@@ -97,7 +113,7 @@ static void vm_direct_map_translation(struct ktest *t)
 			unsigned int prot;
 
 			if (!vm_translate((u64)__va(pa), &got, &prot, NULL) || got != pa ||
-			    prot != PAGE_KERNEL)
+			    prot != direct_map_prot(pa))
 				bad++;
 		}
 		if (!mapped && s < end)
@@ -160,6 +176,88 @@ static void fault_write_rodata(struct ktest *t)
 	before = fault_fixup_count();
 	KEXPECT_FALSE(t, probe_write_u8((void *)text_ret, 0xcc));
 	expect_one_pf(t, before, (u64)text_ret, X86_PF_PROT | X86_PF_WRITE);
+}
+
+/*
+ * The same kernel text and rodata through their direct-map alias: read-only
+ * there too (mm/vm.c protect_kernel_alias()); a write faults and changes
+ * nothing. Data stays writable through its alias.
+ */
+static void fault_write_text_alias(struct ktest *t)
+{
+	phys_addr_t text_pa, ro_pa, data_pa;
+	u8 *alias;
+	u64 before;
+
+	if (skip_unless_ready(t))
+		return;
+	KEXPECT_TRUE(t, vm_translate((u64)text_ret, &text_pa, NULL, NULL));
+	KEXPECT_TRUE(t, vm_translate((u64)&ro_byte, &ro_pa, NULL, NULL));
+	KEXPECT_TRUE(t, vm_translate((u64)&probe_data_byte, &data_pa, NULL, NULL));
+	alias = phys_to_virt(text_pa);
+	before = fault_fixup_count();
+	/* The byte already there: were the alias writable, nothing would break. */
+	KEXPECT_FALSE(t, probe_write_u8(alias, *(volatile u8 *)text_ret));
+	expect_one_pf(t, before, (u64)alias, X86_PF_PROT | X86_PF_WRITE);
+	alias = phys_to_virt(ro_pa);
+	KEXPECT_FALSE(t, probe_write_u8(alias, 0x5a));
+	KEXPECT_EQ(t, READ_ONCE(ro_byte), 0x5a);
+	KEXPECT_TRUE(t, probe_write_u8(phys_to_virt(data_pa), 0x3c)); /* data: still RW */
+	KEXPECT_EQ(t, READ_ONCE(probe_data_byte), 0x3c);
+}
+
+/*
+ * The W^X audit looks at every mapping of a physical page together: a
+ * writable (NX) window onto kernel text is no W+X mapping by itself, but
+ * with the text's own executable mapping it is, and vm_check_wx() counts it.
+ */
+static void vm_wx_alias_audit(struct ktest *t)
+{
+	phys_addr_t text_pa;
+	u64 va;
+
+	if (skip_unless_ready(t))
+		return;
+	KEXPECT_EQ(t, vm_check_wx(), 0);
+	KEXPECT_TRUE(t, vm_translate((u64)text_ret, &text_pa, NULL, NULL));
+	va = vm_reserve(1);
+	KEXPECT_TRUE(t, va != 0);
+	if (!va)
+		return;
+	KEXPECT_EQ(t, map_page(va, ALIGN_DOWN(text_pa, PAGE_SIZE), PAGE_KERNEL), 0);
+	KEXPECT_EQ(t, vm_check_wx(), 1);
+	KEXPECT_EQ(t, unmap_page(va), 0);
+	KEXPECT_EQ(t, vm_check_wx(), 0);
+}
+
+/*
+ * Page tables made under vm_lock (interrupts off) come from the stash the
+ * caller filled before taking it, or from GFP_ATOMIC: never from an
+ * allocation that may reclaim with interrupts off. A map 1 GiB away from
+ * everything needs fresh tables at three levels.
+ */
+static void vm_table_alloc_no_reclaim(struct ktest *t)
+{
+	struct vm_table_stats before = vm_table_stats;
+	struct page *page = alloc_page(GFP_KERNEL);
+	u64 va = vm_reserve(1 << 19); /* 2 GiB of never-used space: new tables */
+
+	if (skip_unless_ready(t))
+		return;
+	KEXPECT_TRUE(t, page && va);
+	if (!page || !va)
+		return;
+	va = ALIGN(va, 1ull << 30) + (1ull << 30) - PAGE_SIZE;
+	KEXPECT_EQ(t, map_page(va, page_to_phys(page), PAGE_KERNEL), 0);
+	KEXPECT_EQ(t, unmap_page(va), 0);
+	__free_page(page);
+	ktest_log(t,
+		  "tables: %lu from the stash, %lu allocated under the lock, %lu with reclaim "
+		  "and interrupts off",
+		  vm_table_stats.stash - before.stash, vm_table_stats.allocated - before.allocated,
+		  vm_table_stats.reclaim_irqs_off - before.reclaim_irqs_off);
+	KEXPECT_TRUE(t, vm_table_stats.stash - before.stash >= 2);
+	KEXPECT_EQ(t, vm_table_stats.reclaim_irqs_off, 0);
 }
 
 static bool skip_unless_nx(struct ktest *t)
@@ -376,8 +474,9 @@ static void vm_memremap_rsdp(struct ktest *t)
 
 KTEST_SUITE(vm, KTEST_ORDER_VM, KTEST_CASE(vm_switched), KTEST_CASE(vm_kernel_sections),
 	    KTEST_CASE(vm_direct_map_translation), KTEST_CASE(vm_direct_map_page_sizes),
-	    KTEST_CASE(fault_write_rodata), KTEST_CASE(fault_exec_data),
-	    KTEST_CASE(fault_exec_direct_map), KTEST_CASE(fault_null_deref),
-	    KTEST_CASE(fault_stack_guard), KTEST_CASE(fault_boot_stack_guard),
-	    KTEST_CASE(vm_map_unmap_roundtrip), KTEST_CASE(vm_ioremap_uncached),
-	    KTEST_CASE(vm_memremap_rsdp));
+	    KTEST_CASE(fault_write_rodata), KTEST_CASE(fault_write_text_alias),
+	    KTEST_CASE(vm_wx_alias_audit), KTEST_CASE(vm_table_alloc_no_reclaim),
+	    KTEST_CASE(fault_exec_data), KTEST_CASE(fault_exec_direct_map),
+	    KTEST_CASE(fault_null_deref), KTEST_CASE(fault_stack_guard),
+	    KTEST_CASE(fault_boot_stack_guard), KTEST_CASE(vm_map_unmap_roundtrip),
+	    KTEST_CASE(vm_ioremap_uncached), KTEST_CASE(vm_memremap_rsdp));

@@ -92,3 +92,52 @@ def test_smp(boot, smp):
     suites, _ = ktap.parse(b.raw)
     for suite in ("smp", "pcp"):
         b.expect(suites.get(suite) == "ok", f"{suite} suite: {suites.get(suite)}")
+
+
+def test_smp_dead_cpu(boot):
+    """A CPU that does not come online in time (smp_test_dead_cpu=2: it hangs
+    with interrupts off after its start) is reported by number and APIC id,
+    parked, and the boot goes on with the others; the smp suite names it and
+    tests the CPUs that are online."""
+    b = boot("bios", mem="256M", smp=4, cmdline="ktest=smp,pcp smp_test_dead_cpu=2")
+    b.expect_success()
+    b.expect("smp: CPU 2 (APIC id 2) did not answer; continuing with 3 CPUs" in b.log,
+             "the missing CPU was not reported")
+    b.expect("Brought up 3 CPUs (4 listed)" in b.log, "not 3 of 4 CPUs online")
+    b.expect("CPU 2 (APIC id 2) is missing" in b.log, "the smp suite did not name CPU 2")
+    b.expect("CPU 3: APIC id 3 set up" in b.log, "the CPU after the dead one was not started")
+
+
+def test_smp_call_stuck_cpu(boot):
+    """smp_test_stuck_cpu=2: CPU 2 spins with interrupts off; a waiting
+    smp_call_function_single() to it gives up within its bound, CPU 2 is
+    reported and taken offline, and the call never runs later (the KTAP case
+    test_call_unresponsive_cpu checks; it skips in every other boot)."""
+    b = boot("bios", mem="256M", smp=3, cmdline="ktest=smp smp_test_stuck_cpu=2")
+    b.expect_success()
+    b.expect("CPU 2 (APIC id 2) did not take a call within 5000 ms: taken offline" in b.log,
+             "the stuck CPU was not reported and taken offline")
+    b.expect("CPU 2: taken offline while unresponsive; parking" in b.log,
+             "the stuck CPU did not park itself once free")
+    _, cases = ktap.parse(b.raw)
+    b.expect(cases.get("smp", {}).get("test_call_unresponsive_cpu") == "ok",
+             f"test_call_unresponsive_cpu: {cases.get('smp')}")
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_tlb_shootdown(boot, broken):
+    """smp.test_tlb_shootdown: CPU 1 caches a mapping, CPU 0 unmaps and frees
+    the page, CPU 1's next read must fault. With tlb_test_no_shootdown=1
+    (the kernel broken on purpose: only the local TLB is flushed) the case
+    must fail, CPU 1 reading the freed page through its stale entry."""
+    cmdline = "ktest=smp" + (" tlb_test_no_shootdown=1" if broken else "")
+    b = boot("bios", smp=2, cmdline=cmdline)
+    _, cases = ktap.parse(b.raw)
+    result = cases.get("smp", {}).get("test_tlb_shootdown")
+    if broken:
+        b.expect(result == "not ok", f"the case passed without the shootdown: {result}")
+        b.expect("CPU 1 after the unmap: read succeeded" in b.log, "no stale read reported")
+    else:
+        b.expect_success()
+        b.expect(result == "ok", f"test_tlb_shootdown: {result}")
+        b.expect("CPU 1 after the unmap: read faulted" in b.log, "no fault on CPU 1")

@@ -15,6 +15,7 @@
 /* Vectors (the 8259s, remapped and masked, own 0x20..0x2f: asm/irq.h). */
 #define IOAPIC_VECTOR_BASE 0x30	  /* GSI n -> 0x30 + n (first 16 GSIs) */
 #define CALL_FUNCTION_VECTOR 0xfb /* smp_call_function() and queued work */
+#define TLB_FLUSH_VECTOR 0xfa	  /* TLB shootdown (tlb.c) */
 #define LOCAL_TIMER_VECTOR 0xec
 #define ERROR_APIC_VECTOR 0xfe
 /* SPURIOUS_APIC_VECTOR (0xff) is in asm/irq.h. */

@@ -62,6 +62,14 @@ static inline void arch_local_irq_disable(void)
 	cli();
 }
 
+/* Interrupts off, halted for good (an NMI only passes through): a CPU the
+ * others took offline parks itself here (kernel/smp.c). */
+static inline __attribute__((noreturn)) void arch_halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt" ::: "memory");
+}
+
 /* sti's one-instruction shadow: an interrupt arriving between the two
  * still wakes the hlt, so a wake-up checked for with interrupts off is
  * never lost (Linux's native_safe_halt()). */

@@ -44,6 +44,19 @@ static inline phys_addr_t arch_read_page_table(void)
 	return read_cr3() & PTE_PFN_MASK;
 }
 
+/* ---- TLB shootdown: arch/x86_64/tlb.c ---- */
+/* Linux's tlb_single_page_flush_ceiling: up to this many pages, INVLPG each. */
+#define TLB_FLUSH_CEILING 33
+/*
+ * [start, end) out of this CPU's TLB and those of the CPUs in cpus; 0, -1
+ * when refused (interrupts off and other CPUs to reach), or the mask of the
+ * CPUs that did not acknowledge in time.
+ */
+long arch_flush_tlb_kernel_range(unsigned long cpus, u64 start, u64 end);
+void arch_tlb_init(void); /* the shootdown vector's handler */
+/* Test knob (tlb_test_no_shootdown=1): other CPUs are not flushed. */
+void arch_tlb_test_disable_shootdown(bool off);
+
 /* ---- arch/x86_64/paging.c ---- */
 /* Detects paging features, sets EFER.NXE and CR0.WP, prints them, fills caps. */
 void arch_paging_init(struct pgtable_caps *caps);

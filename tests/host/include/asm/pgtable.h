@@ -13,7 +13,7 @@
 struct host_paging {
 	struct pgtable_caps caps; /* what arch_paging_init() reports */
 	phys_addr_t cr3;
-	unsigned long flush_page, flush_all, loads;
+	unsigned long flush_page, flush_all, loads, shootdowns;
 	struct vm_image_section image[VM_IMAGE_MAX_SECTIONS];
 	unsigned int nr_image;
 };
@@ -30,6 +30,19 @@ static inline void arch_flush_tlb_page(u64 va)
 static inline void arch_flush_tlb_all(void)
 {
 	host_paging.flush_all++;
+}
+
+#define TLB_FLUSH_CEILING 33
+/* One "CPU" on the host: a shootdown is a local flush, counted. */
+static inline long arch_flush_tlb_kernel_range(unsigned long cpus, u64 start, u64 end)
+{
+	(void)cpus;
+	if ((end - start) / 4096 > TLB_FLUSH_CEILING)
+		host_paging.flush_all++;
+	else
+		host_paging.flush_page += (end - start + 4095) / 4096;
+	host_paging.shootdowns++;
+	return 0;
 }
 
 static inline void arch_load_page_table(phys_addr_t root)
