@@ -65,7 +65,7 @@ all: kernel iso esp
 # The packages, before anything is built for a run or a test: one dpkg-query
 # call (~0.05 s); as root the missing ones are installed, otherwise make
 # stops here with the apt-get command to run. SKIP_DEPS=1 skips the check.
-DEPS_GOALS := run run-efi run-grub-efi gdb qemu-gdb test check-qemu
+DEPS_GOALS := run run-efi run-grub-efi run-bochs gdb qemu-gdb test check-qemu check-bochs
 ifneq ($(filter $(DEPS_GOALS),$(MAKECMDGOALS)),)
 ifeq ($(SKIP_DEPS),)
 ifneq ($(shell tools/install-deps.sh --quiet >&2; echo $$?),0)
@@ -173,11 +173,11 @@ gdb-attach:
 
 help:
 	@echo "Build:   make [all] | kernel | iso | esp | tools | compile_commands.json | clean"
-	@echo "Run:     make run (BIOS) | run-grub-efi | run-efi"
+	@echo "Run:     make run (BIOS) | run-grub-efi | run-efi | run-bochs (BOCHS_CPU=model)"
 	@echo "Debug:   make gdb (one terminal) | qemu-gdb + gdb-attach (two terminals);"
 	@echo "         in gdb: lab-help"
 	@echo "Test:    make test = check-format check-host check-tools fuzz-smoke docs"
-	@echo "         check-layers check-qemu (PYTEST_ARGS=... for check-qemu)"
+	@echo "         check-layers check-qemu check-bochs (PYTEST_ARGS=... for pytest)"
 	@echo "Other:   make format | check-layers | docs | fuzz (FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "         | bench | bench-qemu | deps"
 	@echo ""
@@ -204,8 +204,8 @@ help:
 BOCHS_CPU ?= corei7_haswell_4770
 BOCHS_TIMEOUT ?= 240
 run-bochs: $(ISO)
-	$(PYTHON) tools/bochs.py --mem '$(MEM)' --smp '$(SMP)' --cpu '$(BOCHS_CPU)' \
-		--cmdline '$(CMDLINE)' --timeout '$(BOCHS_TIMEOUT)'
+	$(PYTHON) tools/bochs.py --mem "$$LAB_MEM" --smp "$$LAB_SMP" --cpu '$(BOCHS_CPU)' \
+		--cmdline "$$LAB_CMDLINE" --timeout '$(BOCHS_TIMEOUT)'
 check-bochs: $(ISO)
 	$(PYTHON) -m pytest -v tests/bochs $(PYTEST_ARGS)
 

@@ -150,7 +150,13 @@ def main():
     ap.add_argument("--log", help="also write the serial output here")
     args = ap.parse_args()
     if not 1 <= args.smp <= 32:
-        sys.exit(f"bochs.py: --smp {args.smp}: Bochs takes 1 to 32 CPUs")
+        sys.exit(f"bochs.py: SMP={args.smp}: Bochs takes 1 to 32 CPUs")
+    try:  # the same checks as make run's (tools/run.py), before Bochs starts
+        if run.mem_mib(args.mem) < run.MIN_MEM_MIB:
+            raise run.ArgError(f"MEM={args.mem}: the guest needs at least {run.MIN_MEM_MIB} MiB")
+        run.check_cmdline(args.cmdline)
+    except run.ArgError as e:
+        sys.exit(f"bochs.py: {e}")
     if not os.path.exists(BIOS) or not os.path.exists(VGABIOS):
         sys.exit("bochs.py: Bochs' BIOS or VGA BIOS is missing: "
                  "apt-get install bochs bochsbios vgabios bochs-term")
