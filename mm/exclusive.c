@@ -54,8 +54,10 @@
 #include "mm/internal.h"
 
 /*
- * This CPU's reserve: key-1 pages, flags PG_exclusive (no PG_allocated),
- * owner = this CPU. Only its own CPU pushes and pops, with interrupts off.
+ * This CPU's reserve: scrubbed pages, key 1 when isolated, flags
+ * PG_exclusive (no PG_allocated), owner = this CPU. Only its own CPU
+ * pushes and pops, with interrupts off. Filled by exclusive_init() and
+ * exclusive_reserve_fill() (process context) and by the frees of owners.
  */
 struct excl_reserve {
 	u32 nr;
@@ -64,7 +66,6 @@ struct excl_reserve {
 
 static struct excl_reserve reserves[NR_CPUS];
 static bool excl_isolated; /* PKS on every CPU, pages keyed */
-static bool excl_ready;	   /* exclusive_init() ran: frees refill the reserves */
 static struct exclusive_stats stats;
 static struct {
 	u64 addr;
@@ -305,7 +306,7 @@ bool exclusive_page_release(struct page *page, unsigned int order)
 	}
 	memset(page_address(page), 0, PAGE_SIZE << order); /* the scrub */
 	trace_mm(TR_EXCLUSIVE, page_zone(page), order, TR_EXCL_SCRUB, keyed, page->pfn, 0, 0, 0);
-	if (excl_ready && !order && (keyed || !excl_isolated) && reserve_push(page))
+	if (!order && (keyed || !excl_isolated) && reserve_push(page))
 		return true;
 	if (keyed)
 		set_block_key(page, order, PKS_KEY_DEFAULT);
@@ -387,6 +388,13 @@ static void enable_this_cpu(void *arg)
 
 static void exclusive_enable_pks(void)
 {
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (reserves[cpu].nr) { /* freed before the keys: key 0, unsafe to hand out */
+			pr_err("CPU %u's reserve holds %u unkeyed pages: isolation off\n", cpu,
+			       reserves[cpu].nr);
+			return;
+		}
+	}
 	arch_set_pks_fault_handler(exclusive_pks_fault);
 	enable_this_cpu(NULL);
 	smp_call_function(enable_this_cpu, NULL, true);
@@ -416,11 +424,18 @@ void exclusive_init(void)
 		pr_warn("no PKS on this CPU; pages are zeroed and scrubbed but not isolated\n");
 	for_each_online_cpu(cpu)
 		total += reserve_fill(cpu);
-	excl_ready = true;
 	pr_info("reserve: %u pages on %u CPUs (up to %u each); direct map split for them: "
 		"%lu page tables (%lu KiB)\n",
 		total, num_online_cpus(), EXCLUSIVE_RESERVE_PAGES, stats.tables_split,
 		stats.tables_split * (PAGE_SIZE >> 10));
+}
+
+void exclusive_reset(void)
+{
+	memset(reserves, 0, sizeof(reserves));
+	memset(&stats, 0, sizeof(stats));
+	memset(last_spurious, 0, sizeof(last_spurious));
+	excl_isolated = false;
 }
 
 unsigned int exclusive_reserve_fill(void)

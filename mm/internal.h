@@ -217,6 +217,8 @@ void labyrinth_pool_reset(void);
  * zone is hi, or NULL. */
 struct page *labyrinth_pool_alloc(unsigned int hi);
 
+/* mm_init() calls this: empty exclusive reserves, no keys, stats zeroed. */
+void exclusive_reset(void);
 /* alloc_pages() for __GFP_EXCLUSIVE: a zeroed block owned (and with PKS
  * keyed) for this CPU, from its reserve when order 0, or NULL. */
 struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid);

@@ -231,6 +231,7 @@ static void exclusive_spurious_fault_retried(struct ktest *t)
 }
 
 KTEST_SUITE(exclusive_isolation, KTEST_ORDER_EXCLUSIVE, KTEST_CASE(exclusive_foreign_access_faults),
-	    KTEST_CASE(exclusive_handover_swaps_roles), KTEST_CASE(exclusive_owner_faults_after_free),
+	    KTEST_CASE(exclusive_handover_swaps_roles),
+	    KTEST_CASE(exclusive_owner_faults_after_free),
 	    KTEST_CASE(exclusive_foreign_free_refused_smp),
 	    KTEST_CASE(exclusive_spurious_fault_retried));

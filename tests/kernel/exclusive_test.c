@@ -25,6 +25,16 @@ static bool page_all_zero(const struct page *p)
 	return true;
 }
 
+static bool page_has_byte(const struct page *p, u8 b)
+{
+	const u8 *c = page_address(p);
+
+	for (unsigned int i = 0; i < PAGE_SIZE; i++)
+		if (c[i] == b)
+			return true;
+	return false;
+}
+
 /* The seed call: alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE). */
 static void exclusive_page_is_private(struct ktest *t)
 {
@@ -89,12 +99,15 @@ static void exclusive_scrubbed_before_reuse(struct ktest *t)
 	exclusive_reserve_fill();
 	__free_page(p);
 	KEXPECT_FALSE(t, p->flags & PG_exclusive); /* not kept: back to the allocator */
+	KEXPECT_FALSE(t, page_has_byte(p, 0x42));  /* zeroed, or poisoned by debug_pagealloc */
 	q = alloc_page(GFP_KERNEL);
-	KEXPECT_TRUE(t, q == p); /* the hot page comes back (per-CPU list LIFO) */
-	if (q)
-		KEXPECT_TRUE(t, page_all_zero(q));
-	if (q)
-		__free_page(q);
+	KEXPECT_TRUE(t, q != NULL);
+	if (!q)
+		return;
+	if (q == p) /* the hot page comes back (per-CPU list LIFO) */
+		ktest_log(t, "GFP_KERNEL got the same page back");
+	KEXPECT_FALSE(t, page_has_byte(q, 0x42));
+	__free_page(q);
 }
 
 /* A free into the reserve, then a second free: "double free", page kept. */
