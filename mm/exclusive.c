@@ -267,6 +267,7 @@ struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid)
 
 	if (page) {
 		__atomic_add_fetch(&stats.reserve_hits, 1, __ATOMIC_RELAXED);
+		mm_count_alloc(gfp, ALLOC_SRC_EXCLUSIVE);
 		trace_mm(TR_EXCLUSIVE, page_zone(page), 0, TR_EXCL_RESERVE, excl_isolated,
 			 page->pfn, reserves[arch_cpu_id()].nr, pks_cpu_key(arch_cpu_id()), 0);
 	} else {
@@ -416,14 +417,13 @@ static void exclusive_enable_pks(void)
 
 void exclusive_init(void)
 {
-	unsigned int cpu, total = 0;
+	unsigned int total;
 
 	if (arch_pks_supported() && vm_ready())
 		exclusive_enable_pks();
 	else
 		pr_warn("no PKS on this CPU; pages are zeroed and scrubbed but not isolated\n");
-	for_each_online_cpu(cpu)
-		total += reserve_fill(cpu);
+	total = exclusive_reserve_fill();
 	pr_info("reserve: %u pages on %u CPUs (up to %u each); direct map split for them: "
 		"%lu page tables (%lu KiB)\n",
 		total, num_online_cpus(), EXCLUSIVE_RESERVE_PAGES, stats.tables_split,
@@ -440,7 +440,11 @@ void exclusive_reset(void)
 
 unsigned int exclusive_reserve_fill(void)
 {
-	return reserve_fill(arch_cpu_id());
+	unsigned int cpu, got = 0;
+
+	for_each_online_cpu(cpu)
+		got += reserve_fill(cpu);
+	return got;
 }
 
 bool exclusive_isolated(void)

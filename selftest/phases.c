@@ -35,6 +35,7 @@ void st_case_warmup(struct ktest *t)
 	WRITE_ONCE(st.phase, PH_WARMUP);
 	KEXPECT_TRUE(t, st_timers_set(st.hz));
 	run_phase(&p, PH_WARMUP);
+	st_exclusive_foreign_touch(t); /* timers still on */
 	st_phase_show("warmup", &p);
 	st_expect_warmup(t, &p);
 }
@@ -96,6 +97,7 @@ void st_case_release(struct ktest *t)
 	st_shrinker_unregister();
 	drain_all_pages(NULL);
 	labyrinth_pool_refill();
+	exclusive_reserve_fill(); /* frees may have moved pages between reserves */
 	drain_all_pages(NULL);
 	labyrinth_pool_stats(&ps);
 	st_phase_show("release", NULL);

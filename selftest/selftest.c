@@ -82,6 +82,7 @@ static void st_baseline(void)
 	st_run_on_all(st_sync_job, JOB_SLACK_MS, "sync");
 	drain_all_pages(NULL);
 	labyrinth_pool_refill();
+	exclusive_reserve_fill(); /* every CPU's exclusive reserve full, as at the end */
 	drain_all_pages(NULL);
 	for (int nid = 0; nid < nr_node_ids; nid++)
 		for (int i = 0; i < MAX_NR_ZONES; i++)

@@ -27,7 +27,8 @@ int exclusive_page_handover(struct page *page, unsigned int new_cpu);
 /* Boot, after smp_init(): PKS on every CPU (or the boot line saying there
  * is none), the fault handler, every online CPU's reserve filled. */
 void exclusive_init(void);
-/* Process context: tops this CPU's reserve up; returns the pages added. */
+/* Process context: tops every online CPU's reserve up (each CPU pushes into
+ * its own, through an IPI); returns the pages added. */
 unsigned int exclusive_reserve_fill(void);
 /* True when the MMU enforces exclusive pages (PKS on every CPU). */
 bool exclusive_isolated(void);

@@ -186,13 +186,15 @@ unsigned long mm_check_invariants(void);
  * __GFP_DIRECT_RECLAIM). PCP: a per-CPU list hit without the zone lock;
  * BUDDY: the zone lock was taken (a per-CPU refill, or any order > 0);
  * RESERVE: the zone was left below its min watermark (the reserve that
- * __GFP_HIGH/atomic callers may dig into); POOL: the Labyrinth pool.
+ * __GFP_HIGH/atomic callers may dig into); POOL: the Labyrinth pool;
+ * EXCLUSIVE: a CPU's reserve of keyed __GFP_EXCLUSIVE pages (mm/exclusive.c).
  */
 enum alloc_source {
 	ALLOC_SRC_PCP,
 	ALLOC_SRC_BUDDY,
 	ALLOC_SRC_RESERVE,
 	ALLOC_SRC_POOL,
+	ALLOC_SRC_EXCLUSIVE,
 	NR_ALLOC_SRC
 };
 struct mm_alloc_stats {
