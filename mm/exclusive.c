@@ -195,6 +195,7 @@ static unsigned int reserve_fill(unsigned int cpu)
 	while (b.nr < want) {
 		struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN | __GFP_ZERO);
 
+		/* zeroed before key 1: exclusive_take() relies on it */
 		if (!page || (excl_isolated && !key_block_nobody(page, 0))) {
 			if (page)
 				__free_page(page);
@@ -236,7 +237,7 @@ static struct page *exclusive_alloc_slow(gfp_t gfp, unsigned int order, int nid)
 				     arch_cpu_id(), order);
 		return NULL;
 	}
-	page = alloc_pages_node(nid, plain, order);
+	page = alloc_pages_node(nid, plain | (excl_isolated ? __GFP_ZERO : 0), order);
 	if (!page || !excl_isolated)
 		return page;
 	if (!key_block_nobody(page, order)) {
@@ -248,14 +249,20 @@ static struct page *exclusive_alloc_slow(gfp_t gfp, unsigned int order, int nid)
 	return page;
 }
 
-/* The block becomes this CPU's: its key, this CPU's stale entry dropped, zeroed. */
+/*
+ * The block becomes this CPU's: its key, this CPU's stale entry dropped,
+ * zeroed. A key-1 page needs no zeroing: it was zeroed before it got key 1
+ * (reserve_fill(), the scrub in exclusive_page_release()) and no CPU can
+ * write a key-1 page; without PKS nothing guarantees that, so it is zeroed.
+ */
 static void exclusive_take(struct page *page, unsigned int order)
 {
 	unsigned int cpu = arch_cpu_id();
 
 	if (excl_isolated && page_key(page) == PKS_KEY_NOBODY)
 		set_block_key(page, order, pks_cpu_key(cpu));
-	memset(page_address(page), 0, PAGE_SIZE << order);
+	else
+		memset(page_address(page), 0, PAGE_SIZE << order);
 	page->order = (u8)order;
 	page->owner = (u8)cpu;
 	page->flags = PG_allocated | PG_exclusive;

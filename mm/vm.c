@@ -278,15 +278,23 @@ int vm_direct_split(const void *va)
 	return err;
 }
 
+/* The walk inline (no ops calls): it is on the exclusive allocation path. */
 u64 *vm_direct_pte(const void *va)
 {
-	unsigned int level;
-	u64 *e;
+	u64 v = (u64)(uintptr_t)va, *t;
+	unsigned int level = kernel_pgtable.levels;
 
 	if (!vm_live)
 		return NULL;
-	e = pgtable_leaf_entry(&kernel_pgtable, (u64)(uintptr_t)va, &level);
-	return e && level == 1 ? e : NULL;
+	for (t = __va(kernel_pgtable.root);; level--) {
+		u64 *e = &t[(v >> PT_LEVEL_SHIFT(level)) & (PT_ENTRIES - 1)];
+
+		if (level == 1)
+			return arch_pte_present(*e) ? e : NULL;
+		if (!arch_pte_present(*e) || arch_pte_is_leaf(*e, level))
+			return NULL;
+		t = __va(arch_pte_addr(*e, level));
+	}
 }
 
 phys_addr_t virt_to_phys(const volatile void *va)
