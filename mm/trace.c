@@ -333,7 +333,8 @@ static int fmt_exclusive(const struct trace_event *e, char *buf, size_t size)
 	case TR_EXCL_RESERVE:
 		return e->y ? snprintf(buf, size,
 				       "exclusive: pfn %#x from cpu%u's reserve (%u left): key 1 "
-				       "(nobody) -> key %u (cpu%u only), INVLPG here, zeroed",
+				       "(nobody) -> key %u (cpu%u only), INVLPG here; zero since "
+				       "its scrub",
 				       e->pfn, e->cpu, e->a, e->b, e->cpu)
 			    : snprintf(buf, size,
 				       "exclusive: pfn %#x from cpu%u's reserve (%u left), zeroed; "

@@ -64,7 +64,8 @@
  *   PG_pcp         free, on a per-CPU list (mm/pcp.c): the pfn sits in a
  *                  ring of zone->pcp[cpu]; order 0; next/prev unused
  *   PG_exclusive   with PG_allocated: owned by CPU `owner` (__GFP_EXCLUSIVE,
- *                  mm/exclusive.c)
+ *                  mm/exclusive.c); alone: free, scrubbed, in CPU `owner`'s
+ *                  exclusive reserve (allocated from the buddy's view)
  *   PG_pool        in the Labyrinth pool (mm/pool.c): allocated from
  *                  the buddy's view; next links the pool's stack
  * The struct page of pfn N always says pfn == N: page_to_pfn() is one load.

@@ -231,9 +231,9 @@ static void exclusive_case(void)
 	}
 	arch_irq_restore(flags);
 	med = hist_median(EXCL_PAIRS);
-	pr_info("exclusive_pair median %llu max %llu ticks per pair over %lu pairs, %lu over %u "
-		"(alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE) + __free_page(), %s)\n",
-		(unsigned long long)med, (unsigned long long)max, EXCL_PAIRS, over, EXCL_HIST_MAX,
+	pr_info("exclusive_pair %llu.0 ticks per pair (the seed call + free, median of %lu "
+		"pairs timed one by one; max %llu, %lu above %u; %s)\n",
+		(unsigned long long)med, EXCL_PAIRS, (unsigned long long)max, over, EXCL_HIST_MAX,
 		exclusive_isolated() ? "PKS: keyed, scrubbed" : "no PKS: zeroed and scrubbed");
 }
 
