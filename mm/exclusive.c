@@ -61,7 +61,10 @@
  */
 struct excl_reserve {
 	u32 nr;
-	u32 pfn[EXCLUSIVE_RESERVE_PAGES];
+	struct {
+		u64 *pte; /* its 4 KiB direct-map entry when isolated, else NULL */
+		u32 pfn;
+	} slot[EXCLUSIVE_RESERVE_PAGES];
 } __aligned(64);
 
 static struct excl_reserve reserves[NR_CPUS];
@@ -82,15 +85,19 @@ static unsigned int page_key(const struct page *page)
 	return pte ? arch_pte_pkey(READ_ONCE(*pte)) : PKS_KEY_DEFAULT;
 }
 
-/* Retags one page and drops this CPU's copy of its entry. */
+/* Retags the entry of the page at va and drops this CPU's copy of it. */
+static void set_pte_key(u64 *pte, const void *va, unsigned int key)
+{
+	WRITE_ONCE(*pte, arch_pte_set_pkey(*pte, key));
+	arch_flush_tlb_page((u64)(uintptr_t)va);
+}
+
 static void set_page_key(struct page *page, unsigned int key)
 {
 	u64 *pte = vm_direct_pte(page_address(page));
 
-	if (WARN_ON_ONCE(!pte))
-		return;
-	WRITE_ONCE(*pte, arch_pte_set_pkey(*pte, key));
-	arch_flush_tlb_page((u64)(uintptr_t)page_address(page));
+	if (!WARN_ON_ONCE(!pte))
+		set_pte_key(pte, page_address(page), key);
 }
 
 static void set_block_key(struct page *page, unsigned int order, unsigned int key)
@@ -140,18 +147,26 @@ static bool key_block_nobody(struct page *page, unsigned int order)
 
 /* ---- the per-CPU reserve ---- */
 
-static struct page *reserve_pop(void)
+static struct page *reserve_pop(u64 **pte)
 {
 	unsigned long flags = arch_irq_save();
 	struct excl_reserve *r = &reserves[arch_cpu_id()];
-	struct page *page = r->nr ? pfn_to_page(r->pfn[--r->nr]) : NULL;
+	struct page *page = NULL;
 
+	if (r->nr) {
+		r->nr--;
+		page = pfn_to_page(r->slot[r->nr].pfn);
+		*pte = r->slot[r->nr].pte;
+	}
 	arch_irq_restore(flags);
 	return page;
 }
 
-/* A scrubbed order-0 page into this CPU's reserve, key 1; false if full. */
-static bool reserve_push(struct page *page)
+/*
+ * A scrubbed order-0 page into this CPU's reserve; false if full. pte: its
+ * direct-map entry, retagged key 1 here (isolated), or NULL (no PKS).
+ */
+static bool reserve_push(struct page *page, u64 *pte)
 {
 	unsigned long flags = arch_irq_save();
 	unsigned int cpu = arch_cpu_id();
@@ -159,11 +174,12 @@ static bool reserve_push(struct page *page)
 	bool room = r->nr < EXCLUSIVE_RESERVE_PAGES;
 
 	if (room) {
-		if (excl_isolated)
-			set_page_key(page, PKS_KEY_NOBODY);
+		if (pte)
+			set_pte_key(pte, page_address(page), PKS_KEY_NOBODY);
 		page->flags = PG_exclusive;
 		page->owner = (u8)cpu;
-		r->pfn[r->nr++] = page->pfn;
+		r->slot[r->nr].pte = pte;
+		r->slot[r->nr++].pfn = page->pfn;
 	}
 	arch_irq_restore(flags);
 	return room;
@@ -178,8 +194,13 @@ static void reserve_push_batch(void *arg)
 {
 	struct reserve_batch *b = arg;
 
-	while (b->nr && reserve_push(b->page[b->nr - 1]))
+	while (b->nr) {
+		struct page *page = b->page[b->nr - 1];
+
+		if (!reserve_push(page, excl_isolated ? vm_direct_pte(page_address(page)) : NULL))
+			break;
 		b->nr--;
+	}
 }
 
 /*
@@ -255,11 +276,13 @@ static struct page *exclusive_alloc_slow(gfp_t gfp, unsigned int order, int nid)
  * (reserve_fill(), the scrub in exclusive_page_release()) and no CPU can
  * write a key-1 page; without PKS nothing guarantees that, so it is zeroed.
  */
-static void exclusive_take(struct page *page, unsigned int order)
+static void exclusive_take(struct page *page, unsigned int order, u64 *pte)
 {
 	unsigned int cpu = arch_cpu_id();
 
-	if (excl_isolated && page_key(page) == PKS_KEY_NOBODY)
+	if (pte) /* from the reserve: its entry is at hand */
+		set_pte_key(pte, page_address(page), pks_cpu_key(cpu));
+	else if (excl_isolated) /* a fresh block, key 1 (exclusive_alloc_slow()) */
 		set_block_key(page, order, pks_cpu_key(cpu));
 	else
 		memset(page_address(page), 0, PAGE_SIZE << order);
@@ -270,7 +293,8 @@ static void exclusive_take(struct page *page, unsigned int order)
 
 struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid)
 {
-	struct page *page = order ? NULL : reserve_pop();
+	u64 *pte = NULL;
+	struct page *page = order ? NULL : reserve_pop(&pte);
 
 	if (page) {
 		__atomic_add_fetch(&stats.reserve_hits, 1, __ATOMIC_RELAXED);
@@ -281,7 +305,7 @@ struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid)
 		page = exclusive_alloc_slow(gfp, order, nid);
 	}
 	if (page)
-		exclusive_take(page, order);
+		exclusive_take(page, order, pte);
 	return page;
 }
 
@@ -294,7 +318,8 @@ struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid)
  */
 bool exclusive_page_release(struct page *page, unsigned int order)
 {
-	unsigned int cpu = arch_cpu_id();
+	unsigned int cpu = arch_cpu_id(), key;
+	u64 *pte;
 	bool keyed;
 
 	if (page->flags == PG_exclusive) {
@@ -307,14 +332,16 @@ bool exclusive_page_release(struct page *page, unsigned int order)
 		bad_page(page, order, "exclusive page freed by another CPU (no hand-over)");
 		return true;
 	}
-	keyed = page_keyed_for(page, cpu);
-	if (excl_isolated && !keyed && page_key(page) != PKS_KEY_DEFAULT) {
+	pte = excl_isolated ? vm_direct_pte(page_address(page)) : NULL; /* the one walk */
+	key = pte ? arch_pte_pkey(READ_ONCE(*pte)) : PKS_KEY_DEFAULT;
+	keyed = pte && key == pks_cpu_key(cpu);
+	if (!keyed && key != PKS_KEY_DEFAULT) {
 		bad_page(page, order, "exclusive page keyed for another CPU");
 		return true;
 	}
 	memset(page_address(page), 0, PAGE_SIZE << order); /* the scrub */
 	trace_mm(TR_EXCLUSIVE, page_zone(page), order, TR_EXCL_SCRUB, keyed, page->pfn, 0, 0, 0);
-	if (!order && (keyed || !excl_isolated) && reserve_push(page))
+	if (!order && (keyed || !excl_isolated) && reserve_push(page, keyed ? pte : NULL))
 		return true;
 	if (keyed)
 		set_block_key(page, order, PKS_KEY_DEFAULT);

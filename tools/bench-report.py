@@ -66,17 +66,19 @@ MISS_NOTES = {
         "indexes the fast path can use without the section table in the ring.",
     "guest_exclusive_pair":
         "The scrub alone is over the target: zeroing 4 KiB is one `rep stosq` of 512 "
-        "iterations, and -icount counts each iteration (measured without the scrub: 631 "
-        "a pair; with it: 1165). The allocation side does not zero again (a key-1 page "
-        "was zeroed before it got key 1 and no CPU can write it). The rest, ~630: "
-        "four walks of the direct map to the page's 4 KiB entry (~60 each: "
-        "mm/vm.c:vm_direct_pte(), twice per side), the per-CPU reserve's IRQ "
-        "save/restore, INVLPG on each side, the free path's checks and the counters. "
-        "What would close the non-scrub part: keep the entry's address next to the pfn "
-        "in the reserve (one walk a pair instead of four). The maximum equals the "
-        "median under -icount (interrupts off, no shared lock, no IPI): the worst case "
-        "a real-time caller sees is the typical one. Scrubbing is the price of "
-        "'scrubbed before anyone else sees it'; the target cannot hold with it.",
+        "iterations, and -icount counts each iteration; measured by removing it, the "
+        "scrub costs ~534 of the pair. The allocation side does not zero again (a key-1 "
+        "page was zeroed before it got key 1 and no CPU can write it). The rest, ~360: "
+        "one walk of the direct map to the page's 4 KiB entry on the free side (~60, "
+        "mm/vm.c:vm_direct_pte(); the allocation side finds the entry in the reserve's "
+        "slot), the reserve's IRQ save/restore on each side, INVLPG on each side, the "
+        "dispatch through alloc_pages()/__free_pages() and free_pages_slow(), the owner "
+        "checks and the counters. The maximum equals the median under -icount "
+        "(interrupts off, no shared lock, no IPI): the worst case a real-time caller "
+        "sees is the typical one. What would close it: nothing while the scrub is "
+        "synchronous; a scrub deferred to process context would break 'scrubbed before "
+        "the page can be reused' only if the page left the reserve unscrubbed, so a "
+        "reserve of dirty pages scrubbed by the idle loop could move ~534 off this path.",
     "guest_order0_atomic":
         "Same path as the order-0 pair (GFP_ATOMIC hits the same per-CPU list).",
     "guest_order4":
