@@ -75,10 +75,10 @@ MISS_NOTES = {
         "dispatch through alloc_pages()/__free_pages() and free_pages_slow(), the owner "
         "checks and the counters. The maximum equals the median under -icount "
         "(interrupts off, no shared lock, no IPI): the worst case a real-time caller "
-        "sees is the typical one. What would close it: nothing while the scrub is "
-        "synchronous; a scrub deferred to process context would break 'scrubbed before "
-        "the page can be reused' only if the page left the reserve unscrubbed, so a "
-        "reserve of dirty pages scrubbed by the idle loop could move ~534 off this path.",
+        "sees is the typical one. What would close it: take the scrub off this path -- "
+        "frees park dirty key-1 pages apart and the idle loop scrubs them before they "
+        "can be handed out again (~534 less) -- and halve the rest (one walk per pair "
+        "by keeping the entry's address in struct page's spare link while allocated).",
     "guest_order0_atomic":
         "Same path as the order-0 pair (GFP_ATOMIC hits the same per-CPU list).",
     "guest_order4":
