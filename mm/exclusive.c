@@ -24,13 +24,16 @@
  * and by frees, which serves GFP_ATOMIC exclusive requests in any context,
  * under memory pressure too, since it is set apart from the zones.
  *
- *   alloc, order 0:  pop this CPU's reserve (IRQs off) -> key own, INVLPG,
- *                    zero -> PG_allocated|PG_exclusive, owner = this CPU
- *   reserve empty:   atomic: NULL (counted); may sleep: a page from the
- *                    allocator, split to 4 KiB, key 1, flush on every CPU
+ *   alloc, order 0:  pop this CPU's reserve (IRQs off) -> key own, INVLPG
+ *                    (already zero) -> PG_allocated|PG_exclusive, owner
+ *   reserve empty    atomic: NULL (counted); may sleep: a zeroed block from
+ *   or order > 0:    the allocator, split to 4 KiB, key 1, every CPU
+ *                    flushed, then key own as above
  *   free (owner):    scrub (zero) while we have access -> key 1, INVLPG,
  *                    into this CPU's reserve; reserve full: key 0, back to
- *                    the allocator (others' stale key-1 copies: spurious)
+ *                    the allocator (others' stale key-1 copies: spurious;
+ *                    from then on an ordinary page, a late touch by the old
+ *                    owner is no longer caught)
  *   hand-over:       key new owner, INVLPG; the old owner now faults
  *
  * Without PKS (or before exclusive_init()), the same bookkeeping, zeroing

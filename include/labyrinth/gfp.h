@@ -65,9 +65,11 @@
  * in the reserve faults. A free on another CPU is reported ("BUG: Bad page
  * state ... exclusive page freed by another CPU (no hand-over)") and the
  * page left intact; a second free is a "double free".
- * With an empty reserve an atomic request gets NULL (keying a fresh page
- * needs every CPU's TLB flushed, an IPI); one that may sleep keys a fresh
- * page (without PKS both take the ordinary path, Labyrinth pool included). The reserves are set apart at boot (EXCLUSIVE_RESERVE_PAGES per CPU)
+ * Once back with the allocator it is an ordinary page: a late touch by the
+ * old owner is no longer caught. With an empty reserve, or for order > 0,
+ * an atomic request gets NULL (keying a fresh page needs every CPU's TLB
+ * flushed, an IPI); one that may sleep keys a fresh block (without PKS both
+ * take the ordinary path, Labyrinth pool included). The reserves are set apart at boot (EXCLUSIVE_RESERVE_PAGES per CPU)
  * and refilled by frees, so memory pressure on the zones does not reach
  * them. Without PKS (boot line "exclusive: no PKS on this CPU; ..."): the
  * same zeroing, scrubbing and bookkeeping, no isolation.
