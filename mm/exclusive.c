@@ -74,9 +74,12 @@ static struct excl_reserve reserves[NR_CPUS];
 static bool excl_isolated; /* PKS on every CPU, pages keyed */
 static struct exclusive_stats stats;
 static struct {
-	u64 addr;
-	unsigned int repeats;
+	u64 addr, ip, when; /* this CPU's last retried fault, arch_cycles() */
 } last_spurious[NR_CPUS];
+
+/* A retry that faulted again at once: not stale (1M cycles, well under 1 ms
+ * at any TSC rate; a real second stale fault there needs two retags between). */
+#define SPURIOUS_AGAIN_CYCLES 1000000ull
 
 /* ---- keys ---- */
 
@@ -381,7 +384,8 @@ int exclusive_page_handover(struct page *page, unsigned int new_cpu)
 /*
  * A protection-key fault in the direct map. If the entry as it is now
  * allows the access, this CPU held a stale, stricter copy: drop it and
- * retry (twice in a row at one address is not stale: reported). Otherwise
+ * retry (the same access faulting again at once is not stale: reported,
+ * rather than a CPU stuck retrying). Otherwise
  * a violation: one line naming page, owner and accessor, then the fault
  * goes on to the fixups (a probe survives it) or the oops.
  */
@@ -398,20 +402,27 @@ static bool exclusive_pks_fault(u64 addr, u64 ip, bool write)
 		return false;
 	key = arch_pte_pkey(READ_ONCE(*pte));
 	if (arch_pks_may_access(key, write) &&
-	    !(last_spurious[cpu].addr == addr && last_spurious[cpu].repeats)) {
+	    !(last_spurious[cpu].addr == addr && last_spurious[cpu].ip == ip &&
+	      arch_cycles() - last_spurious[cpu].when < SPURIOUS_AGAIN_CYCLES)) {
 		last_spurious[cpu].addr = addr;
-		last_spurious[cpu].repeats = 1;
+		last_spurious[cpu].ip = ip;
+		last_spurious[cpu].when = arch_cycles();
 		arch_flush_tlb_page(addr);
 		__atomic_add_fetch(&stats.spurious, 1, __ATOMIC_RELAXED);
 		return true;
 	}
-	last_spurious[cpu].repeats = 0;
+	last_spurious[cpu].addr = 0;
 	page = pfn_to_page((addr - DIRECT_MAP_BASE) >> PAGE_SHIFT);
 	ksym_snprint(where, sizeof(where), ip);
 	__atomic_add_fetch(&stats.violations, 1, __ATOMIC_RELAXED);
-	pr_err("exclusive page pfn %#x (%s CPU %u) touched by CPU %u at %s (%s, key %u)\n",
-	       page->pfn, key == PKS_KEY_NOBODY ? "free; last owner" : "owner", page->owner, cpu,
-	       where, write ? "write" : "read", key);
+	if (key == PKS_KEY_DEFAULT) /* allowed, yet faulting again: no owner to name */
+		pr_err("page pfn %#x (key 0) faulted again at once on CPU %u at %s (%s): "
+		       "not a stale entry\n",
+		       page->pfn, cpu, where, write ? "write" : "read");
+	else
+		pr_err("exclusive page pfn %#x (%s CPU %u) touched by CPU %u at %s (%s, key %u)\n",
+		       page->pfn, key == PKS_KEY_NOBODY ? "free; last owner" : "owner", page->owner,
+		       cpu, where, write ? "write" : "read", key);
 	return false;
 }
 
