@@ -72,14 +72,23 @@ struct excl_reserve {
 
 static struct excl_reserve reserves[NR_CPUS];
 static bool excl_isolated; /* PKS on every CPU, pages keyed */
+static bool excl_inited;   /* exclusive_init() ran: the idle loop refills */
+static bool excl_idle_off; /* exclusive_idle_refill_set_enabled(false): tests count */
 static struct exclusive_stats stats;
 static struct {
-	u64 addr, ip, when; /* this CPU's last retried fault, arch_cycles() */
+	u64 addr, ip, when;   /* this CPU's last retried fault, arch_cycles() */
+	unsigned int repeats; /* retries in a row of that access, each soon after */
 } last_spurious[NR_CPUS];
 
-/* A retry that faulted again at once: not stale (1M cycles, well under 1 ms
- * at any TSC rate; a real second stale fault there needs two retags between). */
-#define SPURIOUS_AGAIN_CYCLES 1000000ull
+/*
+ * A retry that keeps faulting is not stale: SPURIOUS_LOOP retries in a row
+ * of one access (address and instruction), each within SPURIOUS_WINDOW
+ * cycles (~20 ms at 2.5 GHz) of the last, are reported instead of retried
+ * forever. A real stale entry clears with one retry, and a second one at
+ * the same place needs the page retagged twice in between.
+ */
+#define SPURIOUS_LOOP 8u
+#define SPURIOUS_WINDOW 50000000ull
 
 /* ---- keys ---- */
 
@@ -381,11 +390,24 @@ int exclusive_page_handover(struct page *page, unsigned int new_cpu)
 
 /* ---- faults ---- */
 
+/* Records one retry of this access; false once it looks like a loop. */
+static bool note_retry(typeof(last_spurious[0]) *ls, u64 addr, u64 ip)
+{
+	u64 now = arch_cycles();
+	bool same = ls->addr == addr && ls->ip == ip && now - ls->when < SPURIOUS_WINDOW;
+
+	ls->repeats = same ? ls->repeats + 1 : 1;
+	ls->addr = addr;
+	ls->ip = ip;
+	ls->when = now;
+	return ls->repeats < SPURIOUS_LOOP;
+}
+
 /*
  * A protection-key fault in the direct map. If the entry as it is now
  * allows the access, this CPU held a stale, stricter copy: drop it and
- * retry (the same access faulting again at once is not stale: reported,
- * rather than a CPU stuck retrying). Otherwise
+ * retry (the same access faulting again and again is not stale: reported,
+ * rather than a CPU stuck retrying; note_retry()). Otherwise
  * a violation: one line naming page, owner and accessor, then the fault
  * goes on to the fixups (a probe survives it) or the oops.
  */
@@ -401,24 +423,19 @@ static bool exclusive_pks_fault(u64 addr, u64 ip, bool write)
 	    !(pte = vm_direct_pte((const void *)(uintptr_t)addr)))
 		return false;
 	key = arch_pte_pkey(READ_ONCE(*pte));
-	if (arch_pks_may_access(key, write) &&
-	    !(last_spurious[cpu].addr == addr && last_spurious[cpu].ip == ip &&
-	      arch_cycles() - last_spurious[cpu].when < SPURIOUS_AGAIN_CYCLES)) {
-		last_spurious[cpu].addr = addr;
-		last_spurious[cpu].ip = ip;
-		last_spurious[cpu].when = arch_cycles();
+	if (arch_pks_may_access(key, write) && note_retry(&last_spurious[cpu], addr, ip)) {
 		arch_flush_tlb_page(addr);
 		__atomic_add_fetch(&stats.spurious, 1, __ATOMIC_RELAXED);
 		return true;
 	}
-	last_spurious[cpu].addr = 0;
+	last_spurious[cpu].repeats = 0;
 	page = pfn_to_page((addr - DIRECT_MAP_BASE) >> PAGE_SHIFT);
 	ksym_snprint(where, sizeof(where), ip);
 	__atomic_add_fetch(&stats.violations, 1, __ATOMIC_RELAXED);
-	if (key == PKS_KEY_DEFAULT) /* allowed, yet faulting again: no owner to name */
-		pr_err("page pfn %#x (key 0) faulted again at once on CPU %u at %s (%s): "
-		       "not a stale entry\n",
-		       page->pfn, cpu, where, write ? "write" : "read");
+	if (arch_pks_may_access(key, write)) /* allowed, yet faulting again and again */
+		pr_err("page pfn %#x (key %u) faulted %u times in a row on CPU %u at %s (%s) "
+		       "although its entry allows it: not a stale entry\n",
+		       page->pfn, key, SPURIOUS_LOOP, cpu, where, write ? "write" : "read");
 	else
 		pr_err("exclusive page pfn %#x (%s CPU %u) touched by CPU %u at %s (%s, key %u)\n",
 		       page->pfn, key == PKS_KEY_NOBODY ? "free; last owner" : "owner", page->owner,
@@ -472,6 +489,7 @@ void exclusive_init(void)
 	else
 		pr_warn("no PKS on this CPU; pages are zeroed and scrubbed but not isolated\n");
 	total = exclusive_reserve_fill();
+	WRITE_ONCE(excl_inited, true);
 	pr_info("reserve: %u pages on %u CPUs (up to %u each); direct map split for them: "
 		"%lu page tables (%lu KiB)\n",
 		total, num_online_cpus(), EXCLUSIVE_RESERVE_PAGES, stats.tables_split,
@@ -484,6 +502,27 @@ void exclusive_reset(void)
 	memset(&stats, 0, sizeof(stats));
 	memset(last_spurious, 0, sizeof(last_spurious));
 	excl_isolated = false;
+	excl_inited = false;
+	excl_idle_off = false;
+}
+
+/*
+ * The idle loop (kernel/idle.c): this CPU's reserve below half, after
+ * exclusive_init(): top it up. Process context, interrupts on: the flush
+ * on every CPU is an IPI this CPU waits for.
+ */
+void exclusive_idle_work(void)
+{
+	unsigned int cpu = arch_cpu_id();
+
+	if (READ_ONCE(excl_inited) && !READ_ONCE(excl_idle_off) &&
+	    READ_ONCE(reserves[cpu].nr) < EXCLUSIVE_RESERVE_PAGES / 2)
+		reserve_fill(cpu);
+}
+
+void exclusive_idle_refill_set_enabled(bool on)
+{
+	WRITE_ONCE(excl_idle_off, !on);
 }
 
 unsigned int exclusive_reserve_fill(void)

@@ -105,5 +105,6 @@ void st_case_release(struct ktest *t)
 	pr_info("release: %lu drained pages given back, pool %lu/%lu, bad pages %lu\n", held,
 		ps.level, ps.size, mm_bad_page_count - st_base.bad_pages);
 	balancer_set_enabled(true);
+	exclusive_idle_refill_set_enabled(true);
 	st_expect_release(t, stuck, &ps);
 }

@@ -79,6 +79,7 @@ static void st_setup(void)
 static void st_baseline(void)
 {
 	balancer_set_enabled(false);
+	exclusive_idle_refill_set_enabled(false); /* before the sync: no refill under way */
 	st_run_on_all(st_sync_job, JOB_SLACK_MS, "sync");
 	drain_all_pages(NULL);
 	labyrinth_pool_refill();

@@ -30,6 +30,12 @@ void exclusive_init(void);
 /* Process context: tops every online CPU's reserve up (each CPU pushes into
  * its own, through an IPI); returns the pages added. */
 unsigned int exclusive_reserve_fill(void);
+/* The idle loop: tops this CPU's reserve up when below half. */
+void exclusive_idle_work(void);
+/* Off: idle loops stop refilling (a test comparing exact free counts turns
+ * it off before its CPUs' next pass through the idle loop, like
+ * balancer_set_enabled()). */
+void exclusive_idle_refill_set_enabled(bool on);
 /* True when the MMU enforces exclusive pages (PKS on every CPU). */
 bool exclusive_isolated(void);
 
