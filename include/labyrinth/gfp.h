@@ -69,9 +69,10 @@
  * old owner is no longer caught. With an empty reserve, or for order > 0,
  * an atomic request gets NULL (keying a fresh page needs every CPU's TLB
  * flushed, an IPI); one that may sleep keys a fresh block (without PKS both
- * take the ordinary path, Labyrinth pool included). The reserves are set apart at boot (EXCLUSIVE_RESERVE_PAGES per CPU)
- * and refilled by frees, so memory pressure on the zones does not reach
- * them. Without PKS (boot line "exclusive: no PKS on this CPU; ..."): the
+ * take the ordinary path, Labyrinth pool included). The reserves are set
+ * apart at boot (EXCLUSIVE_RESERVE_PAGES per CPU) and refilled by frees and
+ * by each CPU's idle loop (below half), so memory pressure on the zones does
+ * not reach them. Without PKS (boot line "exclusive: no PKS on this CPU; ..."): the
  * same zeroing, scrubbing and bookkeeping, no isolation.
  */
 #ifndef LABYRINTH_GFP_H
