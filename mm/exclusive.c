@@ -517,7 +517,7 @@ void exclusive_idle_work(void)
 
 	if (READ_ONCE(excl_inited) && !READ_ONCE(excl_idle_off) &&
 	    READ_ONCE(reserves[cpu].nr) < EXCLUSIVE_RESERVE_PAGES / 2)
-		reserve_fill(cpu);
+		__atomic_add_fetch(&stats.idle_refills, reserve_fill(cpu), __ATOMIC_RELAXED);
 }
 
 void exclusive_idle_refill_set_enabled(bool on)

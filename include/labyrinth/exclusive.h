@@ -45,6 +45,7 @@ struct exclusive_stats {
 	unsigned long spurious;	       /* stale restrictions flushed and retried */
 	unsigned long violations;      /* accesses reported (probed or not) */
 	unsigned long tables_split;    /* 4 KiB tables made splitting the direct map */
+	unsigned long idle_refills;    /* pages put into reserves by idle loops */
 	unsigned int cpus_keyed;       /* CPUs with CR4.PKS and their rights set */
 	unsigned int reserve[NR_CPUS]; /* pages in each CPU's reserve now */
 };
