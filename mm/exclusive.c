@@ -48,6 +48,7 @@
 #include <labyrinth/ksyms.h>
 #include <labyrinth/layout.h>
 #include <labyrinth/mm.h>
+#include <labyrinth/numa.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/smp.h>
 #include <labyrinth/string.h>
@@ -229,7 +230,8 @@ static unsigned int reserve_fill(unsigned int cpu)
 	unsigned int want = EXCLUSIVE_RESERVE_PAGES - READ_ONCE(reserves[cpu].nr), got;
 
 	while (b.nr < want) {
-		struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN | __GFP_ZERO);
+		struct page *page =
+		    alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_NOWARN | __GFP_ZERO, 0);
 
 		/* zeroed before key 1: exclusive_take() relies on it */
 		if (!page || (excl_isolated && !key_block_nobody(page, 0))) {
@@ -314,6 +316,8 @@ struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid)
 	if (page) {
 		__atomic_add_fetch(&stats.reserve_hits, 1, __ATOMIC_RELAXED);
 		mm_count_alloc(gfp, ALLOC_SRC_EXCLUSIVE);
+		if (nr_node_ids > 1) /* own node or not, as __alloc_pages() counts */
+			numa_count_alloc(page);
 		trace_mm(TR_EXCLUSIVE, page_zone(page), 0, TR_EXCL_RESERVE, excl_isolated,
 			 page->pfn, reserves[arch_cpu_id()].nr, pks_cpu_key(arch_cpu_id()), 0);
 	} else {
@@ -356,7 +360,9 @@ bool exclusive_page_release(struct page *page, unsigned int order)
 	}
 	memset(page_address(page), 0, PAGE_SIZE << order); /* the scrub */
 	trace_mm(TR_EXCLUSIVE, page_zone(page), order, TR_EXCL_SCRUB, keyed, page->pfn, 0, 0, 0);
-	if (!order && (keyed || !excl_isolated) && reserve_push(page, keyed ? pte : NULL))
+	/* Kept only on its own node: a reserve serves its CPU node-local pages. */
+	if (!order && (keyed || !excl_isolated) && page_to_nid(page) == numa_node_id() &&
+	    reserve_push(page, keyed ? pte : NULL))
 		return true;
 	if (keyed)
 		set_block_key(page, order, PKS_KEY_DEFAULT);
@@ -532,6 +538,16 @@ unsigned int exclusive_reserve_fill(void)
 	for_each_online_cpu(cpu)
 		got += reserve_fill(cpu);
 	return got;
+}
+
+unsigned long exclusive_reserve_pages_in(const struct zone *zone)
+{
+	unsigned long n = 0;
+
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		for (u32 i = 0; i < min(READ_ONCE(reserves[cpu].nr), EXCLUSIVE_RESERVE_PAGES); i++)
+			n += page_zone(pfn_to_page(reserves[cpu].slot[i].pfn)) == zone;
+	return n;
 }
 
 bool exclusive_isolated(void)

@@ -97,7 +97,6 @@ void st_case_release(struct ktest *t)
 	st_shrinker_unregister();
 	drain_all_pages(NULL);
 	labyrinth_pool_refill();
-	exclusive_reserve_fill(); /* frees may have moved pages between reserves */
 	drain_all_pages(NULL);
 	labyrinth_pool_stats(&ps);
 	st_phase_show("release", NULL);

@@ -36,6 +36,10 @@ void exclusive_idle_work(void);
  * it off before its CPUs' next pass through the idle loop, like
  * balancer_set_enabled()). */
 void exclusive_idle_refill_set_enabled(bool on);
+/* Pages of zone held in the exclusive reserves (free to mm, allocated to the
+ * buddy): for an exact count of free memory; read while quiet. */
+struct zone;
+unsigned long exclusive_reserve_pages_in(const struct zone *zone);
 /* True when the MMU enforces exclusive pages (PKS on every CPU). */
 bool exclusive_isolated(void);
 
