@@ -330,6 +330,12 @@ struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid)
 
 /* ---- free and hand-over ---- */
 
+/* A reserve holds pages of its CPU's node (the nearest with memory). */
+static bool reserve_node_ok(const struct page *page)
+{
+	return nr_node_ids == 1 || page_to_nid(page) == numa_mem_node(numa_node_id());
+}
+
 /*
  * The owner frees: scrub while this CPU still has access, then into its
  * reserve (key 1) or back to the allocator (key 0; true is returned only
@@ -360,8 +366,7 @@ bool exclusive_page_release(struct page *page, unsigned int order)
 	}
 	memset(page_address(page), 0, PAGE_SIZE << order); /* the scrub */
 	trace_mm(TR_EXCLUSIVE, page_zone(page), order, TR_EXCL_SCRUB, keyed, page->pfn, 0, 0, 0);
-	/* Kept only on its own node: a reserve serves its CPU node-local pages. */
-	if (!order && (keyed || !excl_isolated) && page_to_nid(page) == numa_node_id() &&
+	if (!order && (keyed || !excl_isolated) && reserve_node_ok(page) &&
 	    reserve_push(page, keyed ? pte : NULL))
 		return true;
 	if (keyed)
