@@ -13,6 +13,7 @@
 #include <labyrinth/arch.h>
 #include <labyrinth/bench.h>
 #include <labyrinth/cmdline.h>
+#include <labyrinth/exclusive.h>
 #include <labyrinth/fail_page_alloc.h>
 #include <labyrinth/ktest.h>
 #include <labyrinth/memmap.h>
@@ -107,6 +108,7 @@ void kmain(u32 magic, u64 info_phys)
 	irq_init();					/* 8259s off, IO APIC masked, LAPIC on */
 	timer_init();					/* timer calibrated, ticking, IRQs on */
 	smp_init();					/* every other CPU through INIT-SIPI-SIPI */
+	exclusive_init();				/* PKS keys, per-CPU exclusive reserves */
 	failed = ktest_run_all();			/* in-kernel KTAP suites (tests/kernel/) */
 	failed += selftest_run();			/* IRQ-context allocation on every CPU */
 	if (param_bool("bench"))

@@ -1,61 +1,568 @@
 /*
- * exclusive.c - __GFP_EXCLUSIVE pages (gfp.h): the bookkeeping of a page
- * that belongs to one CPU. On allocation the block is zeroed and its head
- * marked PG_exclusive with the allocating CPU as owner; on free the owner
- * is checked (another CPU's free is reported as a bad page and refused);
- * the owner may hand the page over to another CPU first. The API and the
- * rules are in include/labyrinth/exclusive.h; mm/page_alloc.c calls
- * exclusive_page_prep() and exclusive_page_release() (mm/internal.h) off
- * its fast paths; the reports are mm/debug.c's bad_page(). The Labyrinth
- * pool, Labyrinth's other own feature, is mm/pool.c's.
+ * exclusive.c - __GFP_EXCLUSIVE pages (gfp.h, exclusive.h): a page private
+ * to one CPU, enforced by the MMU where the CPU has protection keys for
+ * supervisor pages (PKS, asm/pks.h), zeroed before the owner sees it and
+ * scrubbed on free before anyone else can.
+ *
+ * The keys (asm/pgtable_types.h). A page's key is in its 4 KiB entry of the
+ * direct map; each CPU's IA32_PKRS grants key 0 (ordinary memory) and its
+ * own key (2 + cpu % 14), and denies key 1 ("nobody") and the other CPUs'
+ * keys. Owning a page is carrying the owner's key; a free exclusive page
+ * carries key 1, so no CPU, its last owner included, can touch it.
+ *
+ * Why a reserve. Taking a rights change back needs every CPU's TLB: a CPU
+ * that once read an ordinary page may hold it with key 0 in its TLB and go
+ * on reading after the key changed, until it flushes. A change that only
+ * *takes rights away from others* is safe without them: their stale copies
+ * are of a key they have no rights to, so they fault -- and the fault
+ * handler below sees that the entry now allows the access, flushes its own
+ * copy and retries (Linux's spurious_kernel_fault()). So key 0 -> key 1 is
+ * done in process context, with a TLB flush on every CPU (an IPI), and the
+ * allocation path only ever moves key 1 -> owner (nobody had rights before)
+ * and flushes this CPU's entry alone: no IPI, no lock shared with another
+ * CPU, no sleep. Those key-1 pages wait in a per-CPU reserve, filled at boot
+ * and by frees, which serves GFP_ATOMIC exclusive requests in any context,
+ * under memory pressure too, since it is set apart from the zones.
+ *
+ *   alloc, order 0:  pop this CPU's reserve (IRQs off) -> key own, INVLPG
+ *                    (already zero) -> PG_allocated|PG_exclusive, owner
+ *   reserve empty    atomic: NULL (counted); may sleep: a zeroed block from
+ *   or order > 0:    the allocator, split to 4 KiB, key 1, every CPU
+ *                    flushed, then key own as above
+ *   free (owner):    scrub (zero) while we have access -> key 1, INVLPG,
+ *                    into this CPU's reserve; reserve full: key 0, back to
+ *                    the allocator (others' stale key-1 copies: spurious;
+ *                    from then on an ordinary page, a late touch by the old
+ *                    owner is no longer caught)
+ *   hand-over:       key new owner, INVLPG; the old owner now faults
+ *
+ * Without PKS (or before exclusive_init()), the same bookkeeping, zeroing
+ * and scrubbing without keys; said at boot, and the isolation tests SKIP.
+ * The direct map's huge pages are split on demand where a reserve page
+ * lies, in process context only (vm_direct_split(); one 4 KiB table per
+ * 2 MiB region, plus one per 1 GiB region; the count is printed at boot).
  */
-#define pr_fmt(fmt) "mm: " fmt
+#define pr_fmt(fmt) "exclusive: " fmt
 
 #include <labyrinth/exclusive.h>
+#include <labyrinth/ksyms.h>
+#include <labyrinth/layout.h>
 #include <labyrinth/mm.h>
+#include <labyrinth/numa.h>
+#include <labyrinth/printk.h>
+#include <labyrinth/smp.h>
 #include <labyrinth/string.h>
+#include <labyrinth/vm.h>
+#include <asm/pks.h>
 
 #include "mm/internal.h"
 
 /*
- * A new exclusive block: zeroed (no data of a previous owner leaks), the
- * head marked PG_exclusive with this CPU as owner. Supervisor-only and NX
- * come from the direct map itself (mm/vm.c maps all RAM so once vm_init()
- * ran; tests/kernel/exclusive_test.c checks it with vm_translate()).
+ * This CPU's reserve: scrubbed pages, key 1 when isolated, flags
+ * PG_exclusive (no PG_allocated), owner = this CPU. Only its own CPU
+ * pushes and pops, with interrupts off. Filled by exclusive_init() and
+ * exclusive_reserve_fill() (process context) and by the frees of owners.
  */
-void exclusive_page_prep(struct page *page, unsigned int order)
+struct excl_reserve {
+	u32 nr;
+	struct {
+		u64 *pte; /* its 4 KiB direct-map entry when isolated, else NULL */
+		u32 pfn;
+	} slot[EXCLUSIVE_RESERVE_PAGES];
+} __aligned(64);
+
+static struct excl_reserve reserves[NR_CPUS];
+static bool excl_isolated; /* PKS on every CPU, pages keyed */
+static bool excl_inited;   /* exclusive_init() ran: the idle loop refills */
+static bool excl_idle_off; /* exclusive_idle_refill_set_enabled(false): tests count */
+static struct exclusive_stats stats;
+static struct {
+	u64 addr, ip, when;   /* this CPU's last retried fault, arch_cycles() */
+	unsigned int repeats; /* retries in a row of that access, each soon after */
+} last_spurious[NR_CPUS];
+
+/*
+ * A retry that keeps faulting is not stale: SPURIOUS_LOOP retries in a row
+ * of one access (address and instruction), each within SPURIOUS_WINDOW
+ * cycles (~20 ms at 2.5 GHz) of the last, are reported instead of retried
+ * forever. A real stale entry clears with one retry, and a second one at
+ * the same place needs the page retagged twice in between.
+ */
+#define SPURIOUS_LOOP 8u
+#define SPURIOUS_WINDOW 50000000ull
+
+/* ---- keys ---- */
+
+/* The page's direct-map key (0 where it is not mapped at 4 KiB). */
+static unsigned int page_key(const struct page *page)
 {
-	memset(page_address(page), 0, PAGE_SIZE << order);
-	page->owner = (u8)arch_cpu_id();
-	page->flags |= PG_exclusive;
+	const u64 *pte = vm_direct_pte(page_address(page));
+
+	return pte ? arch_pte_pkey(READ_ONCE(*pte)) : PKS_KEY_DEFAULT;
 }
 
+/* Retags the entry of the page at va and drops this CPU's copy of it. */
+static void set_pte_key(u64 *pte, const void *va, unsigned int key)
+{
+	WRITE_ONCE(*pte, arch_pte_set_pkey(*pte, key));
+	arch_flush_tlb_page((u64)(uintptr_t)va);
+}
+
+static void set_page_key(struct page *page, unsigned int key)
+{
+	u64 *pte = vm_direct_pte(page_address(page));
+
+	if (!WARN_ON_ONCE(!pte))
+		set_pte_key(pte, page_address(page), key);
+}
+
+static void set_block_key(struct page *page, unsigned int order, unsigned int key)
+{
+	for (unsigned long i = 0; i < (1ul << order); i++)
+		set_page_key(page + i, key);
+}
+
+/* Keyed for its owner: what the free, the hand-over and the reserve need. */
+static bool page_keyed_for(const struct page *page, unsigned int cpu)
+{
+	return excl_isolated && page_key(page) == pks_cpu_key(cpu);
+}
+
+static void flush_this_cpu(void *arg)
+{
+	(void)arg;
+	arch_flush_tlb_all();
+}
+
+/* Process context: every CPU drops its TLB (one IPI each, waited for). */
+static void flush_all_cpus(void)
+{
+	arch_flush_tlb_all();
+	smp_call_function(flush_this_cpu, NULL, true);
+}
+
+/*
+ * Key 0 -> key 1 for a fresh block from the allocator: split the direct map
+ * to 4 KiB there, retag; the caller flushes every CPU before any use.
+ * False (block untouched) when a page table cannot be had.
+ */
+static bool key_block_nobody(struct page *page, unsigned int order)
+{
+	for (unsigned long i = 0; i < (1ul << order); i++) {
+		int made = vm_direct_split(page_address(page + i));
+
+		if (made < 0) {
+			set_block_key(page, (unsigned int)i, PKS_KEY_DEFAULT);
+			return false;
+		}
+		stats.tables_split += (unsigned long)made;
+		set_page_key(page + i, PKS_KEY_NOBODY);
+	}
+	return true;
+}
+
+/* ---- the per-CPU reserve ---- */
+
+static struct page *reserve_pop(u64 **pte)
+{
+	unsigned long flags = arch_irq_save();
+	struct excl_reserve *r = &reserves[arch_cpu_id()];
+	struct page *page = NULL;
+
+	if (r->nr) {
+		r->nr--;
+		page = pfn_to_page(r->slot[r->nr].pfn);
+		*pte = r->slot[r->nr].pte;
+	}
+	arch_irq_restore(flags);
+	return page;
+}
+
+/*
+ * A scrubbed order-0 page into this CPU's reserve; false if full. pte: its
+ * direct-map entry, retagged key 1 here (isolated), or NULL (no PKS).
+ */
+static bool reserve_push(struct page *page, u64 *pte)
+{
+	unsigned long flags = arch_irq_save();
+	unsigned int cpu = arch_cpu_id();
+	struct excl_reserve *r = &reserves[cpu];
+	bool room = r->nr < EXCLUSIVE_RESERVE_PAGES;
+
+	if (room) {
+		if (pte)
+			set_pte_key(pte, page_address(page), PKS_KEY_NOBODY);
+		page->flags = PG_exclusive;
+		page->owner = (u8)cpu;
+		r->slot[r->nr].pte = pte;
+		r->slot[r->nr++].pfn = page->pfn;
+	}
+	arch_irq_restore(flags);
+	return room;
+}
+
+struct reserve_batch {
+	struct page *page[EXCLUSIVE_RESERVE_PAGES];
+	unsigned int nr;
+};
+
+static void reserve_push_batch(void *arg)
+{
+	struct reserve_batch *b = arg;
+
+	while (b->nr) {
+		struct page *page = b->page[b->nr - 1];
+
+		if (!reserve_push(page, excl_isolated ? vm_direct_pte(page_address(page)) : NULL))
+			break;
+		b->nr--;
+	}
+}
+
+/*
+ * Process context: tops cpu's reserve up. Pages come from the allocator,
+ * are keyed 1 and zeroed here, every CPU flushes, and cpu itself pushes
+ * them (its reserve is only ever touched by its own CPU).
+ */
+static unsigned int reserve_fill(unsigned int cpu)
+{
+	struct reserve_batch b = { .nr = 0 };
+	unsigned int want = EXCLUSIVE_RESERVE_PAGES - READ_ONCE(reserves[cpu].nr), got;
+
+	while (b.nr < want) {
+		struct page *page =
+		    alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_NOWARN | __GFP_ZERO, 0);
+
+		/* zeroed before key 1: exclusive_take() relies on it */
+		if (!page || (excl_isolated && !key_block_nobody(page, 0))) {
+			if (page)
+				__free_page(page);
+			break;
+		}
+		b.page[b.nr++] = page;
+	}
+	if (excl_isolated && b.nr)
+		flush_all_cpus();
+	got = b.nr;
+	smp_call_function_single(cpu, reserve_push_batch, &b, true);
+	for (; b.nr; b.nr--) { /* did not fit after all: back, key 0 */
+		if (excl_isolated)
+			set_page_key(b.page[b.nr - 1], PKS_KEY_DEFAULT);
+		__free_page(b.page[b.nr - 1]);
+	}
+	return got;
+}
+
+/* ---- allocation ---- */
+
+/*
+ * Nothing in the reserve (or order > 0). Without isolation the allocator's
+ * page is as good as any (the Labyrinth pool included, for GFP_ATOMIC under
+ * pressure). With it, a fresh page needs every CPU's TLB flushed: only a
+ * caller that may sleep gets one.
+ */
+static struct page *exclusive_alloc_slow(gfp_t gfp, unsigned int order, int nid)
+{
+	gfp_t plain = gfp & ~(__GFP_EXCLUSIVE | __GFP_ZERO);
+	struct page *page;
+
+	if (excl_isolated && (!gfpflags_allow_blocking(gfp) || arch_in_irq())) {
+		__atomic_add_fetch(&stats.reserve_empty, 1, __ATOMIC_RELAXED);
+		trace_mm(TR_EXCLUSIVE, NULL, order, TR_EXCL_EMPTY, 0, PFN_NIL, 0, 0, 0);
+		if (!(gfp & __GFP_NOWARN))
+			pr_warn_once("CPU %u: no keyed page for an atomic order-%u request "
+				     "(reserve empty or order > 0); NULL\n",
+				     arch_cpu_id(), order);
+		return NULL;
+	}
+	page = alloc_pages_node(nid, plain | (excl_isolated ? __GFP_ZERO : 0), order);
+	if (!page || !excl_isolated)
+		return page;
+	if (!key_block_nobody(page, order)) {
+		__free_pages(page, order);
+		return NULL;
+	}
+	flush_all_cpus();
+	trace_mm(TR_EXCLUSIVE, page_zone(page), order, TR_EXCL_FRESH, 0, page->pfn, 0, 0, 0);
+	return page;
+}
+
+/*
+ * The block becomes this CPU's: its key, this CPU's stale entry dropped,
+ * zeroed. A key-1 page needs no zeroing: it was zeroed before it got key 1
+ * (reserve_fill(), the scrub in exclusive_page_release()) and no CPU can
+ * write a key-1 page; without PKS nothing guarantees that, so it is zeroed.
+ */
+static void exclusive_take(struct page *page, unsigned int order, u64 *pte)
+{
+	unsigned int cpu = arch_cpu_id();
+
+	if (pte) /* from the reserve: its entry is at hand */
+		set_pte_key(pte, page_address(page), pks_cpu_key(cpu));
+	else if (excl_isolated) /* a fresh block, key 1 (exclusive_alloc_slow()) */
+		set_block_key(page, order, pks_cpu_key(cpu));
+	else
+		memset(page_address(page), 0, PAGE_SIZE << order);
+	page->order = (u8)order;
+	page->owner = (u8)cpu;
+	page->flags = PG_allocated | PG_exclusive;
+}
+
+struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid)
+{
+	u64 *pte = NULL;
+	struct page *page = order ? NULL : reserve_pop(&pte);
+
+	if (page) {
+		__atomic_add_fetch(&stats.reserve_hits, 1, __ATOMIC_RELAXED);
+		mm_count_alloc(gfp, ALLOC_SRC_EXCLUSIVE);
+		if (nr_node_ids > 1) /* own node or not, as __alloc_pages() counts */
+			numa_count_alloc(page);
+		trace_mm(TR_EXCLUSIVE, page_zone(page), 0, TR_EXCL_RESERVE, excl_isolated,
+			 page->pfn, reserves[arch_cpu_id()].nr, pks_cpu_key(arch_cpu_id()), 0);
+	} else {
+		page = exclusive_alloc_slow(gfp, order, nid);
+	}
+	if (page)
+		exclusive_take(page, order, pte);
+	return page;
+}
+
+/* ---- free and hand-over ---- */
+
+/* A reserve holds pages of its CPU's node (the nearest with memory). */
+static bool reserve_node_ok(const struct page *page)
+{
+	return nr_node_ids == 1 || page_to_nid(page) == numa_mem_node(numa_node_id());
+}
+
+/*
+ * The owner frees: scrub while this CPU still has access, then into its
+ * reserve (key 1) or back to the allocator (key 0; true is returned only
+ * when the free is complete or refused, false lets it go on).
+ */
 bool exclusive_page_release(struct page *page, unsigned int order)
 {
-	if (!(page->flags & PG_allocated))
-		return true; /* not a live page: the generic checks name it */
-	if (__atomic_load_n(&page->owner, __ATOMIC_ACQUIRE) != arch_cpu_id()) {
-		bad_page(page, order, "exclusive page freed by another CPU (no hand-over)");
-		return false;
+	unsigned int cpu = arch_cpu_id(), key;
+	u64 *pte;
+	bool keyed;
+
+	if (page->flags == PG_exclusive) {
+		bad_page(page, order, "double free (already in an exclusive reserve)");
+		return true;
 	}
+	if (!(page->flags & PG_allocated))
+		return false; /* not a live page: the generic checks name it */
+	if (__atomic_load_n(&page->owner, __ATOMIC_ACQUIRE) != cpu) {
+		bad_page(page, order, "exclusive page freed by another CPU (no hand-over)");
+		return true;
+	}
+	pte = excl_isolated ? vm_direct_pte(page_address(page)) : NULL; /* the one walk */
+	key = pte ? arch_pte_pkey(READ_ONCE(*pte)) : PKS_KEY_DEFAULT;
+	keyed = pte && key == pks_cpu_key(cpu);
+	if (!keyed && key != PKS_KEY_DEFAULT) {
+		bad_page(page, order, "exclusive page keyed for another CPU");
+		return true;
+	}
+	memset(page_address(page), 0, PAGE_SIZE << order); /* the scrub */
+	trace_mm(TR_EXCLUSIVE, page_zone(page), order, TR_EXCL_SCRUB, keyed, page->pfn, 0, 0, 0);
+	if (!order && (keyed || !excl_isolated) && reserve_node_ok(page) &&
+	    reserve_push(page, keyed ? pte : NULL))
+		return true;
+	if (keyed)
+		set_block_key(page, order, PKS_KEY_DEFAULT);
 	page->flags &= (u16)~PG_exclusive;
 	page->owner = 0;
-	return true;
+	return false;
 }
 
 int exclusive_page_handover(struct page *page, unsigned int new_cpu)
 {
+	unsigned int cpu = arch_cpu_id();
+
 	if (!page || !page_is_exclusive(page)) {
 		bad_page(page, page ? page->order : 0, "hand-over of a page that is not exclusive");
 		return -1;
 	}
-	if (page->owner != arch_cpu_id() || new_cpu >= NR_CPUS) {
+	if (page->owner != cpu || new_cpu >= NR_CPUS) {
 		bad_page(page, page->order,
 			 new_cpu >= NR_CPUS
 			     ? "hand-over to no such CPU"
 			     : "exclusive page handed over by a CPU that does not own it");
 		return -1;
 	}
+	if (page_keyed_for(page, cpu))
+		set_block_key(page, page->order, pks_cpu_key(new_cpu));
+	trace_mm(TR_EXCLUSIVE, page_zone(page), page->order, TR_EXCL_HANDOVER, new_cpu, page->pfn,
+		 cpu, 0, 0);
 	__atomic_store_n(&page->owner, (u8)new_cpu, __ATOMIC_RELEASE);
 	return 0;
+}
+
+/* ---- faults ---- */
+
+/* Records one retry of this access; false once it looks like a loop. */
+static bool note_retry(typeof(last_spurious[0]) *ls, u64 addr, u64 ip)
+{
+	u64 now = arch_cycles();
+	bool same = ls->addr == addr && ls->ip == ip && now - ls->when < SPURIOUS_WINDOW;
+
+	ls->repeats = same ? ls->repeats + 1 : 1;
+	ls->addr = addr;
+	ls->ip = ip;
+	ls->when = now;
+	return ls->repeats < SPURIOUS_LOOP;
+}
+
+/*
+ * A protection-key fault in the direct map. If the entry as it is now
+ * allows the access, this CPU held a stale, stricter copy: drop it and
+ * retry (the same access faulting again and again is not stale: reported,
+ * rather than a CPU stuck retrying; note_retry()). Otherwise
+ * a violation: one line naming page, owner and accessor, then the fault
+ * goes on to the fixups (a probe survives it) or the oops.
+ */
+static bool exclusive_pks_fault(u64 addr, u64 ip, bool write)
+{
+	unsigned int cpu = arch_cpu_id(), key;
+	const u64 *pte;
+	struct page *page;
+	char where[96];
+
+	if (addr < DIRECT_MAP_BASE || addr >= DIRECT_MAP_BASE + DIRECT_MAP_SIZE ||
+	    !pfn_valid((addr - DIRECT_MAP_BASE) >> PAGE_SHIFT) ||
+	    !(pte = vm_direct_pte((const void *)(uintptr_t)addr)))
+		return false;
+	key = arch_pte_pkey(READ_ONCE(*pte));
+	if (arch_pks_may_access(key, write) && note_retry(&last_spurious[cpu], addr, ip)) {
+		arch_flush_tlb_page(addr);
+		__atomic_add_fetch(&stats.spurious, 1, __ATOMIC_RELAXED);
+		return true;
+	}
+	last_spurious[cpu].repeats = 0;
+	page = pfn_to_page((addr - DIRECT_MAP_BASE) >> PAGE_SHIFT);
+	ksym_snprint(where, sizeof(where), ip);
+	__atomic_add_fetch(&stats.violations, 1, __ATOMIC_RELAXED);
+	if (arch_pks_may_access(key, write)) /* allowed, yet faulting again and again */
+		pr_err("page pfn %#x (key %u) faulted %u times in a row on CPU %u at %s (%s) "
+		       "although its entry allows it: not a stale entry\n",
+		       page->pfn, key, SPURIOUS_LOOP, cpu, where, write ? "write" : "read");
+	else
+		pr_err("exclusive page pfn %#x (%s CPU %u) touched by CPU %u at %s (%s, key %u)\n",
+		       page->pfn, key == PKS_KEY_NOBODY ? "free; last owner" : "owner", page->owner,
+		       cpu, where, write ? "write" : "read", key);
+	return false;
+}
+
+/* ---- boot and queries ---- */
+
+static void enable_this_cpu(void *arg)
+{
+	(void)arg;
+	arch_pks_enable_this_cpu(pks_cpu_key(arch_cpu_id()));
+	__atomic_add_fetch(&stats.cpus_keyed, 1, __ATOMIC_RELAXED);
+}
+
+static void exclusive_enable_pks(void)
+{
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (reserves[cpu].nr) { /* freed before the keys: key 0, unsafe to hand out */
+			pr_err("CPU %u's reserve holds %u unkeyed pages: isolation off\n", cpu,
+			       reserves[cpu].nr);
+			return;
+		}
+	}
+	arch_set_pks_fault_handler(exclusive_pks_fault);
+	enable_this_cpu(NULL);
+	smp_call_function(enable_this_cpu, NULL, true);
+	if (stats.cpus_keyed != num_online_cpus()) {
+		pr_err("PKS on %u of %u CPUs: isolation off\n", stats.cpus_keyed,
+		       num_online_cpus());
+		return;
+	}
+	excl_isolated = true;
+	pr_info("PKS on %u CPUs: key 0 ordinary memory, key 1 free exclusive pages (no CPU), "
+		"keys %u..%u one per CPU\n",
+		stats.cpus_keyed, PKS_KEY_FIRST_CPU,
+		PKS_KEY_FIRST_CPU + min(num_online_cpus(), PKS_NR_CPU_KEYS) - 1);
+	if (num_online_cpus() > PKS_NR_CPU_KEYS)
+		pr_warn("%u CPUs, %u keys: CPUs c and c+%u share a key and are not isolated "
+			"from each other\n",
+			num_online_cpus(), PKS_NR_CPU_KEYS, PKS_NR_CPU_KEYS);
+}
+
+void exclusive_init(void)
+{
+	unsigned int total;
+
+	if (arch_pks_supported() && vm_ready())
+		exclusive_enable_pks();
+	else
+		pr_warn("no PKS on this CPU; pages are zeroed and scrubbed but not isolated\n");
+	total = exclusive_reserve_fill();
+	WRITE_ONCE(excl_inited, true);
+	pr_info("reserve: %u pages on %u CPUs (up to %u each); direct map split for them: "
+		"%lu page tables (%lu KiB)\n",
+		total, num_online_cpus(), EXCLUSIVE_RESERVE_PAGES, stats.tables_split,
+		stats.tables_split * (PAGE_SIZE >> 10));
+}
+
+void exclusive_reset(void)
+{
+	memset(reserves, 0, sizeof(reserves));
+	memset(&stats, 0, sizeof(stats));
+	memset(last_spurious, 0, sizeof(last_spurious));
+	excl_isolated = false;
+	excl_inited = false;
+	excl_idle_off = false;
+}
+
+/*
+ * The idle loop (kernel/idle.c): this CPU's reserve below half, after
+ * exclusive_init(): top it up. Process context, interrupts on: the flush
+ * on every CPU is an IPI this CPU waits for.
+ */
+void exclusive_idle_work(void)
+{
+	unsigned int cpu = arch_cpu_id();
+
+	if (READ_ONCE(excl_inited) && !READ_ONCE(excl_idle_off) &&
+	    READ_ONCE(reserves[cpu].nr) < EXCLUSIVE_RESERVE_PAGES / 2)
+		__atomic_add_fetch(&stats.idle_refills, reserve_fill(cpu), __ATOMIC_RELAXED);
+}
+
+void exclusive_idle_refill_set_enabled(bool on)
+{
+	WRITE_ONCE(excl_idle_off, !on);
+}
+
+unsigned int exclusive_reserve_fill(void)
+{
+	unsigned int cpu, got = 0;
+
+	for_each_online_cpu(cpu)
+		got += reserve_fill(cpu);
+	return got;
+}
+
+unsigned long exclusive_reserve_pages_in(const struct zone *zone)
+{
+	unsigned long n = 0;
+
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		for (u32 i = 0; i < min(READ_ONCE(reserves[cpu].nr), EXCLUSIVE_RESERVE_PAGES); i++)
+			n += page_zone(pfn_to_page(reserves[cpu].slot[i].pfn)) == zone;
+	return n;
+}
+
+bool exclusive_isolated(void)
+{
+	return READ_ONCE(excl_isolated);
+}
+
+void exclusive_get_stats(struct exclusive_stats *s)
+{
+	*s = stats;
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		s->reserve[cpu] = READ_ONCE(reserves[cpu].nr);
 }

@@ -85,6 +85,7 @@ void mm_init(const struct memmap *map)
 	zones_setup_watermarks();
 	pcp_zones_init();
 	labyrinth_pool_reset();
+	exclusive_reset();
 	mm_debug_init_done();
 	zone_print_ranges();
 	numa_print_nodes();

@@ -217,9 +217,13 @@ void labyrinth_pool_reset(void);
  * zone is hi, or NULL. */
 struct page *labyrinth_pool_alloc(unsigned int hi);
 
-/* A new exclusive block: zeroed, owned by this CPU. */
-void exclusive_page_prep(struct page *page, unsigned int order);
-/* On free: true if the page may be freed (PG_exclusive now cleared). */
+/* mm_init() calls this: empty exclusive reserves, no keys, stats zeroed. */
+void exclusive_reset(void);
+/* alloc_pages() for __GFP_EXCLUSIVE: a zeroed block owned (and with PKS
+ * keyed) for this CPU, from its reserve when order 0, or NULL. */
+struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid);
+/* On free, scrubbed: true if the free is over (page kept in this CPU's
+ * reserve, or refused and reported), false to go on (PG_exclusive cleared). */
 bool exclusive_page_release(struct page *page, unsigned int order);
 
 /* ---- reclaim (mm/reclaim.c) and failure injection (mm/fail_page_alloc.c) ---- */

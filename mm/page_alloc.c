@@ -284,13 +284,24 @@ static __noinline void prep_new_page_slow(struct page *page, unsigned int order,
 {
 	if (mm_debug_poison)
 		debug_check_poison(page, order);
-	if (gfp & __GFP_EXCLUSIVE) {
-		exclusive_page_prep(page, order); /* zeroes it */
-	} else if (gfp & __GFP_ZERO) {
+	if (gfp & __GFP_ZERO) {
 		memset(page_address(page), 0, PAGE_SIZE << order);
 		if (mm_debug_poison)
 			debug_verify_zero(page, order);
 	}
+}
+
+/* __GFP_EXCLUSIVE: mm/exclusive.c's (this CPU's reserve of keyed pages first). */
+static __noinline struct page *alloc_exclusive(gfp_t gfp, unsigned int order, u32 hooks)
+{
+	struct page *page;
+
+	if (likely(!(hooks & MM_HOOK_TRACE_ALLOC)))
+		return exclusive_alloc_pages(gfp, order, numa_node_id());
+	trace_alloc_begin(gfp, order, gfp_highest_zone(gfp));
+	page = exclusive_alloc_pages(gfp, order, numa_node_id());
+	trace_alloc_end(page, order);
+	return page;
 }
 
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
@@ -299,11 +310,13 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 	u32 hooks = READ_ONCE(mm_alloc_hooks);
 	struct page *page;
 
-	if (likely(!(order | hooks | (gfp & __GFP_THISNODE)))) {
+	if (likely(!(order | hooks | (gfp & (__GFP_THISNODE | __GFP_EXCLUSIVE))))) {
 		page = pcp_alloc_fast(pcp_first_zone[arch_cpu_id()][hi], gfp);
 		if (likely(page))
 			goto prep;
 	}
+	if (unlikely(gfp & __GFP_EXCLUSIVE)) /* its own source and preparation */
+		return alloc_exclusive(gfp, order, hooks);
 	if (unlikely(hooks & MM_HOOK_TRACE_ALLOC))
 		page = alloc_pages_traced(gfp, order, hi, numa_node_id());
 	else
@@ -330,8 +343,8 @@ struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 		WARN_ON_ONCE(!(gfp & __GFP_NOWARN));
 		return NULL;
 	}
-	if (nid == numa_node_id() && !(gfp & __GFP_THISNODE))
-		return alloc_pages(gfp, order);
+	if ((nid == numa_node_id() && !(gfp & __GFP_THISNODE)) || (gfp & __GFP_EXCLUSIVE))
+		return alloc_pages(gfp, order); /* exclusive: this CPU's reserve first */
 	if (unlikely(READ_ONCE(mm_alloc_hooks) & MM_HOOK_TRACE_ALLOC))
 		page = alloc_pages_traced(gfp, order, gfp_highest_zone(gfp), nid);
 	else
@@ -397,6 +410,13 @@ static unsigned long bulk_prepped(gfp_t gfp, unsigned long nr_pages, struct page
 	for (k = 0; k < nr_pages && filled < nr_pages; k++) {
 		if (page_array[k])
 			continue;
+		if (gfp & __GFP_EXCLUSIVE) { /* mm/exclusive.c prepares its own */
+			page_array[k] = exclusive_alloc_pages(gfp, 0, numa_node_id());
+			if (!page_array[k])
+				break;
+			filled++;
+			continue;
+		}
 		page_array[k] = get_page_from_zonelist(gfp, 0, hi, zl);
 		if (!page_array[k])
 			break;
@@ -499,8 +519,8 @@ static __noinline void free_pages_slow(struct page *page, unsigned int order)
 		bad_page(page, order, page ? "bad order" : "NULL page");
 		return;
 	}
-	if ((page->flags & PG_exclusive) && !exclusive_page_release(page, order))
-		return; /* reported; the page is left as it was */
+	if ((page->flags & PG_exclusive) && exclusive_page_release(page, order))
+		return; /* kept scrubbed in a reserve, or refused and reported */
 	if (unlikely(mm_debug_poison) && page_free_ok(page, order))
 		debug_poison_page_range(page, order);
 	if (!order && mm_pcp_enabled() && page_free_ok(page, 0)) {

@@ -301,6 +301,46 @@ bool pgtable_translate(const struct pgtable *pt, u64 va, phys_addr_t *pa, unsign
 	return false;
 }
 
+/* The entry that maps va (a leaf at *level), or NULL when nothing does. */
+u64 *pgtable_leaf_entry(const struct pgtable *pt, u64 va, unsigned int *level)
+{
+	phys_addr_t table = pt->root;
+
+	if (!pgtable_canonical(pt->levels, va))
+		return NULL;
+	for (unsigned int l = pt->levels; l >= 1; l--) {
+		u64 *e = &table_of(pt, table)[pt_index(va, l)];
+
+		if (!arch_pte_present(*e))
+			return NULL;
+		if (arch_pte_is_leaf(*e, l)) {
+			if (level)
+				*level = l;
+			return e;
+		}
+		table = arch_pte_addr(*e, l);
+	}
+	return NULL;
+}
+
+/*
+ * Splits the huge leaves over va, level by level, until a 4 KiB leaf maps
+ * it: the same translation and rights, one new table per level split
+ * (split_leaf()). No TLB flush: other CPUs may keep the huge entry, which
+ * stays correct until the caller changes one of the small ones.
+ */
+int pgtable_split_4k(struct pgtable *pt, u64 va)
+{
+	unsigned int level;
+	u64 *e;
+	int err;
+
+	while ((e = pgtable_leaf_entry(pt, va, &level)) && level > 1)
+		if ((err = split_leaf(pt, e, level)))
+			return err;
+	return e ? 0 : -PT_EINVAL;
+}
+
 struct walk_req {
 	pgtable_leaf_fn fn;
 	void *arg;

@@ -79,6 +79,8 @@ static void note_source(struct trace_story *st, const struct trace_event *e)
 		st->src = e->x;
 	else if (e->type == TR_POOL && e->pfn != PFN_NIL)
 		st->src = TR_SRC_POOL;
+	else if (e->type == TR_EXCLUSIVE && e->x == TR_EXCL_RESERVE)
+		st->src = TR_SRC_EXCLUSIVE;
 }
 
 void trace_record(enum trace_type type, const struct zone *z, unsigned int order, unsigned int x,
@@ -204,8 +206,9 @@ static const char *level_name(u8 level)
 	return level < NR_ALLOC_LEVELS ? level_names[level] : "?";
 }
 
-static const char *const src_names[] = { "nowhere", "pcp", "buddy", "reserve (below min)",
-					 "Labyrinth pool" };
+static const char *const src_names[] = { "nowhere",	   "pcp",
+					 "buddy",	   "reserve (below min)",
+					 "Labyrinth pool", "this CPU's exclusive reserve" };
 
 static int fmt_wmark(const struct trace_event *e, char *buf, size_t size)
 {
@@ -286,6 +289,39 @@ static int fmt_free_side(const struct trace_event *e, char *buf, size_t size)
 	return -1;
 }
 
+/* __GFP_EXCLUSIVE's steps (mm/exclusive.c). */
+static int fmt_exclusive(const struct trace_event *e, char *buf, size_t size)
+{
+	switch (e->x) {
+	case TR_EXCL_RESERVE:
+		return e->y ? snprintf(buf, size,
+				       "exclusive: pfn %#x from cpu%u's reserve (%u left): key 1 "
+				       "(nobody) -> key %u (cpu%u only), INVLPG here; zero since "
+				       "its scrub",
+				       e->pfn, e->cpu, e->a, e->b, e->cpu)
+			    : snprintf(buf, size,
+				       "exclusive: pfn %#x from cpu%u's reserve (%u left), zeroed; "
+				       "no PKS: not isolated",
+				       e->pfn, e->cpu, e->a);
+	case TR_EXCL_EMPTY:
+		return snprintf(buf, size,
+				"exclusive: no keyed page for an atomic request (reserve empty "
+				"or order > 0); keying a fresh one needs an IPI -> NULL");
+	case TR_EXCL_FRESH:
+		return snprintf(buf, size,
+				"exclusive: fresh order-%u block at pfn %#x: direct map split to "
+				"4 KiB, key 1, every CPU's TLB flushed",
+				e->order, e->pfn);
+	case TR_EXCL_SCRUB:
+		return snprintf(buf, size, "exclusive: pfn %#x scrubbed (zeroed) by its owner%s",
+				e->pfn, e->y ? ", key 1 (nobody) or 0 next" : "");
+	case TR_EXCL_HANDOVER:
+		return snprintf(buf, size, "exclusive: pfn %#x handed over cpu%u -> cpu%u", e->pfn,
+				e->a, e->y);
+	}
+	return snprintf(buf, size, "exclusive: step %u", e->x);
+}
+
 static int fmt_path(const struct trace_event *e, char *buf, size_t size)
 {
 	char g[96];
@@ -306,6 +342,7 @@ static int fmt_path(const struct trace_event *e, char *buf, size_t size)
 				e->a, e->b);
 	case TR_SHRINK:
 		return snprintf(buf, size, "shrinkers asked for %u pages, freed %u", e->a, e->b);
+	case TR_EXCLUSIVE: return fmt_exclusive(e, buf, size);
 	case TR_RESULT:
 		if (e->pfn == PFN_NIL)
 			return snprintf(buf, size, "-> NULL (allocation failed)");

@@ -418,6 +418,50 @@ int vm_walk(pgtable_leaf_fn fn, void *arg)
 	return ret;
 }
 
+/*
+ * One page of the direct map at 4 KiB grain, for mm/exclusive.c, which keys
+ * pages there (protection keys, asm/pks.h). vm_direct_split() splits the
+ * huge pages over va (one 4 KiB table per level split, never merged back)
+ * and returns the tables it made; no flush, see pgtable_split_4k().
+ * vm_direct_pte() reads without vm_lock: direct-map tables are only ever
+ * added by a split, never freed, so the entry stays where it is.
+ */
+int vm_direct_split(const void *va)
+{
+	size_t before;
+	unsigned long irq;
+	int err;
+
+	if (!vm_live)
+		return -PT_EINVAL;
+	spin_lock_irqsave(&vm_lock, irq);
+	before = kernel_pgtable.nr_tables;
+	err = pgtable_split_4k(&kernel_pgtable, (u64)(uintptr_t)va);
+	if (!err)
+		err = (int)(kernel_pgtable.nr_tables - before);
+	spin_unlock_irqrestore(&vm_lock, irq);
+	return err;
+}
+
+/* The walk inline (no ops calls): it is on the exclusive allocation path. */
+u64 *vm_direct_pte(const void *va)
+{
+	u64 v = (u64)(uintptr_t)va, *t;
+	unsigned int level = kernel_pgtable.levels;
+
+	if (!vm_live)
+		return NULL;
+	for (t = __va(kernel_pgtable.root);; level--) {
+		u64 *e = &t[(v >> PT_LEVEL_SHIFT(level)) & (PT_ENTRIES - 1)];
+
+		if (level == 1)
+			return arch_pte_present(*e) ? e : NULL;
+		if (!arch_pte_present(*e) || arch_pte_is_leaf(*e, level))
+			return NULL;
+		t = __va(arch_pte_addr(*e, level));
+	}
+}
+
 phys_addr_t virt_to_phys(const volatile void *va)
 {
 	u64 v = (u64)(uintptr_t)va;

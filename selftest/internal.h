@@ -149,6 +149,10 @@ void st_stamp_block(struct page *page, unsigned int order, unsigned int cpu, u64
 void st_report_bad(struct st_cpu *c, struct page *page, unsigned int i, const char *why);
 void st_check_stamps(struct st_cpu *c, struct page *page, unsigned int order, unsigned int from);
 void st_check_exclusive(struct st_cpu *c, struct page *page, unsigned int cpu);
+/* A zone's free pages plus those in the exclusive reserves. */
+unsigned long st_zone_free(const struct zone *z);
+/* One deliberate foreign touch of an exclusive page: reported, survived. */
+void st_exclusive_foreign_touch(struct ktest *t);
 
 /* ---- consumer.c: process context on every CPU ---- */
 

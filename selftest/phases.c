@@ -35,6 +35,7 @@ void st_case_warmup(struct ktest *t)
 	WRITE_ONCE(st.phase, PH_WARMUP);
 	KEXPECT_TRUE(t, st_timers_set(st.hz));
 	run_phase(&p, PH_WARMUP);
+	st_exclusive_foreign_touch(t); /* timers still on */
 	st_phase_show("warmup", &p);
 	st_expect_warmup(t, &p);
 }
@@ -104,5 +105,6 @@ void st_case_release(struct ktest *t)
 	pr_info("release: %lu drained pages given back, pool %lu/%lu, bad pages %lu\n", held,
 		ps.level, ps.size, mm_bad_page_count - st_base.bad_pages);
 	balancer_set_enabled(true);
+	exclusive_idle_refill_set_enabled(true);
 	st_expect_release(t, stuck, &ps);
 }

@@ -29,10 +29,10 @@ void st_phase_show(const char *name, const struct st_phase_stats *p)
 		return;
 	a = p->mm.atomic;
 	pr_info("%s: irq_allocs=%lu irq_null=%lu pcp=%lu buddy=%lu reserve=%lu pool=%lu "
-		"kernel_ok=%lu kernel_null=%lu injected=%lu lock_busy=%lu ms=%llu\n",
+		"exclusive=%lu kernel_ok=%lu kernel_null=%lu injected=%lu lock_busy=%lu ms=%llu\n",
 		name, p->irq_allocs, p->irq_null, a[ALLOC_SRC_PCP], a[ALLOC_SRC_BUDDY],
-		a[ALLOC_SRC_RESERVE], a[ALLOC_SRC_POOL], p->kernel_ok, p->kernel_null,
-		p->mm.injected, p->mm.lock_busy,
+		a[ALLOC_SRC_RESERVE], a[ALLOC_SRC_POOL], a[ALLOC_SRC_EXCLUSIVE], p->kernel_ok,
+		p->kernel_null, p->mm.injected, p->mm.lock_busy,
 		(unsigned long long)(p->cycles / max(st_ms_to_cycles(1), 1ull)));
 }
 
@@ -147,10 +147,10 @@ void st_print_summary(void)
 		(unsigned long long)((arch_cycles() - st_base.t0) / max(st_ms_to_cycles(1), 1ull)));
 	print_interrupts();
 	print_own_node();
-	pr_info("atomic sources: pcp=%lu buddy=%lu reserve=%lu pool=%lu (of %lu IRQ "
-		"allocations)\n",
+	pr_info("atomic sources: pcp=%lu buddy=%lu reserve=%lu pool=%lu exclusive=%lu (of %lu "
+		"IRQ allocations)\n",
 		a[ALLOC_SRC_PCP], a[ALLOC_SRC_BUDDY], a[ALLOC_SRC_RESERVE], a[ALLOC_SRC_POOL],
-		st_total(irq_allocs));
+		a[ALLOC_SRC_EXCLUSIVE], st_total(irq_allocs));
 	print_failures();
 	print_latency();
 	pr_info("stamps: checked=%lu bad=%lu exclusive=%lu cross_cpu=%lu ring_full=%lu\n",

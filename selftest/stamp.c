@@ -13,6 +13,8 @@
 #include <labyrinth/printk.h>
 #include <labyrinth/vm.h>
 
+#include <asm/extable.h>
+
 #include "internal.h"
 
 #define ST_MAGIC 0x4c414259u /* "LABY" */
@@ -79,4 +81,50 @@ void st_check_exclusive(struct st_cpu *c, struct page *page, unsigned int cpu)
 		c->excl_bad++;
 		st_report_bad(c, page, 0, "exclusive page mapped user or executable");
 	}
+}
+
+static int st_touch_result; /* 1: the foreign read went through, 0: it faulted */
+
+/* The foreign touch, on the other CPU in its IPI handler: a probed read. */
+static void st_touch_foreign(void *arg)
+{
+	u8 v;
+
+	WRITE_ONCE(st_touch_result, probe_read_u8(page_address(arg), &v) ? 1 : 0);
+}
+
+/*
+ * One deliberate foreign touch of an exclusive page, while the timer
+ * handlers allocate: another CPU reads it through a probe; with PKS it is
+ * reported ("exclusive page pfn ... touched by CPU ...") and survived.
+ * Process context, GFP_KERNEL: not one of the counted atomic allocations.
+ */
+void st_exclusive_foreign_touch(struct ktest *t)
+{
+	struct page *page;
+	struct exclusive_stats s0, s1;
+	unsigned int other = (arch_cpu_id() + 1) % NR_CPUS;
+
+	while (!cpu_online(other))
+		other = (other + 1) % NR_CPUS;
+	if (!exclusive_isolated() || other == arch_cpu_id()) {
+		pr_info("exclusive: foreign touch SKIP: %s\n",
+			exclusive_isolated() ? "one CPU" : "no PKS, pages not isolated");
+		return;
+	}
+	page = alloc_page(GFP_KERNEL | __GFP_EXCLUSIVE);
+	KEXPECT_TRUE(t, page != NULL);
+	if (!page)
+		return;
+	exclusive_get_stats(&s0);
+	pr_info("exclusive: a deliberate foreign touch follows (CPU %u reads CPU %u's page)\n",
+		other, arch_cpu_id());
+	st_touch_result = 2; /* neither outcome */
+	smp_call_function_single(other, st_touch_foreign, page, true);
+	exclusive_get_stats(&s1);
+	KEXPECT_EQ(t, st_touch_result, 0); /* the read faulted */
+	KEXPECT_EQ(t, s1.violations, s0.violations + 1);
+	pr_info("exclusive: foreign touch %s\n",
+		st_touch_result == 0 ? "reported and survived" : "NOT caught");
+	__free_page(page);
 }

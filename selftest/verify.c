@@ -82,6 +82,13 @@ void st_expect_exhaustion(struct ktest *t, const struct st_phase_stats *p, unsig
 	KEXPECT_TRUE(t, p->kernel_null > 0);
 }
 
+/* A zone's free pages, those in the exclusive reserves included: which
+ * pages sit in which CPU's reserve changes (frees after a hand-over). */
+unsigned long st_zone_free(const struct zone *z)
+{
+	return zone_nr_free_pages(z) + exclusive_reserve_pages_in(z);
+}
+
 /* Pages missing per zone against the baseline (negative: more free now). */
 long st_leaked_pages(struct ktest *t)
 {
@@ -90,13 +97,13 @@ long st_leaked_pages(struct ktest *t)
 	for (int nid = 0; nid < nr_node_ids; nid++) {
 		for (int i = 0; i < MAX_NR_ZONES; i++) {
 			const struct zone *z = &NODE_DATA(nid)->node_zones[i];
-			long d = (long)st_base.zone_free[nid][i] - (long)zone_nr_free_pages(z);
+			long d = (long)st_base.zone_free[nid][i] - (long)st_zone_free(z);
 
 			if (!populated_zone(z))
 				continue;
 			ktest_expect(t, d == 0, __FILE__, __LINE__,
 				     "node %d zone %s: %lu free before, %lu after", nid, z->name,
-				     st_base.zone_free[nid][i], zone_nr_free_pages(z));
+				     st_base.zone_free[nid][i], st_zone_free(z));
 			leaked += d;
 		}
 	}

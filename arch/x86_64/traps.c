@@ -22,6 +22,7 @@
 #include <labyrinth/string.h>
 #include <asm/cpu.h>
 #include <asm/extable.h>
+#include <asm/pks.h>
 #include <asm/traps.h>
 
 /* Oops lines use Linux's layout, without the "traps: " prefix. */
@@ -303,6 +304,10 @@ void do_exception(struct pt_regs *regs)
 		do_nmi(regs);
 		return;
 	}
+	/* A protection-key fault: a stale restriction is retried (asm/pks.h). */
+	if (regs->vector == X86_TRAP_PF && (regs->error_code & X86_PF_PK) &&
+	    pks_fault_spurious(cr2, regs->rip, regs->error_code & X86_PF_WRITE))
+		return;
 	if (fixup_exception(regs))
 		return;
 	depth = report_depth[cpu < NR_CPUS ? cpu : 0]++;

@@ -1,9 +1,11 @@
 /*
- * exclusive.h - __GFP_EXCLUSIVE pages (gfp.h; mm/exclusive.c): zeroed when
- * allocated, PG_exclusive + owner CPU in their struct page. Freeing one on
- * another CPU than its owner is reported ("BUG: Bad page state", reason
- * named) and the page left as it is, unless the owner first handed it over
- * with exclusive_page_handover().
+ * exclusive.h - __GFP_EXCLUSIVE pages (gfp.h; mm/exclusive.c): private to
+ * the allocating CPU -- with PKS, enforced by the MMU (any other CPU's
+ * access, or the owner's after the free, faults with a report) -- zeroed
+ * when allocated, scrubbed when freed, PG_exclusive + owner CPU in their
+ * struct page. Freeing one on another CPU than its owner is reported ("BUG:
+ * Bad page state", reason named) and the page left as it is, unless the
+ * owner first handed it over with exclusive_page_handover().
  *
  * Labyrinth's other own allocation feature, the pool of pages for atomic
  * callers, is in include/labyrinth/pool.h.
@@ -11,11 +13,47 @@
 #ifndef LABYRINTH_EXCLUSIVE_H
 #define LABYRINTH_EXCLUSIVE_H
 
+#include <labyrinth/arch.h>
 #include <labyrinth/mm.h>
 
-/* The owner gives the page to new_cpu, which may then free it. 0, or -1
- * (reported) if the caller is not the owner or the page is not exclusive. */
+/* The owner gives the page to new_cpu, which may then use and free it and
+ * the old owner may not (with PKS: the page's key becomes new_cpu's). 0, or
+ * -1 (reported) if the caller is not the owner or the page is not exclusive. */
 int exclusive_page_handover(struct page *page, unsigned int new_cpu);
+
+/* Keyed pages set apart per CPU for atomic exclusive requests (mm/exclusive.c). */
+#define EXCLUSIVE_RESERVE_PAGES 32u
+
+/* Boot, after smp_init(): PKS on every CPU (or the boot line saying there
+ * is none), the fault handler, every online CPU's reserve filled. */
+void exclusive_init(void);
+/* Process context: tops every online CPU's reserve up (each CPU pushes into
+ * its own, through an IPI); returns the pages added. */
+unsigned int exclusive_reserve_fill(void);
+/* The idle loop: tops this CPU's reserve up when below half. */
+void exclusive_idle_work(void);
+/* Off: idle loops stop refilling (a test comparing exact free counts turns
+ * it off before its CPUs' next pass through the idle loop, like
+ * balancer_set_enabled()). */
+void exclusive_idle_refill_set_enabled(bool on);
+/* Pages of zone held in the exclusive reserves (free to mm, allocated to the
+ * buddy): for an exact count of free memory; read while quiet. */
+struct zone;
+unsigned long exclusive_reserve_pages_in(const struct zone *zone);
+/* True when the MMU enforces exclusive pages (PKS on every CPU). */
+bool exclusive_isolated(void);
+
+struct exclusive_stats {
+	unsigned long reserve_hits;    /* order-0 requests served from a reserve */
+	unsigned long reserve_empty;   /* atomic requests that found no keyed page */
+	unsigned long spurious;	       /* stale restrictions flushed and retried */
+	unsigned long violations;      /* accesses reported (probed or not) */
+	unsigned long tables_split;    /* 4 KiB tables made splitting the direct map */
+	unsigned long idle_refills;    /* pages put into reserves by idle loops */
+	unsigned int cpus_keyed;       /* CPUs with CR4.PKS and their rights set */
+	unsigned int reserve[NR_CPUS]; /* pages in each CPU's reserve now */
+};
+void exclusive_get_stats(struct exclusive_stats *s);
 
 static inline bool page_is_exclusive(const struct page *page)
 {

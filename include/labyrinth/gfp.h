@@ -31,21 +31,49 @@
  * afterwards the flag is a no-op, as on Linux/x86_64.
  *
  * __GFP_EXCLUSIVE (Labyrinth's own; mm/exclusive.c, exclusive.h): the page
- * is private to its requester. The seed call is
+ * is private to the CPU that asked, and the MMU says so where it can. The
+ * seed call, from any context (an interrupt handler included):
  *
  *         struct page *page = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
  *
- * and its path: the per-CPU list or the buddy as for any GFP_ATOMIC order-0
- * request (then the below-min reserve, then the Labyrinth pool); then
- *   - zeroed, whatever __GFP_ZERO says: no data of a previous owner leaks;
- *   - mapped supervisor-only and non-executable: it is reached through the
- *     direct map, which mm/vm.c maps RW, NX, never user (checked by
- *     tests/kernel/exclusive_test.c with vm_translate());
- *   - recorded in its struct page: PG_exclusive, owner = this CPU.
- * __free_page() by the owner clears the mark. A free on another CPU is
- * reported ("BUG: Bad page state ... exclusive page freed by another CPU
- * (no hand-over)") and the page left intact, unless the owner first called
- * exclusive_page_handover(page, cpu). A second free is a "double free".
+ * On a Cortex-M the same wish is one MPU region made privileged-only: the
+ * region's attributes say who may touch it, and any other access faults.
+ * x86_64 has no MPU, and the kernel reaches all RAM through one direct map,
+ * so "supervisor-only" protects nothing from other kernel code. Protection
+ * keys for supervisor pages (PKS) add what the MPU analogy needs: a 4-bit
+ * key in the page's direct-map entry and, per CPU, an IA32_PKRS register
+ * saying which keys that CPU may use -- rights per CPU, changed without a
+ * TLB flush. Key 0 is ordinary memory, key 1 nobody's, keys 2..15 one per
+ * CPU (shared as cpu % 14 + 2 beyond 14 CPUs: those CPUs are then not
+ * isolated from each other). The path of the seed call:
+ *   1. alloc_pages() sees __GFP_EXCLUSIVE and goes to
+ *      exclusive_alloc_pages(): it pops this CPU's reserve of key-1 pages
+ *      with interrupts off (no lock, no IPI, no other CPU involved);
+ *   2. the page's direct-map entry gets this CPU's key, and this CPU's TLB
+ *      entry for it is invalidated (INVLPG): now only this CPU may touch it;
+ *   3. it is zero: a key-1 page was zeroed before it got key 1 and nobody
+ *      can write it since (without PKS it is zeroed here);
+ *   4. struct page: PG_allocated | PG_exclusive, owner = this CPU.
+ * Another CPU's read or write now faults: "exclusive page pfn 0x7f4e
+ * (owner CPU 1) touched by CPU 2 at <symbol+off>", then the fault goes on as
+ * any kernel fault (a probe survives it, anything else is an oops).
+ * exclusive_page_handover(page, cpu) gives the page the other CPU's key:
+ * the old owner faults from then on. __free_page() by the owner scrubs
+ * (zeroes) the page while it still may, then gives it key 1 and keeps it in
+ * its reserve, or, reserve full, key 0 and back to the allocator: whoever
+ * gets it next, exclusive or not, finds zeroes; the old owner touching it
+ * in the reserve faults. A free on another CPU is reported ("BUG: Bad page
+ * state ... exclusive page freed by another CPU (no hand-over)") and the
+ * page left intact; a second free is a "double free".
+ * Once back with the allocator it is an ordinary page: a late touch by the
+ * old owner is no longer caught. With an empty reserve, or for order > 0,
+ * an atomic request gets NULL (keying a fresh page needs every CPU's TLB
+ * flushed, an IPI); one that may sleep keys a fresh block (without PKS both
+ * take the ordinary path, Labyrinth pool included). The reserves are set
+ * apart at boot (EXCLUSIVE_RESERVE_PAGES per CPU) and refilled by frees and
+ * by each CPU's idle loop (below half), so memory pressure on the zones does
+ * not reach them. Without PKS (boot line "exclusive: no PKS on this CPU; ..."): the
+ * same zeroing, scrubbing and bookkeeping, no isolation.
  */
 #ifndef LABYRINTH_GFP_H
 #define LABYRINTH_GFP_H

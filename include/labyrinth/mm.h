@@ -67,7 +67,8 @@
  *   PG_pcp         free, on a per-CPU list (mm/pcp.c): the pfn sits in a
  *                  ring of zone->pcp[cpu]; order 0; next/prev unused
  *   PG_exclusive   with PG_allocated: owned by CPU `owner` (__GFP_EXCLUSIVE,
- *                  mm/exclusive.c)
+ *                  mm/exclusive.c); alone: free, scrubbed, in CPU `owner`'s
+ *                  exclusive reserve (allocated from the buddy's view)
  *   PG_pool        in the Labyrinth pool (mm/pool.c): allocated from
  *                  the buddy's view; next links the pool's stack
  * The struct page of pfn N always says pfn == N: page_to_pfn() is one load.
@@ -189,13 +190,15 @@ unsigned long mm_check_invariants(void);
  * __GFP_DIRECT_RECLAIM). PCP: a per-CPU list hit without the zone lock;
  * BUDDY: the zone lock was taken (a per-CPU refill, or any order > 0);
  * RESERVE: the zone was left below its min watermark (the reserve that
- * __GFP_HIGH/atomic callers may dig into); POOL: the Labyrinth pool.
+ * __GFP_HIGH/atomic callers may dig into); POOL: the Labyrinth pool;
+ * EXCLUSIVE: a CPU's reserve of keyed __GFP_EXCLUSIVE pages (mm/exclusive.c).
  */
 enum alloc_source {
 	ALLOC_SRC_PCP,
 	ALLOC_SRC_BUDDY,
 	ALLOC_SRC_RESERVE,
 	ALLOC_SRC_POOL,
+	ALLOC_SRC_EXCLUSIVE,
 	NR_ALLOC_SRC
 };
 struct mm_alloc_stats {

@@ -103,6 +103,12 @@ int pgtable_unmap(struct pgtable *pt, u64 va, u64 size);
 /* Looks va up; on success fills what is asked for (NULL to skip). */
 bool pgtable_translate(const struct pgtable *pt, u64 va, phys_addr_t *pa, unsigned int *prot,
 		       unsigned int *level);
+/* The leaf entry mapping va (its level in *level), or NULL: for callers that
+ * change one entry's bits in place (mm/vm.c: vm_direct_pte()). */
+u64 *pgtable_leaf_entry(const struct pgtable *pt, u64 va, unsigned int *level);
+/* Splits huge leaves until va is mapped by a 4 KiB one, same mapping and
+ * rights; no flush (the caller's); 0, -PT_ENOMEM, or -PT_EINVAL if unmapped. */
+int pgtable_split_4k(struct pgtable *pt, u64 va);
 int pgtable_walk(const struct pgtable *pt, pgtable_leaf_fn fn, void *arg);
 void pgtable_stats(const struct pgtable *pt, struct pgtable_stats *st);
 /* Frees every table, root included (host tests; the kernel's tables live forever). */

@@ -56,10 +56,27 @@ enum trace_type {
 	TR_RECLAIM,    /* a = round, b = per-CPU pages drained */
 	TR_SHRINK,     /* a = pages asked of the shrinkers, b = freed */
 	TR_RESULT,     /* pfn (or PFN_NIL), order, x = source */
+	TR_EXCLUSIVE,  /* __GFP_EXCLUSIVE step (mm/exclusive.c): x = enum trace_excl, pfn */
 	NR_TRACE_TYPES
 };
 
-enum trace_src { TR_SRC_NONE, TR_SRC_PCP, TR_SRC_BUDDY, TR_SRC_RESERVE, TR_SRC_POOL };
+enum trace_src {
+	TR_SRC_NONE,
+	TR_SRC_PCP,
+	TR_SRC_BUDDY,
+	TR_SRC_RESERVE,
+	TR_SRC_POOL,
+	TR_SRC_EXCLUSIVE /* a CPU's reserve of keyed exclusive pages */
+};
+
+/* TR_EXCLUSIVE steps. */
+enum trace_excl {
+	TR_EXCL_RESERVE,  /* taken from this CPU's reserve: y = keyed, a = left, b = key */
+	TR_EXCL_EMPTY,	  /* atomic request, no keyed page: NULL */
+	TR_EXCL_FRESH,	  /* a fresh block split to 4 KiB, key 1, every CPU flushed */
+	TR_EXCL_SCRUB,	  /* scrubbed on free: y = keyed */
+	TR_EXCL_HANDOVER, /* y = new owner, a = old owner */
+};
 
 /* One binary record of a CPU's ring: 48 bytes. */
 struct trace_event {

@@ -65,6 +65,11 @@ int vm_flush_kernel_range(u64 va, u64 size);
 
 /* A walk of the live tables: false if va is not mapped. */
 bool vm_translate(u64 va, phys_addr_t *pa, unsigned int *flags, unsigned int *level);
+/* The direct map at 4 KiB grain for one page (mm/exclusive.c's keys):
+ * split it there (the number of tables made, or -PT_E*; no TLB flush), and
+ * its 4 KiB entry (NULL if a huge page still maps it, or no tables yet). */
+int vm_direct_split(const void *va);
+u64 *vm_direct_pte(const void *va);
 /* pgtable_walk() over the kernel's tables, under the lock that guards them. */
 int vm_walk(pgtable_leaf_fn fn, void *arg);
 /* Any mapped kernel address -> physical; (phys_addr_t)-1 if unmapped. */

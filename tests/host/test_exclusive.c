@@ -1,8 +1,13 @@
 /*
- * test_exclusive.c - __GFP_EXCLUSIVE pages (mm/exclusive.c, mm/page_alloc.c):
- * zeroed even when the previous owner left data, marked with their owner
- * CPU, a free by another CPU reported and refused, an explicit hand-over
- * honoured, a second free reported, hand-overs by a non-owner refused.
+ * test_exclusive.c - the bookkeeping of __GFP_EXCLUSIVE pages
+ * (mm/exclusive.c, mm/page_alloc.c) on the host, which has no PKS: zeroed
+ * even when the previous owner left data, marked with their owner CPU,
+ * scrubbed on free (into the freeing CPU's reserve, or back to the
+ * allocator: the issue's 0x42 reproducer), a free by another CPU reported
+ * and refused, an explicit hand-over honoured (and the old owner's free
+ * then refused), a second free reported, hand-overs by a non-owner or to
+ * no such CPU refused, the reserve bounded. The isolation itself is the
+ * kernel's tests/kernel/exclusive_isolation_test.c.
  */
 #include <string.h>
 
@@ -25,29 +30,77 @@ static bool all_zero(const struct page *p, unsigned int order)
 	return true;
 }
 
+static bool has_byte(const struct page *p, u8 v)
+{
+	const u8 *b = page_address(p);
+
+	for (size_t i = 0; i < PAGE_SIZE; i++)
+		if (b[i] == v)
+			return true;
+	return false;
+}
+
+static unsigned int reserve_of(unsigned int cpu)
+{
+	struct exclusive_stats st;
+
+	exclusive_get_stats(&st);
+	return st.reserve[cpu];
+}
+
 static void test_zeroed_and_marked(void)
 {
 	struct page *p, *q;
 
+	ok(!exclusive_isolated(), "no PKS on the host: not isolated");
 	p = alloc_page(GFP_KERNEL);
 	memset(page_address(p), 0x5a, PAGE_SIZE); /* a previous owner's secrets */
 	__free_page(p);
-	q = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE); /* the seed call */
+	q = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE); /* the seed call, reserve empty */
 	ok(q == p, "the hot page comes back (per-CPU list LIFO)");
 	ok(all_zero(q, 0), "and it is zeroed: no data of the previous owner leaks");
 	ok(page_is_exclusive(q) && q->owner == 0, "PG_exclusive, owner CPU 0");
+	memset(page_address(q), 0x42, PAGE_SIZE);
 	__free_page(q);
-	ok(!(q->flags & PG_exclusive) && q->flags == PG_pcp, "the owner's free clears the mark");
+	ok(q->flags == PG_exclusive && q->owner == 0 && reserve_of(0) == 1,
+	   "the owner's free keeps it in CPU 0's reserve (PG_exclusive alone)");
+	ok(all_zero(q, 0), "scrubbed on the way in");
+	p = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
+	ok(p == q && reserve_of(0) == 0 && page_is_exclusive(p),
+	   "the next seed call takes it back");
+	__free_page(p);
 	host_set_cpu(3);
 	q = alloc_pages(GFP_KERNEL | __GFP_EXCLUSIVE, 2);
 	ok(q && all_zero(q, 2) && q->owner == 3, "order 2 on CPU 3: zeroed, owner 3");
+	memset(page_address(q), 0x42, PAGE_SIZE << 2);
 	__free_pages(q, 2);
+	ok(!(q->flags & PG_exclusive) && all_zero(q, 2) && reserve_of(3) == 0,
+	   "order 2 is scrubbed and goes back to the allocator (the reserve is order 0)");
 	host_set_cpu(0);
+}
+
+/* The reproducer: 0x42 in an exclusive page, freed, GFP_KERNEL again. */
+static void test_scrub_before_general_reuse(void)
+{
+	struct page *p = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE), *q;
+	unsigned int got;
+
+	memset(page_address(p), 0x42, PAGE_SIZE);
+	got = exclusive_reserve_fill();
+	ok(got > 0 && reserve_of(0) == EXCLUSIVE_RESERVE_PAGES, "CPU 0's reserve topped up (%u)",
+	   got);
+	__free_page(p);
+	ok(!(p->flags & PG_exclusive), "reserve full: the free goes on to the allocator");
+	q = alloc_page(GFP_KERNEL);
+	ok(q == p, "plain GFP_KERNEL gets the very page back");
+	ok(!has_byte(q, 0x42), "without the previous owner's 0x42");
+	__free_page(q);
 }
 
 static void test_foreign_free_and_handover(void)
 {
 	unsigned long bad0 = mm_bad_page_count, free0;
+	unsigned int r1 = reserve_of(1);
 	struct page *p;
 
 	p = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
@@ -65,19 +118,51 @@ static void test_foreign_free_and_handover(void)
 	   "CPU 1 cannot hand over a page it does not own");
 	host_set_cpu(0);
 	ok(exclusive_page_handover(p, 1) == 0 && p->owner == 1, "the owner hands it to CPU 1");
-	host_set_cpu(1);
-	__free_page(p);
-	is_u64(nr_free_pages(), free0 + 1, "CPU 1 may now free it");
 	host_log_clear();
 	__free_page(p);
-	ok(host_log_contains("double free"), "a second free is reported: double free");
+	ok(host_log_contains("freed by another CPU") && page_is_exclusive(p),
+	   "after the hand-over the old owner's free is refused");
+	host_set_cpu(1);
+	__free_page(p);
+	ok(reserve_of(1) == r1 + 1 && p->flags == PG_exclusive && p->owner == 1,
+	   "CPU 1 may now free it: into CPU 1's reserve");
+	host_log_clear();
+	__free_page(p);
+	ok(host_log_contains("double free (already in an exclusive reserve)") &&
+	       reserve_of(1) == r1 + 1,
+	   "a second free is reported: double free, the reserve unchanged");
 	host_set_cpu(0);
 	p = alloc_page(GFP_KERNEL);
 	host_log_clear();
 	ok(exclusive_page_handover(p, 1) == -1 && host_log_contains("not exclusive"),
 	   "handing over an ordinary page is refused");
+	ok(exclusive_page_handover(NULL, 1) == -1, "and a NULL page");
+	__free_page(p);
+	p = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
+	host_log_clear();
+	ok(exclusive_page_handover(p, NR_CPUS) == -1 && host_log_contains("no such CPU"),
+	   "a hand-over to CPU %u (no such CPU) is refused", NR_CPUS);
 	__free_page(p);
 	is_u64(mm_check_invariants(), 0, "invariants");
+}
+
+/* The reserve holds EXCLUSIVE_RESERVE_PAGES; frees beyond go to the allocator. */
+static void test_reserve_bounded(void)
+{
+	struct page *pg[EXCLUSIVE_RESERVE_PAGES + 4];
+	unsigned int i, n = EXCLUSIVE_RESERVE_PAGES + 4, kept = 0;
+
+	host_set_cpu(2);
+	for (i = 0; i < n; i++)
+		pg[i] = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
+	for (i = 0; i < n; i++) {
+		__free_page(pg[i]);
+		kept += pg[i]->flags == PG_exclusive;
+	}
+	ok(kept == EXCLUSIVE_RESERVE_PAGES && reserve_of(2) == EXCLUSIVE_RESERVE_PAGES,
+	   "%u frees: %u kept in CPU 2's reserve, the rest to the allocator", n, kept);
+	host_set_cpu(0);
+	is_u64(mm_check_invariants(), 0, "invariants with pages in reserves");
 }
 
 static void test_without_pcp(void)
@@ -92,7 +177,7 @@ static void test_without_pcp(void)
 	ok(page_is_exclusive(p), "foreign free refused on the buddy path too");
 	host_set_cpu(0);
 	__free_page(p);
-	ok(p->flags == PG_buddy || p->flags == 0, "the owner's free reaches the buddy");
+	ok(!page_is_exclusive(p), "the owner's free is accepted");
 	mm_pcp_set_enabled(true);
 }
 
@@ -101,7 +186,9 @@ int main(void)
 	sim_boot_quiet(sim_boot_info_qemu(128 << 20));
 	mm_pcp_set_enabled(true);
 	test_zeroed_and_marked();
+	test_scrub_before_general_reuse();
 	test_foreign_free_and_handover();
+	test_reserve_bounded();
 	test_without_pcp();
 	sim_mem_unmap();
 	return done_testing();

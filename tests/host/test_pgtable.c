@@ -250,6 +250,44 @@ static void test_split(void)
 	end_pt(&pt, "split");
 }
 
+/*
+ * pgtable_split_4k() (mm/exclusive.c's keys need a 4 KiB entry): a 1 GiB
+ * leaf becomes 512 x 2 MiB, one of them 512 x 4 KiB, the same frames and
+ * rights everywhere, two tables more; a second split there makes nothing;
+ * a key set in the 4 KiB entry changes neither frame nor rights.
+ */
+static void test_split_4k(void)
+{
+	struct pgtable pt = new_pt(4, ALL_LEAVES, ~0ull);
+	struct pgtable_stats st;
+	u64 va = GiB + 300 * MiB + 5 * 4096, *e;
+	size_t tables;
+	unsigned int level = 0;
+
+	is_u64(pgtable_map(&pt, GiB, 2 * GiB, GiB, PAGE_KERNEL), 0, "map a 1 GiB leaf");
+	tables = pt.nr_tables;
+	is_u64(pgtable_split_4k(&pt, va), 0, "split it down to 4 KiB at one page");
+	is_u64(pt.nr_tables, tables + 2, "two tables: one PMD, one PTE");
+	pgtable_stats(&pt, &st);
+	ok(st.leaves[3] == 0 && st.leaves[2] == 511 && st.leaves[1] == 512,
+	   "0 x 1G, 511 x 2M, 512 x 4K leaves");
+	check_xlate(&pt, va, 2 * GiB + (va - GiB), 1, PAGE_KERNEL);
+	check_xlate(&pt, va + 4096, 2 * GiB + (va - GiB) + 4096, 1, PAGE_KERNEL);
+	check_xlate(&pt, GiB + 5, 2 * GiB + 5, 2, PAGE_KERNEL);
+	check_xlate(&pt, 2 * GiB - 1, 3 * GiB - 1, 2, PAGE_KERNEL);
+	is_u64(pgtable_split_4k(&pt, va + 8192), 0, "a neighbour: already 4 KiB");
+	is_u64(pt.nr_tables, tables + 2, "no table more");
+	e = pgtable_leaf_entry(&pt, va, &level);
+	ok(e && level == 1, "pgtable_leaf_entry() finds the 4 KiB entry");
+	*e = arch_pte_set_pkey(*e, 5);
+	ok(arch_pte_pkey(*e) == 5, "a key in bits 62:59");
+	check_xlate(&pt, va, 2 * GiB + (va - GiB), 1, PAGE_KERNEL);
+	ok(pgtable_split_4k(&pt, 4 * GiB) == -PT_EINVAL && !pgtable_leaf_entry(&pt, 4 * GiB, NULL),
+	   "nothing mapped there: -PT_EINVAL, no entry");
+	is_u64(pgtable_unmap(&pt, GiB, GiB), 0, "unmap it all");
+	end_pt(&pt, "split_4k");
+}
+
 /* Without EFER.NXE the NX bit is reserved: the mask must keep it out. */
 static void test_pte_mask(void)
 {
@@ -368,6 +406,7 @@ int main(int argc, char **argv)
 	test_bad_ranges();
 	test_eexist_rollback();
 	test_split();
+	test_split_4k();
 	test_pte_mask();
 	test_five_levels();
 	test_random_model(seed);

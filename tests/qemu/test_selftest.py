@@ -18,10 +18,10 @@ import ktap
 PATHS = ["bios", "grub-efi", "efi"]
 PHASES = ["warmup", "pressure", "exhaustion", "release"]
 PHASE_RE = re.compile(r"^selftest: (\w+): irq_allocs=(\d+) irq_null=(\d+) pcp=(\d+) buddy=(\d+) "
-                      r"reserve=(\d+) pool=(\d+) kernel_ok=(\d+) kernel_null=(\d+) "
-                      r"injected=(\d+) lock_busy=(\d+)", re.M)
-PHASE_KEYS = ["irq_allocs", "irq_null", "pcp", "buddy", "reserve", "pool", "kernel_ok",
-              "kernel_null", "injected", "lock_busy"]
+                      r"reserve=(\d+) pool=(\d+) exclusive=(\d+) kernel_ok=(\d+) "
+                      r"kernel_null=(\d+) injected=(\d+) lock_busy=(\d+)", re.M)
+PHASE_KEYS = ["irq_allocs", "irq_null", "pcp", "buddy", "reserve", "pool", "exclusive",
+              "kernel_ok", "kernel_null", "injected", "lock_busy"]
 
 
 def phases(log):
@@ -41,7 +41,7 @@ def summary(log):
         "interrupts": {int(c): int(n) for c, n in re.findall(r"cpu(\d+)=(\d+)", irqs.group(1))}
         if irqs else None,
         "sources": num(r"^selftest: atomic sources: pcp=(\d+) buddy=(\d+) reserve=(\d+) "
-                       r"pool=(\d+) \(of (\d+) IRQ allocations\)"),
+                       r"pool=(\d+) exclusive=(\d+) \(of (\d+) IRQ allocations\)"),
         "latency": num(r"^selftest: latency: min=(\d+) median=(\d+) max=(\d+)"),
         "stamps": num(r"^selftest: stamps: checked=(\d+) bad=(\d+) exclusive=(\d+) "
                       r"cross_cpu=(\d+)"),
@@ -65,8 +65,8 @@ def expect_selftest_passed(b, smp, pool=True):
     b.expect(sorted(s["interrupts"]) == list(range(smp)), f"interrupts: {s['interrupts']}")
     b.expect(all(n > 0 for n in s["interrupts"].values()), f"a CPU took no interrupts: {s}")
     b.expect(s["leaked"] == (0,), f"leaked pages: {s['leaked']}")
-    pcp, buddy, reserve, pool_n, allocs = s["sources"]
-    b.expect(pcp + buddy + reserve + pool_n == allocs > 0, f"sources: {s['sources']}")
+    pcp, buddy, reserve, pool_n, excl, allocs = s["sources"]
+    b.expect(pcp + buddy + reserve + pool_n + excl == allocs > 0, f"sources: {s['sources']}")
     b.expect(pcp > 0 and buddy > 0 and reserve > 0, f"sources: {s['sources']}")
     b.expect(s["stamps"][0] > 0 and s["stamps"][1] == 0, f"stamps: {s['stamps']}")
     b.expect(s["stamps"][2] > 0, "no exclusive page allocated")

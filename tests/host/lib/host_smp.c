@@ -28,3 +28,19 @@ int smp_call_function(smp_call_func_t fn, void *arg, bool wait)
 	host_set_cpu(me);
 	return 0;
 }
+
+/* One CPU's "IPI", the same way: the calling thread runs fn as that CPU. */
+int smp_call_function_single(unsigned int cpu, smp_call_func_t fn, void *arg, bool wait)
+{
+	unsigned int me = arch_cpu_id();
+
+	(void)wait;
+	if (cpu != me && !cpu_online(cpu))
+		return -1;
+	host_set_cpu(cpu);
+	host_set_in_irq(cpu != me);
+	fn(arg);
+	host_set_in_irq(false);
+	host_set_cpu(me);
+	return 0;
+}

@@ -19,6 +19,7 @@
 #define CR4_LA57 (1UL << 12)
 #define CR4_SMEP (1UL << 20)
 #define CR4_SMAP (1UL << 21)
+#define CR4_PKS (1UL << 24) /* protection keys for supervisor pages (asm/pks.h) */
 
 #define MSR_EFER 0xc0000080
 #define EFER_LME (1UL << 8)
@@ -27,6 +28,7 @@
 #define MSR_GS_BASE 0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define MSR_APIC_BASE 0x1b
+#define MSR_IA32_PKRS 0x6e1 /* PKS rights, 2 bits per key (asm/pks.h) */
 
 static inline void cpuid_count(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 {

@@ -83,6 +83,57 @@ static inline phys_addr_t x86_pte_addr(u64 e, unsigned int level)
 	return e & mask;
 }
 
+/*
+ * Protection keys (Intel SDM vol. 3A, 4.6.2): bits 62:59 of a leaf entry
+ * name one of 16 keys. With CR4.PKS set, a supervisor page's key selects two
+ * bits of this CPU's IA32_PKRS MSR (AD: no access, WD: no write); the
+ * rights are per CPU and change with a local MSR write, no TLB flush. With
+ * CR4.PKS (and CR4.PKE) clear, the bits are ignored. Labyrinth's use
+ * (mm/exclusive.c, asm/pks.h): key 0 is ordinary memory, key 1 "nobody"
+ * (free exclusive pages: no CPU has rights), keys 2..15 one per CPU, shared
+ * as cpu % 14 + 2 when there are more than 14 CPUs (NR_CPUS is 8 today).
+ */
+#define _PAGE_PKEY_SHIFT 59
+#define _PAGE_PKEY_MASK (0xfull << _PAGE_PKEY_SHIFT)
+#define PKS_NR_KEYS 16u
+#define PKS_KEY_DEFAULT 0u
+#define PKS_KEY_NOBODY 1u
+#define PKS_KEY_FIRST_CPU 2u
+#define PKS_NR_CPU_KEYS (PKS_NR_KEYS - PKS_KEY_FIRST_CPU)
+#define PKRS_AD(key) (1u << (2 * (key))) /* access disable */
+#define PKRS_WD(key) (2u << (2 * (key))) /* write disable */
+
+static inline unsigned int pks_cpu_key(unsigned int cpu)
+{
+	return PKS_KEY_FIRST_CPU + cpu % PKS_NR_CPU_KEYS;
+}
+
+/* The IA32_PKRS value that lets a CPU with this key reach key 0 and its own. */
+static inline u32 pks_rights_for_key(unsigned int key)
+{
+	u32 v = 0;
+
+	for (unsigned int k = 1; k < PKS_NR_KEYS; k++)
+		if (k != key)
+			v |= PKRS_AD(k) | PKRS_WD(k);
+	return v;
+}
+
+static inline bool pks_rights_allow(u32 pkrs, unsigned int key, bool write)
+{
+	return !(pkrs & PKRS_AD(key)) && !(write && (pkrs & PKRS_WD(key)));
+}
+
+static inline unsigned int arch_pte_pkey(u64 e)
+{
+	return (unsigned int)((e & _PAGE_PKEY_MASK) >> _PAGE_PKEY_SHIFT);
+}
+
+static inline u64 arch_pte_set_pkey(u64 e, unsigned int key)
+{
+	return (e & ~_PAGE_PKEY_MASK) | ((u64)(key & 0xf) << _PAGE_PKEY_SHIFT);
+}
+
 /* ---- the entry format behind <labyrinth/pgtable.h>: the same in both builds ---- */
 static inline u64 arch_pte_mkleaf(phys_addr_t pa, unsigned int prot, unsigned int level)
 {
