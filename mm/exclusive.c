@@ -128,17 +128,23 @@ static bool page_keyed_for(const struct page *page, unsigned int cpu)
 	return excl_isolated && page_key(page) == pks_cpu_key(cpu);
 }
 
-static void flush_this_cpu(void *arg)
+/*
+ * Process context: every online CPU drops its whole TLB, global entries
+ * included (the shootdown of mm/vm.c and arch/x86_64/tlb.c, acknowledged).
+ * False when a CPU did not answer or interrupts are off: then some CPU may
+ * still hold a key-0 entry, and the pages must not be handed out as
+ * exclusive.
+ */
+static bool flush_all_cpus(void)
 {
-	(void)arg;
-	arch_flush_tlb_all();
+	return vm_flush_kernel_all() == 0;
 }
 
-/* Process context: every CPU drops its TLB (one IPI each, waited for). */
-static void flush_all_cpus(void)
+/* Undo key_block_nobody() for pages no CPU flushed: key 0, back to the allocator. */
+static void unkey_and_free(struct page *page, unsigned int order)
 {
-	arch_flush_tlb_all();
-	smp_call_function(flush_this_cpu, NULL, true);
+	set_block_key(page, order, PKS_KEY_DEFAULT);
+	__free_pages(page, order);
 }
 
 /*
@@ -152,7 +158,8 @@ static bool key_block_nobody(struct page *page, unsigned int order)
 		int made = vm_direct_split(page_address(page + i));
 
 		if (made < 0) {
-			set_block_key(page, (unsigned int)i, PKS_KEY_DEFAULT);
+			while (i--) /* the pages already retagged: key 0 again */
+				set_page_key(page + i, PKS_KEY_DEFAULT);
 			return false;
 		}
 		stats.tables_split += (unsigned long)made;
@@ -241,8 +248,11 @@ static unsigned int reserve_fill(unsigned int cpu)
 		}
 		b.page[b.nr++] = page;
 	}
-	if (excl_isolated && b.nr)
-		flush_all_cpus();
+	if (excl_isolated && b.nr && !flush_all_cpus()) {
+		for (; b.nr; b.nr--)
+			unkey_and_free(b.page[b.nr - 1], 0);
+		return 0;
+	}
 	got = b.nr;
 	smp_call_function_single(cpu, reserve_push_batch, &b, true);
 	for (; b.nr; b.nr--) { /* did not fit after all: back, key 0 */
@@ -282,7 +292,10 @@ static struct page *exclusive_alloc_slow(gfp_t gfp, unsigned int order, int nid)
 		__free_pages(page, order);
 		return NULL;
 	}
-	flush_all_cpus();
+	if (!flush_all_cpus()) {
+		unkey_and_free(page, order);
+		return NULL;
+	}
 	trace_mm(TR_EXCLUSIVE, page_zone(page), order, TR_EXCL_FRESH, 0, page->pfn, 0, 0, 0);
 	return page;
 }

@@ -390,6 +390,12 @@ int vm_flush_kernel_range(u64 va, u64 size)
 	return !left ? 0 : left < 0 ? -PT_EBUSY : -PT_EINVAL;
 }
 
+int vm_flush_kernel_all(void)
+{
+	/* beyond TLB_FLUSH_CEILING pages, every CPU flushes all */
+	return vm_flush_kernel_range(DIRECT_MAP_BASE, 0ull - DIRECT_MAP_BASE);
+}
+
 int map_page(u64 va, phys_addr_t pa, unsigned int flags)
 {
 	return map_range(va, pa, PAGE_SIZE, flags);

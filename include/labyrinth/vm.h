@@ -62,6 +62,8 @@ int unmap_range(u64 va, u64 size);
  * 0, -PT_EBUSY (interrupts off), or -PT_EINVAL if a CPU did not answer.
  */
 int vm_flush_kernel_range(u64 va, u64 size);
+/* The same for the whole kernel half, global entries included (keys changed page by page). */
+int vm_flush_kernel_all(void);
 
 /* A walk of the live tables: false if va is not mapped. */
 bool vm_translate(u64 va, phys_addr_t *pa, unsigned int *flags, unsigned int *level);
