@@ -26,6 +26,13 @@ static const struct kernel_param kernel_params[] = {
 	  "poison freed pages and check the poison on allocation" },
 	{ "pcp", PARAM_BOOL, 0, 1, 1, NULL,
 	  "per-CPU page lists in front of the buddy allocator (mm/pcp.c)" },
+	{ "mobility", PARAM_BOOL, 0, 1, 1, NULL,
+	  "group pages by mobility in pageblocks (Linux's migratetypes; 0 = "
+	  "page_group_by_mobility_disabled)" },
+	{ "compaction", PARAM_BOOL, 0, 1, 1, NULL,
+	  "memory compaction: direct (costly high-order allocations) and from the balancer" },
+	{ "pagetypeinfo", PARAM_BOOL, 0, 1, 0, NULL,
+	  "print /proc/pagetypeinfo (free blocks per migratetype, pageblocks per type) at boot" },
 	{ "labyrinth", PARAM_SIZE, 0, 16 << 20, 32 << 10, NULL,
 	  "Labyrinth pool: reserve for atomic allocations, rounded up to pages; 0 = none" },
 	{ "fail_page_alloc", PARAM_STRING, 0, 0, 0, "",

@@ -56,6 +56,10 @@ enum trace_type {
 	TR_RECLAIM,    /* a = round, b = per-CPU pages drained */
 	TR_SHRINK,     /* a = pages asked of the shrinkers, b = freed */
 	TR_RESULT,     /* pfn (or PFN_NIL), order, x = source */
+	TR_STEAL,      /* fallback: pfn, order, x = old type, y = new type, a = pages moved,
+			* b = alike pages, c = 1 if the pageblock changed type */
+	TR_COMPACT,    /* compaction: order, x = result, a = migrated, b = migrate
+			* scanned, c = free scanned */
 	NR_TRACE_TYPES
 };
 

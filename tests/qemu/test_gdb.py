@@ -56,7 +56,7 @@ DRIVER = textwrap.dedent(r'''
     gdb.execute("source " + HELPERS)
     gdb.execute("hbreak vm_init")
     gdb.execute("continue")
-    head = int(gdb.parse_and_eval("node_data[0].node_zones[1].free_area[%d].head"
+    head = int(gdb.parse_and_eval("node_data[0].node_zones[1].free_area[%d].head[1]"
         % (gdb.parse_and_eval("node_data[0].node_zones[1].free_area").type.range()[1])))
     out["dma32_top_head"] = head
     run("after_mm_init", ["lab-buddyinfo --walk", "lab-zoneinfo", "lab-memmap", "lab-pcp",
