@@ -136,7 +136,7 @@ GENERIC_C := $(sort $(wildcard mm/*.c acpi/*.c)) boot/multiboot2/mb2.c kernel/cm
 	$(filter-out boot/efi/loader.c,$(wildcard boot/efi/*.c))
 HOST_SEAM_C := $(sort $(wildcard tests/host/lib/*.c))
 KTEST_HOST_C := $(addprefix tests/kernel/,buddy_test.c pcp_test.c numa_test.c pool_test.c \
-	exclusive_test.c reclaim_test.c fail_page_alloc_test.c)
+	exclusive_test.c reclaim_test.c fail_page_alloc_test.c compaction_test.c)
 HOST_LIB_C := $(GENERIC_C) $(HOST_SEAM_C) $(KTEST_HOST_C)
 HOST_LIB_OBJS := $(HOST_LIB_C:%.c=$(BUILD)/host/%.o)
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/tests/%, \

@@ -77,9 +77,8 @@ long page_store_alloc(struct page_store *s, gfp_t gfp)
 	unsigned long flags;
 	u32 h;
 
-	page = alloc_pages((gfp & ~(__GFP_RECLAIMABLE | __GFP_EXCLUSIVE)) | __GFP_MOVABLE |
-			       __GFP_ZERO,
-			   0);
+	page = alloc_pages(
+	    (gfp & ~(__GFP_RECLAIMABLE | __GFP_EXCLUSIVE)) | __GFP_MOVABLE | __GFP_ZERO, 0);
 	if (!page)
 		return PAGE_STORE_ENOMEM;
 	spin_lock_irqsave(&s->lock, flags);

@@ -191,12 +191,12 @@ void show_pagetypeinfo(void)
 
 /* In struct compact_stats' order: every field is an unsigned long. */
 static const char *const compact_stat_names[] = {
-	"compact_stall",	"compact_success",     "compact_fail",
+	"compact_stall",	   "compact_success",	   "compact_fail",
 	"compact_migrate_scanned", "compact_free_scanned", "compact_isolated",
-	"compact_daemon_wake",	"pgmigrate_success",   "pgmigrate_fail",
+	"compact_daemon_wake",	   "pgmigrate_success",	   "pgmigrate_fail",
 };
-BUILD_BUG_ON(sizeof(struct compact_stats) != sizeof(compact_stat_names) / sizeof(char *) *
-					       sizeof(unsigned long));
+BUILD_BUG_ON(sizeof(struct compact_stats) !=
+	     sizeof(compact_stat_names) / sizeof(char *) * sizeof(unsigned long));
 
 void show_compaction_stats(void)
 {

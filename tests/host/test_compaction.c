@@ -89,7 +89,8 @@ static void test_migrate_page(void)
 	is_u64(migrate_page(newpage, pfn_to_page((unsigned long)pfn)), 0, "migrate_page: 0");
 	is_u64(page_store_pfn(&st, h), newpage->pfn, "the handle now leads to the new page");
 	ok(contents_ok(h), "same contents through the same handle");
-	ok(!(pfn_to_page((unsigned long)pfn)->flags & PG_movable), "the old page is no longer movable");
+	ok(!(pfn_to_page((unsigned long)pfn)->flags & PG_movable),
+	   "the old page is no longer movable");
 	__free_page(pfn_to_page((unsigned long)pfn));
 	ok(migrate_page(alloc_page(GFP_KERNEL), pfn_to_page((unsigned long)pfn)) != 0,
 	   "a freed page is not migrated again (pgmigrate_fail)");
@@ -148,10 +149,10 @@ static void test_compact_zone(void)
 	compact_stats_read(&s1);
 	ok((DMA32->free_mask >> 9) != 0, "a free block of order >= 9 exists");
 	ok(fragmentation_index(DMA32, 9) == -1000, "fragmentation_index(9) = -1.000 now");
-	ok(s1.pgmigrate_success > s0.pgmigrate_success && s1.compact_migrate_scanned >
-	   s0.compact_migrate_scanned && s1.compact_free_scanned > s0.compact_free_scanned,
-	   "counters: %lu migrated, %lu/%lu scanned",
-	   s1.pgmigrate_success - s0.pgmigrate_success,
+	ok(s1.pgmigrate_success > s0.pgmigrate_success &&
+	       s1.compact_migrate_scanned > s0.compact_migrate_scanned &&
+	       s1.compact_free_scanned > s0.compact_free_scanned,
+	   "counters: %lu migrated, %lu/%lu scanned", s1.pgmigrate_success - s0.pgmigrate_success,
 	   s1.compact_migrate_scanned - s0.compact_migrate_scanned,
 	   s1.compact_free_scanned - s0.compact_free_scanned);
 	is_u64(nr_free_pages(), free0, "exact: no page lost or duplicated");

@@ -136,9 +136,8 @@ static unsigned int steal_case(unsigned int nfree, unsigned int movable)
 			h = page_store_alloc(&st, GFP_KERNEL | __GFP_DMA | __GFP_MEMALLOC);
 			pin[npin] = NULL;
 		} else {
-			pin[npin++] = alloc_pages(GFP_KERNEL | __GFP_DMA | __GFP_MOVABLE |
-							  __GFP_MEMALLOC,
-						  0);
+			pin[npin++] =
+			    alloc_pages(GFP_KERNEL | __GFP_DMA | __GFP_MOVABLE | __GFP_MEMALLOC, 0);
 		}
 	}
 	(void)h;
@@ -160,7 +159,8 @@ static void test_steal_half_rule(void)
 	is_u64(free_on(DMA, MIGRATE_UNMOVABLE), 299, "its free pages moved to unmovable lists");
 	is_u64(steal_case(200, 312), MIGRATE_MOVABLE,
 	       "200 free + 0 alike < 256: A stays movable (312 movable pages)");
-	is_u64(free_on(DMA, MIGRATE_UNMOVABLE), 199, "but its free pages moved (whole-block steal)");
+	is_u64(free_on(DMA, MIGRATE_UNMOVABLE), 199,
+	       "but its free pages moved (whole-block steal)");
 	is_u64(steal_case(200, 0), MIGRATE_UNMOVABLE,
 	       "200 free + 312 unmovable-alike >= 256: A becomes unmovable");
 	is_u64(mm_check_invariants(), 0, "invariants");
@@ -182,12 +182,10 @@ static void test_pcp_per_type(void)
 	pcp = &page_zone(m)->pcp[0];
 	ok(pcp->lists[MIGRATE_MOVABLE].count > 0 && pcp->lists[MIGRATE_UNMOVABLE].count > 0,
 	   "a movable and an unmovable refill: both rings filled");
-	is_u64(pcp->count,
-	       pcp->lists[0].count + pcp->lists[1].count + pcp->lists[2].count,
+	is_u64(pcp->count, pcp->lists[0].count + pcp->lists[1].count + pcp->lists[2].count,
 	       "count = the sum of the rings");
 	is_u64(get_pfnblock_migratetype(m->pfn), MIGRATE_MOVABLE, "movable page, movable block");
-	is_u64(get_pfnblock_migratetype(u->pfn), MIGRATE_UNMOVABLE,
-	       "unmovable page, stolen block");
+	is_u64(get_pfnblock_migratetype(u->pfn), MIGRATE_UNMOVABLE, "unmovable page, stolen block");
 	__free_pages(m, 0);
 	__free_pages(u, 0);
 	is_u64(nr_free_pages(), free0, "exact count with pages on two rings");
@@ -222,8 +220,8 @@ static void test_highatomic(void)
 	is_u64(DMA->nr_reserved_highatomic, pageblock_nr_pages,
 	       "cap: 1%% of 1024 pages + 1 pageblock = still one pageblock");
 	__free_pages(q, 3);
-	ok(unreserve_highatomic_pageblock(node_zonelist(0, __GFP_DMA, ZONE_DMA),
-					  MIGRATE_MOVABLE, true),
+	ok(unreserve_highatomic_pageblock(node_zonelist(0, __GFP_DMA, ZONE_DMA), MIGRATE_MOVABLE,
+					  true),
 	   "under pressure the reserve is given back");
 	is_u64(DMA->nr_reserved_highatomic, 0, "no pageblock reserved");
 	is_u64(get_pageblock_migratetype(p), MIGRATE_MOVABLE, "the pageblock is movable again");
