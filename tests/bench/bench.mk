@@ -75,3 +75,22 @@ bench-qemu: $(ISO)
 bench-report:
 	$(PYTHON) tools/bench-report.py --host $(BUILD)/bench.json \
 		--qemu $(BUILD)/bench-qemu.json --out docs/BENCHMARKS.md
+
+# ---- make bench-frag: the fragmentation workload (tests/bench/fragbench.c)
+# in its four configurations (grouping by mobility on/off x compaction
+# on/off), then the plot and the table (tools/fragbench_plot.py). A
+# benchmark: it reports what it measures and asserts nothing.
+FRAGBENCH_BIN := $(BENCH_DIR)/fragbench
+FRAGBENCH_OPS ?= 1000000
+FRAGBENCH_SEED ?= 1
+
+$(FRAGBENCH_BIN): $(BENCH_DIR)/tests/bench/fragbench.o $(BENCH_DIR)/libmm.a
+	$(HOST_CC) $(BENCH_CFLAGS) -o $@ $^ -lm
+
+.PHONY: bench-frag
+bench-frag: $(FRAGBENCH_BIN)
+	( for m in 1 0; do for c in 1 0; do \
+		$(FRAGBENCH_BIN) seed=$(FRAGBENCH_SEED) ops=$(FRAGBENCH_OPS) mobility=$$m compaction=$$c \
+		|| exit 1; done; done ) > $(BUILD)/fragbench.csv
+	$(PYTHON) tools/fragbench_plot.py $(BUILD)/fragbench.csv --svg docs/fragbench.svg \
+		--table $(BUILD)/fragbench.md
