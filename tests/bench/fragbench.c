@@ -53,8 +53,8 @@ static u64 next(void)
 }
 
 static struct page **slots;
-static long *movable;		 /* handles */
-static struct page **pinned;	 /* long-lived unmovable */
+static long *movable;	     /* handles */
+static struct page **pinned; /* long-lived unmovable */
 static struct page *fifo[SHORT_LIFE];
 static struct page *dma_held[4096];
 static unsigned long n_dma;
@@ -113,7 +113,8 @@ int main(int argc, char **argv)
 	char cfg[32];
 
 	for (i = 1; i < (unsigned long)argc; i++) {
-		if (sscanf(argv[i], "seed=%lu", &seed) == 1 || sscanf(argv[i], "ops=%lu", &ops) == 1 ||
+		if (sscanf(argv[i], "seed=%lu", &seed) == 1 ||
+		    sscanf(argv[i], "ops=%lu", &ops) == 1 ||
 		    sscanf(argv[i], "mobility=%d", &mobility) == 1 ||
 		    sscanf(argv[i], "compaction=%d", &compaction) == 1)
 			continue;
@@ -140,9 +141,8 @@ int main(int argc, char **argv)
 	/* The DMA zone is held for the whole run: every allocation, the
 	 * samples included, is then DMA32's (no fallback to 16 MiB of free
 	 * DMA blocks). */
-	while ((dma_held[n_dma] = alloc_pages(GFP_KERNEL | __GFP_DMA | __GFP_MEMALLOC |
-						      __GFP_NOWARN,
-					      MAX_PAGE_ORDER - 4)))
+	while ((dma_held[n_dma] = alloc_pages(
+		    GFP_KERNEL | __GFP_DMA | __GFP_MEMALLOC | __GFP_NOWARN, MAX_PAGE_ORDER - 4)))
 		n_dma++;
 	printf("config,op,o3_atomic,o3_kernel,o9_atomic,o9_kernel,unusable9\n");
 	/* Fill: movable pages to the top of the tide, a long-lived unmovable
