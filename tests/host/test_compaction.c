@@ -19,6 +19,7 @@
 #include <labyrinth/pcp.h>
 #include <labyrinth/shrinker.h>
 #include <labyrinth/smp.h>
+#include <labyrinth/trace.h>
 #include "mm/internal.h"
 #include "host.h"
 #include "lib/sim_mem.h"
@@ -230,6 +231,40 @@ static void test_unmovable_blocks(void)
 	is_u64(mm_check_invariants(), 0, "invariants");
 }
 
+/*
+ * The walkthrough's exercise (docs/fragmentation.md): trace=alloc narrates
+ * the first unmovable allocation of a fresh zone as a fallback that takes
+ * a whole order-10 movable block and converts its pageblocks, and a
+ * GFP_KERNEL order-9 allocation in a fragmented zone as a compaction.
+ */
+static void test_trace_narrates(void)
+{
+	struct page *p;
+
+	boot();
+	trace_reset();
+	trace_init("alloc", 0, 1000);
+	trace_set_enabled(MM_HOOK_TRACE_ALLOC);
+	host_log_clear();
+	p = alloc_page(GFP_KERNEL);
+	ok(host_log_contains("fallback DMA32: order-10 Movable block at pfn ") &&
+	       host_log_contains("taken for Unmovable;") &&
+	       host_log_contains("pageblock now of the new type"),
+	   "trace=alloc: the first unmovable page is a fallback that converts a pageblock");
+	__free_page(p);
+	trace_set_enabled(0);
+	fragment();
+	trace_set_enabled(MM_HOOK_TRACE_ALLOC);
+	host_log_clear();
+	p = alloc_pages(GFP_KERNEL | __GFP_DMA32 | __GFP_NOWARN, 9);
+	ok(p && host_log_contains("trace: alloc order=9 gfp=GFP_KERNEL") &&
+	       host_log_contains("compaction order 9: a free block of that order now;"),
+	   "trace=alloc: an order-9 GFP_KERNEL allocation narrates its compaction");
+	trace_set_enabled(0);
+	if (p)
+		__free_pages(p, 9);
+}
+
 /* ---- concurrency: CPU 0 compacts while CPUs 1 and 2 churn ---- */
 
 #define CHURN_OPS 200000
@@ -316,6 +351,7 @@ int main(int argc, char **argv)
 	test_compact_zone();
 	test_direct_compaction();
 	test_unmovable_blocks();
+	test_trace_narrates();
 	test_concurrent();
 	return done_testing();
 }
