@@ -111,6 +111,69 @@ void show_extfrag_info(void)
 	}
 }
 
+/* ---- a picture of the pageblocks ---- */
+
+/* Free pages in the pageblock at pfn (buddy blocks whose head is in it,
+ * per-CPU pages). Zone lock held. */
+static unsigned long __pageblock_free(unsigned long pfn)
+{
+	unsigned long end = pfn + pageblock_nr_pages, n = 0;
+
+	while (pfn < end) {
+		const struct page *page = pfn_to_page(pfn);
+
+		if (page->flags == PG_buddy) {
+			n += min(1ul << page->order, end - pfn);
+			pfn += 1ul << page->order;
+		} else {
+			n += page->flags == PG_pcp;
+			pfn++;
+		}
+	}
+	return n;
+}
+
+/*
+ * One character per pageblock, 64 a line: its type's initial (U, M, R, H,
+ * I), upper case when something in it is in use, lower case when it is
+ * entirely free; ' ' for a pageblock without RAM.
+ */
+void show_pageblock_map(void)
+{
+	static const char letter[MIGRATE_TYPES] = { 'U', 'M', 'R', 'H', 'I' };
+	struct zone *z;
+
+	for_each_zone(z) {
+		unsigned long pfn, flags, start = ALIGN(z->zone_start_pfn, pageblock_nr_pages);
+		char line[72];
+		int n = 0;
+
+		if (!populated_zone(z))
+			continue;
+		printk(KERN_INFO
+		       "pageblocks of Node %d, zone %s (U M R H I = type, lower case: all "
+		       "free):\n",
+		       z->node, z->name);
+		spin_lock_irqsave(&z->lock, flags);
+		for (pfn = start; pfn < zone_end_pfn(z); pfn += pageblock_nr_pages) {
+			char c = ' ';
+
+			if (pfn_valid(pfn) && !(pfn_to_page(pfn)->flags & PG_nomem)) {
+				c = letter[get_pfnblock_migratetype(pfn)];
+				if (__pageblock_free(pfn) == pageblock_nr_pages)
+					c = (char)(c - 'A' + 'a');
+			}
+			line[n++] = c;
+			if (n == 64 || pfn + pageblock_nr_pages >= zone_end_pfn(z)) {
+				line[n] = '\0';
+				printk(KERN_INFO "  %s\n", line);
+				n = 0;
+			}
+		}
+		spin_unlock_irqrestore(&z->lock, flags);
+	}
+}
+
 /* ---- /proc/pagetypeinfo ---- */
 
 static void show_free_per_type(struct zone *z)

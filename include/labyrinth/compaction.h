@@ -51,6 +51,8 @@ int unusable_free_index(const struct zone *zone, unsigned int order);
 void show_extfrag_info(void);
 /* /proc/pagetypeinfo, Linux's format. */
 void show_pagetypeinfo(void);
+/* One character per pageblock: type, and whether it is all free. */
+void show_pageblock_map(void);
 /* /proc/vmstat's compaction lines. */
 void show_compaction_stats(void);
 

@@ -93,4 +93,4 @@ bench-frag: $(FRAGBENCH_BIN)
 		$(FRAGBENCH_BIN) seed=$(FRAGBENCH_SEED) ops=$(FRAGBENCH_OPS) mobility=$$m compaction=$$c \
 		|| exit 1; done; done ) > $(BUILD)/fragbench.csv
 	$(PYTHON) tools/fragbench_plot.py $(BUILD)/fragbench.csv --svg docs/fragbench.svg \
-		--table $(BUILD)/fragbench.md
+		--table $(BUILD)/fragbench.md --benchmarks-md docs/BENCHMARKS.md

@@ -2,7 +2,11 @@
  * fragbench.c - a fragmentation workload over the real mm/ code on the
  * host (a benchmark, not a test: it asserts nothing about the figures).
  *
- *   build/bench/fragbench [seed=N] [ops=N] [mobility=0|1] [compaction=0|1]
+ *   build/bench/fragbench [seed=N] [ops=N] [mobility=0|1] [compaction=0|1] [map=1]
+ *
+ * map=1, at the end: frees random movable pages down to the low tide, then
+ * prints the zones' pageblocks (show_pageblock_map()) before and after one
+ * compaction to order 9.
  *
  * One simulated machine (256 MiB, QEMU's e820 layout, one CPU, per-CPU
  * lists on), one seeded xorshift stream, `ops` operations (default 10^6;
@@ -41,6 +45,8 @@
 #include "../host/lib/sim_mem.h"
 
 #define RAM (256ul << 20)
+
+extern bool host_log_quiet; /* tests/host/lib/host_printk.c */
 #define SAMPLES 200
 #define SHORT_LIFE 2048 /* FIFO of short-lived allocations */
 
@@ -97,7 +103,8 @@ static unsigned long movable_target(unsigned long op, unsigned long ops, unsigne
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: fragbench [seed=N] [ops=N] [mobility=0|1] [compaction=0|1]\n");
+	fprintf(stderr,
+		"usage: fragbench [seed=N] [ops=N] [mobility=0|1] [compaction=0|1] [map=1]\n");
 	exit(2);
 }
 
@@ -105,7 +112,7 @@ int main(int argc, char **argv)
 {
 	unsigned long ops = 1000000, seed = 1, n_mov = 0, n_pin = 0, op, i, head = 0;
 	unsigned long mov_target, pin_target, zone_pages;
-	int mobility = 1, compaction = 1;
+	int mobility = 1, compaction = 1, map = 0;
 	struct page_store st;
 	struct result r = { 0 };
 	struct compact_stats cs;
@@ -116,7 +123,8 @@ int main(int argc, char **argv)
 		if (sscanf(argv[i], "seed=%lu", &seed) == 1 ||
 		    sscanf(argv[i], "ops=%lu", &ops) == 1 ||
 		    sscanf(argv[i], "mobility=%d", &mobility) == 1 ||
-		    sscanf(argv[i], "compaction=%d", &compaction) == 1)
+		    sscanf(argv[i], "compaction=%d", &compaction) == 1 ||
+		    sscanf(argv[i], "map=%d", &map) == 1)
 			continue;
 		usage();
 	}
@@ -201,6 +209,20 @@ int main(int argc, char **argv)
 			balance_zones(); /* the idle loop's balancer: background compaction */
 		if (op % (ops / SAMPLES) == ops / SAMPLES - 1)
 			sample(z, cfg, op + 1, &r);
+	}
+	if (map) { /* the walkthrough's picture: pageblocks before and after compaction */
+		while (n_mov > movable_target(ops / 10, ops, zone_pages)) { /* low tide */
+			unsigned long k = next() % n_mov;
+
+			page_store_free(&st, movable[k]);
+			movable[k] = movable[--n_mov];
+		}
+		host_log_quiet = false;
+		show_pageblock_map();
+		printf("# compact_zone_order(DMA32, 9): %d (2 = COMPACT_SUCCESS)\n",
+		       compact_zone_order(z, 9));
+		show_pageblock_map();
+		host_log_quiet = true;
 	}
 	compact_stats_read(&cs);
 	printf("summary %s o3_atomic=%lu o3_kernel=%lu o9_atomic=%lu o9_kernel=%lu samples=%lu "

@@ -9,6 +9,7 @@
  * no page lost or duplicated at the end. Seeded (LAB_SEED).
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <labyrinth/compaction.h>
@@ -146,7 +147,12 @@ static void test_compact_zone(void)
 	   fragmentation_index(DMA32, 9));
 	ok(unusable_free_index(DMA32, 9) == 1000, "unusable_free_index(9) = 1.000");
 	compact_stats_read(&s0);
+	if (getenv("SHOW_MAP")) /* the walkthrough's picture (docs/fragmentation.md) */
+		host_log_quiet = false, show_pageblock_map(), show_pagetypeinfo();
 	is_u64(compact_zone_order(DMA32, 9), COMPACT_SUCCESS, "compaction: COMPACT_SUCCESS");
+	if (getenv("SHOW_MAP"))
+		show_pageblock_map(), show_pagetypeinfo(), show_compaction_stats(),
+		    host_log_quiet = true;
 	compact_stats_read(&s1);
 	ok((DMA32->free_mask >> 9) != 0, "a free block of order >= 9 exists");
 	ok(fragmentation_index(DMA32, 9) == -1000, "fragmentation_index(9) = -1.000 now");
