@@ -14,6 +14,10 @@
  *   mm/pool.c       the Labyrinth pool (pool.h)
  *   mm/exclusive.c  __GFP_EXCLUSIVE pages (exclusive.h)
  *   mm/reclaim.c    shrinkers, direct reclaim, the balancer (shrinker.h)
+ *   mm/pagecache.c  a store of movable pages reached by handles (pagecache.h)
+ *   mm/migrate.c    moving a movable page (pagecache.h)
+ *   mm/compaction.c compaction, direct and background (compaction.h)
+ *   mm/vmstat.c     pagetypeinfo, fragmentation indices, compaction counters
  *   mm/fail_page_alloc.c failure injection (fail_page_alloc.h)
  *   mm/debug.c      bad_page reports, poisoning, the invariant checker
  *   mm/init.c       mm_init(): memblock -> mem_map -> zones -> buddy
