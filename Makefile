@@ -38,7 +38,8 @@ KERNEL_LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-s
 # (tests/kernel/<unit>_test.c) and the in-kernel benchmark are picked up by
 # the same wildcard.
 KERNEL_C := $(sort $(wildcard arch/x86_64/*.c boot/*.c boot/multiboot2/*.c acpi/*.c \
-	kernel/*.c mm/*.c lib/*.c selftest/*.c tests/kernel/*_test.c tests/bench/kernel_bench.c))
+	kernel/*.c mm/*.c lib/*.c selftest/*.c tests/kernel/*_test.c tests/bench/kernel_bench.c \
+	tests/bench/fragwork.c tests/bench/kernel_fragbench.c))
 KERNEL_ASM := $(sort $(wildcard arch/x86_64/*.asm boot/multiboot2/*.asm))
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.asm.o)
 KERNEL := $(BUILD)/labyrinth.elf

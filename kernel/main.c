@@ -29,6 +29,7 @@
 #include <labyrinth/string.h>
 #include <labyrinth/trace.h>
 #include <labyrinth/vm.h>
+#include "tests/bench/fragwork.h"
 
 /* test=... on the command line: a deliberate failure for the test matrix. */
 static void run_deliberate_failure(const char *what)
@@ -113,6 +114,8 @@ void kmain(u32 magic, u64 info_phys)
 	failed += selftest_run();			/* IRQ-context allocation on every CPU */
 	if (param_bool("bench"))
 		kernel_bench_run();			/* guest ticks per operation, on request */
+	if (param_num("fragbench"))			/* the fragmentation workload, on request */
+		kernel_fragbench_run(param_num("fragbench"), param_num("seed") ? param_num("seed") : 1);
 	pr_info("kmain: done, %s\n", failed ? "FAILED" : "all tests passed");
 	arch_exit(failed ? 1 : 0);
 }

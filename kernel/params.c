@@ -37,6 +37,9 @@ static const struct kernel_param kernel_params[] = {
 	  "Labyrinth pool: reserve for atomic allocations, rounded up to pages; 0 = none" },
 	{ "fail_page_alloc", PARAM_STRING, 0, 0, 0, "",
 	  "failure injection as Linux: <interval>,<probability>,<space>,<times>, e.g. 1,10,0,-1" },
+	{ "fragbench", PARAM_UINT, 0, 100000000, 0, NULL,
+	  "run the fragmentation workload (tests/bench/fragwork.c) for this many operations "
+	  "after the tests; 0 = not" },
 	{ "bench", PARAM_BOOL, 0, 1, 0, NULL,
 	  "run the in-kernel benchmark after the tests (make bench-qemu)" },
 	{ "selftest", PARAM_BOOL, 0, 1, 1, NULL,

@@ -38,6 +38,11 @@ void mm_set_mobility_grouping(bool on)
 	gfp_migratetype_table[2] = on ? MIGRATE_RECLAIMABLE : MIGRATE_UNMOVABLE;
 }
 
+bool mm_mobility_grouping(void)
+{
+	return !page_group_by_mobility_disabled;
+}
+
 /* Linux's set_pageblock_migratetype(): under the zone lock (or at boot). */
 void set_pageblock_migratetype(unsigned long pfn, unsigned int mt)
 {

@@ -183,6 +183,7 @@ void mm_set_debug(bool poison);
 /* Group pages by mobility (mmzone.h's migratetypes); off is Linux's
  * page_group_by_mobility_disabled. Before mm_init(). */
 void mm_set_mobility_grouping(bool on);
+bool mm_mobility_grouping(void);
 /* All RAM is now reachable at __va(): base becomes page_offset_base. */
 void mm_set_direct_map(unsigned long base);
 

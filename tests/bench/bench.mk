@@ -84,7 +84,8 @@ FRAGBENCH_BIN := $(BENCH_DIR)/fragbench
 FRAGBENCH_OPS ?= 1000000
 FRAGBENCH_SEED ?= 1
 
-$(FRAGBENCH_BIN): $(BENCH_DIR)/tests/bench/fragbench.o $(BENCH_DIR)/libmm.a
+$(FRAGBENCH_BIN): $(BENCH_DIR)/tests/bench/fragbench.o $(BENCH_DIR)/tests/bench/fragwork.o \
+		$(BENCH_DIR)/libmm.a
 	$(HOST_CC) $(BENCH_CFLAGS) -o $@ $^ -lm
 
 .PHONY: bench-frag

@@ -282,8 +282,9 @@ def page_lines(pfn, how):
                  % (u(p["pfn"]), link(u(p["next"])), link(u(p["prev"])),
                     zone_of_pfn(pfn) or "none", pfn >> PFN_SECTION_SHIFT))
     if flags & 1:
-        lines.append("  state: head of a free block of %d page(s) on free_area[%d]"
-                     % (1 << order, order))
+        # owner shares its byte with buddy_mt: the list's migratetype (mm.h)
+        lines.append("  state: head of a free block of %d page(s) on free_area[%d], %s list"
+                     % (1 << order, order, MIGRATETYPE_NAMES[owner] if owner < 5 else "?"))
     elif flags & 2:
         lines.append("  state: head of an allocated block of %d page(s) (order %d)"
                      % (1 << order, order))
