@@ -95,3 +95,21 @@ bench-frag: $(FRAGBENCH_BIN)
 		|| exit 1; done; done ) > $(BUILD)/fragbench.csv
 	$(PYTHON) tools/fragbench_plot.py $(BUILD)/fragbench.csv --svg docs/fragbench.svg \
 		--table $(BUILD)/fragbench.md --benchmarks-md docs/BENCHMARKS.md
+
+# The same workload in the guest: four boots, one per configuration
+# (fragbench=N on the command line, tests/bench/kernel_fragbench.c), then the
+# plots and tables of both (the host run's CSV is made first if missing).
+FRAGBENCH_QEMU_LOG := $(BUILD)/fragbench-qemu.log
+
+.PHONY: bench-frag-qemu
+bench-frag-qemu: $(ISO) $(FRAGBENCH_BIN)
+	@test -f $(BUILD)/fragbench.csv || $(MAKE) bench-frag
+	rm -f $(FRAGBENCH_QEMU_LOG)
+	for m in 1 0; do for c in 1 0; do \
+		$(PYTHON) tools/run.py --path bios --mem 256M --smp 1 --timeout 900 \
+		--cmdline "fragbench=$(FRAGBENCH_OPS) seed=$(FRAGBENCH_SEED) mobility=$$m compaction=$$c ktest=none selftest=0" \
+		--log $(FRAGBENCH_QEMU_LOG).$$m$$c || exit 1; \
+		cat $(FRAGBENCH_QEMU_LOG).$$m$$c >> $(FRAGBENCH_QEMU_LOG); done; done
+	$(PYTHON) tools/fragbench_plot.py $(BUILD)/fragbench.csv --svg docs/fragbench.svg \
+		--table $(BUILD)/fragbench.md --benchmarks-md docs/BENCHMARKS.md \
+		--qemu $(FRAGBENCH_QEMU_LOG) --qemu-svg docs/fragbench-qemu.svg
