@@ -96,9 +96,10 @@ static __always_inline unsigned int get_pageblock_migratetype(const struct page 
 
 /*
  * Per-CPU page lists (mm/pcp.c; the rules are in include/labyrinth/pcp.h).
- * One per zone and CPU: a ring of free order-0 pfns. The hot end (where
- * alloc pops and free pushes) is ring[(base + count - 1) & PCP_RING_MASK];
- * the cold end, ring[base], is what a drain gives back to the buddy. Only
+ * One per zone and CPU: a ring of free order-0 pfns per pcp migratetype.
+ * The hot end of ring mt (where alloc pops and free pushes) is
+ * ring[mt][(lists[mt].base + lists[mt].count - 1) & PCP_RING_MASK]; the
+ * cold end, ring[mt][lists[mt].base], is what a drain gives back. Only
  * the owning CPU touches its list, with local interrupts off; the buddy
  * allocator never does. A page whose pfn is in a ring has flags PG_pcp,
  * order 0, and is not in zone->free_pages (as Linux's NR_FREE_PAGES).
