@@ -96,10 +96,17 @@ static void isolate_migratepages(struct compact_control *cc)
 	unsigned long end = min(ALIGN(pfn + 1, pageblock_nr_pages), cc->free_block);
 
 	while (pfn < end && cc->nr_migratepages < COMPACT_CLUSTER_MAX) {
-		struct page *page = pfn_to_page(pfn);
-		u16 flags = READ_ONCE(page->flags);
-		unsigned int order = READ_ONCE(page->order);
+		struct page *page;
+		u16 flags;
+		unsigned int order;
 
+		if (!pfn_valid(pfn)) { /* a section without RAM inside the zone */
+			pfn = ALIGN(pfn + 1, PAGES_PER_SECTION);
+			continue;
+		}
+		page = pfn_to_page(pfn);
+		flags = READ_ONCE(page->flags);
+		order = READ_ONCE(page->order);
 		cc->migrate_scanned++;
 		if ((flags & (PG_allocated | PG_movable)) == (PG_allocated | PG_movable))
 			cc->migratepages[cc->nr_migratepages++] = page;

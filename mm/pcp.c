@@ -146,12 +146,24 @@ static void __pcp_drain(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
 	pcp->drain_next = mt;
 }
 
-/* A page of an ISOLATE pageblock: straight to the buddy (interrupts off). */
+/*
+ * A page of an ISOLATE pageblock: straight to the buddy (interrupts off).
+ * In IRQ context with the zone lock busy, onto this CPU's movable ring
+ * instead: a drain then gives it to the buddy, by its pageblock's type.
+ */
 void pcp_free_isolated(struct zone *zone, struct page *page)
 {
-	spin_lock(&zone->lock);
-	__free_one_page(zone, page, page->pfn, 0, get_pfnblock_migratetype(page->pfn));
-	spin_unlock(&zone->lock);
+	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
+	struct pcp_list *l = &pcp->lists[MIGRATE_MOVABLE];
+
+	if (zone_lock_alloc_ctx(zone)) {
+		__free_one_page(zone, page, page->pfn, 0, get_pfnblock_migratetype(page->pfn));
+		spin_unlock(&zone->lock);
+		return;
+	}
+	page->flags = PG_pcp;
+	pcp->ring[MIGRATE_MOVABLE][(l->base + l->count++) & PCP_RING_MASK] = page->pfn;
+	pcp->count++;
 }
 
 /*

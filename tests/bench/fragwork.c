@@ -186,12 +186,12 @@ int fragwork_run(struct fragwork *w)
 		return -1;
 	rng = w->seed * 0x9e3779b97f4a7c15ull | 1;
 	while (n_dma < ARRAY_SIZE(dma_held) &&
-	       (dma_held[n_dma] = alloc_pages(GFP_KERNEL | __GFP_DMA | __GFP_MEMALLOC |
-						      __GFP_NOWARN,
-					      DMA_HOLD_ORDER)))
+	       (dma_held[n_dma] = alloc_pages(
+		    GFP_KERNEL | __GFP_DMA | __GFP_MEMALLOC | __GFP_NOWARN, DMA_HOLD_ORDER)))
 		n_dma++;
-	emitf(w, "# fragbench seed=%llu ops=%lu %s: %s %lu pages, movable ~%lu, long-lived "
-		 "unmovable ~%lu",
+	emitf(w,
+	      "# fragbench seed=%llu ops=%lu %s: %s %lu pages, movable ~%lu, long-lived "
+	      "unmovable ~%lu",
 	      (unsigned long long)w->seed, w->ops, w->cfg, z->name, zone_pages,
 	      movable_target(0, w->ops, zone_pages), zone_pages * 3 / 100);
 	emitf(w, "config,op,o3_atomic,o3_kernel,o9_atomic,o9_kernel,unusable9");
@@ -217,9 +217,10 @@ int fragwork_run(struct fragwork *w)
 	if (w->map)
 		show_map(w, z, &st, zone_pages, &n_mov);
 	compact_stats_read(&cs);
-	emitf(w, "summary %s o3_atomic=%lu o3_kernel=%lu o9_atomic=%lu o9_kernel=%lu samples=%lu "
-		 "compact_stall=%lu compact_success=%lu compact_fail=%lu pgmigrate_success=%lu "
-		 "compact_daemon_wake=%lu nr_reserved_highatomic=%lu",
+	emitf(w,
+	      "summary %s o3_atomic=%lu o3_kernel=%lu o9_atomic=%lu o9_kernel=%lu samples=%lu "
+	      "compact_stall=%lu compact_success=%lu compact_fail=%lu pgmigrate_success=%lu "
+	      "compact_daemon_wake=%lu nr_reserved_highatomic=%lu",
 	      w->cfg, w->ok[0], w->ok[1], w->ok[2], w->ok[3], w->tries, cs.compact_stall,
 	      cs.compact_success, cs.compact_fail, cs.pgmigrate_success, cs.compact_daemon_wake,
 	      z->nr_reserved_highatomic);
