@@ -217,9 +217,12 @@ static void migrate_batch(struct compact_control *cc)
 	for (i = 0; i < cc->nr_migratepages && cc->nr_freepages; i++) {
 		struct page *newpage = cc->freepages[--cc->nr_freepages];
 
-		if (migrate_page(newpage, cc->migratepages[i]) == 0)
-			old[n++] = cc->migratepages[i];
-		else
+		if (migrate_page(newpage, cc->migratepages[i]) == 0) {
+			old[n] = cc->migratepages[i];
+			if (unlikely(mm_debug_poison)) /* as any free (debug_pagealloc) */
+				debug_poison_page_range(old[n], 0);
+			n++;
+		} else
 			cc->freepages[cc->nr_freepages++] = newpage;
 	}
 	cc->nr_migratepages = 0;

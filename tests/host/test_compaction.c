@@ -198,6 +198,28 @@ static void test_direct_compaction(void)
 	is_u64(mm_check_invariants(), 0, "invariants");
 }
 
+/* debug_pagealloc: the pages compaction frees are poisoned like any free,
+ * so no allocation after it reports "page poison corrupted". */
+static void test_poisoning(void)
+{
+	static struct page *all[16384];
+	unsigned long bad0, n = 0;
+
+	mm_set_debug(true);
+	boot();
+	fragment();
+	is_u64(compact_zone_order(DMA32, 9), COMPACT_SUCCESS, "debug_pagealloc: compaction works");
+	bad0 = mm_bad_page_count;
+	while (n < ARRAY_SIZE(all) &&
+	       (all[n] = alloc_pages(GFP_KERNEL | __GFP_DMA32 | __GFP_MEMALLOC | __GFP_NOWARN, 0)))
+		n++;
+	is_u64(mm_bad_page_count - bad0, 0,
+	       "every free page still poisoned: %lu pages allocated, no corrupted poison", n);
+	while (n)
+		__free_pages(all[--n], 0);
+	mm_set_debug(false);
+}
+
 /* A free block pinned (taken off the lists, as an unmovable owner would
  * hold it) in every pageblock: no order-9 block can form. */
 static void test_unmovable_blocks(void)
@@ -357,6 +379,7 @@ int main(int argc, char **argv)
 	test_compact_zone();
 	test_direct_compaction();
 	test_unmovable_blocks();
+	test_poisoning();
 	test_trace_narrates();
 	test_concurrent();
 	return done_testing();
