@@ -160,5 +160,6 @@ void st_print_summary(void)
 	pr_info("pool: size=%lu level=%lu lowest=%lu hits=%lu misses=%lu\n", ps.size, ps.level,
 		ps.lowest, ps.hits - st_base.pool.hits, ps.misses - st_base.pool.misses);
 	pr_info("leaked=%ld pages\n", st_leaked);
-	show_pagetypeinfo(); /* grouping by mobility after the phases */
+	show_pagetypeinfo();	 /* grouping by mobility after the phases */
+	show_compaction_stats(); /* /proc/vmstat's compaction lines */
 }

@@ -7,6 +7,11 @@
 #                     -icount shift=0: guest TSC ticks per operation, next to
 #                     Linux 6.1's figures; build/bench-qemu.json, and the docs
 #
+#   make bench-frag   the fragmentation workload (tests/bench/fragwork.c) on the host,
+#                     grouping by mobility on/off x compaction on/off: docs/fragbench.svg
+#                     and the fragmentation section of docs/BENCHMARKS.md
+#   make bench-frag-qemu  the same workload in the guest (four boots, fragbench=N)
+#
 # BENCH_QUICK=1 shortens the host run (smoke test).
 
 BENCH_DIR := $(BUILD)/bench
