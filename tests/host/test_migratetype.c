@@ -82,6 +82,38 @@ static void test_can_steal(void)
 	ok(can_steal_fallback(0, MIGRATE_RECLAIMABLE), "reclaimable order 0: steal");
 }
 
+/* Linux 6.1's fallbacks[] order, on a zone whose lists say "non-empty". */
+static void test_fallback_order(void)
+{
+	struct zone z;
+	unsigned int mt;
+	bool steal;
+
+	memset(&z, 0, sizeof(z));
+	for (mt = 0; mt < MIGRATE_TYPES; mt++)
+		z.free_area[5].head[mt] = PFN_NIL;
+	z.free_area[5].head[MIGRATE_MOVABLE] = 1;
+	z.free_area[5].head[MIGRATE_RECLAIMABLE] = 1;
+	is_u64(find_suitable_fallback(&z, 5, MIGRATE_UNMOVABLE, &steal), MIGRATE_RECLAIMABLE,
+	       "unmovable falls back to reclaimable first");
+	ok(steal, "and may steal (unmovable)");
+	z.free_area[5].head[MIGRATE_UNMOVABLE] = 1;
+	is_u64(find_suitable_fallback(&z, 5, MIGRATE_MOVABLE, &steal), MIGRATE_RECLAIMABLE,
+	       "movable: reclaimable before unmovable");
+	ok(steal, "order 5 >= pageblock_order / 2: may steal");
+	is_u64(find_suitable_fallback(&z, 5, MIGRATE_RECLAIMABLE, &steal), MIGRATE_UNMOVABLE,
+	       "reclaimable: unmovable before movable");
+	z.free_area[5].head[MIGRATE_UNMOVABLE] = PFN_NIL;
+	z.free_area[5].head[MIGRATE_RECLAIMABLE] = PFN_NIL;
+	z.free_area[5].head[MIGRATE_HIGHATOMIC] = 1;
+	z.free_area[5].head[MIGRATE_ISOLATE] = 1;
+	is_u64((u64)(long)find_suitable_fallback(&z, 5, MIGRATE_RECLAIMABLE, &steal),
+	       MIGRATE_MOVABLE, "reclaimable: then movable");
+	z.free_area[5].head[MIGRATE_MOVABLE] = PFN_NIL;
+	is_u64((u64)(long)find_suitable_fallback(&z, 5, MIGRATE_UNMOVABLE, &steal), (u64)-1,
+	       "never into highatomic or isolate");
+}
+
 /* An unmovable order-0 page in an all-movable zone: the largest block
  * (order 10) is taken and both its pageblocks become unmovable. */
 static void test_fallback_largest_converts(void)
@@ -275,6 +307,7 @@ int main(void)
 {
 	test_boot_and_gfp();
 	test_can_steal();
+	test_fallback_order();
 	test_fallback_largest_converts();
 	test_steal_half_rule();
 	test_pcp_per_type();
