@@ -198,6 +198,35 @@ static void test_direct_compaction(void)
 	is_u64(mm_check_invariants(), 0, "invariants");
 }
 
+/* Background compaction: a failed atomic order-9 request asks for it (it
+ * cannot compact itself), the balancer runs it (Linux's kcompactd). */
+static void test_background_compaction(void)
+{
+	struct compact_stats s0, s1;
+	struct page *p;
+
+	boot();
+	fragment();
+	compact_stats_read(&s0);
+	p = alloc_pages(GFP_ATOMIC | __GFP_DMA32 | __GFP_NOWARN, 9);
+	ok(p == NULL, "GFP_ATOMIC order 9 fails in the fragmented zone (no direct compaction)");
+	balancer_set_enabled(true);
+	ok(DMA32->kcompactd_max_order == 9 && balance_zones_needed(),
+	   "it asked the balancer for background compaction of order 9");
+	balance_zones();
+	balancer_set_enabled(false);
+	compact_stats_read(&s1);
+	ok(s1.compact_daemon_wake > s0.compact_daemon_wake && !DMA32->kcompactd_max_order,
+	   "the balancer compacted (compact_daemon_wake +%lu: one per zone of the zonelist)",
+	   s1.compact_daemon_wake - s0.compact_daemon_wake);
+	is_u64(s1.compact_stall, s0.compact_stall, "no compact_stall: nobody waited for it");
+	p = alloc_pages(GFP_ATOMIC | __GFP_DMA32 | __GFP_NOWARN, 9);
+	ok(p != NULL, "the next GFP_ATOMIC order 9 succeeds");
+	if (p)
+		__free_pages(p, 9);
+	is_u64(mm_check_invariants(), 0, "invariants");
+}
+
 /* debug_pagealloc: the pages compaction frees are poisoned like any free,
  * so no allocation after it reports "page poison corrupted". */
 static void test_poisoning(void)
@@ -379,6 +408,7 @@ int main(int argc, char **argv)
 	test_compact_zone();
 	test_direct_compaction();
 	test_unmovable_blocks();
+	test_background_compaction();
 	test_poisoning();
 	test_trace_narrates();
 	test_concurrent();
