@@ -302,20 +302,25 @@ enum compact_result compact_zone_order(struct zone *zone, unsigned int order)
 
 /*
  * Direct compaction (Linux's try_to_compact_pages()): every zone of the
- * allocation's zonelist until one has a free block of order. Counts a
- * compact_stall, then a compact_success or compact_fail.
+ * allocation's zonelist until one has a free block of order. Unless every
+ * zone was skipped (compaction_suitable()), counts a compact_stall, then a
+ * compact_success or compact_fail.
  */
 bool try_to_compact_pages(unsigned int order, struct zone *const *zl)
 {
-	bool ok = false;
+	enum compact_result r = COMPACT_SKIPPED, best = COMPACT_SKIPPED;
 
 	if (!mm_compaction_enabled() || !order)
 		return false;
+	for (; *zl && best != COMPACT_SUCCESS; zl++) {
+		r = compact_zone_order(*zl, order);
+		best = max(best, r);
+	}
+	if (best == COMPACT_SKIPPED) /* Linux: no stall when no zone was compacted */
+		return false;
 	count(&stats.compact_stall, 1);
-	for (; *zl && !ok; zl++)
-		ok = compact_zone_order(*zl, order) == COMPACT_SUCCESS;
-	count(ok ? &stats.compact_success : &stats.compact_fail, 1);
-	return ok;
+	count(best == COMPACT_SUCCESS ? &stats.compact_success : &stats.compact_fail, 1);
+	return best == COMPACT_SUCCESS;
 }
 
 /* Background compaction (Linux's kcompactd), asked for by the slow path
