@@ -52,7 +52,8 @@ KERNEL_LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-s
 # (tests/kernel/<unit>_test.c) and the in-kernel benchmark are picked up by
 # the same wildcard.
 KERNEL_C := $(sort $(wildcard arch/x86_64/*.c boot/*.c boot/multiboot2/*.c acpi/*.c \
-	kernel/*.c mm/*.c lib/*.c selftest/*.c tests/kernel/*_test.c tests/bench/kernel_bench.c))
+	kernel/*.c mm/*.c lib/*.c selftest/*.c tests/kernel/*_test.c tests/bench/kernel_bench.c \
+	tests/bench/fragwork.c tests/bench/kernel_fragbench.c))
 KERNEL_ASM := $(sort $(wildcard arch/x86_64/*.asm boot/multiboot2/*.asm))
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.asm.o)
 KERNEL := $(BUILD)/labyrinth.elf
@@ -229,7 +230,7 @@ GENERIC_C := $(sort $(wildcard mm/*.c acpi/*.c)) boot/multiboot2/mb2.c kernel/cm
 	$(filter-out boot/efi/loader.c,$(wildcard boot/efi/*.c))
 HOST_SEAM_C := $(sort $(wildcard tests/host/lib/*.c))
 KTEST_HOST_C := $(addprefix tests/kernel/,buddy_test.c pcp_test.c numa_test.c pool_test.c \
-	exclusive_test.c reclaim_test.c fail_page_alloc_test.c)
+	exclusive_test.c reclaim_test.c fail_page_alloc_test.c compaction_test.c)
 HOST_LIB_C := $(GENERIC_C) $(HOST_SEAM_C) $(KTEST_HOST_C)
 HOST_LIB_OBJS := $(HOST_LIB_C:%.c=$(BUILD)/host/%.o)
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/tests/%, \

@@ -13,6 +13,7 @@
 #include <labyrinth/arch.h>
 #include <labyrinth/bench.h>
 #include <labyrinth/cmdline.h>
+#include <labyrinth/compaction.h>
 #include <labyrinth/exclusive.h>
 #include <labyrinth/fail_page_alloc.h>
 #include <labyrinth/ktest.h>
@@ -29,6 +30,7 @@
 #include <labyrinth/string.h>
 #include <labyrinth/trace.h>
 #include <labyrinth/vm.h>
+#include "tests/bench/fragwork.h"
 
 /* test=... on the command line: a deliberate failure for the test matrix. */
 static void run_deliberate_failure(const char *what)
@@ -95,7 +97,11 @@ void kmain(u32 magic, u64 info_phys)
 	/* SRAT/SLIT -> nodes, before the zones: read through the boot identity map */
 	numa_config_set(acpi_numa_init(boot_info.rsdp, boot_info.rsdp_len, acpi_os_map_early));
 	mm_set_debug(param_bool("debug_pagealloc"));	/* page poisoning on request */
+	mm_set_mobility_grouping(param_bool("mobility")); /* pageblocks by migratetype */
+	mm_set_compaction(param_bool("compaction"));	/* moving pages for high orders */
 	mm_init(map);					/* memblock, struct page, zones, buddy */
+	if (param_bool("pagetypeinfo"))
+		show_pagetypeinfo();			/* /proc/pagetypeinfo on request */
 	vm_init(map);					/* own page tables built and loaded */
 	mm_set_direct_map(DIRECT_MAP_BASE);		/* mm's pointers move to the direct map */
 	vm_drop_identity_map();				/* low half unmapped; ptdump, W^X audit */
@@ -113,6 +119,8 @@ void kmain(u32 magic, u64 info_phys)
 	failed += selftest_run();			/* IRQ-context allocation on every CPU */
 	if (param_bool("bench"))
 		kernel_bench_run();			/* guest ticks per operation, on request */
+	if (param_num("fragbench"))			/* the fragmentation workload, on request */
+		kernel_fragbench_run(param_num("fragbench"), param_num("seed") ? param_num("seed") : 1);
 	pr_info("kmain: done, %s\n", failed ? "FAILED" : "all tests passed");
 	arch_exit(failed ? 1 : 0);
 }

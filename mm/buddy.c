@@ -19,55 +19,120 @@
 
 #include "mm/internal.h"
 
+/* ---- pageblocks and their types (Linux 6.1: mm/page_alloc.c) ---- */
+
+/* mobility=0 (Linux's page_group_by_mobility_disabled): every allocation
+ * is "unmovable" and every pageblock too; nothing is grouped. */
+bool page_group_by_mobility_disabled;
+unsigned char gfp_migratetype_table[4] = { MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE,
+					   MIGRATE_UNMOVABLE };
+
+const char *const migratetype_names[MIGRATE_TYPES] = { "Unmovable", "Movable", "Reclaimable",
+						       "HighAtomic", "Isolate" };
+
+/* Before mm_init() (the command line is parsed first): grouping on or off. */
+void mm_set_mobility_grouping(bool on)
+{
+	page_group_by_mobility_disabled = !on;
+	gfp_migratetype_table[1] = on ? MIGRATE_MOVABLE : MIGRATE_UNMOVABLE;
+	gfp_migratetype_table[2] = on ? MIGRATE_RECLAIMABLE : MIGRATE_UNMOVABLE;
+}
+
+bool mm_mobility_grouping(void)
+{
+	return !page_group_by_mobility_disabled;
+}
+
+/* Linux's set_pageblock_migratetype(): under the zone lock (or at boot). */
+void set_pageblock_migratetype(unsigned long pfn, unsigned int mt)
+{
+	u8 *usemap = mem_section[pfn >> PFN_SECTION_SHIFT].pageblock_flags;
+	unsigned long pb = (pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order;
+	unsigned int shift = (pb & 1) * NR_PAGEBLOCK_BITS;
+
+	if (unlikely(page_group_by_mobility_disabled && mt < MIGRATE_PCPTYPES))
+		mt = MIGRATE_UNMOVABLE;
+	WRITE_ONCE(usemap[pb >> 1],
+		   (u8)((usemap[pb >> 1] & ~(((1u << PB_MIGRATETYPE_BITS) - 1) << shift)) |
+			(mt << shift)));
+}
+
+/* ---- the free lists: one per order and migratetype ---- */
+
 static __always_inline void add_to_free_list(struct zone *zone, struct page *page, u32 pfn,
-					     unsigned int order)
+					     unsigned int order, unsigned int mt)
 {
 	struct free_area *area = &zone->free_area[order];
-	u32 head = area->head;
+	u32 head = area->head[mt];
 
 	page->flags = PG_buddy;
 	page->order = (u8)order;
+	page->buddy_mt = (u8)mt;
 	page->next = head;
 	page->prev = PFN_NIL;
 	if (head != PFN_NIL)
 		pfn_to_page(head)->prev = pfn;
 	else
-		zone->free_mask |= (u16)(1u << order);
-	area->head = pfn;
+		zone->free_mask_mt[mt] |= (u16)(1u << order);
+	zone->free_mask |= (u16)(1u << order);
+	area->head[mt] = pfn;
 	area->nr_free++;
 }
 
 /* Pushes onto a list the caller knows is empty: no neighbour to touch. */
 static __always_inline void add_to_empty_free_list(struct zone *zone, struct page *page, u32 pfn,
-						   unsigned int order)
+						   unsigned int order, unsigned int mt)
 {
 	struct free_area *area = &zone->free_area[order];
 
 	page->flags = PG_buddy;
 	page->order = (u8)order;
+	page->buddy_mt = (u8)mt;
 	page->next = PFN_NIL;
 	page->prev = PFN_NIL;
+	zone->free_mask_mt[mt] |= (u16)(1u << order);
 	zone->free_mask |= (u16)(1u << order);
-	area->head = pfn;
-	area->nr_free = 1;
+	area->head[mt] = pfn;
+	area->nr_free++;
 }
 
 static __always_inline void del_page_from_free_list(struct zone *zone, struct page *page,
 						    unsigned int order)
 {
 	struct free_area *area = &zone->free_area[order];
+	unsigned int mt = page->buddy_mt;
 	u32 next = page->next, prev = page->prev;
 
 	if (prev != PFN_NIL)
 		pfn_to_page(prev)->next = next;
 	else
-		area->head = next;
+		area->head[mt] = next;
 	if (next != PFN_NIL)
 		pfn_to_page(next)->prev = prev;
-	if (area->head == PFN_NIL)
+	if (area->head[mt] == PFN_NIL)
+		zone->free_mask_mt[mt] &= (u16) ~(1u << order);
+	if (!--area->nr_free)
 		zone->free_mask &= (u16) ~(1u << order);
-	area->nr_free--;
 	page->flags = 0;
+	page->buddy_mt = 0;
+}
+
+/* Linux's move_to_free_list(): the free block to the list of type mt. */
+static void move_to_free_list(struct zone *zone, struct page *page, unsigned int order,
+			      unsigned int mt)
+{
+	del_page_from_free_list(zone, page, order);
+	add_to_free_list(zone, page, page->pfn, order, mt);
+}
+
+/* Takes a free block off its list for a caller that keeps it (the
+ * compaction free scanner, mm/compaction.c): allocated, not counted free. */
+void __isolate_free_page(struct zone *zone, struct page *page, unsigned int order)
+{
+	del_page_from_free_list(zone, page, order);
+	page->flags = PG_allocated;
+	page->order = (u8)order;
+	zone->free_pages -= 1ul << order;
 }
 
 /*
@@ -100,9 +165,9 @@ static __always_inline void del_page_from_free_list(struct zone *zone, struct pa
  * (zone boundaries are MAX_ORDER-aligned, mmzone.h), so the buddy's struct
  * page is page + (buddy_pfn - pfn): no table lookup, no zone check.
  */
-struct page *__rmqueue_smallest(struct zone *zone, unsigned int order)
+struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned int mt)
 {
-	unsigned int mask = zone->free_mask >> order, high;
+	unsigned int mask = zone->free_mask_mt[mt] >> order, high;
 	struct free_area *area;
 	struct page *page;
 	u32 pfn, next;
@@ -111,26 +176,214 @@ struct page *__rmqueue_smallest(struct zone *zone, unsigned int order)
 		return NULL;
 	high = order + (unsigned int)__builtin_ctz(mask);
 	area = &zone->free_area[high];
-	pfn = area->head;
+	pfn = area->head[mt];
 	page = pfn_to_page(pfn);
 	next = page->next;
-	area->head = next;
-	area->nr_free--;
+	area->head[mt] = next;
 	if (next != PFN_NIL)
 		pfn_to_page(next)->prev = PFN_NIL;
 	else
+		zone->free_mask_mt[mt] &= (u16) ~(1u << high);
+	if (!--area->nr_free)
 		zone->free_mask &= (u16) ~(1u << high);
 	while (high > order) {
 		high--;
-		add_to_empty_free_list(zone, page + (1u << high), pfn + (1u << high), high);
+		add_to_empty_free_list(zone, page + (1u << high), pfn + (1u << high), high, mt);
 	}
 	page->flags = PG_allocated;
 	page->order = (u8)order;
+	page->owner = 0;
 	zone->free_pages -= 1ul << order;
 	return page;
 }
 
-void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order)
+/*
+ * Fallback and stealing, as Linux 6.1 (mm/page_alloc.c: fallbacks[],
+ * can_steal_fallback(), steal_suitable_fallback(), __rmqueue_fallback()).
+ *
+ * When a type's lists are empty, an allocation takes a block from another
+ * type, in the order of fallbacks[]. It takes the LARGEST such block: a big
+ * block usually means a whole free pageblock, and claiming all of it for
+ * the new type keeps the types apart (one pageblock polluted instead of
+ * many). It then "steals" the rest of the pageblock when that is worth it:
+ * the request is large (order >= pageblock_order / 2), or unmovable or
+ * reclaimable (these pollute a block anyway, so they should take it
+ * over). Stealing moves every free page of the pageblock to the new type's
+ * lists; the pageblock's own type changes when at least half of it is
+ * free or already holds the new type's pages. A movable request that may
+ * not steal takes the SMALLEST block instead: it will not pollute a
+ * pageblock for long, since it can be moved away.
+ * HIGHATOMIC and ISOLATE pageblocks are never a fallback.
+ */
+static const u8 fallbacks[MIGRATE_PCPTYPES][MIGRATE_PCPTYPES - 1] = {
+	[MIGRATE_UNMOVABLE] = { MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE },
+	[MIGRATE_MOVABLE] = { MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE },
+	[MIGRATE_RECLAIMABLE] = { MIGRATE_UNMOVABLE, MIGRATE_MOVABLE },
+};
+
+bool can_steal_fallback(unsigned int order, unsigned int start_mt)
+{
+	if (order >= pageblock_order)
+		return true;
+	return order >= pageblock_order / 2 || start_mt == MIGRATE_RECLAIMABLE ||
+	       start_mt == MIGRATE_UNMOVABLE || page_group_by_mobility_disabled;
+}
+
+/* The first type of fallbacks[mt] with a free block of this order, or -1. */
+int find_suitable_fallback(const struct zone *zone, unsigned int order, unsigned int mt,
+			   bool *can_steal)
+{
+	unsigned int i;
+
+	*can_steal = false;
+	for (i = 0; i < MIGRATE_PCPTYPES - 1; i++) {
+		unsigned int fmt = fallbacks[mt][i];
+
+		if (zone->free_area[order].head[fmt] == PFN_NIL)
+			continue;
+		*can_steal = can_steal_fallback(order, mt);
+		return (int)fmt;
+	}
+	return -1;
+}
+
+/*
+ * Linux's move_freepages_block(): every free block whose head is in pfn's
+ * pageblock goes to the lists of type mt; returns the pages moved, and in
+ * *num_movable the pages of the block that are allocated and movable.
+ * 0 if the pageblock is not all inside the zone.
+ */
+unsigned long move_freepages_block(struct zone *zone, unsigned long pfn, unsigned int mt,
+				   unsigned long *num_movable)
+{
+	unsigned long start = pfn & ~(pageblock_nr_pages - 1), end = start + pageblock_nr_pages;
+	unsigned long moved = 0, movable = 0;
+
+	if (start < zone->zone_start_pfn || end > zone_end_pfn(zone))
+		return 0;
+	for (pfn = start; pfn < end;) {
+		struct page *page = pfn_to_page(pfn);
+
+		if (page->flags == PG_buddy) {
+			move_to_free_list(zone, page, page->order, mt);
+			moved += 1ul << page->order;
+			pfn += 1ul << page->order;
+		} else if (page->flags & PG_allocated) {
+			movable += (page->flags & PG_movable) ? 1ul << page->order : 0;
+			pfn += 1ul << page->order;
+		} else {
+			pfn++;
+		}
+	}
+	if (num_movable)
+		*num_movable = movable;
+	return moved;
+}
+
+/* Every pageblock of a free block of order >= pageblock_order. */
+static void change_pageblock_range(unsigned long pfn, unsigned int order, unsigned int mt)
+{
+	unsigned long n = 1ul << (order - pageblock_order);
+
+	while (n--) {
+		set_pageblock_migratetype(pfn, mt);
+		pfn += pageblock_nr_pages;
+	}
+}
+
+/* Linux 6.1's steal_suitable_fallback(), without watermark boosting. */
+static void steal_suitable_fallback(struct zone *zone, struct page *page, unsigned int order,
+				    unsigned int start_mt, bool whole_block)
+{
+	unsigned int old_mt = get_pageblock_migratetype(page);
+	unsigned long free_pages, movable = 0, alike;
+
+	if (old_mt == MIGRATE_HIGHATOMIC)
+		goto single_page;
+	if (order >= pageblock_order) {
+		change_pageblock_range(page->pfn, order, start_mt);
+		goto single_page;
+	}
+	if (!whole_block)
+		goto single_page;
+	free_pages = move_freepages_block(zone, page->pfn, start_mt, &movable);
+	if (!free_pages)
+		goto single_page;
+	if (start_mt == MIGRATE_MOVABLE)
+		alike = movable;
+	else if (old_mt == MIGRATE_MOVABLE)
+		alike = pageblock_nr_pages - (free_pages + movable);
+	else
+		alike = 0;
+	if (free_pages + alike >= pageblock_nr_pages / 2 || page_group_by_mobility_disabled)
+		set_pageblock_migratetype(page->pfn, start_mt);
+	trace_mm(TR_STEAL, zone, order, old_mt, start_mt, page->pfn, free_pages, alike,
+		 get_pageblock_migratetype(page) == start_mt);
+	return;
+single_page:
+	move_to_free_list(zone, page, order, start_mt);
+	trace_mm(TR_STEAL, zone, order, old_mt, start_mt, page->pfn, 1ul << order, 0,
+		 get_pageblock_migratetype(page) == start_mt);
+}
+
+static bool __rmqueue_fallback(struct zone *zone, unsigned int order, unsigned int start_mt)
+{
+	int o, fmt = -1;
+	bool can_steal;
+
+	for (o = MAX_PAGE_ORDER; o >= (int)order; o--) {
+		fmt = find_suitable_fallback(zone, (unsigned int)o, start_mt, &can_steal);
+		if (fmt < 0)
+			continue;
+		if (!can_steal && start_mt == MIGRATE_MOVABLE && o > (int)order)
+			break; /* find the smallest instead */
+		goto do_steal;
+	}
+	if (fmt < 0)
+		return false;
+	for (o = (int)order; o <= MAX_PAGE_ORDER; o++) {
+		fmt = find_suitable_fallback(zone, (unsigned int)o, start_mt, &can_steal);
+		if (fmt >= 0)
+			break;
+	}
+do_steal:
+	steal_suitable_fallback(zone, pfn_to_page(zone->free_area[o].head[fmt]), (unsigned int)o,
+				start_mt, can_steal);
+	return true;
+}
+
+/*
+ * Linux's __rmqueue() (+ rmqueue_buddy()'s highatomic step): a block of
+ * order for an allocation of type mt. High-order atomic callers (Linux
+ * 6.1's ALLOC_HARDER; `highatomic`) try the MIGRATE_HIGHATOMIC lists first.
+ * Zone lock held.
+ */
+struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, bool highatomic)
+{
+	struct page *page;
+
+	if (unlikely(highatomic) && order) {
+		page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
+		if (page)
+			return page;
+	}
+	for (;;) {
+		page = __rmqueue_smallest(zone, order, mt);
+		if (likely(page) || !__rmqueue_fallback(zone, order, mt))
+			return page;
+	}
+}
+
+/*
+ * Freeing merges with the buddy whatever its list's type, except that
+ * pageblocks of a type without fallbacks (HIGHATOMIC, ISOLATE) are not
+ * merged with a pageblock of another type (Linux 6.1's rule at order >=
+ * pageblock_order). The result goes on the list of type mt (the caller's:
+ * the freed page's pageblock type) or, merged into several pageblocks,
+ * the first one's.
+ */
+void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order,
+		     unsigned int mt)
 {
 	zone->free_pages += 1ul << order;
 	page->flags = 0;
@@ -140,13 +393,21 @@ void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, un
 
 		if (buddy->flags != PG_buddy || buddy->order != order)
 			break;
+		if (unlikely(order >= pageblock_order)) {
+			unsigned int bmt = get_pfnblock_migratetype(buddy_pfn);
+
+			if (bmt != mt && (mt >= MIGRATE_PCPTYPES || bmt >= MIGRATE_PCPTYPES))
+				break;
+		}
 		del_page_from_free_list(zone, buddy, order);
 		if (buddy_pfn < pfn)
 			page = buddy;
 		pfn &= buddy_pfn;
 		order++;
 	}
-	add_to_free_list(zone, page, (u32)pfn, order);
+	if (order > pageblock_order)
+		mt = get_pfnblock_migratetype(pfn);
+	add_to_free_list(zone, page, (u32)pfn, order, mt);
 }
 
 /*
@@ -154,7 +415,9 @@ void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, un
  * allocator as the largest aligned blocks that fit, highest first, so each
  * list ends up in ascending address order. A maximal free range decomposed
  * like this leaves no two free buddies unmerged. The pages are tail pages
- * already (mm/sparse.c); only block heads are written.
+ * already (mm/sparse.c); only block heads are written. Every pageblock
+ * starts MIGRATE_MOVABLE (Linux's memmap_init_range(); mm/sparse.c), so
+ * the blocks go on the movable lists.
  */
 void free_boot_range(unsigned long start_pfn, unsigned long end_pfn)
 {
@@ -170,9 +433,78 @@ void free_boot_range(unsigned long start_pfn, unsigned long end_pfn)
 			order--;
 		pfn = end - (1ul << order);
 		zone = page_zone(pfn_to_page(pfn));
-		add_to_free_list(zone, pfn_to_page(pfn), (u32)pfn, order);
+		add_to_free_list(zone, pfn_to_page(pfn), (u32)pfn, order,
+				 get_pfnblock_migratetype(pfn));
 		zone->free_pages += 1ul << order;
 		zone->managed_pages += 1ul << order;
 		end = pfn;
 	}
+}
+
+/*
+ * The highatomic reserve, as Linux 6.1 (reserve_highatomic_pageblock(),
+ * unreserve_highatomic_pageblock()). High-order atomic allocations cannot
+ * wait for compaction; after one succeeds, the pageblock it came from is
+ * set aside as MIGRATE_HIGHATOMIC, so that the next one finds free pages of
+ * high order there (only ALLOC_HARDER callers take from it, __rmqueue).
+ * At most 1% of the zone plus one pageblock is reserved. Under pressure
+ * (the slow path's direct reclaim, mm/page_alloc.c) a pageblock is given
+ * back to the requester's type.
+ */
+void reserve_highatomic_pageblock(struct page *page, struct zone *zone)
+{
+	unsigned long max_managed = zone->managed_pages / 100 + pageblock_nr_pages, flags;
+	unsigned int mt;
+
+	if (READ_ONCE(zone->nr_reserved_highatomic) >= max_managed)
+		return;
+	spin_lock_irqsave(&zone->lock, flags);
+	mt = get_pageblock_migratetype(page);
+	/* Only normal pageblocks (those that merge with others) */
+	if (zone->nr_reserved_highatomic < max_managed && mt < MIGRATE_PCPTYPES) {
+		zone->nr_reserved_highatomic += pageblock_nr_pages;
+		set_pageblock_migratetype(page->pfn, MIGRATE_HIGHATOMIC);
+		move_freepages_block(zone, page->pfn, MIGRATE_HIGHATOMIC, NULL);
+		trace_mm(TR_STEAL, zone, pageblock_order, mt, MIGRATE_HIGHATOMIC, page->pfn, 0, 0,
+			 1);
+	}
+	spin_unlock_irqrestore(&zone->lock, flags);
+}
+
+/* One zone's: the pageblock of the first free HIGHATOMIC block, back to mt. */
+static bool __unreserve_highatomic(struct zone *zone, unsigned int mt, bool force)
+{
+	unsigned int o;
+
+	if (!force && zone->nr_reserved_highatomic <= pageblock_nr_pages)
+		return false;
+	for (o = 0; o < NR_PAGE_ORDERS; o++) {
+		u32 pfn = zone->free_area[o].head[MIGRATE_HIGHATOMIC];
+
+		if (pfn == PFN_NIL)
+			continue;
+		if (get_pfnblock_migratetype(pfn) == MIGRATE_HIGHATOMIC)
+			zone->nr_reserved_highatomic -=
+			    min(pageblock_nr_pages, zone->nr_reserved_highatomic);
+		set_pageblock_migratetype(pfn, mt);
+		if (move_freepages_block(zone, pfn, mt, NULL))
+			return true;
+	}
+	return false;
+}
+
+bool unreserve_highatomic_pageblock(struct zone *const *zl, unsigned int mt, bool force)
+{
+	bool ret = false;
+
+	for (; *zl && !ret; zl++) {
+		unsigned long flags;
+
+		if (!force && READ_ONCE((*zl)->nr_reserved_highatomic) <= pageblock_nr_pages)
+			continue;
+		spin_lock_irqsave(&(*zl)->lock, flags);
+		ret = __unreserve_highatomic(*zl, mt, force);
+		spin_unlock_irqrestore(&(*zl)->lock, flags);
+	}
+	return ret;
 }

@@ -86,6 +86,8 @@ static const struct {
 	{ __GFP_NOMEMALLOC, "__GFP_NOMEMALLOC" },
 	{ __GFP_MEMALLOC, "__GFP_MEMALLOC" },
 	{ __GFP_THISNODE, "__GFP_THISNODE" },
+	{ __GFP_RECLAIMABLE, "__GFP_RECLAIMABLE" },
+	{ __GFP_MOVABLE, "__GFP_MOVABLE" },
 	{ __GFP_RECLAIM, "__GFP_RECLAIM" },
 	{ __GFP_DIRECT_RECLAIM, "__GFP_DIRECT_RECLAIM" },
 	{ __GFP_KSWAPD_RECLAIM, "__GFP_KSWAPD_RECLAIM" },
@@ -229,13 +231,14 @@ void debug_poison_all_free(unsigned long from_pfn)
 		unsigned int o;
 
 		spin_lock_irqsave(&z->lock, flags);
-		for (o = 0; o < NR_PAGE_ORDERS; o++) {
+		for (o = 0; o < NR_PAGE_ORDERS * MIGRATE_TYPES; o++) {
 			u32 pfn;
 
-			for (pfn = z->free_area[o].head; pfn != PFN_NIL;
-			     pfn = pfn_to_page(pfn)->next)
-				if (pfn + (1ul << o) > from_pfn)
-					debug_poison_page_range(pfn_to_page(pfn), o);
+			for (pfn = z->free_area[o / MIGRATE_TYPES].head[o % MIGRATE_TYPES];
+			     pfn != PFN_NIL; pfn = pfn_to_page(pfn)->next)
+				if (pfn + (1ul << (o / MIGRATE_TYPES)) > from_pfn)
+					debug_poison_page_range(pfn_to_page(pfn),
+								o / MIGRATE_TYPES);
 		}
 		spin_unlock_irqrestore(&z->lock, flags);
 	}
@@ -298,6 +301,11 @@ static void check_free_block(struct zone *z, u32 pfn, u32 prev, unsigned int o)
 	if (o == MAX_PAGE_ORDER)
 		return;
 	buddy = page + ((long)(pfn ^ (1u << o)) - (long)pfn);
+	if (o >= pageblock_order &&
+	    get_pfnblock_migratetype(pfn) != get_pageblock_migratetype(buddy) &&
+	    (get_pfnblock_migratetype(pfn) >= MIGRATE_PCPTYPES ||
+	     get_pageblock_migratetype(buddy) >= MIGRATE_PCPTYPES))
+		return; /* not merged on purpose (__free_one_page) */
 	if (buddy->flags == PG_buddy && buddy->order == o)
 		inv_err(z, "free buddies %#x and %#x of order %u not merged", pfn,
 			(u32)(pfn ^ (1u << o)), o);
@@ -307,17 +315,18 @@ static void check_free_block(struct zone *z, u32 pfn, u32 prev, unsigned int o)
  * One CPU's list: every pfn in the zone, a PG_pcp order-0 page, and on no
  * other list (marked PG_checked on the way, so a pfn twice is caught).
  */
-static unsigned long check_pcp_list(struct zone *z, unsigned int cpu)
+static unsigned long check_pcp_ring(struct zone *z, unsigned int cpu, unsigned int mt)
 {
 	const struct per_cpu_pages *pcp = &z->pcp[cpu];
-	u32 i, n = READ_ONCE(pcp->count);
+	const struct pcp_list *l = &pcp->lists[mt];
+	u32 i, n = READ_ONCE(l->count);
 
-	if (n > PCP_RING_SIZE || pcp->base > PCP_RING_MASK) {
-		inv_err(z, "cpu %u: list count %u base %u out of range", cpu, n, pcp->base);
+	if (n > PCP_RING_SIZE || l->base > PCP_RING_MASK) {
+		inv_err(z, "cpu %u: list %u count %u base %u out of range", cpu, mt, n, l->base);
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
-		u32 pfn = pcp->ring[(pcp->base + i) & PCP_RING_MASK];
+		u32 pfn = pcp->ring[mt][(l->base + i) & PCP_RING_MASK];
 		struct page *page;
 
 		if (!pfn_valid(pfn) || pfn < z->zone_start_pfn || pfn >= zone_end_pfn(z)) {
@@ -334,16 +343,35 @@ static unsigned long check_pcp_list(struct zone *z, unsigned int cpu)
 	return n;
 }
 
+/* The rings of one CPU; their sum must be pcp->count. */
+static unsigned long check_pcp_list(struct zone *z, unsigned int cpu)
+{
+	unsigned long n = 0;
+	unsigned int mt;
+
+	for (mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+		n += check_pcp_ring(z, cpu, mt);
+	if (n != READ_ONCE(z->pcp[cpu].count))
+		inv_err(z, "cpu %u: rings hold %lu pages, count says %u", cpu, n,
+			z->pcp[cpu].count);
+	return n;
+}
+
 static void uncheck_pcp_list(struct zone *z, unsigned int cpu)
 {
 	const struct per_cpu_pages *pcp = &z->pcp[cpu];
-	u32 i, n = min(READ_ONCE(pcp->count), PCP_RING_SIZE);
+	unsigned int mt;
 
-	for (i = 0; i < n; i++) {
-		u32 pfn = pcp->ring[(pcp->base + i) & PCP_RING_MASK];
+	for (mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
+		const struct pcp_list *l = &pcp->lists[mt];
+		u32 i, n = min(READ_ONCE(l->count), PCP_RING_SIZE);
 
-		if (pfn_valid(pfn))
-			pfn_to_page(pfn)->flags &= (u16)~PG_checked;
+		for (i = 0; i < n; i++) {
+			u32 pfn = pcp->ring[mt][(l->base + i) & PCP_RING_MASK];
+
+			if (pfn_valid(pfn))
+				pfn_to_page(pfn)->flags &= (u16)~PG_checked;
+		}
 	}
 }
 
@@ -388,26 +416,41 @@ static void __check_zone_pcp(struct zone *z)
 			z->managed_pages);
 }
 
+/* One order's list of one migratetype; returns its blocks. */
+static unsigned long check_free_list(struct zone *z, unsigned int o, unsigned int mt)
+{
+	unsigned long count = 0, start = z->zone_start_pfn, end = zone_end_pfn(z);
+	u32 pfn = z->free_area[o].head[mt], prev = PFN_NIL;
+
+	if (!!(z->free_mask_mt[mt] & (1u << o)) != (pfn != PFN_NIL))
+		inv_err(z, "free_mask_mt[%u] bit %u disagrees with the list", mt, o);
+	for (; pfn != PFN_NIL; prev = pfn, pfn = pfn_to_page(pfn)->next) {
+		if (count++ > z->managed_pages || !pfn_valid(pfn) || pfn < start ||
+		    pfn + (1ul << o) > end) {
+			inv_err(z, "order-%u list: bad pfn %#x (or a loop)", o, pfn);
+			break;
+		}
+		check_free_block(z, pfn, prev, o);
+		if (pfn_to_page(pfn)->buddy_mt != mt)
+			inv_err(z, "block %#x on the %s list says type %u", pfn,
+				migratetype_names[mt], pfn_to_page(pfn)->buddy_mt);
+	}
+	return count;
+}
+
 static void __check_zone(struct zone *z)
 {
-	unsigned long total = 0, start = z->zone_start_pfn, end = zone_end_pfn(z);
-	unsigned int o;
+	unsigned long total = 0;
+	unsigned int o, mt;
 
 	for (o = 0; o < NR_PAGE_ORDERS; o++) {
 		const struct free_area *area = &z->free_area[o];
 		unsigned long count = 0;
-		u32 pfn = area->head, prev = PFN_NIL;
 
-		if (!!(z->free_mask & (1u << o)) != (pfn != PFN_NIL))
-			inv_err(z, "free_mask bit %u disagrees with the list", o);
-		for (; pfn != PFN_NIL; prev = pfn, pfn = pfn_to_page(pfn)->next) {
-			if (count++ > z->managed_pages || !pfn_valid(pfn) || pfn < start ||
-			    pfn + (1ul << o) > end) {
-				inv_err(z, "order-%u list: bad pfn %#x (or a loop)", o, pfn);
-				break;
-			}
-			check_free_block(z, pfn, prev, o);
-		}
+		for (mt = 0; mt < MIGRATE_TYPES; mt++)
+			count += check_free_list(z, o, mt);
+		if (!!(z->free_mask & (1u << o)) != (count != 0))
+			inv_err(z, "free_mask bit %u disagrees with the lists", o);
 		if (count != area->nr_free)
 			inv_err(z, "order %u: %lu blocks listed, nr_free says %u", o, count,
 				area->nr_free);

@@ -109,6 +109,7 @@ static void rebase_mem_sections(long delta)
 			continue;
 		mem_section[s].map = (struct page *)((unsigned long)mem_section[s].map + delta);
 		mem_section[s].biased += delta;
+		mem_section[s].pageblock_flags += delta;
 	}
 	mem_section = (struct mem_section *)((unsigned long)mem_section + delta);
 }

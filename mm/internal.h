@@ -109,8 +109,30 @@ extern bool mm_debug_poison;
 
 /* ---- the buddy's free lists (mm/buddy.c) ---- */
 
-struct page *__rmqueue_smallest(struct zone *zone, unsigned int order);
-void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order);
+/* mobility=0 (Linux's page_group_by_mobility_disabled) */
+extern bool page_group_by_mobility_disabled;
+void set_pageblock_migratetype(unsigned long pfn, unsigned int mt);
+
+struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned int mt);
+/* With fallback and stealing; highatomic: try MIGRATE_HIGHATOMIC first. */
+struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, bool highatomic);
+void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order,
+		     unsigned int mt);
+void __isolate_free_page(struct zone *zone, struct page *page, unsigned int order);
+bool can_steal_fallback(unsigned int order, unsigned int start_mt);
+int find_suitable_fallback(const struct zone *zone, unsigned int order, unsigned int mt,
+			   bool *can_steal);
+unsigned long move_freepages_block(struct zone *zone, unsigned long pfn, unsigned int mt,
+				   unsigned long *num_movable);
+/* The highatomic reserve (Linux 6.1): take the pageblock of page after a
+ * successful high-order atomic allocation (takes the zone lock); give one
+ * back under pressure (force: even the last one). */
+void reserve_highatomic_pageblock(struct page *page, struct zone *zone);
+bool unreserve_highatomic_pageblock(struct zone *const *zl, unsigned int mt, bool force);
+
+/* The per-CPU list a freed page of pageblock type mt goes on: its own, a
+ * HIGHATOMIC one's the movable list; ISOLATE: none (to the buddy). */
+extern const u8 pcp_list_of_mt[MIGRATE_TYPES];
 /* Boot only (one CPU, no lock): [start_pfn, end_pfn) to the buddy. */
 void free_boot_range(unsigned long start_pfn, unsigned long end_pfn);
 
@@ -131,10 +153,10 @@ extern struct zone *pcp_first_zone[NR_CPUS][MAX_NR_ZONES];
 void pcp_update_first_zones(unsigned int cpu);
 
 /* Out-of-line halves of the fast paths. */
-struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp);
+struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp, unsigned int mt);
 void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp);
-unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned long want,
-			     struct page **array);
+unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt,
+			     unsigned long want, struct page **array);
 
 /* zoneinfo's "pagesets" block (mm/zone.c calls it). */
 void pcp_show_zoneinfo(const struct zone *z);
@@ -144,16 +166,18 @@ void pcp_show_zoneinfo(const struct zone *z);
  * watermark (see pcp.h), no division, no zone loop: interrupts off, one
  * ring load, one struct page store.
  */
-static __always_inline struct page *pcp_alloc_fast(struct zone *zone, gfp_t gfp)
+static __always_inline struct page *pcp_alloc_fast(struct zone *zone, gfp_t gfp, unsigned int mt)
 {
 	unsigned long flags = arch_irq_save();
 	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
+	struct pcp_list *l = &pcp->lists[mt];
 	struct page *page = NULL;
-	u32 n = pcp->count;
+	u32 n = l->count;
 
 	if (likely(n)) {
-		pcp->count = --n;
-		page = pfn_to_page(pcp->ring[(pcp->base + n) & PCP_RING_MASK]);
+		l->count = --n;
+		pcp->count--;
+		page = pfn_to_page(pcp->ring[mt][(l->base + n) & PCP_RING_MASK]);
 		page->flags = PG_allocated; /* order is 0 already */
 		pcp->hits[!(gfp & __GFP_DIRECT_RECLAIM)]++;
 	}
@@ -167,16 +191,22 @@ static __always_inline struct page *pcp_alloc_fast(struct zone *zone, gfp_t gfp)
  * whichever CPU allocated it; past `high`, `batch` cold pages go back to
  * the buddy.
  */
+void pcp_free_isolated(struct zone *zone, struct page *page);
 static __always_inline void pcp_free_irqs_off(struct page *page, unsigned int cpu)
 {
 	struct zone *zone = page_zone(page);
 	struct per_cpu_pages *pcp = &zone->pcp[cpu];
-	u32 n = pcp->count;
+	unsigned int mt = pcp_list_of_mt[get_pfnblock_migratetype(page->pfn)];
+	struct pcp_list *l;
 
+	if (unlikely(mt >= MIGRATE_PCPTYPES)) {
+		pcp_free_isolated(zone, page);
+		return;
+	}
+	l = &pcp->lists[mt];
 	page->flags = PG_pcp;
-	pcp->ring[(pcp->base + n) & PCP_RING_MASK] = page->pfn;
-	pcp->count = ++n;
-	if (unlikely(n > pcp->high))
+	pcp->ring[mt][(l->base + l->count++) & PCP_RING_MASK] = page->pfn;
+	if (unlikely(++pcp->count > pcp->high))
 		pcp_drain_high(zone, pcp);
 }
 
@@ -233,6 +263,18 @@ bool exclusive_page_release(struct page *page, unsigned int order);
 unsigned long try_to_free_pages(gfp_t gfp, unsigned int order, unsigned int hi);
 /* True while this CPU is reclaiming: allocations then do not reclaim. */
 bool current_is_reclaiming(void);
+
+/* ---- compaction (mm/compaction.c; the API is compaction.h) ---- */
+
+/* Direct compaction for a failed allocation of order: true if some zone of
+ * zl now has a free block of that order. */
+bool try_to_compact_pages(unsigned int order, struct zone *const *zl);
+/* Ask the balancer for background compaction of zl's zones; run it. */
+void wakeup_kcompactd(struct zone *const *zl, unsigned int order);
+bool kcompactd_pending(void);
+void kcompactd_run(void);
+/* Pageblocks of a zone by type (mm/vmstat.c). */
+void zone_count_pageblocks(const struct zone *z, unsigned long count[MIGRATE_TYPES]);
 
 /* mm/page_alloc.c asks this when MM_HOOK_FAULT is set. */
 bool should_fail_alloc_page(gfp_t gfp, unsigned int order);

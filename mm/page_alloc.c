@@ -20,17 +20,23 @@
  * An allocation, in order:
  *   1. fast path (inline): order 0, no global hook set, no
  *      __GFP_THISNODE: pop this CPU's list of its first zone (on its node,
- *      or the nearest with memory). One flags test, no lock, no zone loop.
+ *      or the nearest with memory) for the gfp's migratetype (mm/buddy.c).
+ *      One flags test, no lock, no zone loop.
  *   2. __alloc_pages(): failure injection; every zone of the zonelist at
  *      the low watermark (order 0: through its per-CPU list, refilled a
  *      batch at a time; else the buddy under the lock).
  *   3. slow path: the caller's own reserve level, one page at a time (a
- *      reserve page never lands on a per-CPU list); GFP_ATOMIC order 0
- *      then the Labyrinth pool; GFP_KERNEL direct reclaim and retries.
- *      Then NULL and a rate-limited warning.
+ *      reserve page never lands on a per-CPU list; a high-order atomic
+ *      success reserves its pageblock as MIGRATE_HIGHATOMIC, mm/buddy.c);
+ *      GFP_ATOMIC order 0 then the Labyrinth pool; callers that may sleep:
+ *      direct compaction (mm/compaction.c) for costly orders, direct
+ *      reclaim and retries (giving highatomic pageblocks back), then
+ *      compaction for the other orders > 0. Then NULL and a rate-limited
+ *      warning.
  */
 #define pr_fmt(fmt) "mm: " fmt
 
+#include <labyrinth/compaction.h>
 #include <labyrinth/fail_page_alloc.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
@@ -79,6 +85,14 @@ static unsigned int gfp_to_alloc_level(gfp_t gfp)
 	return gfpflags_allow_blocking(gfp) ? ALLOC_WMARK_LOW : ALLOC_WMARK_MIN;
 }
 
+/* Linux 6.1's ALLOC_HARDER for the highatomic reserve: a GFP_ATOMIC-like
+ * caller (cannot sleep, __GFP_HIGH) in the slow path (its own level). */
+static __always_inline bool alloc_highatomic(gfp_t gfp, unsigned int level)
+{
+	return level != ALLOC_WMARK_LOW && !gfpflags_allow_blocking(gfp) &&
+	       (gfp & (__GFP_HIGH | __GFP_NOMEMALLOC)) == __GFP_HIGH;
+}
+
 /*
  * One zone, one block from the buddy: the watermark check
  * (zone_watermark_ok(), mm/internal.h) and the take. In IRQ context the
@@ -100,7 +114,7 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 	trace_mm(TR_WMARK, zone, order, level, hi, PFN_NIL, zone->free_pages,
 		 zone->wmark_thr[level][hi], 1ul << order);
 	if (zone_watermark_ok(zone, order, level, hi))
-		page = __rmqueue_smallest(zone, order);
+		page = __rmqueue(zone, order, gfp_migratetype(gfp), alloc_highatomic(gfp, level));
 	if (page && trace_on())
 		trace_split(zone, page, order);
 	if (page && zone->free_pages < zone->_watermark[WMARK_MIN])
@@ -113,6 +127,8 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 	arch_irq_restore(flags);
 	if (page)
 		mm_count_alloc(gfp, src);
+	if (unlikely(page && order && alloc_highatomic(gfp, level)))
+		reserve_highatomic_pageblock(page, zone); /* mm/buddy.c */
 	return page;
 }
 
@@ -128,7 +144,7 @@ static struct page *get_page_from_zonelist(gfp_t gfp, unsigned int order, unsign
 		struct zone *zone = *zl;
 
 		if (pcp)
-			page = pcp_alloc_refill(zone, hi, gfp);
+			page = pcp_alloc_refill(zone, hi, gfp, gfp_migratetype(gfp));
 		else
 			page = rmqueue(zone, order, ALLOC_WMARK_LOW, hi, gfp);
 		if (page)
@@ -214,29 +230,56 @@ static struct page *alloc_pages_direct_reclaim(gfp_t gfp, unsigned int order, un
 		page = get_page_from_zonelist(gfp, order, hi, zl);
 		if (!page)
 			page = get_page_reserve(gfp, order, level, hi, zl);
+		/* Linux 6.1: pages may be held in the highatomic reserve; give a
+		 * pageblock back (even the last one when nothing else helped). */
+		if (!page && unreserve_highatomic_pageblock(zl, gfp_migratetype(gfp), !progress)) {
+			page = get_page_from_zonelist(gfp, order, hi, zl);
+			progress = 1;
+		}
 		if (page || !progress)
 			return page;
 	}
 	return NULL;
 }
 
+/* Direct compaction (mm/compaction.c), then the same tries as reclaim. */
+static struct page *alloc_pages_direct_compact(gfp_t gfp, unsigned int order, unsigned int level,
+					       unsigned int hi, struct zone *const *zl)
+{
+	struct page *page;
+
+	if (!try_to_compact_pages(order, zl))
+		return NULL;
+	page = get_page_from_zonelist(gfp, order, hi, zl);
+	return page ? page : get_page_reserve(gfp, order, level, hi, zl);
+}
+
 static __noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order,
 						      unsigned int hi, struct zone *const *zl)
 {
 	unsigned int level = gfp_to_alloc_level(gfp);
+	bool costly = order > PAGE_ALLOC_COSTLY_ORDER;
 	struct page *page;
 
 	trace_mm(TR_SLOWPATH, NULL, order, level, 0, PFN_NIL, 0, 0, 0);
-	if (gfp & __GFP_KSWAPD_RECLAIM)
+	if (gfp & __GFP_KSWAPD_RECLAIM) {
+		if (order)
+			wakeup_kcompactd(zl, order); /* background compaction */
 		wakeup_balancer();
+	}
 	page = get_page_reserve(gfp, order, level, hi, zl);
 	if (!page && may_use_pool(gfp, order)) {
 		page = labyrinth_pool_alloc(hi);
 		if (page)
 			mm_count_alloc(gfp, ALLOC_SRC_POOL);
 	}
+	/* Linux's order: costly orders compact before reclaiming, others after */
+	if (!page && costly && may_reclaim(gfp))
+		page = alloc_pages_direct_compact(gfp, order, level, hi, zl);
 	if (!page && may_reclaim(gfp))
 		page = alloc_pages_direct_reclaim(gfp, order, level, hi, zl);
+	if (!page && order && !costly && may_reclaim(gfp))
+		page = alloc_pages_direct_compact(gfp, order, level, hi, zl);
 	if (!page)
 		warn_alloc(gfp, order, false);
 	return page;
@@ -253,6 +296,8 @@ static __noinline struct page *__alloc_pages(gfp_t gfp, unsigned int order, unsi
 		WARN_ON_ONCE(!(gfp & __GFP_NOWARN));
 		return NULL;
 	}
+	if (unlikely((gfp & GFP_MOVABLE_MASK) == GFP_MOVABLE_MASK))
+		pr_warn_once("__GFP_MOVABLE|__GFP_RECLAIMABLE together: treated as unmovable\n");
 	if (unlikely(READ_ONCE(mm_alloc_hooks) & MM_HOOK_FAULT) &&
 	    should_fail_alloc_page(gfp, order)) {
 		trace_mm(TR_FAULT, NULL, order, 0, 0, PFN_NIL, 0, 0, 0);
@@ -310,8 +355,9 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 	u32 hooks = READ_ONCE(mm_alloc_hooks);
 	struct page *page;
 
-	if (likely(!(order | hooks | (gfp & (__GFP_THISNODE | __GFP_EXCLUSIVE))))) {
-		page = pcp_alloc_fast(pcp_first_zone[arch_cpu_id()][hi], gfp);
+	if (likely(!(order | hooks | (gfp & (__GFP_THISNODE | __GFP_EXCLUSIVE))) &&
+		   (gfp & GFP_MOVABLE_MASK) != GFP_MOVABLE_MASK)) {
+		page = pcp_alloc_fast(pcp_first_zone[arch_cpu_id()][hi], gfp, gfp_migratetype(gfp));
 		if (likely(page))
 			goto prep;
 	}
@@ -357,8 +403,8 @@ struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 /* ---- bulk ---- */
 
 /* Takes up to want order-0 pages from one zone's buddy at the low watermark. */
-static unsigned long bulk_from_zone(struct zone *zone, unsigned int hi, unsigned long want,
-				    struct page **out)
+static unsigned long bulk_from_zone(struct zone *zone, unsigned int hi, gfp_t gfp,
+				    unsigned long want, struct page **out)
 {
 	unsigned long flags, got = 0;
 	long room;
@@ -366,7 +412,7 @@ static unsigned long bulk_from_zone(struct zone *zone, unsigned int hi, unsigned
 	spin_lock_irqsave(&zone->lock, flags);
 	room = zone_watermark_headroom(zone, ALLOC_WMARK_LOW, hi);
 	for (; got < want && (long)got < room; got++) {
-		out[got] = __rmqueue_smallest(zone, 0);
+		out[got] = __rmqueue(zone, 0, gfp_migratetype(gfp), false);
 		if (!out[got])
 			break;
 	}
@@ -385,7 +431,7 @@ static unsigned long bulk_from_buddy(gfp_t gfp, unsigned long nr_pages, struct p
 
 	while (filled < nr_pages && *zl) {
 		want = min(nr_pages - filled, (unsigned long)ARRAY_SIZE(batch));
-		got = bulk_from_zone(*zl, hi, want, batch);
+		got = bulk_from_zone(*zl, hi, gfp, want, batch);
 		for (k = 0; k < got; k++) {
 			while (page_array[i])
 				i++;
@@ -453,8 +499,9 @@ unsigned long alloc_pages_bulk(gfp_t gfp, unsigned long nr_pages, struct page **
 		filled = bulk_prepped(gfp, nr_pages, page_array, filled);
 	} else {
 		if (likely(!(hooks & MM_HOOK_NO_PCP)))
-			filled += pcp_alloc_bulk(pcp_first_zone[arch_cpu_id()][hi], hi,
-						 nr_pages - filled, page_array);
+			filled +=
+			    pcp_alloc_bulk(pcp_first_zone[arch_cpu_id()][hi], hi,
+					   gfp_migratetype(gfp), nr_pages - filled, page_array);
 		if (filled < nr_pages)
 			filled = bulk_from_buddy(gfp, nr_pages, page_array, filled);
 	}
@@ -506,7 +553,7 @@ static void free_one_page(struct page *page, unsigned int order)
 		free_pages_bad(zone, page, order, flags);
 		return;
 	}
-	__free_one_page(zone, page, page->pfn, order);
+	__free_one_page(zone, page, page->pfn, order, get_pfnblock_migratetype(page->pfn));
 	if (trace_on())
 		trace_merge(zone, page->pfn, order);
 	spin_unlock_irqrestore(&zone->lock, flags);

@@ -16,11 +16,20 @@
 #include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/smp.h>
+#include <labyrinth/string.h>
 #include <labyrinth/trace.h>
 
 #include "mm/internal.h"
 
 u32 mm_alloc_hooks = MM_HOOK_NO_PCP;
+
+/* Linux 6.1's free_unref_page(): a HIGHATOMIC pageblock's page goes on the
+ * movable list, an ISOLATE one's to the buddy (pcp_free_isolated). */
+const u8 pcp_list_of_mt[MIGRATE_TYPES] = {
+	[MIGRATE_UNMOVABLE] = MIGRATE_UNMOVABLE,     [MIGRATE_MOVABLE] = MIGRATE_MOVABLE,
+	[MIGRATE_RECLAIMABLE] = MIGRATE_RECLAIMABLE, [MIGRATE_HIGHATOMIC] = MIGRATE_MOVABLE,
+	[MIGRATE_ISOLATE] = MIGRATE_ISOLATE,
+};
 
 /* Until mm_init(): node 0's DMA zone, whose lists are empty (a miss). */
 struct zone *pcp_first_zone[NR_CPUS][MAX_NR_ZONES] = {
@@ -80,7 +89,8 @@ void pcp_zones_init(void)
 
 		pcp_tune(z, &batch, &high);
 		for (cpu = 0; cpu < NR_CPUS; cpu++) {
-			z->pcp[cpu].count = z->pcp[cpu].base = 0;
+			memset(z->pcp[cpu].lists, 0, sizeof(z->pcp[cpu].lists));
+			z->pcp[cpu].count = z->pcp[cpu].drain_next = 0;
 			z->pcp[cpu].batch = batch;
 			z->pcp[cpu].high = high;
 		}
@@ -89,34 +99,71 @@ void pcp_zones_init(void)
 		pcp_update_first_zones(cpu);
 }
 
-/* Up to n pages from the buddy onto the hot end; returns how many. */
-static u32 __pcp_refill(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
+/* Up to n pages of type mt (Linux's rmqueue_bulk(): with fallback and
+ * stealing) from the buddy onto the hot end of ring mt; returns how many. */
+static u32 __pcp_refill(struct zone *zone, struct per_cpu_pages *pcp, unsigned int mt, u32 n)
 {
+	struct pcp_list *l = &pcp->lists[mt];
 	u32 i;
 
 	for (i = 0; i < n; i++) {
-		struct page *page = __rmqueue_smallest(zone, 0);
+		struct page *page = __rmqueue(zone, 0, mt, false);
 
 		if (!page)
 			break;
 		if (trace_on())
 			trace_split(zone, page, 0);
 		page->flags = PG_pcp;
-		pcp->ring[(pcp->base + pcp->count++) & PCP_RING_MASK] = page->pfn;
+		pcp->ring[mt][(l->base + l->count++) & PCP_RING_MASK] = page->pfn;
 	}
+	pcp->count += i;
 	return i;
 }
 
-/* The n coldest pages back to the buddy. */
+/* The n coldest pages back to the buddy, taken from the rings in turn
+ * (Linux's free_pcppages_bulk() round robin), each to the list of its
+ * pageblock's current type. */
 static void __pcp_drain(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
 {
-	while (n--) {
-		u32 pfn = pcp->ring[pcp->base++ & PCP_RING_MASK];
+	unsigned int mt = pcp->drain_next;
 
-		pcp->count--;
-		__free_one_page(zone, pfn_to_page(pfn), pfn, 0);
+	n = min(n, pcp->count);
+	while (n) {
+		struct pcp_list *l = &pcp->lists[mt];
+
+		if (l->count) {
+			u32 pfn = pcp->ring[mt][l->base++ & PCP_RING_MASK];
+
+			l->count--;
+			pcp->count--;
+			n--;
+			l->base &= PCP_RING_MASK;
+			__free_one_page(zone, pfn_to_page(pfn), pfn, 0,
+					get_pfnblock_migratetype(pfn));
+		}
+		mt = mt + 1 < MIGRATE_PCPTYPES ? mt + 1 : 0;
 	}
-	pcp->base &= PCP_RING_MASK;
+	pcp->drain_next = mt;
+}
+
+/*
+ * A page of an ISOLATE pageblock: straight to the buddy (interrupts off).
+ * In IRQ context with the zone lock busy, onto this CPU's movable ring
+ * instead: a drain then gives it to the buddy, by its pageblock's type.
+ */
+void pcp_free_isolated(struct zone *zone, struct page *page)
+{
+	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
+	struct pcp_list *l = &pcp->lists[MIGRATE_MOVABLE];
+
+	if (zone_lock_alloc_ctx(zone)) {
+		__free_one_page(zone, page, page->pfn, 0, get_pfnblock_migratetype(page->pfn));
+		spin_unlock(&zone->lock);
+		return;
+	}
+	page->flags = PG_pcp;
+	pcp->ring[MIGRATE_MOVABLE][(l->base + l->count++) & PCP_RING_MASK] = page->pfn;
+	pcp->count++;
 }
 
 /*
@@ -144,14 +191,15 @@ void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
  * then pop. NULL if the zone is below low or, in IRQ context, its lock is
  * busy.
  */
-struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp)
+struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp, unsigned int mt)
 {
 	unsigned long flags = arch_irq_save();
 	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
+	struct pcp_list *l = &pcp->lists[mt];
 	enum alloc_source src = ALLOC_SRC_PCP;
 	struct page *page = NULL;
 
-	if (!pcp->count) {
+	if (!l->count) {
 		long room;
 
 		if (!zone_lock_alloc_ctx(zone)) {
@@ -164,16 +212,17 @@ struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp)
 		trace_mm(TR_WMARK, zone, 0, ALLOC_WMARK_LOW, hi, PFN_NIL, zone->free_pages,
 			 zone->wmark_thr[ALLOC_WMARK_LOW][hi], 1);
 		if (room > 0)
-			__pcp_refill(zone, pcp, (u32)min(room, (long)pcp->batch));
+			__pcp_refill(zone, pcp, mt, (u32)min(room, (long)pcp->batch));
 		spin_unlock(&zone->lock);
-		trace_mm(TR_PCP_REFILL, zone, 0, 0, 0, PFN_NIL, pcp->count, pcp->batch, 0);
+		trace_mm(TR_PCP_REFILL, zone, 0, 0, 0, PFN_NIL, l->count, pcp->batch, 0);
 		src = ALLOC_SRC_BUDDY;
 	}
-	if (pcp->count) {
+	if (l->count) {
+		l->count--;
 		pcp->count--;
-		page = pfn_to_page(pcp->ring[(pcp->base + pcp->count) & PCP_RING_MASK]);
+		page = pfn_to_page(pcp->ring[mt][(l->base + l->count) & PCP_RING_MASK]);
 		page->flags = PG_allocated;
-		trace_mm(TR_PCP_HIT, zone, 0, 0, 0, page->pfn, pcp->count + 1, pcp->count, 0);
+		trace_mm(TR_PCP_HIT, zone, 0, 0, 0, page->pfn, l->count + 1, l->count, 0);
 	}
 	arch_irq_restore(flags);
 	if (page)
@@ -184,7 +233,7 @@ struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp)
 /* Refill for a bulk request: what is still wanted, at least a batch,
  * within the ring and the low watermark. Interrupts off, own CPU. */
 static bool pcp_bulk_refill(struct zone *zone, unsigned int hi, struct per_cpu_pages *pcp,
-			    unsigned long want)
+			    unsigned int mt, unsigned long want)
 {
 	long room;
 	u32 n;
@@ -194,37 +243,34 @@ static bool pcp_bulk_refill(struct zone *zone, unsigned int hi, struct per_cpu_p
 	room = zone_watermark_headroom(zone, ALLOC_WMARK_LOW, hi);
 	n = (u32)min(max(want, (unsigned long)pcp->batch), (unsigned long)PCP_MAX_HIGH);
 	n = room > 0 ? (u32)min((long)n, room) : 0;
-	n = __pcp_refill(zone, pcp, min(n, PCP_RING_SIZE - pcp->count));
+	n = __pcp_refill(zone, pcp, mt, min(n, PCP_RING_SIZE - pcp->count));
 	spin_unlock(&zone->lock);
 	return n != 0;
 }
 
 /* Fills up to want NULL slots of array from this CPU's list of zone
  * (refilled as needed); returns the number filled. */
-unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned long want,
-			     struct page **array)
+unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt,
+			     unsigned long want, struct page **array)
 {
 	unsigned long flags = arch_irq_save(), got = 0;
 	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
-	u32 n = pcp->count;
+	struct pcp_list *l = &pcp->lists[mt];
 
 	for (; got < want; array++) {
 		struct page *page;
 
 		if (*array)
 			continue;
-		if (unlikely(!n)) {
-			pcp->count = 0; /* the refill pushes at base + count */
-			if (!pcp_bulk_refill(zone, hi, pcp, want - got))
-				break;
-			n = pcp->count;
-		}
-		page = pfn_to_page(pcp->ring[(pcp->base + --n) & PCP_RING_MASK]);
+		if (unlikely(!l->count) && !pcp_bulk_refill(zone, hi, pcp, mt, want - got))
+			break;
+		l->count--;
+		pcp->count--;
+		page = pfn_to_page(pcp->ring[mt][(l->base + l->count) & PCP_RING_MASK]);
 		page->flags = PG_allocated;
 		*array = page;
 		got++;
 	}
-	pcp->count = n;
 	arch_irq_restore(flags);
 	return got;
 }

@@ -142,7 +142,7 @@ bool balance_zones_needed(void)
 
 	if (READ_ONCE(balancer_off))
 		return false;
-	if (READ_ONCE(balance_wanted))
+	if (READ_ONCE(balance_wanted) || kcompactd_pending())
 		return true;
 	labyrinth_pool_stats(&ps);
 	return ps.level < ps.size;
@@ -207,6 +207,7 @@ unsigned long balance_zones(void)
 	}
 	WRITE_ONCE(balance_wanted, false);
 	freed = balance_zones_shrink();
+	kcompactd_run();		   /* background compaction where a high order waited */
 	WRITE_ONCE(reclaiming[cpu], true); /* the refill must not reclaim again */
 	labyrinth_pool_refill();
 	WRITE_ONCE(reclaiming[cpu], false);

@@ -6,7 +6,7 @@
  * this exists.
  *
  * Holes cost no metadata: a machine with RAM at 0-1 GiB and at 64 GiB pays
- * for 8 + N sections of struct pages and a 24-byte table entry for each of
+ * for 8 + N sections of struct pages and a 32-byte table entry for each of
  * the ~500 sections in between (without vmemmap: until mm/vm.c builds page
  * tables there is no virtual array to map). Inside a section every pfn has
  * a struct page; pages without RAM are PG_nomem.
@@ -23,6 +23,7 @@
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include <labyrinth/printk.h>
+#include <labyrinth/string.h>
 
 #include "mm/internal.h"
 
@@ -47,18 +48,23 @@ static void mark_sections_present(void)
 	}
 }
 
+/* The usemap (Linux's pageblock_flags): 4 bits per pageblock, 32 bytes. */
+#define SECTION_USEMAP_BYTES (PAGES_PER_SECTION / pageblock_nr_pages * NR_PAGEBLOCK_BITS / 8)
+
 static void allocate_section_map(unsigned long sec)
 {
 	unsigned long start_pfn = sec << PFN_SECTION_SHIFT;
 	struct page *map = memblock_alloc_raw(PAGES_PER_SECTION * sizeof(struct page), PAGE_SIZE);
+	u8 *usemap = memblock_alloc_raw(SECTION_USEMAP_BYTES, 8);
 
-	if (!map) {
+	if (!map || !usemap) {
 		pr_err("mem_map: no memory for section %lu, its RAM is ignored\n", sec);
 		memblock_remove(PFN_PHYS(start_pfn), PFN_PHYS(PAGES_PER_SECTION));
 		mem_section[sec].biased = 0;
 		return;
 	}
 	mem_section[sec].map = map;
+	mem_section[sec].pageblock_flags = usemap;
 	mem_section[sec].biased = (unsigned long)map - start_pfn * sizeof(struct page);
 }
 
@@ -85,8 +91,13 @@ static void init_section_pages(unsigned long sec)
 	u32 pfn = (u32)(sec << PFN_SECTION_SHIFT);
 	u32 end = pfn + PAGES_PER_SECTION;
 
+	/* Every pageblock starts movable, as Linux's memmap_init_range(). */
+	u8 mt = page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE : MIGRATE_MOVABLE;
+
 	for (; pfn != end; pfn++, p++)
 		*p = (struct page){ .flags = 0, .pfn = pfn, .next = PFN_NIL, .prev = PFN_NIL };
+	memset(mem_section[sec].pageblock_flags, mt | mt << NR_PAGEBLOCK_BITS,
+	       SECTION_USEMAP_BYTES);
 }
 
 /* Sets flags on every page of [start, end) that has a struct page. */

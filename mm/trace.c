@@ -206,6 +206,11 @@ static const char *level_name(u8 level)
 	return level < NR_ALLOC_LEVELS ? level_names[level] : "?";
 }
 
+static const char *mt_name(u8 mt)
+{
+	return mt < MIGRATE_TYPES ? migratetype_names[mt] : "?";
+}
+
 static const char *const src_names[] = { "nowhere",	   "pcp",
 					 "buddy",	   "reserve (below min)",
 					 "Labyrinth pool", "this CPU's exclusive reserve" };
@@ -343,6 +348,18 @@ static int fmt_path(const struct trace_event *e, char *buf, size_t size)
 	case TR_SHRINK:
 		return snprintf(buf, size, "shrinkers asked for %u pages, freed %u", e->a, e->b);
 	case TR_EXCLUSIVE: return fmt_exclusive(e, buf, size);
+	case TR_STEAL:
+		return snprintf(buf, size,
+				"fallback %s: order-%u %s block at pfn %#x taken for %s; %u free "
+				"pages moved (%u alike), pageblock %s",
+				zone_name(e->zone), e->order, mt_name(e->x), e->pfn, mt_name(e->y),
+				e->a, e->b, e->c ? "now of the new type" : "keeps its type");
+	case TR_COMPACT:
+		return snprintf(buf, size,
+				"compaction order %u: %s; %u pages migrated, %u scanned for "
+				"movable pages, %u for free ones",
+				e->order, e->x ? "a free block of that order now" : "failed", e->a,
+				e->b, e->c);
 	case TR_RESULT:
 		if (e->pfn == PFN_NIL)
 			return snprintf(buf, size, "-> NULL (allocation failed)");

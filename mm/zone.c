@@ -11,6 +11,7 @@
  */
 #define pr_fmt(fmt) "mm: " fmt
 
+#include <labyrinth/compaction.h>
 #include <labyrinth/memblock.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
@@ -64,14 +65,15 @@ static void zone_init_one(struct zone *z, int nid, enum zone_type idx, unsigned 
 			  unsigned long hi)
 {
 	unsigned long first, last, present;
-	unsigned int o;
+	unsigned int o, mt;
 
 	memset(z, 0, sizeof(*z));
 	spin_lock_init(&z->lock);
 	z->name = zone_names[idx];
 	z->node = nid;
 	for (o = 0; o < NR_PAGE_ORDERS; o++)
-		z->free_area[o].head = PFN_NIL;
+		for (mt = 0; mt < MIGRATE_TYPES; mt++)
+			z->free_area[o].head[mt] = PFN_NIL;
 	present = node_ram_in(nid, lo, hi, &first, &last);
 	if (first < last) {
 		z->zone_start_pfn = first;
@@ -304,6 +306,7 @@ void show_buddyinfo(void)
 			n += snprintf(line + n, sizeof(line) - (size_t)n, "%6u ", counts[o]);
 		printk(KERN_INFO "%s\n", line);
 	}
+	show_extfrag_info(); /* mm/vmstat.c */
 }
 
 /* The core of /proc/zoneinfo. */

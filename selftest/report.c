@@ -10,6 +10,7 @@
  */
 #define pr_fmt(fmt) "selftest: " fmt
 
+#include <labyrinth/compaction.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
 #include <asm/apic.h>
@@ -159,4 +160,6 @@ void st_print_summary(void)
 	pr_info("pool: size=%lu level=%lu lowest=%lu hits=%lu misses=%lu\n", ps.size, ps.level,
 		ps.lowest, ps.hits - st_base.pool.hits, ps.misses - st_base.pool.misses);
 	pr_info("leaked=%ld pages\n", st_leaked);
+	show_pagetypeinfo();	 /* grouping by mobility after the phases */
+	show_compaction_stats(); /* /proc/vmstat's compaction lines */
 }

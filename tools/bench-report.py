@@ -252,6 +252,11 @@ def report(host, qemu):
     return "\n".join(out)
 
 
+# Everything from this line on in docs/BENCHMARKS.md is written by
+# tools/fragbench_plot.py (make bench-frag) and kept as it is here.
+FRAG_MARKER = "<!-- fragbench: the rest of this file is tools/fragbench_plot.py's -->"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -273,8 +278,15 @@ def main():
     else:
         qemu = load(args.qemu)
     host = load(args.host)
+    kept = ""
+    try:  # the fragmentation section is tools/fragbench_plot.py's: keep it
+        old = open(args.out).read()
+        if FRAG_MARKER in old:
+            kept = "\n" + old[old.index(FRAG_MARKER):]
+    except OSError:
+        pass
     with open(args.out, "w") as f:
-        f.write(report(host, qemu))
+        f.write(report(host, qemu) + kept)
     print(f"bench-report: wrote {args.out}")
 
 

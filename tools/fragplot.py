@@ -26,7 +26,9 @@ import sys
 from xml.sax.saxutils import escape
 
 TS = re.compile(r"^\[\s*\d+\.\d+\]\s?")
-BUDDY = re.compile(r"^Node (\d+), zone\s+(\S+)((?:\s+\d+)+)\s*$")
+# one column per order; 6+ so that pagetypeinfo's "Number of blocks type" lines
+# (one column per migratetype, 5: mm/vmstat.c) are not taken for buddyinfo
+BUDDY = re.compile(r"^Node (\d+), zone\s+(\S+)((?:\s+\d+){6,})\s*$")
 PHASE = re.compile(r"^(?:selftest: (phase \w+)|\s*# Subtest: (\w+))\s*$")
 LABEL_MAX = 24
 # viridis, 11 steps: order 0 dark purple .. order 10 yellow.

@@ -88,6 +88,18 @@ typedef unsigned int gfp_t;
 #define __GFP_DMA32 0x04u
 #define GFP_ZONEMASK (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32)
 
+/*
+ * Mobility (Linux's values and rule, gfp_migratetype()): which pageblocks
+ * an allocation belongs in (mmzone.h's migratetypes). None: unmovable.
+ * __GFP_MOVABLE: the owner can move the page (mm/pagecache.c, compaction);
+ * __GFP_RECLAIMABLE: the owner can free it on demand (shrinkers). Both at
+ * once is a bug (Linux's VM_WARN_ON): warned once, treated as unmovable.
+ */
+#define __GFP_MOVABLE 0x08u
+#define __GFP_RECLAIMABLE 0x10u
+#define GFP_MOVABLE_MASK (__GFP_RECLAIMABLE | __GFP_MOVABLE)
+#define GFP_MOVABLE_SHIFT 3
+
 /* Reserves and reclaim. */
 #define __GFP_HIGH 0x20u /* important: may use half of the min reserve */
 #define __GFP_IO 0x40u
@@ -115,6 +127,19 @@ typedef unsigned int gfp_t;
 static inline bool gfpflags_allow_blocking(gfp_t gfp)
 {
 	return !!(gfp & __GFP_DIRECT_RECLAIM);
+}
+
+/*
+ * Linux's gfp_migratetype(): (gfp & GFP_MOVABLE_MASK) >> GFP_MOVABLE_SHIFT
+ * is MIGRATE_UNMOVABLE, _MOVABLE or _RECLAIMABLE, through a table so that
+ * mobility=0 (Linux's page_group_by_mobility_disabled, mm/buddy.c) maps
+ * everything to MIGRATE_UNMOVABLE without a branch. Both bits: unmovable
+ * (mm/page_alloc.c warns).
+ */
+extern unsigned char gfp_migratetype_table[4];
+static inline unsigned int gfp_migratetype(gfp_t gfp)
+{
+	return gfp_migratetype_table[(gfp & GFP_MOVABLE_MASK) >> GFP_MOVABLE_SHIFT];
 }
 
 struct page;

@@ -40,17 +40,18 @@ struct ktest_case {
  * then run in link order, i.e. by file name).
  */
 enum ktest_order {
-	KTEST_ORDER_BOOT_INFO, /* what the boot path handed over */
-	KTEST_ORDER_BUDDY,     /* zones and the buddy allocator */
-	KTEST_ORDER_PCP,       /* per-CPU lists in front of it */
-	KTEST_ORDER_NUMA,      /* nodes and their fallback order */
-	KTEST_ORDER_POOL,      /* the Labyrinth pool */
-	KTEST_ORDER_EXCLUSIVE, /* __GFP_EXCLUSIVE pages */
-	KTEST_ORDER_RECLAIM,   /* shrinkers (they free into all of the above) */
-	KTEST_ORDER_FAULT,     /* fail_page_alloc (as MM_HOOK_FAULT): failure injection */
-	KTEST_ORDER_VM,	       /* the kernel's own page tables */
-	KTEST_ORDER_TRAPS,     /* exceptions, fixups, symbols, the clock */
-	KTEST_ORDER_SMP,       /* every CPU, IPIs, timers: last */
+	KTEST_ORDER_BOOT_INFO,	/* what the boot path handed over */
+	KTEST_ORDER_BUDDY,	/* zones and the buddy allocator */
+	KTEST_ORDER_PCP,	/* per-CPU lists in front of it */
+	KTEST_ORDER_NUMA,	/* nodes and their fallback order */
+	KTEST_ORDER_POOL,	/* the Labyrinth pool */
+	KTEST_ORDER_EXCLUSIVE,	/* __GFP_EXCLUSIVE pages */
+	KTEST_ORDER_RECLAIM,	/* shrinkers (they free into all of the above) */
+	KTEST_ORDER_COMPACTION, /* migration and compaction (move pages of all of the above) */
+	KTEST_ORDER_FAULT,	/* fail_page_alloc (as MM_HOOK_FAULT): failure injection */
+	KTEST_ORDER_VM,		/* the kernel's own page tables */
+	KTEST_ORDER_TRAPS,	/* exceptions, fixups, symbols, the clock */
+	KTEST_ORDER_SMP,	/* every CPU, IPIs, timers: last */
 	KTEST_NR_ORDERS
 };
 

@@ -14,6 +14,10 @@
  *   mm/pool.c       the Labyrinth pool (pool.h)
  *   mm/exclusive.c  __GFP_EXCLUSIVE pages (exclusive.h)
  *   mm/reclaim.c    shrinkers, direct reclaim, the balancer (shrinker.h)
+ *   mm/pagecache.c  a store of movable pages reached by handles (pagecache.h)
+ *   mm/migrate.c    moving a movable page (pagecache.h)
+ *   mm/compaction.c compaction, direct and background (compaction.h)
+ *   mm/vmstat.c     pagetypeinfo, fragmentation indices, compaction counters
  *   mm/fail_page_alloc.c failure injection (fail_page_alloc.h)
  *   mm/debug.c      bad_page reports, poisoning, the invariant checker
  *   mm/init.c       mm_init(): memblock -> mem_map -> zones -> buddy
@@ -76,7 +80,10 @@
 struct page {
 	u16 flags;
 	u8 order;
-	u8 owner; /* owning CPU of an exclusive page */
+	union {
+		u8 owner;    /* owning CPU of an exclusive page */
+		u8 buddy_mt; /* PG_buddy: the migratetype list the block is on */
+	};
 	u32 pfn;
 	u32 next; /* pfn of the next block on the same list, or PFN_NIL */
 	u32 prev;
@@ -91,16 +98,19 @@ enum pageflags {
 	PG_exclusive = 1u << 5,
 	PG_pool = 1u << 6,
 	PG_checked = 1u << 7, /* the invariant checker's scratch mark, never left set */
+	PG_movable = 1u << 8, /* with PG_allocated: a migratable page (mm/pagecache.c);
+			       * next = its index, prev = its mapping (Linux's
+			       * page->index and page->mapping) */
 };
 
 /* The flags a page may carry when it is freed, besides PG_allocated. */
 #define PAGE_FLAGS_CHECK_AT_FREE \
-	(PG_buddy | PG_allocated | PG_reserved | PG_nomem | PG_pcp | PG_pool)
+	(PG_buddy | PG_allocated | PG_reserved | PG_nomem | PG_pcp | PG_pool | PG_movable)
 
 /*
  * Sections: 2^15 pages (128 MiB), as Linux's x86_64 SECTION_SIZE_BITS 27.
  * A section with any RAM gets a full struct page array; a section without
- * RAM costs one 24-byte table entry. Every buddy of a block of order <=
+ * RAM costs one 32-byte table entry. Every buddy of a block of order <=
  * MAX_PAGE_ORDER lies in the same section, so buddy lookup is pointer
  * arithmetic (page +/- 2^order) and never a table walk.
  */
@@ -111,6 +121,7 @@ struct mem_section {
 	unsigned long biased; /* (unsigned long)map - start_pfn * sizeof(struct page) */
 	struct page *map;     /* NULL: no RAM in this section */
 	unsigned long nid;    /* the node of every page here (mm/numa.c; 0 without NUMA) */
+	u8 *pageblock_flags;  /* the usemap: 4 bits per pageblock (mmzone.h) */
 };
 
 extern struct mem_section *mem_section;
@@ -118,6 +129,7 @@ extern unsigned long nr_mem_sections;
 extern unsigned long max_pfn; /* one past the highest RAM pfn */
 extern unsigned long page_offset_base;
 
+BUILD_BUG_ON(sizeof(struct page) > 16);
 BUILD_BUG_ON(sizeof(struct page) != 16);
 BUILD_BUG_ON(MAX_PAGE_ORDER >= PFN_SECTION_SHIFT);
 
@@ -172,6 +184,10 @@ void mm_init(const struct memmap *map);
 /* Poison freed pages and check the poison on allocation; verify __GFP_ZERO.
  * Best called before mm_init(); later it poisons every free page first. */
 void mm_set_debug(bool poison);
+/* Group pages by mobility (mmzone.h's migratetypes); off is Linux's
+ * page_group_by_mobility_disabled. Before mm_init(). */
+void mm_set_mobility_grouping(bool on);
+bool mm_mobility_grouping(void);
 /* All RAM is now reachable at __va(): base becomes page_offset_base. */
 void mm_set_direct_map(unsigned long base);
 

@@ -41,37 +41,94 @@ enum alloc_level {
 
 enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, NR_WMARK };
 
-/* One list per order: heads are pfns, PFN_NIL when empty. */
-struct free_area {
-	u32 head;
-	u32 nr_free; /* blocks (not pages) on the list */
+/*
+ * Migratetypes and pageblocks, as Linux 6.1 (include/linux/mmzone.h,
+ * include/linux/pageblock-flags.h; no CMA). Memory is grouped by mobility
+ * in pageblocks of 2^pageblock_order pages (2 MiB): each pageblock has a
+ * type, kept in a packed 4-bit field per pageblock (the section's usemap,
+ * mm/sparse.c; 3 bits of type, the 4th is Linux's PB_migrate_skip, spare
+ * here), and free blocks sit on the list of their type. An allocation
+ * takes from its own type's lists first and falls back to the others
+ * (mm/buddy.c, Linux's fallbacks[] and stealing rules).
+ */
+enum migratetype {
+	MIGRATE_UNMOVABLE,
+	MIGRATE_MOVABLE,
+	MIGRATE_RECLAIMABLE,
+	MIGRATE_PCPTYPES, /* the number of types on the per-CPU lists */
+	MIGRATE_HIGHATOMIC = MIGRATE_PCPTYPES,
+	MIGRATE_ISOLATE, /* can't allocate from here (compaction, offlining) */
+	MIGRATE_TYPES
 };
+
+#define pageblock_order 9
+#define pageblock_nr_pages (1ul << pageblock_order)
+#define PB_MIGRATETYPE_BITS 3
+#define NR_PAGEBLOCK_BITS 4
+/* Two pageblocks share a byte of the usemap: both are in one MAX_ORDER
+ * block, so in one zone, whose lock protects the byte. */
+BUILD_BUG_ON(pageblock_order + 1 > MAX_PAGE_ORDER);
+BUILD_BUG_ON(MIGRATE_TYPES > (1 << PB_MIGRATETYPE_BITS));
+
+extern const char *const migratetype_names[MIGRATE_TYPES];
+
+/* One list per order and migratetype: heads are pfns, PFN_NIL when empty. */
+struct free_area {
+	u32 head[MIGRATE_TYPES];
+	u32 nr_free; /* blocks (not pages) on the lists, every type */
+};
+
+/* The pageblock type of pfn (valid pfns only): Linux's
+ * get_pfnblock_migratetype(). Written under the zone lock. */
+static __always_inline unsigned int get_pfnblock_migratetype(unsigned long pfn)
+{
+	const u8 *usemap = mem_section[pfn >> PFN_SECTION_SHIFT].pageblock_flags;
+	unsigned long pb = (pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order;
+
+	return (READ_ONCE(usemap[pb >> 1]) >> ((pb & 1) * NR_PAGEBLOCK_BITS)) &
+	       ((1u << PB_MIGRATETYPE_BITS) - 1);
+}
+
+static __always_inline unsigned int get_pageblock_migratetype(const struct page *page)
+{
+	return get_pfnblock_migratetype(page->pfn);
+}
 
 /*
  * Per-CPU page lists (mm/pcp.c; the rules are in include/labyrinth/pcp.h).
- * One per zone and CPU: a ring of free order-0 pfns. The hot end (where
- * alloc pops and free pushes) is ring[(base + count - 1) & PCP_RING_MASK];
- * the cold end, ring[base], is what a drain gives back to the buddy. Only
+ * One per zone and CPU: a ring of free order-0 pfns per pcp migratetype.
+ * The hot end of ring mt (where alloc pops and free pushes) is
+ * ring[mt][(lists[mt].base + lists[mt].count - 1) & PCP_RING_MASK]; the
+ * cold end, ring[mt][lists[mt].base], is what a drain gives back. Only
  * the owning CPU touches its list, with local interrupts off; the buddy
  * allocator never does. A page whose pfn is in a ring has flags PG_pcp,
  * order 0, and is not in zone->free_pages (as Linux's NR_FREE_PAGES).
  */
 #define PCP_RING_SIZE 512u
 #define PCP_RING_MASK (PCP_RING_SIZE - 1)
+/* One ring per pcp migratetype (Linux 6.1: one list per type and order; a
+ * HIGHATOMIC pageblock's page is freed to the MOVABLE list, an ISOLATE
+ * one's straight to the buddy). count/high/batch count all three rings. */
+struct pcp_list {
+	u32 count; /* pages in this ring */
+	u32 base;  /* ring index of the coldest page */
+};
 struct per_cpu_pages {
-	u32 count;	       /* pages in the ring */
-	u32 high;	       /* a free that makes count > high drains `batch` pages */
-	u32 batch;	       /* pages moved per refill or drain, under the zone lock */
-	u32 base;	       /* ring index of the coldest page */
+	u32 count;	/* pages in all rings */
+	u32 high;	/* a free that makes count > high drains `batch` pages */
+	u32 batch;	/* pages moved per refill or drain, under the zone lock */
+	u32 drain_next; /* the ring the next drain starts with (round robin) */
+	struct pcp_list lists[MIGRATE_PCPTYPES];
 	unsigned long hits[2]; /* allocations served from the ring: [may sleep, atomic] */
-	u32 ring[PCP_RING_SIZE];
+	u32 ring[MIGRATE_PCPTYPES][PCP_RING_SIZE];
 } __aligned(64);
 
 struct zone {
 	/* Hot: everything alloc/free reads or writes under the lock. */
 	spinlock_t lock;
-	u16 free_mask;		  /* bit o set <=> free_area[o] non-empty */
-	unsigned long free_pages; /* pages on the free lists (NR_FREE_PAGES) */
+	u16 free_mask;			 /* bit o set <=> free_area[o] non-empty (any type) */
+	u16 free_mask_mt[MIGRATE_TYPES]; /* bit o set <=> free_area[o].head[mt] != PFN_NIL */
+	unsigned long free_pages;	 /* pages on the free lists (NR_FREE_PAGES) */
 	/* free_pages must stay above wmark_thr[level][highest zone of the
 	 * request]: the watermark plus the lowmem reserve, precomputed
 	 * (mm/zone.c); zone_watermark_ok() (mm/internal.h) checks it. */
@@ -87,6 +144,13 @@ struct zone {
 	unsigned long managed_pages; /* given to the buddy allocator */
 	const char *name;
 	int node; /* the node whose node_zones[] this zone is */
+	/* The highest order a background compaction should produce (Linux's
+	 * kcompactd_max_order; mm/compaction.c), 0: none wanted. */
+	unsigned int kcompactd_max_order;
+
+	/* Pages in MIGRATE_HIGHATOMIC pageblocks (Linux's
+	 * nr_reserved_highatomic; mm/buddy.c), under the lock. */
+	unsigned long nr_reserved_highatomic;
 
 	/* Statistics, updated under the lock. */
 	unsigned long nr_alloc_fail;

@@ -5,6 +5,11 @@
  * fast paths (pcp_alloc_fast(), pcp_free_fast(), in mm/internal.h) first;
  * the struct is in mmzone.h.
  *
+ * One ring per migratetype of the per-CPU lists (unmovable, movable,
+ * reclaimable: Linux's MIGRATE_PCPTYPES lists): an allocation pops the ring
+ * of its gfp_migratetype(), a free pushes onto the ring of its pageblock's
+ * type; a drain takes from the rings in turn.
+ *
  * Only order 0 is cached. Orders 1-3 (Linux caches them too) would need a
  * ring per order and a drain policy per order for little gain here: the
  * hot callers (page tables, the IRQ self-test's order-0 stamps, the bench)

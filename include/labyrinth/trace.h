@@ -57,6 +57,10 @@ enum trace_type {
 	TR_SHRINK,     /* a = pages asked of the shrinkers, b = freed */
 	TR_RESULT,     /* pfn (or PFN_NIL), order, x = source */
 	TR_EXCLUSIVE,  /* __GFP_EXCLUSIVE step (mm/exclusive.c): x = enum trace_excl, pfn */
+	TR_STEAL,      /* fallback: pfn, order, x = old type, y = new type, a = pages moved,
+			* b = alike pages, c = 1 if the pageblock changed type */
+	TR_COMPACT,    /* compaction: order, x = result, a = migrated, b = migrate
+			* scanned, c = free scanned */
 	NR_TRACE_TYPES
 };
 

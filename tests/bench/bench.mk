@@ -7,6 +7,11 @@
 #                     -icount shift=0: guest TSC ticks per operation, next to
 #                     Linux 6.1's figures; build/bench-qemu.json, and the docs
 #
+#   make bench-frag   the fragmentation workload (tests/bench/fragwork.c) on the host,
+#                     grouping by mobility on/off x compaction on/off: docs/fragbench.svg
+#                     and the fragmentation section of docs/BENCHMARKS.md
+#   make bench-frag-qemu  the same workload in the guest (four boots, fragbench=N)
+#
 # BENCH_QUICK=1 shortens the host run (smoke test).
 
 BENCH_DIR := $(BUILD)/bench
@@ -78,3 +83,41 @@ bench-qemu: $(ISO)
 bench-report:
 	$(PYTHON) tools/bench-report.py --host $(BUILD)/bench.json \
 		--qemu $(BUILD)/bench-qemu.json --out docs/BENCHMARKS.md
+
+# ---- make bench-frag: the fragmentation workload (tests/bench/fragbench.c)
+# in its four configurations (grouping by mobility on/off x compaction
+# on/off), then the plot and the table (tools/fragbench_plot.py). A
+# benchmark: it reports what it measures and asserts nothing.
+FRAGBENCH_BIN := $(BENCH_DIR)/fragbench
+FRAGBENCH_OPS ?= 1000000
+FRAGBENCH_SEED ?= 1
+
+$(FRAGBENCH_BIN): $(BENCH_DIR)/tests/bench/fragbench.o $(BENCH_DIR)/tests/bench/fragwork.o \
+		$(BENCH_DIR)/libmm.a
+	$(HOST_CC) $(BENCH_CFLAGS) -o $@ $^ -lm
+
+.PHONY: bench-frag
+bench-frag: $(FRAGBENCH_BIN)
+	( for m in 1 0; do for c in 1 0; do \
+		$(FRAGBENCH_BIN) seed=$(FRAGBENCH_SEED) ops=$(FRAGBENCH_OPS) mobility=$$m compaction=$$c \
+		|| exit 1; done; done ) > $(BUILD)/fragbench.csv
+	$(PYTHON) tools/fragbench_plot.py $(BUILD)/fragbench.csv --svg docs/fragbench.svg \
+		--table $(BUILD)/fragbench.md --benchmarks-md docs/BENCHMARKS.md
+
+# The same workload in the guest: four boots, one per configuration
+# (fragbench=N on the command line, tests/bench/kernel_fragbench.c), then the
+# plots and tables of both (the host run's CSV is made first if missing).
+FRAGBENCH_QEMU_LOG := $(BUILD)/fragbench-qemu.log
+
+.PHONY: bench-frag-qemu
+bench-frag-qemu: $(ISO) $(FRAGBENCH_BIN)
+	@test -f $(BUILD)/fragbench.csv || $(MAKE) bench-frag
+	rm -f $(FRAGBENCH_QEMU_LOG)
+	for m in 1 0; do for c in 1 0; do \
+		$(PYTHON) tools/run.py --path bios --mem 256M --smp 1 --timeout 900 \
+		--cmdline "fragbench=$(FRAGBENCH_OPS) seed=$(FRAGBENCH_SEED) mobility=$$m compaction=$$c ktest=none selftest=0" \
+		--log $(FRAGBENCH_QEMU_LOG).$$m$$c || exit 1; \
+		cat $(FRAGBENCH_QEMU_LOG).$$m$$c >> $(FRAGBENCH_QEMU_LOG); done; done
+	$(PYTHON) tools/fragbench_plot.py $(BUILD)/fragbench.csv --svg docs/fragbench.svg \
+		--table $(BUILD)/fragbench.md --benchmarks-md docs/BENCHMARKS.md \
+		--qemu $(FRAGBENCH_QEMU_LOG) --qemu-svg docs/fragbench-qemu.svg

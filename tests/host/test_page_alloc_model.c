@@ -70,13 +70,16 @@ static void model_boot(void)
 		unsigned int o;
 
 		for (o = 0; o < NR_PAGE_ORDERS; o++) {
+			unsigned int mt;
 			u32 p;
 
 			initial_blocks[z - contig_page_data.node_zones][o] =
 			    z->free_area[o].nr_free;
-			for (p = z->free_area[o].head; p != PFN_NIL; p = pfn_to_page(p)->next)
-				for (pfn = p; pfn < p + (1ul << o); pfn++)
-					model_managed[pfn] = 1;
+			for (mt = 0; mt < MIGRATE_TYPES; mt++)
+				for (p = z->free_area[o].head[mt]; p != PFN_NIL;
+				     p = pfn_to_page(p)->next)
+					for (pfn = p; pfn < p + (1ul << o); pfn++)
+						model_managed[pfn] = 1;
 		}
 		model_free[z - contig_page_data.node_zones] = z->free_pages;
 	}

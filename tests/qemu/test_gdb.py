@@ -8,7 +8,7 @@ runs in batch mode with a Python driver that:
      after mm_init(), whose last act is printing buddyinfo and zoneinfo; the
      memory map was printed by memmap_init() before that;
   2. notes how much of the serial log exists at that moment, runs
-     lab-buddyinfo --walk, lab-zoneinfo, lab-memmap, lab-pcp and lab-page;
+     lab-buddyinfo --walk, lab-zoneinfo, lab-memmap, lab-pcp, lab-pagetypeinfo and lab-page;
   3. stops again at mm_pcp_set_enabled() - kmain() calls it right after
      vm_drop_identity_map(), which printed the ptdump - and runs lab-ptdump and a
      lab-ptdump <address> walk;
@@ -56,10 +56,11 @@ DRIVER = textwrap.dedent(r'''
     gdb.execute("source " + HELPERS)
     gdb.execute("hbreak vm_init")
     gdb.execute("continue")
-    head = int(gdb.parse_and_eval("node_data[0].node_zones[1].free_area[%d].head"
+    head = int(gdb.parse_and_eval("node_data[0].node_zones[1].free_area[%d].head[1]"
         % (gdb.parse_and_eval("node_data[0].node_zones[1].free_area").type.range()[1])))
     out["dma32_top_head"] = head
     run("after_mm_init", ["lab-buddyinfo --walk", "lab-zoneinfo", "lab-memmap", "lab-pcp",
+                          "lab-pagetypeinfo",
                           "lab-page %d" % head, "lab-page --phys 0x100000"])
     gdb.execute("delete")
     gdb.execute("hbreak mm_pcp_set_enabled")
@@ -133,7 +134,7 @@ def session():
     result = os.path.join(tmp, "result.json")
     elf = os.path.join(tmp, "labyrinth.elf")
     shutil.copy(ELF, elf)  # the ISO below is made from build/labyrinth.elf too
-    args = type("Args", (), dict(path="bios", mem="5G", smp="4", cpu="max", cmdline="ktest=none",
+    args = type("Args", (), dict(path="bios", mem="5G", smp="4", cpu="max", cmdline="ktest=none pagetypeinfo",
                                  accel="tcg", gdb=False,
                                  qemuflags=f"-gdb tcp:127.0.0.1:{port} -S"))()
     cmd = run_py.qemu_command(args, tmp)
@@ -178,7 +179,9 @@ def output(st, cmd):
     return [ln.rstrip() for ln in text.splitlines()]
 
 
-BUDDY_RE = r"^Node 0, zone +\S+( +\d+)+$"
+# buddyinfo: one column per order (pagetypeinfo's "Number of blocks type" lines,
+# "Node 0, zone DMA 0 7 0 0 0", have one per migratetype: 5)
+BUDDY_RE = r"^Node 0, zone +\S+( +\d+){6,}$"
 
 
 def test_kernel_still_succeeds(session):
@@ -240,13 +243,26 @@ def test_page_decodes(session):
     st, _ = stage(session, "after_mm_init")
     head = session["res"]["dma32_top_head"]
     got = "\n".join(output(st, f"lab-page {head}"))
-    assert re.search(r"^page: flags:0x1\(buddy\) order:\d+ owner:0$", got, re.M), got
-    assert "head of a free block" in got and "zone DMA32" in got
+    # a free block's owner byte is its list's migratetype (buddy_mt, mm.h): Movable at boot
+    assert re.search(r"^page: flags:0x1\(buddy\) order:\d+ owner:1$", got, re.M), got
+    assert "head of a free block" in got and "Movable list" in got and "zone DMA32" in got
     got = "\n".join(output(st, "lab-page --phys 0x100000"))   # the kernel image
     assert "flags:0x4(reserved)" in got and "zone DMA" in got
     st2, _ = stage(session, "after_vm_init")
     got = "\n".join(output(st2, "lab-page 0xffff888100000000"))
     assert "from direct-map address" in got and "pfn:100000 " in got and "zone Normal" in got
+
+
+def test_pagetypeinfo_matches_kernel(session):
+    """lab-pagetypeinfo prints what the kernel printed (cmdline pagetypeinfo,
+    mm/vmstat.c show_pagetypeinfo()) just before the breakpoint."""
+    st, before = stage(session, "after_mm_init")
+    got = output(st, "lab-pagetypeinfo")
+    assert got and got[0] == "Page block order: 9", got[:3]
+    starts = [i for i, ln in enumerate(before) if ln == "Page block order: 9"]
+    assert starts, "the kernel printed no pagetypeinfo before vm_init()"
+    assert before[starts[-1]:starts[-1] + len(got)] == got
+    assert any(ln.startswith("Number of blocks type") for ln in got)
 
 
 def test_pcp_lists_every_zone(session):

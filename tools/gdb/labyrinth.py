@@ -13,6 +13,7 @@
 #   lab-ptdump [address]     kernel page tables, or one walk   (mm/ptdump.c ptdump)
 #   lab-memmap               the normalized memory map         (mm/memmap.c memmap_print)
 #   lab-pcp                  per-CPU page lists of every zone  (mm/pcp.c, Linux zoneinfo "pagesets")
+#   lab-pagetypeinfo         free blocks per migratetype, pageblocks per type (mm/vmstat.c)
 #   lab-dmesg [--tail N]     the printk buffer, e.g. of a hung kernel (kernel/printk.c log_buf)
 #   lab-trace [--cpu N] [--last N]  the allocation trace rings     (mm/trace.c trace_cpus)
 #   lab-help                 this list
@@ -35,6 +36,9 @@ PFN_SECTION_SHIFT = 15               # include/labyrinth/mm.h
 PFN_NIL = 0xffffffff                 # include/labyrinth/mm.h
 KERNEL_VMA_BASE = 0xffffffff80000000  # include/labyrinth/layout.h
 PAGE_FLAG_NAMES = ["buddy", "allocated", "reserved", "nomem", "pcp", "exclusive"]  # enum pageflags
+PAGEBLOCK_ORDER = 9                  # include/labyrinth/mmzone.h pageblock_order
+NR_PAGEBLOCK_BITS = 4                # include/labyrinth/mmzone.h
+MIGRATETYPE_NAMES = ["Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"]  # mm/buddy.c
 
 # include/labyrinth/pgtable.h VM_* and the x86_64 entry bits
 # (arch/x86_64/include/asm/pgtable_types.h).
@@ -185,6 +189,15 @@ def parse_number(arg):
 
 # ---- lab-buddyinfo ---------------------------------------------------------
 
+def free_list_heads(area):
+    """The list heads of one free_area: one per migratetype (head[]), or the
+    single head of a kernel from before grouping by mobility."""
+    head = area["head"]
+    if head.type.strip_typedefs().code == gdb.TYPE_CODE_ARRAY:
+        return [u(head[i]) for i in range(array_len(head))]
+    return [u(head)]
+
+
 def buddyinfo_lines(walk=False):
     """mm/zone.c show_buddyinfo(): 'Node N, zone %8s ' then '%6u ' per order."""
     lines = []
@@ -197,15 +210,17 @@ def buddyinfo_lines(walk=False):
         if walk:
             walked = []
             for o in range(array_len(fa)):
-                n, pfn = 0, u(fa[o]["head"])
-                while pfn != PFN_NIL and n <= counts[o]:
-                    page = pfn_to_page(pfn).dereference()
-                    if u(page["flags"]) & 1 == 0 or u(page["order"]) != o:
-                        lines.append("  order %d: pfn %#x on the list is not a free block of "
-                                     "this order (flags %#x order %d)"
-                                     % (o, pfn, u(page["flags"]), u(page["order"])))
-                    n += 1
-                    pfn = u(page["next"])
+                n = 0
+                for h in free_list_heads(fa[o]):   # one list per migratetype
+                    pfn = h
+                    while pfn != PFN_NIL and n <= counts[o]:
+                        page = pfn_to_page(pfn).dereference()
+                        if u(page["flags"]) & 1 == 0 or u(page["order"]) != o:
+                            lines.append("  order %d: pfn %#x on the list is not a free block "
+                                         "of this order (flags %#x order %d)"
+                                         % (o, pfn, u(page["flags"]), u(page["order"])))
+                        n += 1
+                        pfn = u(page["next"])
                 walked.append(n)
             same = walked == counts
             lines.append("  lists walked:   " + "".join("%6u " % c for c in walked) +
@@ -327,8 +342,9 @@ def page_lines(pfn, how):
                  % (u(p["pfn"]), link(u(p["next"])), link(u(p["prev"])),
                     zone_of_pfn(pfn) or "none", pfn >> PFN_SECTION_SHIFT))
     if flags & 1:
-        lines.append("  state: head of a free block of %d page(s) on free_area[%d]"
-                     % (1 << order, order))
+        # owner shares its byte with buddy_mt: the list's migratetype (mm.h)
+        lines.append("  state: head of a free block of %d page(s) on free_area[%d], %s list"
+                     % (1 << order, order, MIGRATETYPE_NAMES[owner] if owner < 5 else "?"))
     elif flags & 2:
         lines.append("  state: head of an allocated block of %d page(s) (order %d)"
                      % (1 << order, order))
@@ -637,15 +653,18 @@ def pagesets_lines(z, ring=False):
                 "              count: %d" % count,
                 "              high:  %d" % u(p["high"]),
                 "              batch: %d" % u(p["batch"])]
-        if ring and "ring" in names:
-            size = array_len(p["ring"])
-            base = u(p["base"])
-            pfns = [u(p["ring"][(base + i) % size]) for i in range(count)][::-1]
+        if ring and "lists" in names:   # one ring per pcp migratetype
             hits = ""
             if "hits" in names:
                 hits = " (hits: %d may-sleep, %d atomic)" % (u(p["hits"][0]), u(p["hits"][1]))
-            out.append("              ring, hot to cold%s: %s" % (
-                hits, " ".join("%#x" % x for x in pfns[:16]) + (" ..." if count > 16 else "")))
+            out.append("              rings, hot to cold%s:" % hits)
+            for mt in range(array_len(p["lists"])):
+                ring = p["ring"][mt]
+                size, base, n = array_len(ring), u(p["lists"][mt]["base"]), u(p["lists"][mt]["count"])
+                pfns = [u(ring[(base + i) % size]) for i in range(n)][::-1]
+                out.append("                %-11s %3d: %s" % (
+                    MIGRATETYPE_NAMES[mt], n,
+                    " ".join("%#x" % x for x in pfns[:12]) + (" ..." if n > 12 else "")))
     return out
 
 
@@ -676,6 +695,69 @@ Usage: lab-pcp [--ring]
         opts, _ = parse_options("lab-pcp", arg, flags=("--ring",))
         require_mm()
         for line in pcp_lines(ring="--ring" in opts):
+            gdb.write(line + "\n")
+
+
+# ---- lab-pagetypeinfo --------------------------------------------------------
+
+def pageblock_migratetype(pfn):
+    """mmzone.h get_pfnblock_migratetype(): the section's usemap, 4 bits per
+    pageblock."""
+    ms = sym("mem_section")[pfn >> PFN_SECTION_SHIFT]
+    pb = (pfn & ((1 << PFN_SECTION_SHIFT) - 1)) >> PAGEBLOCK_ORDER
+    byte = u(ms["pageblock_flags"][pb >> 1])
+    return (byte >> ((pb & 1) * NR_PAGEBLOCK_BITS)) & 7
+
+
+def pagetypeinfo_lines():
+    """mm/vmstat.c show_pagetypeinfo(), Linux's /proc/pagetypeinfo format."""
+    out = ["Page block order: %d" % PAGEBLOCK_ORDER,
+           "Pages per block:  %d" % (1 << PAGEBLOCK_ORDER), ""]
+    zl = [z for _, z in zones() if u(z["managed_pages"])]
+    norders = array_len(zl[0]["free_area"]) if zl else 0
+    out.append("%-43s " % "Free pages count per migrate type at order" +
+               "".join("%6d " % o for o in range(norders)))
+    for z in zl:
+        fa = z["free_area"]
+        for mt, name in enumerate(MIGRATETYPE_NAMES):
+            counts = []
+            for o in range(norders):
+                n, pfn = 0, u(fa[o]["head"][mt])
+                while pfn != PFN_NIL:
+                    n += 1
+                    pfn = u(pfn_to_page(pfn).dereference()["next"])
+                counts.append(n)
+            out.append("Node %4d, zone %8s, type %12s " % (u(z["node"]), zone_name(z), name) +
+                       "".join("%6u " % c for c in counts))
+    out.append("")
+    out.append("%-23s" % "Number of blocks type " + "".join("%12s " % n for n in MIGRATETYPE_NAMES))
+    for z in zl:
+        start, end = u(z["zone_start_pfn"]), u(z["zone_start_pfn"]) + u(z["spanned_pages"])
+        nr = 1 << PAGEBLOCK_ORDER
+        count = [0] * len(MIGRATETYPE_NAMES)
+        pfn = (start + nr - 1) & ~(nr - 1)
+        while pfn < end:
+            if pfn_valid(pfn) and not u(pfn_to_page(pfn).dereference()["flags"]) & 8:  # PG_nomem
+                count[pageblock_migratetype(pfn)] += 1
+            pfn += nr
+        out.append("Node %d, zone %8s " % (u(z["node"]), zone_name(z)) +
+                   "".join("%12u " % c for c in count))
+    return out
+
+
+class LabPagetypeinfo(gdb.Command):
+    """Free blocks per order and migratetype, and pageblocks per type, of every
+populated zone: Linux's /proc/pagetypeinfo, as the kernel's show_pagetypeinfo()
+(mm/vmstat.c) prints it (boot with pagetypeinfo, or the self-test's report).
+Usage: lab-pagetypeinfo"""
+
+    def __init__(self):
+        super().__init__("lab-pagetypeinfo", gdb.COMMAND_DATA)
+
+    def invoke(self, arg, from_tty):
+        parse_options("lab-pagetypeinfo", arg)
+        require_mm()
+        for line in pagetypeinfo_lines():
             gdb.write(line + "\n")
 
 
@@ -831,6 +913,7 @@ COMMANDS = {
     "lab-ptdump": "[--root PHYS] [address]  kernel page tables, or one walk (mm/ptdump.c)",
     "lab-memmap": "the normalized memory map (mm/memmap.c memmap_print)",
     "lab-pcp": "[--ring]  per-CPU page lists of every zone (mm/pcp.c)",
+    "lab-pagetypeinfo": "free blocks per order and migratetype, pageblocks per type",
     "lab-dmesg": "[--tail N]  the kernel log from memory (kernel/printk.c log_buf)",
     "lab-trace": "[--cpu N] [--last N]  the allocation trace rings (mm/trace.c)",
     "lab-help": "this list",
@@ -860,6 +943,7 @@ LabPage()
 LabPtdump()
 LabMemmap()
 LabPcp()
+LabPagetypeinfo()
 LabPfnToPage()
 LabPageAddress()
 LabDmesg()
