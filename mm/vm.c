@@ -434,18 +434,26 @@ int vm_walk(pgtable_leaf_fn fn, void *arg)
  */
 int vm_direct_split(const void *va)
 {
+	struct vm_batch b;
 	size_t before;
 	unsigned long irq;
 	int err;
 
 	if (!vm_live)
 		return -PT_EINVAL;
+	if (vm_direct_pte(va))
+		return 0; /* already at 4 KiB grain */
+	/* a 1 GiB page takes two tables: from the stash, made before the lock */
+	vm_batch_prepare(&b, 2);
 	spin_lock_irqsave(&vm_lock, irq);
+	vm_batch = &b;
 	before = kernel_pgtable.nr_tables;
 	err = pgtable_split_4k(&kernel_pgtable, (u64)(uintptr_t)va);
 	if (!err)
 		err = (int)(kernel_pgtable.nr_tables - before);
+	vm_batch = NULL;
 	spin_unlock_irqrestore(&vm_lock, irq);
+	vm_batch_finish(&b, false); /* same rights after a split: this CPU only */
 	return err;
 }
 
