@@ -15,6 +15,7 @@
 #include <labyrinth/ktest.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/smp.h>
+#include <labyrinth/vm.h>
 #include <asm/extable.h>
 #include <asm/pks.h>
 #include <asm/traps.h>
@@ -227,6 +228,9 @@ static void exclusive_spurious_fault_retried(struct ktest *t)
 			__free_page(plain);
 		return;
 	}
+	/* a page back in general use was keyed, so it sits in a split region:
+	 * the same here (a huge-page mapping carries key 0 and no stale copy) */
+	KEXPECT_TRUE(t, vm_direct_split(page_address(plain)) >= 0);
 	exclusive_get_stats(&s0);
 	KEXPECT_TRUE(t, pks_fault_spurious((u64)page_address(plain), 0, true));
 	exclusive_get_stats(&s1);
