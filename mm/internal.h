@@ -46,31 +46,6 @@ void zones_setup_watermarks(void);
 void build_all_zonelists(void);
 void zone_print_ranges(void);
 
-/*
- * Taking the zone lock from an allocation path (interrupts already off).
- * Process context spins. In IRQ context the lock may be held by the
- * context this CPU interrupted (an NMI, or a holder with interrupts on,
- * which mm/ never is): never spin on it unboundedly. A bounded trylock
- * loop returns false instead, and the caller falls back (GFP_ATOMIC: to
- * the Labyrinth pool, mm/pool.c).
- */
-#define ZONE_IRQ_TRYLOCK_SPINS 256
-static __always_inline bool zone_lock_alloc_ctx(struct zone *zone)
-{
-	unsigned int i;
-
-	if (likely(!arch_in_irq())) {
-		spin_lock(&zone->lock);
-		return true;
-	}
-	for (i = 0; i < ZONE_IRQ_TRYLOCK_SPINS; i++) {
-		if (spin_trylock(&zone->lock))
-			return true;
-		arch_cpu_relax();
-	}
-	return false;
-}
-
 /* ---- watermarks (mm/zone.c precomputes zone->wmark_thr) ---- */
 
 /*
@@ -206,7 +181,6 @@ static __always_inline void mm_count_alloc(gfp_t gfp, enum alloc_source src)
 			   __ATOMIC_RELAXED);
 }
 
-void mm_count_lock_busy(void);
 void mm_count_failure(gfp_t gfp, bool injected);
 
 /* ---- the Labyrinth pool (mm/pool.c) and __GFP_EXCLUSIVE (mm/exclusive.c) ---- */

@@ -24,9 +24,11 @@
  *   2. __alloc_pages(): failure injection; every zone of the zonelist at
  *      the low watermark (order 0: through its per-CPU list, refilled a
  *      batch at a time; else the buddy under the lock).
- *   3. slow path: the caller's own reserve level, one page at a time (a
- *      reserve page never lands on a per-CPU list); GFP_ATOMIC order 0
- *      then the Labyrinth pool; GFP_KERNEL direct reclaim and retries.
+ *   3. slow path (Linux 6.6's order): wake the balancer
+ *      (__GFP_KSWAPD_RECLAIM); the caller's own level (min, min/2, 3/8 of
+ *      min or none: gfp_to_alloc_level()), one block at a time (a reserve
+ *      page never lands on a per-CPU list); GFP_ATOMIC order 0 then the
+ *      Labyrinth pool; a sleeping caller then direct reclaim and retries.
  *      Then NULL and a rate-limited warning.
  */
 #define pr_fmt(fmt) "mm: " fmt
@@ -68,21 +70,37 @@ static __always_inline unsigned int gfp_highest_zone(gfp_t gfp)
 	return ZONE_DMA32;
 }
 
-/* Linux's gfp_to_alloc_flags() + __zone_watermark_ok() reserve rules: the
- * level indexes zone->wmark_thr (zone_watermark_ok(), mm/internal.h). */
+/*
+ * The slow path's level, as Linux 6.6 (mm/page_alloc.c) decides it:
+ * gfp_to_alloc_flags() starts every slow path at ALLOC_WMARK_MIN;
+ * __GFP_HIGH adds ALLOC_MIN_RESERVE (__zone_watermark_ok(): min -= min/2);
+ * not being able to sleep (no __GFP_DIRECT_RECLAIM) adds ALLOC_NON_BLOCK
+ * unless __GFP_NOMEMALLOC, which takes a further quarter off, but only
+ * together with ALLOC_MIN_RESERVE (min -= min/4: 3/8 of min for
+ * GFP_ATOMIC; GFP_NOWAIT stays at min); __gfp_pfmemalloc_flags() gives
+ * __GFP_MEMALLOC ALLOC_NO_WATERMARKS unless __GFP_NOMEMALLOC. The fast
+ * path (get_page_from_zonelist) is at the low watermark for every caller.
+ * The table is in docs/walkthrough.md ("Which gfp reaches which level");
+ * tests/host/test_gfp_levels.c walks every combination against it.
+ */
 static unsigned int gfp_to_alloc_level(gfp_t gfp)
 {
 	if ((gfp & (__GFP_MEMALLOC | __GFP_NOMEMALLOC)) == __GFP_MEMALLOC)
 		return ALLOC_NO_WATERMARKS;
-	if (gfp & __GFP_HIGH)
-		return gfpflags_allow_blocking(gfp) ? ALLOC_WMARK_HIGH_RES : ALLOC_WMARK_ATOMIC;
-	return gfpflags_allow_blocking(gfp) ? ALLOC_WMARK_LOW : ALLOC_WMARK_MIN;
+	if (!(gfp & __GFP_HIGH))
+		return ALLOC_WMARK_MIN;
+	if (!gfpflags_allow_blocking(gfp) && !(gfp & __GFP_NOMEMALLOC))
+		return ALLOC_WMARK_ATOMIC;
+	return ALLOC_WMARK_HIGH_RES;
 }
 
 /*
  * One zone, one block from the buddy: the watermark check
- * (zone_watermark_ok(), mm/internal.h) and the take. In IRQ context the
- * lock is only tried (zone_lock_alloc_ctx, mm/internal.h).
+ * (zone_watermark_ok(), mm/internal.h) and the take. The zone lock is
+ * taken the same way in every context: each holder has interrupts off, so
+ * an IRQ handler never interrupts a holder on its own CPU and spinning
+ * ends when another CPU's holder is done (NMI handlers do not allocate
+ * from the buddy; they have the Labyrinth pool, mm/pool.c).
  */
 static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int level,
 			    unsigned int hi, gfp_t gfp)
@@ -91,12 +109,7 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 	struct page *page = NULL;
 	unsigned long flags = arch_irq_save();
 
-	if (unlikely(!zone_lock_alloc_ctx(zone))) {
-		arch_irq_restore(flags);
-		mm_count_lock_busy();
-		trace_mm(TR_LOCK_BUSY, zone, order, 0, 0, PFN_NIL, 0, 0, 0);
-		return NULL;
-	}
+	spin_lock(&zone->lock);
 	trace_mm(TR_WMARK, zone, order, level, hi, PFN_NIL, zone->free_pages,
 		 zone->wmark_thr[level][hi], 1ul << order);
 	if (zone_watermark_ok(zone, order, level, hi))

@@ -29,11 +29,10 @@ void st_phase_show(const char *name, const struct st_phase_stats *p)
 		return;
 	a = p->mm.atomic;
 	pr_info("%s: irq_allocs=%lu irq_null=%lu pcp=%lu buddy=%lu reserve=%lu pool=%lu "
-		"kernel_ok=%lu kernel_null=%lu injected=%lu lock_busy=%lu ms=%llu\n",
+		"kernel_ok=%lu kernel_null=%lu injected=%lu ms=%llu\n",
 		name, p->irq_allocs, p->irq_null, a[ALLOC_SRC_PCP], a[ALLOC_SRC_BUDDY],
 		a[ALLOC_SRC_RESERVE], a[ALLOC_SRC_POOL], p->kernel_ok, p->kernel_null,
-		p->mm.injected, p->mm.lock_busy,
-		(unsigned long long)(p->cycles / max(st_ms_to_cycles(1), 1ull)));
+		p->mm.injected, (unsigned long long)(p->cycles / max(st_ms_to_cycles(1), 1ull)));
 }
 
 static void sort_u32(u32 *a, unsigned long n) /* Shell sort, Ciura's gaps */

@@ -37,7 +37,6 @@ void st_mm_stats_sub(struct mm_alloc_stats *a, const struct mm_alloc_stats *b)
 	a->atomic_failures -= b->atomic_failures;
 	a->other_failures -= b->other_failures;
 	a->injected -= b->injected;
-	a->lock_busy -= b->lock_busy;
 }
 
 void st_mm_stats_add(struct mm_alloc_stats *a, const struct mm_alloc_stats *b)
@@ -49,7 +48,6 @@ void st_mm_stats_add(struct mm_alloc_stats *a, const struct mm_alloc_stats *b)
 	a->atomic_failures += b->atomic_failures;
 	a->other_failures += b->other_failures;
 	a->injected += b->injected;
-	a->lock_busy += b->lock_busy;
 }
 
 static void sum_cpu_counters(struct st_phase_stats *p, unsigned int ph, int sign)

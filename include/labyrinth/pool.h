@@ -2,9 +2,7 @@
  * pool.h - the Labyrinth pool (mm/pool.c): a small reserve of order-0
  * pages (32 KiB by default) carved out at boot for callers that cannot
  * wait. mm/page_alloc.c hands a GFP_ATOMIC order-0 request a pool page
- * when every zone it may use is below its atomic watermark, or when in IRQ
- * context the zone lock stays busy (the context this CPU interrupted may
- * hold it). Take and give are lock-free and O(1) (a Treiber stack, see
+ * when every zone it may use is below its atomic watermark. Take and give are lock-free and O(1) (a Treiber stack, see
  * mm/pool.c), safe in IRQ and NMI context; refilling allocates, so it runs
  * in process context only (the balancer, mm/reclaim.c, from the idle loop).
  *
