@@ -61,15 +61,10 @@ static inline long doc_threshold(const struct zone *z, int level, unsigned int h
 	long min = (long)z->_watermark[WMARK_MIN], reserve = (long)z->lowmem_reserve[hi];
 
 	switch (level) {
-	case DOC_MIN:
-		return min + reserve;
-	case DOC_HALF:
-		return min - min / 2 + reserve;
-	case DOC_ATOMIC:
-		min -= min / 2;
-		return min - min / 4 + reserve;
-	default:
-		return 0;
+	case DOC_MIN: return min + reserve;
+	case DOC_HALF: return min - min / 2 + reserve;
+	case DOC_ATOMIC: min -= min / 2; return min - min / 4 + reserve;
+	default: return 0;
 	}
 }
 
