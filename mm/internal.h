@@ -190,6 +190,15 @@ void labyrinth_pool_reset(void);
 /* mm/page_alloc.c's fallback: a pool page usable by a request whose highest
  * zone is hi, or NULL. */
 struct page *labyrinth_pool_alloc(unsigned int hi);
+/* True while a pool stack is below its target (mm/pool.c). */
+extern bool labyrinth_pool_low;
+/* The free paths, with an allocated order-0 page: true if the pool took it
+ * (lock-free, any context). */
+bool labyrinth_pool_refill_from_free(struct page *page);
+static __always_inline bool pool_takes_freed_page(struct page *page)
+{
+	return unlikely(READ_ONCE(labyrinth_pool_low)) && labyrinth_pool_refill_from_free(page);
+}
 
 /* A new exclusive block: zeroed, owned by this CPU. */
 void exclusive_page_prep(struct page *page, unsigned int order);

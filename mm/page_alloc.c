@@ -510,6 +510,8 @@ static __noinline void free_pages_slow(struct page *page, unsigned int order)
 		return; /* reported; the page is left as it was */
 	if (unlikely(mm_debug_poison) && page_free_ok(page, order))
 		debug_poison_page_range(page, order);
+	if (!order && page_free_ok(page, 0) && pool_takes_freed_page(page))
+		return;
 	if (!order && mm_pcp_enabled() && page_free_ok(page, 0)) {
 		trace_mm(TR_PCP_FREE, page_zone(page), 0, 0, 0, page->pfn,
 			 page_zone(page)->pcp[arch_cpu_id()].count + 1,
@@ -534,7 +536,8 @@ void __free_pages(struct page *page, unsigned int order)
 
 	if (likely(page && !(order | hooks) && page->flags == PG_allocated && !page->order &&
 		   !mm_debug_poison)) { /* poisoning is free_pages_slow()'s */
-		pcp_free_fast(page);
+		if (!pool_takes_freed_page(page))
+			pcp_free_fast(page);
 		return;
 	}
 	if (unlikely(hooks & MM_HOOK_TRACE_FREE))
@@ -564,9 +567,10 @@ void free_pages_bulk(unsigned long nr, struct page **pages)
 	for (i = 0; i < nr; i++) {
 		struct page *page = pages[i];
 
-		if (likely(page && page->flags == PG_allocated && !page->order))
-			pcp_free_irqs_off(page, cpu);
-		else
+		if (likely(page && page->flags == PG_allocated && !page->order)) {
+			if (!pool_takes_freed_page(page))
+				pcp_free_irqs_off(page, cpu);
+		} else
 			__free_pages(page, 0); /* reports it; takes its own irq save */
 	}
 	arch_irq_restore(flags);

@@ -282,6 +282,14 @@ static int fmt_alloc_side(const struct trace_event *e, char *buf, size_t size)
 		return snprintf(
 		    buf, size, "buddy %s: took order-%u block at pfn %#x%s, free now %u", zn,
 		    e->order, e->pfn, e->x == TR_SRC_RESERVE ? " from the reserve" : "", e->a);
+	case TR_POOL_REFILL:
+		return e->x ? snprintf(buf, size,
+				       "Labyrinth pool: freed pfn %#x kept for atomic callers "
+				       "(level %u/%u)",
+				       e->pfn, e->a, e->b)
+			    : snprintf(buf, size,
+				       "Labyrinth pool: balancer added %u page(s) (level %u/%u)",
+				       e->c, e->a, e->b);
 	case TR_POOL:
 		return e->pfn == PFN_NIL
 			   ? snprintf(buf, size, "Labyrinth pool: nothing usable (level %u/%u)",

@@ -51,10 +51,11 @@ enum trace_type {
 	TR_TAKE,       /* pfn, order, x = TR_SRC_BUDDY or TR_SRC_RESERVE, a = free after */
 	TR_SLOWPATH,   /* x = the caller's level */
 	TR_POOL,       /* pfn (or PFN_NIL), a = level after, b = size */
-	TR_WAKE,       /* a = 1 if the balancer was woken, 0 if already pending */
-	TR_RECLAIM,    /* a = round, b = per-CPU pages drained */
-	TR_SHRINK,     /* a = pages asked of the shrinkers, b = freed */
-	TR_RESULT,     /* pfn (or PFN_NIL), order, x = source */
+	TR_POOL_REFILL, /* x = 1 from a free (pfn), 0 by the balancer (c = pages); a = level, b = size */
+	TR_WAKE,	/* a = 1 if the balancer was woken, 0 if already pending */
+	TR_RECLAIM, /* a = round, b = per-CPU pages drained */
+	TR_SHRINK,  /* a = pages asked of the shrinkers, b = freed */
+	TR_RESULT,  /* pfn (or PFN_NIL), order, x = source */
 	NR_TRACE_TYPES
 };
 

@@ -111,4 +111,34 @@ MUTANTS = [
         tests=["test_pool"],
         fast=True,
     ),
+    dict(
+        name="pool-hit-without-page",
+        why="labyrinth_pool_alloc() counts a hit even when it returns no page",
+        file="mm/pool.c",
+        original="\tstruct page *page = pool_pop_upto(hi);\n\n"
+                 "\t__atomic_add_fetch(page ? &pool.hits : &pool.misses, 1, __ATOMIC_RELAXED);",
+        replacement="\tstruct page *page = pool_pop_upto(hi);\n\n"
+                    "\t__atomic_add_fetch(&pool.hits, 1, __ATOMIC_RELAXED);",
+        tests=["test_pool"],
+        fast=True,
+    ),
+    dict(
+        name="pool-ignores-caller-zone",
+        why="the pool hands a GFP_DMA caller a DMA32 page",
+        file="mm/pool.c",
+        original="for (z = (int)min(hi, (unsigned int)MAX_NR_ZONES - 1); z >= 0 && !page; z--)",
+        replacement="for (z = MAX_NR_ZONES - 1 + 0 * (int)hi; z >= 0 && !page; z--)",
+        tests=["test_pool"],
+        fast=True,
+    ),
+    dict(
+        name="pool-not-refilled-from-frees",
+        why="freed pages never top the pool up (only the balancer does)",
+        file="mm/internal.h",
+        original="return unlikely(READ_ONCE(labyrinth_pool_low)) && "
+                 "labyrinth_pool_refill_from_free(page);",
+        replacement="return false && labyrinth_pool_refill_from_free(page);",
+        tests=["test_pool"],
+        fast=True,
+    ),
 ]
