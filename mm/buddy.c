@@ -133,6 +133,7 @@ struct page *__rmqueue_smallest(struct zone *zone, unsigned int order)
 void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order)
 {
 	zone->free_pages += 1ul << order;
+	zone->nr_frees++;
 	page->flags = 0;
 	while (order < MAX_PAGE_ORDER) {
 		unsigned long buddy_pfn = pfn ^ (1ul << order);

@@ -126,11 +126,12 @@ static void pool_push(struct page *page)
 
 	page->flags = PG_pool;
 	page->order = 0;
+	/* Counted before the page can be seen: labyrinth_pool_unchanged_since(). */
+	__atomic_add_fetch(&pool.pushes, 1, __ATOMIC_SEQ_CST);
 	do {
 		__atomic_store_n(&page->next, (u32)old, __ATOMIC_RELAXED);
 	} while (!__atomic_compare_exchange_n(&st->head, &old, pool_word(old, page->pfn), false,
 					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
-	__atomic_add_fetch(&pool.pushes, 1, __ATOMIC_RELAXED);
 	if (__atomic_add_fetch(&st->level, 1, __ATOMIC_SEQ_CST) >= st->target &&
 	    READ_ONCE(labyrinth_pool_low) && pool_all_full())
 		WRITE_ONCE(labyrinth_pool_low, false);
@@ -317,6 +318,22 @@ void labyrinth_pool_stats(struct labyrinth_pool_stats *s)
 	s->refills_balancer = __atomic_load_n(&pool.refills_balancer, __ATOMIC_RELAXED);
 	s->refills = s->refills_free + s->refills_balancer;
 	s->pushes = __atomic_load_n(&pool.pushes, __ATOMIC_RELAXED);
+}
+
+/*
+ * Did a request whose highest zone is hi have a pool page all along since
+ * pushes0 was read (labyrinth_pool_stats().pushes)? Every push counts
+ * itself before its page can be seen, so: no push since, and a page there
+ * now, means the page was there all the time (pops only take away).
+ */
+bool labyrinth_pool_held_since(unsigned long pushes0, unsigned int hi)
+{
+	bool held = false;
+	int z;
+
+	for (z = 0; z <= (int)min(hi, (unsigned int)MAX_NR_ZONES - 1); z++)
+		held |= (u32)__atomic_load_n(&stacks[z].head, __ATOMIC_SEQ_CST) != PFN_NIL;
+	return held && __atomic_load_n(&pool.pushes, __ATOMIC_SEQ_CST) == pushes0;
 }
 
 void labyrinth_pool_mark_lowest(void)

@@ -4,7 +4,9 @@
  * back to TIMER_HZ at the release; its hook, st_tick(), allocates one
  * GFP_ATOMIC block of order 0-3 per interrupt (a quarter of the order-0
  * ones __GFP_EXCLUSIVE, whose zeroing is sampled), times the allocation
- * with the TSC into a per-CPU reservoir sample, stamps the block (stamp.c)
+ * with the TSC into a per-CPU reservoir sample, judges every NULL (was the
+ * pool or a zone's reserve provably holding a usable page all along?),
+ * samples the reserve's low point, stamps the block (stamp.c)
  * and pushes it on its CPU's SPSC ring (selftest/ring.h).
  * Process context on that CPU pops the ring (consumer.c); the phases
  * (phases.c) switch the hooks on and off.
@@ -36,17 +38,80 @@ static void lat_record(struct st_cpu *c, u64 dt)
 		c->lat[j] = (u32)min(dt, 0xffffffffull);
 }
 
+/* Before an allocation: the counts that tell whether anything came back to
+ * the pool or to a zone during it. */
+struct st_snap {
+	unsigned long pushes;
+	unsigned long frees[MAX_NUMNODES * MAX_NR_ZONES];
+};
+
+/* Pages every zone holds above its atomic watermark (GFP_ATOMIC's level,
+ * highest zone Normal); the snapshot of the zones' free counts on the way. */
+static long snap_take(struct st_snap *s)
+{
+	struct labyrinth_pool_stats ps;
+	unsigned int i = 0;
+	struct zone *z;
+	long above = 0;
+
+	labyrinth_pool_stats(&ps);
+	s->pushes = ps.pushes;
+	for_each_zone(z) {
+		long d =
+		    (long)READ_ONCE(z->free_pages) - z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
+
+		s->frees[i++] = READ_ONCE(z->nr_frees);
+		if (populated_zone(z) && d > 0)
+			above += d;
+	}
+	return above;
+}
+
+/*
+ * A GFP_ATOMIC NULL of this order is unjustified if the pool (order 0) or
+ * some zone's reserve held a usable page all through the attempt: nothing
+ * was pushed to the pool (resp. freed to that zone) since the snapshot,
+ * and a usable page (resp. a block of the order above the atomic
+ * watermark) is there now; takes only remove, so it was there all along.
+ */
+static bool null_unjustified(const struct st_snap *s, unsigned int order)
+{
+	unsigned long flags;
+	unsigned int i = 0;
+	struct zone *z;
+	bool held = false;
+
+	if (!order && labyrinth_pool_held_since(s->pushes, ZONE_NORMAL))
+		return true;
+	for_each_zone(z) {
+		if (populated_zone(z)) {
+			spin_lock_irqsave(&z->lock, flags);
+			held |= z->nr_frees == s->frees[i] && (z->free_mask >> order) &&
+				(long)z->free_pages - (1l << order) >=
+				    z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
+			spin_unlock_irqrestore(&z->lock, flags);
+		}
+		i++;
+	}
+	return held;
+}
+
 /* apic_timer_set_hook(): every timer interrupt of every CPU. */
 void st_tick(void)
 {
 	unsigned int cpu = arch_cpu_id(), order;
 	struct st_cpu *c = &st_cpus[cpu];
+	unsigned int ph = READ_ONCE(st.phase);
+	struct st_snap snap;
 	struct page *page;
+	long above;
 	bool excl;
 	u64 r, t0, dt;
 
 	if (!__atomic_load_n(&st.active, __ATOMIC_ACQUIRE) || !((st.cpus >> cpu) & 1))
 		return;
+	above = snap_take(&snap);
+	c->reserve_low[ph] = min(c->reserve_low[ph], above);
 	r = st_rng_next(&c->irq_rng);
 	order = (r & 7) < 4 ? 0 : (r & 7) < 6 ? 1 : (unsigned int)(r & 7) - 4; /* 0,0,0,0,1,1,2,3 */
 	excl = !order && ((r >> 8) & 3) == 0;
@@ -54,7 +119,9 @@ void st_tick(void)
 	page = alloc_pages(GFP_ATOMIC | __GFP_NOWARN | (excl ? __GFP_EXCLUSIVE : 0), order);
 	dt = arch_cycles() - t0;
 	if (!page) {
-		c->irq_null[READ_ONCE(st.phase)]++;
+		c->irq_null[ph]++;
+		if (null_unjustified(&snap, order))
+			c->irq_unjustified[ph]++;
 		return;
 	}
 	c->irq_allocs++;

@@ -33,6 +33,15 @@ void st_phase_show(const char *name, const struct st_phase_stats *p)
 		name, p->irq_allocs, p->irq_null, a[ALLOC_SRC_PCP], a[ALLOC_SRC_BUDDY],
 		a[ALLOC_SRC_RESERVE], a[ALLOC_SRC_POOL], p->kernel_ok, p->kernel_null,
 		p->mm.injected, (unsigned long long)(p->cycles / max(st_ms_to_cycles(1), 1ull)));
+	pr_info("%s: pool hits=%lu misses=%lu refills_free=%lu refills_balancer=%lu lowest=%lu/%lu "
+		"level=%lu\n",
+		name, p->pool.hits, p->pool.misses, p->pool.refills_free, p->pool.refills_balancer,
+		p->pool.lowest, p->pool.size, p->pool.level);
+	pr_info("%s: margin: pool lowest %lu page(s), reserve low point %ld page(s) above the "
+		"atomic watermarks; atomic NULLs %lu, of them while pool or reserve held a usable "
+		"page: %lu\n",
+		name, p->pool.lowest, p->reserve_low == ST_LONG_MAX ? 0 : p->reserve_low,
+		p->irq_null, p->irq_unjustified);
 }
 
 static void sort_u32(u32 *a, unsigned long n) /* Shell sort, Ciura's gaps */
@@ -155,7 +164,10 @@ void st_print_summary(void)
 	pr_info("stamps: checked=%lu bad=%lu exclusive=%lu cross_cpu=%lu ring_full=%lu\n",
 		st_total(checked), st_bad_stamps(), st_total(excl), st_total(sent),
 		st_total(ring_full));
-	pr_info("pool: size=%lu level=%lu lowest=%lu hits=%lu misses=%lu\n", ps.size, ps.level,
-		ps.lowest, ps.hits - st_base.pool.hits, ps.misses - st_base.pool.misses);
+	pr_info("pool: size=%lu level=%lu lowest=%lu hits=%lu misses=%lu refills_free=%lu "
+		"refills_balancer=%lu\n",
+		ps.size, ps.level, ps.lowest, ps.hits - st_base.pool.hits,
+		ps.misses - st_base.pool.misses, ps.refills_free - st_base.pool.refills_free,
+		ps.refills_balancer - st_base.pool.refills_balancer);
 	pr_info("leaked=%ld pages\n", st_leaked);
 }

@@ -39,6 +39,7 @@ void st_expect_warmup(struct ktest *t, const struct st_phase_stats *p)
 	KEXPECT_TRUE(t, p->irq_allocs > 0);
 	/* No memory pressure yet: no failure but injected ones. */
 	KEXPECT_TRUE(t, p->irq_null <= p->mm.injected);
+	KEXPECT_EQ(t, p->irq_unjustified, 0);
 	KEXPECT_TRUE(t, p->kernel_ok > 0);
 	KEXPECT_EQ(t, p->kernel_null, 0);
 	KEXPECT_TRUE(t, st_total(checked) > 0);
@@ -64,8 +65,13 @@ void st_expect_pressure(struct ktest *t, const struct st_phase_stats *p,
 	expect_common(t, p);
 	KEXPECT_TRUE(t, p->irq_allocs > 0);
 	KEXPECT_TRUE(t, p->mm.atomic[ALLOC_SRC_RESERVE] > 0);
-	if (ps->size)
+	if (ps->size) {
 		KEXPECT_TRUE(t, p->mm.atomic[ALLOC_SRC_POOL] > 0);
+		KEXPECT_TRUE(t, p->pool.refills_free > 0); /* the pool refilled from frees */
+	}
+	/* The guarantee: no atomic NULL while the pool or a reserve held a
+	 * usable page (irq.c judges each NULL; the margins are printed). */
+	KEXPECT_EQ(t, p->irq_unjustified, 0);
 	KEXPECT_TRUE(t, st.shrunk > 0);
 	KEXPECT_TRUE(t, p->kernel_ok > 0);
 	KEXPECT_TRUE(t, p->kernel_null > 0);
@@ -76,7 +82,8 @@ void st_expect_exhaustion(struct ktest *t, const struct st_phase_stats *p, unsig
 {
 	expect_common(t, p);
 	KEXPECT_TRUE(t, drained > 0);
-	KEXPECT_TRUE(t, p->irq_null > 0);
+	KEXPECT_TRUE(t, p->irq_null > 0); /* NULLs, and survived: the test goes on */
+	KEXPECT_EQ(t, p->irq_unjustified, 0);
 	KEXPECT_EQ(t, ps->lowest, 0);
 	KEXPECT_TRUE(t, p->kernel_null > 0);
 }

@@ -90,6 +90,7 @@ struct zone {
 
 	/* Statistics, updated under the lock. */
 	unsigned long nr_alloc_fail;
+	unsigned long nr_frees; /* blocks given to the free lists (__free_one_page) */
 
 	struct per_cpu_pages pcp[NR_CPUS]; /* mm/pcp.c */
 };

@@ -54,5 +54,8 @@ unsigned long labyrinth_pool_refill(void);
 void labyrinth_pool_stats(struct labyrinth_pool_stats *s);
 void labyrinth_pool_stats_reset(void); /* hits, misses, refills; lowest = level */
 void labyrinth_pool_mark_lowest(void); /* lowest = level (per-phase low points) */
+/* True if the pool held a page usable by highest zone hi all the time since
+ * stats.pushes was pushes0 (the IRQ self-test judges its NULLs with it). */
+bool labyrinth_pool_held_since(unsigned long pushes0, unsigned int hi);
 
 #endif

@@ -81,6 +81,11 @@ def expect_selftest_passed(b, smp, pool=True):
     b.expect(ph["pressure"]["kernel_ok"] > 0 and ph["pressure"]["kernel_null"] > 0,
              f"pressure: GFP_KERNEL did not reclaim then fail: {ph['pressure']}")
     b.expect(ph["exhaustion"]["irq_null"] > 0, f"exhaustion: {ph['exhaustion']}")
+    # Every atomic NULL judged: none while the pool or a reserve held a usable page.
+    judged = dict(re.findall(r"^selftest: (\w+): margin: .*held a usable page: (\d+)",
+                             b.log, re.M))
+    b.expect(set(judged) >= {"warmup", "pressure", "exhaustion"} and
+             all(v == "0" for v in judged.values()), f"unjustified atomic NULLs: {judged}")
     if pool:
         b.expect(ph["pressure"]["pool"] + ph["exhaustion"]["pool"] > 0, f"pool unused: {ph}")
         b.expect(s["pool"][2] == 0 and s["pool"][1] == s["pool"][0], f"pool: {s['pool']}")
