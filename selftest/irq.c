@@ -41,7 +41,7 @@ static void lat_record(struct st_cpu *c, u64 dt)
 /* Before an allocation: the counts that tell whether anything came back to
  * the pool or to a zone during it. */
 struct st_snap {
-	unsigned long pushes;
+	unsigned long pushes, injected;
 	unsigned long frees[MAX_NUMNODES * MAX_NR_ZONES];
 };
 
@@ -50,12 +50,15 @@ struct st_snap {
 static long snap_take(struct st_snap *s)
 {
 	struct labyrinth_pool_stats ps;
+	struct mm_alloc_stats mm = { 0 };
 	unsigned int i = 0;
 	struct zone *z;
 	long above = 0;
 
 	labyrinth_pool_stats(&ps);
 	s->pushes = ps.pushes;
+	mm_alloc_stats_read(arch_cpu_id(), &mm);
+	s->injected = mm.injected;
 	for_each_zone(z) {
 		long d =
 		    (long)READ_ONCE(z->free_pages) - z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
@@ -68,7 +71,7 @@ static long snap_take(struct st_snap *s)
 }
 
 /*
- * A GFP_ATOMIC NULL of this order is unjustified if the pool (order 0) or
+ * A GFP_ATOMIC NULL of this order, not injected, is unjustified if the pool (order 0) or
  * some zone's reserve held a usable page all through the attempt: nothing
  * was pushed to the pool (resp. freed to that zone) since the snapshot,
  * and a usable page (resp. a block of the order above the atomic
@@ -76,11 +79,16 @@ static long snap_take(struct st_snap *s)
  */
 static bool null_unjustified(const struct st_snap *s, unsigned int order)
 {
+	struct mm_alloc_stats mm = { 0 };
 	unsigned long flags;
 	unsigned int i = 0;
 	struct zone *z;
 	bool held = false;
 
+	/* Injected by fail_page_alloc (this CPU, interrupts off: this attempt). */
+	mm_alloc_stats_read(arch_cpu_id(), &mm);
+	if (mm.injected != s->injected)
+		return false;
 	if (!order && labyrinth_pool_held_since(s->pushes, ZONE_NORMAL))
 		return true;
 	for_each_zone(z) {

@@ -151,10 +151,10 @@ static void test_memblock_grows(void)
 	ok(memblock.memory.cnt == want + 1 && memblock.memory.max > MEMBLOCK_MAX_REGIONS,
 	   "memory list grown to %u (%u regions)", memblock.memory.max, memblock.memory.cnt);
 	ok(memblock.reserved.max > MEMBLOCK_MAX_REGIONS &&
-	       memblock_is_reserved((phys_addr_t)((unsigned long)memblock.memory.regions -
-						  page_offset_base)) &&
-	       memblock_is_reserved((phys_addr_t)((unsigned long)memblock.reserved.regions -
-						  page_offset_base)),
+	       memblock_is_reserved(
+		   (phys_addr_t)((unsigned long)memblock.memory.regions - page_offset_base)) &&
+	       memblock_is_reserved(
+		   (phys_addr_t)((unsigned long)memblock.reserved.regions - page_offset_base)),
 	   "reserved list grown too; both new arrays are reserved");
 	ok(memblock.reserved.cnt >= want, "no reservation lost (%u)", memblock.reserved.cnt);
 	memblock_reset();
