@@ -23,6 +23,8 @@
 #include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 
+#include <labyrinth/zero_cache.h>
+
 #include "mm/internal.h"
 
 /* Kernel-held RAM reserved first, so that a memblock list that must grow
@@ -106,6 +108,7 @@ void mm_init(const struct memmap *map)
 	zones_setup_watermarks();
 	pcp_zones_init();
 	labyrinth_pool_reset();
+	zero_cache_reset();
 	mm_debug_init_done();
 	zone_print_ranges();
 	numa_print_nodes();

@@ -200,6 +200,11 @@ static __always_inline bool pool_takes_freed_page(struct page *page)
 	return unlikely(READ_ONCE(labyrinth_pool_low)) && labyrinth_pool_refill_from_free(page);
 }
 
+/* The zero cache (mm/zero_cache.c): its level without the lock, a take. */
+extern u32 zero_cache_level;
+struct page *zero_cache_take(unsigned int hi);
+void zero_cache_reset(void);
+
 /* A new exclusive block: zeroed, owned by this CPU. */
 void exclusive_page_prep(struct page *page, unsigned int order);
 /* On free: true if the page may be freed (PG_exclusive now cleared). */

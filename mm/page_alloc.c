@@ -42,6 +42,7 @@
 #include <labyrinth/shrinker.h>
 #include <labyrinth/string.h>
 #include <labyrinth/trace.h>
+#include <labyrinth/zero_cache.h>
 
 #include "mm/internal.h"
 
@@ -300,12 +301,38 @@ static __noinline void prep_new_page_slow(struct page *page, unsigned int order,
 	}
 }
 
+/*
+ * An order-0 __GFP_ZERO request while the zero cache holds pages
+ * (mm/zero_cache.c): its page is zero already. If none is usable, the
+ * normal path, zeroing as usual. Under trace=alloc, one story either way.
+ */
+static __noinline struct page *alloc_page_zeroed(gfp_t gfp, unsigned int hi, u32 hooks)
+{
+	bool traced = hooks & MM_HOOK_TRACE_ALLOC;
+	struct page *page;
+
+	if (traced)
+		trace_alloc_begin(gfp, 0, hi);
+	page = zero_cache_take(hi);
+	if (!page) {
+		page = __alloc_pages(gfp, 0, hi, numa_node_id());
+		if (page)
+			prep_new_page_slow(page, 0, gfp);
+	}
+	if (traced)
+		trace_alloc_end(page, 0);
+	return page;
+}
+
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
 	unsigned int hi = gfp_highest_zone(gfp);
 	u32 hooks = READ_ONCE(mm_alloc_hooks);
 	struct page *page;
 
+	if (unlikely((gfp & (__GFP_ZERO | __GFP_EXCLUSIVE | __GFP_THISNODE)) == __GFP_ZERO) &&
+	    !order && READ_ONCE(zero_cache_level) && !mm_debug_poison && !(hooks & MM_HOOK_FAULT))
+		return alloc_page_zeroed(gfp, hi, hooks);
 	if (likely(!(order | hooks | (gfp & __GFP_THISNODE)))) {
 		page = pcp_alloc_fast(pcp_first_zone[arch_cpu_id()][hi], gfp);
 		if (likely(page))

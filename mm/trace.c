@@ -79,6 +79,8 @@ static void note_source(struct trace_story *st, const struct trace_event *e)
 		st->src = e->x;
 	else if (e->type == TR_POOL && e->pfn != PFN_NIL)
 		st->src = TR_SRC_POOL;
+	else if (e->type == TR_ZCACHE && e->pfn != PFN_NIL)
+		st->src = TR_SRC_ZCACHE;
 }
 
 void trace_record(enum trace_type type, const struct zone *z, unsigned int order, unsigned int x,
@@ -204,8 +206,9 @@ static const char *level_name(u8 level)
 	return level < NR_ALLOC_LEVELS ? level_names[level] : "?";
 }
 
-static const char *const src_names[] = { "nowhere", "pcp", "buddy", "reserve (below min)",
-					 "Labyrinth pool" };
+static const char *const src_names[] = { "nowhere",	   "pcp",
+					 "buddy",	   "reserve (below min)",
+					 "Labyrinth pool", "zero cache (already zeroed)" };
 
 static const struct {
 	u32 bits;
@@ -282,6 +285,17 @@ static int fmt_alloc_side(const struct trace_event *e, char *buf, size_t size)
 		return snprintf(
 		    buf, size, "buddy %s: took order-%u block at pfn %#x%s, free now %u", zn,
 		    e->order, e->pfn, e->x == TR_SRC_RESERVE ? " from the reserve" : "", e->a);
+	case TR_ZCACHE:
+		return e->pfn == PFN_NIL
+			   ? snprintf(buf, size, "zero cache: nothing usable (level %u/%u)", e->a,
+				      e->b)
+			   : snprintf(buf, size,
+				      "zero cache: took pre-zeroed pfn %#x (level %u/%u)", e->pfn,
+				      e->a, e->b);
+	case TR_ZCACHE_SHRINK:
+		return snprintf(
+		    buf, size, "zero cache shrinker: asked for %u page(s), gave back %u (level %u)",
+		    e->a, e->b, e->c);
 	case TR_POOL_REFILL:
 		return e->x ? snprintf(buf, size,
 				       "Labyrinth pool: freed pfn %#x kept for atomic callers "

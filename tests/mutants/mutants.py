@@ -168,4 +168,22 @@ MUTANTS = [
         tests=["test_memmap_reserve"],
         fast=True,
     ),
+    dict(
+        name="zero-cache-shrinker-gives-nothing",
+        why="the zero cache's shrinker keeps its pages under pressure",
+        file="mm/zero_cache.c",
+        original="\tunsigned long freed = zero_cache_release(sc->nr_to_scan);",
+        replacement="\tunsigned long freed = zero_cache_release(0 * sc->nr_to_scan);",
+        tests=["test_zero_cache"],
+        fast=True,
+    ),
+    dict(
+        name="zero-cache-page-not-zeroed",
+        why="the balancer caches pages without zeroing them",
+        file="mm/zero_cache.c",
+        original="\t\tmemset(page_address(page), 0, PAGE_SIZE);\n",
+        replacement="",
+        tests=["test_zero_cache"],
+        fast=True,
+    ),
 ]
