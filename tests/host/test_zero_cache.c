@@ -39,10 +39,16 @@ static void boot(void)
 static void test_serves_zeroed(void)
 {
 	struct zero_cache_stats s;
-	unsigned long free0;
-	struct page *p, *q;
+	unsigned long free0, i, dirty = 0;
+	struct page *p, *q, *d[64];
 
 	boot();
+	for (i = 0; i < 64; i++) { /* dirty pages on top of the free lists */
+		d[i] = alloc_page(GFP_KERNEL);
+		memset(page_address(d[i]), 0xa5, PAGE_SIZE);
+	}
+	for (i = 0; i < 64; i++)
+		__free_page(d[i]);
 	free0 = nr_free_pages();
 	zero_cache_init(16);
 	zero_cache_stats(&s);
@@ -67,6 +73,14 @@ static void test_serves_zeroed(void)
 	   "GFP_DMA: no DMA page cached, a miss, the normal path zeroes one");
 	__free_page(p);
 	is_u64(zero_cache_refill(), 1, "the balancer's refill tops it up");
+	for (i = 0; i < 16; i++) {
+		d[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		dirty += !page_is_zero(d[i]);
+	}
+	zero_cache_stats(&s);
+	ok(s.hits == 17 && dirty == 0, "all 16 cached pages (made from dirty ones) are zero");
+	for (i = 0; i < 16; i++)
+		__free_page(d[i]);
 	is_u64(mm_check_invariants(), 0, "invariants");
 }
 
