@@ -203,11 +203,12 @@ static gfp_t zone_gfp(int z)
 
 /*
  * Process context only (it allocates, and frees what is over the target).
- * No __GFP_HIGH, no __GFP_DIRECT_RECLAIM, no balancer wake-up: the first try
- * at low, then at most down to min (gfp_to_alloc_level()); the pages below
- * min stay the zones' own reserve. Called by the balancer, which already
- * ran the shrinkers.
+ * GFP_KERNEL without __GFP_HIGH and without waking the balancer (which may
+ * be the caller): the first try at low, then at most down to min
+ * (gfp_to_alloc_level()); the pages below min stay the zones' own reserve.
+ * Called by the balancer, it does not reclaim again (current_is_reclaiming).
  */
+#define POOL_REFILL_GFP ((GFP_KERNEL & ~__GFP_KSWAPD_RECLAIM) | __GFP_NOWARN)
 unsigned long labyrinth_pool_refill(void)
 {
 	unsigned long added = 0;
@@ -221,7 +222,7 @@ unsigned long labyrinth_pool_refill(void)
 		long tries = st->target;
 
 		while (tries-- > 0 && __atomic_load_n(&st->level, __ATOMIC_RELAXED) < st->target) {
-			page = alloc_pages(zone_gfp(z) | __GFP_NOWARN, 0);
+			page = alloc_pages(POOL_REFILL_GFP | zone_gfp(z), 0);
 			if (!page)
 				break;
 			pool_push(page); /* onto its own zone's stack */

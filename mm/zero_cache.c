@@ -133,8 +133,8 @@ bool zero_cache_wants_refill(void)
 	return false;
 }
 
-/* No __GFP_HIGH, no reclaim, no wake-up; a page whose zone would drop to
- * its high watermark goes straight back and ends the fill. */
+/* GFP_KERNEL without waking the balancer (the caller); a page whose zone
+ * would drop to its high watermark goes straight back and ends the fill. */
 unsigned long zero_cache_refill(void)
 {
 	unsigned long added = 0;
@@ -143,7 +143,7 @@ unsigned long zero_cache_refill(void)
 	if (WARN_ON_ONCE(arch_in_irq()) || !mm_direct_map_ready)
 		return 0;
 	while (READ_ONCE(zero_cache_level) < zc.size) {
-		page = alloc_pages(__GFP_NOWARN, 0);
+		page = alloc_pages((GFP_KERNEL & ~__GFP_KSWAPD_RECLAIM) | __GFP_NOWARN, 0);
 		if (!page)
 			break;
 		if (!zone_has_plenty(page_zone(page))) {
