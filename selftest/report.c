@@ -12,6 +12,7 @@
 
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
+#include <labyrinth/zero_cache.h>
 #include <asm/apic.h>
 
 #include "internal.h"
@@ -145,6 +146,7 @@ void st_print_summary(void)
 {
 	struct mm_alloc_stats mm;
 	struct labyrinth_pool_stats ps;
+	struct zero_cache_stats zs;
 	const unsigned long *a = mm.atomic;
 
 	mm_alloc_stats_read(NR_CPUS, &mm);
@@ -169,5 +171,9 @@ void st_print_summary(void)
 		ps.size, ps.level, ps.lowest, ps.hits - st_base.pool.hits,
 		ps.misses - st_base.pool.misses, ps.refills_free - st_base.pool.refills_free,
 		ps.refills_balancer - st_base.pool.refills_balancer);
+	zero_cache_stats(&zs);
+	pr_info("zero cache: size=%lu level=%lu hits=%lu misses=%lu filled=%lu shrunk=%lu (emptied "
+		"for the test)\n",
+		zs.size, zs.level, zs.hits, zs.misses, zs.filled, zs.shrunk);
 	pr_info("leaked=%ld pages\n", st_leaked);
 }

@@ -67,7 +67,11 @@ void st_expect_pressure(struct ktest *t, const struct st_phase_stats *p,
 	KEXPECT_TRUE(t, p->mm.atomic[ALLOC_SRC_RESERVE] > 0);
 	if (ps->size) {
 		KEXPECT_TRUE(t, p->mm.atomic[ALLOC_SRC_POOL] > 0);
-		KEXPECT_TRUE(t, p->pool.refills_free > 0); /* the pool refilled from frees */
+		/* More pages served than the pool holds, with the balancer off:
+		 * frees refilled it. (Not required outright: a short phase may
+		 * tap the pool after its last free.) */
+		if (p->pool.hits > p->pool.size)
+			KEXPECT_TRUE(t, p->pool.refills_free > 0);
 	}
 	/* The guarantee: no atomic NULL while the pool or a reserve held a
 	 * usable page (irq.c judges each NULL; the margins are printed). */
