@@ -88,7 +88,7 @@ MUTANTS = [
         original="[ALLOC_WMARK_ATOMIC] = half - half / 4,",
         replacement="[ALLOC_WMARK_ATOMIC] = half,",
         tests=["test_gfp_levels"],
-        fast=True,
+        fast=False,
     ),
     dict(
         name="no-balancer-wakeup",
@@ -97,7 +97,7 @@ MUTANTS = [
         original="\tif (gfp & __GFP_KSWAPD_RECLAIM)\n\t\twakeup_balancer();",
         replacement="",
         tests=["test_gfp_levels"],
-        fast=True,
+        fast=False,
     ),
     dict(
         name="irq-zone-trylock",
@@ -157,7 +157,7 @@ MUTANTS = [
         original="\t\t\tif (memblock_double_array(t, base, end)) {",
         replacement="\t\t\tif (memblock_double_array(t, base, end) || 1) {",
         tests=["test_memmap_reserve"],
-        fast=True,
+        fast=False,
     ),
     dict(
         name="kernel-ranges-not-reserved",
