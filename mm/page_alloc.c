@@ -97,11 +97,8 @@ static unsigned int gfp_to_alloc_level(gfp_t gfp)
 
 /*
  * One zone, one block from the buddy: the watermark check
- * (zone_watermark_ok(), mm/internal.h) and the take. The zone lock is
- * taken the same way in every context: each holder has interrupts off, so
- * an IRQ handler never interrupts a holder on its own CPU and spinning
- * ends when another CPU's holder is done (NMI handlers do not allocate
- * from the buddy; they have the Labyrinth pool, mm/pool.c).
+ * (zone_watermark_ok(), mm/internal.h) and the take. In IRQ context the
+ * lock is only tried, boundedly (zone_lock_alloc_ctx, mm/internal.h).
  */
 static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int level,
 			    unsigned int hi, gfp_t gfp)
@@ -110,7 +107,12 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 	struct page *page = NULL;
 	unsigned long flags = arch_irq_save();
 
-	spin_lock(&zone->lock);
+	if (unlikely(!zone_lock_alloc_ctx(zone))) {
+		arch_irq_restore(flags);
+		mm_count_lock_busy();
+		trace_mm(TR_LOCK_BUSY, zone, order, 0, 0, PFN_NIL, 0, 0, 0);
+		return NULL;
+	}
 	trace_mm(TR_WMARK, zone, order, level, hi, PFN_NIL, zone->free_pages,
 		 zone->wmark_thr[level][hi], 1ul << order);
 	if (zone_watermark_ok(zone, order, level, hi))

@@ -119,11 +119,19 @@ static void __pcp_drain(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
 	pcp->base &= PCP_RING_MASK;
 }
 
-/* A free made count > high (interrupts off, own CPU): a batch of the
- * coldest pages back to the buddy. */
+/*
+ * A free made count > high (interrupts off, own CPU). In IRQ context the
+ * zone lock is only tried (zone_lock_alloc_ctx): if busy, the list stays a
+ * little over high and the next free tries again, unless the ring is
+ * nearly full, when we must spin (never the case outside an NMI misuse).
+ */
 void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
 {
-	spin_lock(&zone->lock);
+	if (!zone_lock_alloc_ctx(zone)) {
+		if (pcp->count < PCP_RING_SIZE - 1)
+			return;
+		spin_lock(&zone->lock);
+	}
 	__pcp_drain(zone, pcp, min(pcp->batch, pcp->count));
 	spin_unlock(&zone->lock);
 	/* count was > high >= batch: a whole batch went */
@@ -133,8 +141,8 @@ void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
 /*
  * The list missed (or belongs to a fallback zone): take its page if it has
  * one, else refill `batch` pages at the low watermark in one lock round,
- * then pop. NULL if the zone is below low. The zone lock is taken as in
- * process context (every holder has interrupts off: see rmqueue()).
+ * then pop. NULL if the zone is below low or, in IRQ context, its lock is
+ * busy.
  */
 struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp)
 {
@@ -146,7 +154,12 @@ struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp)
 	if (!pcp->count) {
 		long room;
 
-		spin_lock(&zone->lock);
+		if (!zone_lock_alloc_ctx(zone)) {
+			arch_irq_restore(flags);
+			mm_count_lock_busy();
+			trace_mm(TR_LOCK_BUSY, zone, 0, 0, 0, PFN_NIL, 0, 0, 0);
+			return NULL;
+		}
 		room = zone_watermark_headroom(zone, ALLOC_WMARK_LOW, hi);
 		trace_mm(TR_WMARK, zone, 0, ALLOC_WMARK_LOW, hi, PFN_NIL, zone->free_pages,
 			 zone->wmark_thr[ALLOC_WMARK_LOW][hi], 1);
@@ -176,7 +189,8 @@ static bool pcp_bulk_refill(struct zone *zone, unsigned int hi, struct per_cpu_p
 	long room;
 	u32 n;
 
-	spin_lock(&zone->lock);
+	if (!zone_lock_alloc_ctx(zone))
+		return false;
 	room = zone_watermark_headroom(zone, ALLOC_WMARK_LOW, hi);
 	n = (u32)min(max(want, (unsigned long)pcp->batch), (unsigned long)PCP_MAX_HIGH);
 	n = room > 0 ? (u32)min((long)n, room) : 0;

@@ -41,7 +41,7 @@ static void lat_record(struct st_cpu *c, u64 dt)
 /* Before an allocation: the counts that tell whether anything came back to
  * the pool or to a zone during it. */
 struct st_snap {
-	unsigned long pushes, injected;
+	unsigned long pushes, injected, lock_busy;
 	unsigned long frees[MAX_NUMNODES * MAX_NR_ZONES];
 };
 
@@ -59,6 +59,7 @@ static long snap_take(struct st_snap *s)
 	s->pushes = ps.pushes;
 	mm_alloc_stats_read(arch_cpu_id(), &mm);
 	s->injected = mm.injected;
+	s->lock_busy = mm.lock_busy;
 	for_each_zone(z) {
 		long d =
 		    (long)READ_ONCE(z->free_pages) - z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
@@ -70,14 +71,27 @@ static long snap_take(struct st_snap *s)
 	return above;
 }
 
+/* No free since frees0, and a block of the order above the atomic watermark. */
+static bool zone_held_block(const struct zone *z, unsigned long frees0, unsigned int order)
+{
+	return READ_ONCE(z->nr_frees) == frees0 && (READ_ONCE(z->free_mask) >> order) &&
+	       (long)READ_ONCE(z->free_pages) - (1l << order) >=
+		   z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
+}
+
+enum st_null { NULL_JUSTIFIED, NULL_INJECTED, NULL_LOCK_BUSY, NULL_UNJUSTIFIED };
+
 /*
- * A GFP_ATOMIC NULL of this order, not injected, is unjustified if the pool (order 0) or
- * some zone's reserve held a usable page all through the attempt: nothing
- * was pushed to the pool (resp. freed to that zone) since the snapshot,
- * and a usable page (resp. a block of the order above the atomic
- * watermark) is there now; takes only remove, so it was there all along.
+ * Why a GFP_ATOMIC NULL of this order? Injected by fail_page_alloc, or a
+ * zone lock this CPU gave up on (both counted per CPU during the attempt,
+ * interrupts off: this attempt's). Otherwise it is unjustified if the pool
+ * (order 0) or some zone's reserve held a usable page all through the
+ * attempt: nothing was pushed to the pool (resp. freed to that zone) since
+ * the snapshot, and a usable page (resp. a block of the order above the
+ * atomic watermark, checked under the zone lock, only tried here) is there
+ * now; takes only remove, so it was there all along.
  */
-static bool null_unjustified(const struct st_snap *s, unsigned int order)
+static enum st_null judge_null(const struct st_snap *s, unsigned int order)
 {
 	struct mm_alloc_stats mm = { 0 };
 	unsigned long flags;
@@ -85,23 +99,22 @@ static bool null_unjustified(const struct st_snap *s, unsigned int order)
 	struct zone *z;
 	bool held = false;
 
-	/* Injected by fail_page_alloc (this CPU, interrupts off: this attempt). */
 	mm_alloc_stats_read(arch_cpu_id(), &mm);
 	if (mm.injected != s->injected)
-		return false;
+		return NULL_INJECTED;
+	if (mm.lock_busy != s->lock_busy)
+		return NULL_LOCK_BUSY;
 	if (!order && labyrinth_pool_held_since(s->pushes, ZONE_NORMAL))
-		return true;
+		return NULL_UNJUSTIFIED;
 	for_each_zone(z) {
-		if (populated_zone(z)) {
-			spin_lock_irqsave(&z->lock, flags);
-			held |= z->nr_frees == s->frees[i] && (z->free_mask >> order) &&
-				(long)z->free_pages - (1l << order) >=
-				    z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
+		if (populated_zone(z) && zone_held_block(z, s->frees[i], order) &&
+		    spin_trylock_irqsave(&z->lock, flags)) {
+			held |= zone_held_block(z, s->frees[i], order);
 			spin_unlock_irqrestore(&z->lock, flags);
 		}
 		i++;
 	}
-	return held;
+	return held ? NULL_UNJUSTIFIED : NULL_JUSTIFIED;
 }
 
 /* apic_timer_set_hook(): every timer interrupt of every CPU. */
@@ -128,8 +141,11 @@ void st_tick(void)
 	dt = arch_cycles() - t0;
 	if (!page) {
 		c->irq_null[ph]++;
-		if (null_unjustified(&snap, order))
-			c->irq_unjustified[ph]++;
+		switch (judge_null(&snap, order)) {
+		case NULL_UNJUSTIFIED: c->irq_unjustified[ph]++; break;
+		case NULL_LOCK_BUSY: c->irq_lock_busy_null[ph]++; break;
+		default: break;
+		}
 		return;
 	}
 	c->irq_allocs++;

@@ -100,18 +100,6 @@ MUTANTS = [
         fast=False,
     ),
     dict(
-        name="irq-zone-trylock",
-        why="IRQ context only tries the zone lock and fails when it is contended",
-        file="mm/page_alloc.c",
-        original="\tunsigned long flags = arch_irq_save();\n\n\tspin_lock(&zone->lock);",
-        replacement="\tunsigned long flags = arch_irq_save();\n\n"
-                    "\tif (arch_in_irq() && !spin_trylock(&zone->lock)) {\n"
-                    "\t\tarch_irq_restore(flags);\n\t\treturn NULL;\n\t}\n"
-                    "\tif (!arch_in_irq())\n\t\tspin_lock(&zone->lock);",
-        tests=["test_pool"],
-        fast=True,
-    ),
-    dict(
         name="pool-hit-without-page",
         why="labyrinth_pool_alloc() counts a hit even when it returns no page",
         file="mm/pool.c",
