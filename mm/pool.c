@@ -337,6 +337,19 @@ bool labyrinth_pool_held_since(unsigned long pushes0, unsigned int hi)
 	return held && __atomic_load_n(&pool.pushes, __ATOMIC_SEQ_CST) == pushes0;
 }
 
+/* Quiescent callers only (nobody pops or pushes meanwhile): walks the stack. */
+unsigned long labyrinth_pool_pages_in(const struct zone *zone)
+{
+	const struct pool_stack *st = &stacks[zone - NODE_DATA(zone->node)->node_zones];
+	unsigned long n = 0;
+	u32 pfn;
+
+	for (pfn = (u32)__atomic_load_n(&st->head, __ATOMIC_ACQUIRE); pfn != PFN_NIL;
+	     pfn = pfn_to_page(pfn)->next)
+		n += page_zone(pfn_to_page(pfn)) == zone;
+	return n;
+}
+
 void labyrinth_pool_mark_lowest(void)
 {
 	__atomic_store_n(&pool.lowest, pool_level(), __ATOMIC_RELAXED);

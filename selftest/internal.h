@@ -117,6 +117,14 @@ struct st_phase_stats {
 
 /* ---- small helpers ---- */
 
+/* Free pages of z plus its pages in the Labyrinth pool (a free may refill
+ * the pool with a page of another node than the one taken): what the
+ * release compares with the baseline. Quiescent moments only. */
+static inline unsigned long st_zone_held(const struct zone *z)
+{
+	return zone_nr_free_pages(z) + labyrinth_pool_pages_in(z);
+}
+
 static inline u64 st_rng_next(u64 *s) /* xorshift64* */
 {
 	u64 x = *s;

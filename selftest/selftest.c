@@ -87,8 +87,7 @@ static void st_baseline(void)
 	drain_all_pages(NULL);
 	for (int nid = 0; nid < nr_node_ids; nid++)
 		for (int i = 0; i < MAX_NR_ZONES; i++)
-			st_base.zone_free[nid][i] =
-			    zone_nr_free_pages(&NODE_DATA(nid)->node_zones[i]);
+			st_base.zone_free[nid][i] = st_zone_held(&NODE_DATA(nid)->node_zones[i]);
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
 		numa_alloc_stats_read(cpu, &st_base.numa[cpu]);
 	st_base.bad_pages = mm_bad_page_count;

@@ -57,5 +57,10 @@ void labyrinth_pool_mark_lowest(void); /* lowest = level (per-phase low points) 
 /* True if the pool held a page usable by highest zone hi all the time since
  * stats.pushes was pushes0 (the IRQ self-test judges its NULLs with it). */
 bool labyrinth_pool_held_since(unsigned long pushes0, unsigned int hi);
+/* Pages of zone (one node's) in the pool; quiescent callers only (the
+ * self-test's baseline and release: a freed page may refill the pool from
+ * another node than the one it was taken from). */
+struct zone;
+unsigned long labyrinth_pool_pages_in(const struct zone *zone);
 
 #endif
