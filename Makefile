@@ -6,7 +6,8 @@
 #   make run-grub-efi   boot through GRUB under OVMF
 #   make gdb        QEMU stopped at the first instruction, gdb attached with symbols
 #   make qemu-gdb / make gdb-attach   the same in two terminals (as xv6)
-#   make test       host unit tests (TAP, ASan+UBSan) and the QEMU boot matrix
+#   make test       host unit tests (TAP, ASan+UBSan), mutate-fast and the QEMU boot matrix
+#   make mutate     deliberate bugs, one at a time: do the host tests catch them?
 #   make check-layers   arch/ below mm/ below kernel/: no upward use in the built
 #                   objects (tools/check-layers.py; --dot draws the layer graph)
 #   make fuzz       libFuzzer harnesses (FUZZ_SECONDS each)
@@ -58,7 +59,7 @@ KERNEL_ASM := $(sort $(wildcard arch/x86_64/*.asm boot/multiboot2/*.asm))
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.asm.o)
 KERNEL := $(BUILD)/labyrinth.elf
 
-.PHONY: all kernel iso esp run run-efi run-grub-efi gdb qemu-gdb gdb-attach test check-host \
+.PHONY: all kernel iso esp run run-efi run-grub-efi gdb qemu-gdb gdb-attach test check-host mutate mutate-fast \
 	check-qemu check-tools check-format check-layers format fuzz fuzz-smoke tools clean deps \
 	help compile_commands.json
 all: kernel iso esp
@@ -251,6 +252,15 @@ $(BUILD)/host/tests/%: tests/host/%.c $(HOST_LIB_OBJS)
 check-host: $(HOST_TESTS)
 	prove --exec '' $(HOST_TESTS)
 
+# Mutation testing (tools/mutate.py, the list in tests/mutants/mutants.py):
+# each deliberate bug applied alone to a copy of the tree (build/mutate/);
+# the named host tests must catch it. Prints the score caught/applied.
+# mutate-fast: the subset `make test` runs.
+mutate: $(HOST_TESTS)
+	$(PYTHON) tools/mutate.py
+mutate-fast: $(HOST_TESTS)
+	$(PYTHON) tools/mutate.py --fast
+
 # ---- host tools (tools/memmap: what Labyrinth makes of a dmesg memory map)
 # Linked against an archive of GENERIC_C + HOST_SEAM_C built with the tool's
 # flags: only what the tool reaches is pulled in.
@@ -317,7 +327,8 @@ check-qemu: $(ISO) $(ESP)
 check-tools: $(BUILD)/tools/memmap
 	$(PYTHON) -m pytest -q tests/tools
 
-test: check-format check-host check-tools fuzz-smoke docs check-layers check-qemu check-bochs
+test: check-format check-host mutate-fast check-tools fuzz-smoke docs check-layers check-qemu \
+	check-bochs
 
 # Which file uses which, from the built objects' symbols; fails on a use that
 # goes up a floor (the rules table is at the top of the script).

@@ -23,6 +23,7 @@
 #include <labyrinth/panic_notifier.h>
 #include <labyrinth/pcp.h>
 #include <labyrinth/pool.h>
+#include <labyrinth/zero_cache.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/selftest.h>
 #include <labyrinth/smp.h>
@@ -107,6 +108,7 @@ void kmain(u32 magic, u64 info_phys)
 	vm_drop_identity_map();				/* low half unmapped; ptdump, W^X audit */
 	mm_pcp_set_enabled(param_bool("pcp"));		/* per-CPU lists in front of the buddy */
 	labyrinth_pool_init(param_num("labyrinth"));	/* the reserve for atomic callers */
+	zero_cache_init(param_num("zero_cache"));	/* pre-zeroed pages, a shrinker */
 	/* fail_page_alloc=: failure injection on request */
 	setup_fault_injection(param_str("fail_page_alloc"));
 	/* RSDP -> XSDT/RSDT -> MADT, now through memremap() */

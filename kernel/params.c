@@ -37,6 +37,9 @@ static const struct kernel_param kernel_params[] = {
 	  "print /proc/pagetypeinfo (free blocks per migratetype, pageblocks per type) at boot" },
 	{ "labyrinth", PARAM_SIZE, 0, 16 << 20, 32 << 10, NULL,
 	  "Labyrinth pool: reserve for atomic allocations, rounded up to pages; 0 = none" },
+	{ "zero_cache", PARAM_UINT, 0, 1024, 64, NULL,
+	  "pre-zeroed pages kept for __GFP_ZERO order-0 allocations, given back under pressure "
+	  "(mm/zero_cache.c); 0 = none" },
 	{ "fail_page_alloc", PARAM_STRING, 0, 0, 0, "",
 	  "failure injection as Linux: <interval>,<probability>,<space>,<times>, e.g. 1,10,0,-1" },
 	{ "fragbench", PARAM_UINT, 0, 100000000, 0, NULL,

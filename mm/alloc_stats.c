@@ -3,9 +3,7 @@
  * struct mm_alloc_stats (include/labyrinth/mm.h), which the IRQ self-test
  * summarises. mm/page_alloc.c and mm/pcp.c count each allocation by its
  * source (mm_count_alloc(), inline in mm/internal.h), each failure
- * (mm_count_failure()) and each IRQ-context zone trylock that gave up
- * (mm_count_lock_busy()); per-CPU
- * list hits of the inline fast path are counted in the lists themselves
+ * (mm_count_failure()); per-CPU list hits of the inline fast path are counted in the lists themselves
  * (per_cpu_pages.hits, mm/pcp.c) and summed in here. The per-node counters
  * are mm/numa.c's (numa_alloc_stats_read()).
  */

@@ -386,6 +386,7 @@ void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, un
 		     unsigned int mt)
 {
 	zone->free_pages += 1ul << order;
+	zone->nr_frees++;
 	page->flags = 0;
 	while (order < MAX_PAGE_ORDER) {
 		unsigned long buddy_pfn = pfn ^ (1ul << order);

@@ -23,7 +23,29 @@
 #include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 
+#include <labyrinth/zero_cache.h>
+
 #include "mm/internal.h"
+
+/* Kernel-held RAM reserved first, so that a memblock list that must grow
+ * while RAM is added never lands on it; a reservation that cannot be made
+ * stops the boot (the range would be handed out as free RAM). */
+static void memblock_reserve_kernel_ranges(const struct memmap *m, phys_addr_t limit)
+{
+	u32 i;
+
+	for (i = 0; i < m->nr; i++) {
+		const struct memmap_entry *e = &m->map[i];
+		phys_addr_t end = min(e->addr + e->size, limit);
+
+		if (e->type != E820_TYPE_KERNEL || e->addr >= limit)
+			continue;
+		if (memblock_reserve(e->addr, end - e->addr))
+			panic("memblock: cannot reserve kernel-held [mem 0x%llx-0x%llx]: "
+			      "boot stopped rather than hand it out as free RAM",
+			      (unsigned long long)e->addr, (unsigned long long)end - 1);
+	}
+}
 
 /* RAM and kernel-held RAM to memblock, the latter reserved too. pfns must
  * fit the 32-bit free-list links, so RAM at and above 16 TiB is ignored. */
@@ -32,6 +54,7 @@ static void memblock_from_memmap(const struct memmap *m)
 	const phys_addr_t limit = PFN_PHYS(MAX_PFN_LIMIT);
 	u32 i;
 
+	memblock_reserve_kernel_ranges(m, limit);
 	for (i = 0; i < m->nr; i++) {
 		const struct memmap_entry *e = &m->map[i];
 		phys_addr_t end = min(e->addr + e->size, limit);
@@ -44,9 +67,9 @@ static void memblock_from_memmap(const struct memmap *m)
 				(unsigned long long)(e->addr + e->size - 1));
 			continue;
 		}
-		memblock_add(e->addr, end - e->addr);
-		if (e->type == E820_TYPE_KERNEL)
-			memblock_reserve(e->addr, end - e->addr);
+		if (memblock_add(e->addr, end - e->addr))
+			pr_warn("memblock: [mem 0x%llx-0x%llx] not added: never given out\n",
+				(unsigned long long)e->addr, (unsigned long long)end - 1);
 	}
 }
 
@@ -86,6 +109,7 @@ void mm_init(const struct memmap *map)
 	pcp_zones_init();
 	labyrinth_pool_reset();
 	exclusive_reset();
+	zero_cache_reset();
 	mm_debug_init_done();
 	zone_print_ranges();
 	numa_print_nodes();

@@ -38,9 +38,52 @@ static inline phys_addr_t rend(const struct memblock_region *r)
 void memblock_reset(void)
 {
 	memblock.memory.cnt = memblock.reserved.cnt = 0;
+	memblock.memory.regions = memory_regions;
+	memblock.reserved.regions = reserved_regions;
+	memblock.memory.max = memblock.reserved.max = MEMBLOCK_MAX_REGIONS;
 	memblock.memory.total_size = memblock.reserved.total_size = 0;
 	memblock.current_limit = MEMBLOCK_DEFAULT_LIMIT;
 	memblock.closed = false;
+}
+
+static phys_addr_t find_in_range_top_down(phys_addr_t size, phys_addr_t align, phys_addr_t start,
+					  phys_addr_t end);
+static int memblock_insert(struct memblock_type *t, phys_addr_t base, phys_addr_t end);
+static void memblock_remove_range(struct memblock_type *t, phys_addr_t base, phys_addr_t end);
+
+/*
+ * Linux's memblock_double_array(): a full list moves to an array twice its
+ * size, found top-down in memory already known (memory minus reserved,
+ * below current_limit, so addressable now) and away from [base, end), the
+ * range being added (not yet reserved when t is the reserved list); then
+ * the new array reserves itself. The first arrays are static; a replaced
+ * array from memblock is given back. Returns 0, or -1 if no room.
+ */
+static int memblock_double_array(struct memblock_type *t, phys_addr_t base, phys_addr_t end)
+{
+	phys_addr_t old_size = t->max * sizeof(*t->regions), new_size = 2 * old_size, pa;
+	struct memblock_region *old = t->regions;
+	bool old_static = old == memory_regions || old == reserved_regions;
+
+	pa = find_in_range_top_down(new_size, PAGE_SIZE, PAGE_SIZE,
+				    min(base, memblock.current_limit));
+	if (!pa)
+		pa = find_in_range_top_down(new_size, PAGE_SIZE, end, memblock.current_limit);
+	if (!pa) {
+		pr_err("memblock: %s list full (%u regions) and no room to grow it\n", t->name,
+		       t->max);
+		return -1;
+	}
+	memcpy(__va(pa), old, t->cnt * sizeof(*old));
+	t->regions = __va(pa);
+	t->max *= 2;
+	pr_info("memblock: %s list grown to %u regions at [mem 0x%llx-0x%llx]\n", t->name, t->max,
+		(unsigned long long)pa, (unsigned long long)(pa + new_size - 1));
+	if (memblock_insert(&memblock.reserved, pa, pa + new_size))
+		return -1;
+	if (!old_static)
+		memblock_remove_range(&memblock.reserved, __pa(old), __pa(old) + old_size);
+	return 0;
 }
 
 /* Inserts [base, end), merging every region it overlaps or touches. */
@@ -59,9 +102,13 @@ static int memblock_insert(struct memblock_type *t, phys_addr_t base, phys_addr_
 	}
 	if (j == i) { /* no neighbour: a new region at i */
 		if (t->cnt >= t->max) {
-			pr_err("memblock: %s list full, [mem 0x%llx-0x%llx] lost\n", t->name,
-			       (unsigned long long)base, (unsigned long long)end - 1);
-			return -1;
+			if (memblock_double_array(t, base, end)) {
+				pr_err("memblock: %s list full, [mem 0x%llx-0x%llx] lost\n",
+				       t->name, (unsigned long long)base,
+				       (unsigned long long)end - 1);
+				return -1;
+			}
+			return memblock_insert(t, base, end); /* the array moved */
 		}
 		memmove(&r[i + 1], &r[i], (t->cnt - i) * sizeof(*r));
 		t->cnt++;
@@ -276,7 +323,7 @@ void memblock_for_each_free_range(void (*fn)(phys_addr_t start, phys_addr_t end,
 }
 
 struct free_range_list {
-	u32 nr;
+	u32 nr, dropped;
 	struct memblock_region r[2 * MEMBLOCK_MAX_REGIONS];
 };
 static struct free_range_list free_ranges;
@@ -289,6 +336,8 @@ static void collect_range(phys_addr_t start, phys_addr_t end, void *arg)
 	end = ALIGN_DOWN(end, PAGE_SIZE);
 	if (start < end && l->nr < ARRAY_SIZE(l->r))
 		l->r[l->nr++] = (struct memblock_region){ start, end - start };
+	else if (start < end)
+		l->dropped++;
 }
 
 /*
@@ -301,8 +350,11 @@ unsigned long memblock_free_all(void)
 	unsigned long pages = 0;
 	u32 i;
 
-	free_ranges.nr = 0;
+	free_ranges.nr = free_ranges.dropped = 0;
 	memblock_for_each_free_range(collect_range, &free_ranges);
+	if (free_ranges.dropped)
+		pr_warn("memblock: %u free ranges beyond %zu not given to the buddy allocator\n",
+			free_ranges.dropped, ARRAY_SIZE(free_ranges.r));
 	for (i = free_ranges.nr; i-- > 0;) {
 		unsigned long s = PFN_DOWN(free_ranges.r[i].base);
 		unsigned long e = s + PFN_DOWN(free_ranges.r[i].size);

@@ -267,17 +267,18 @@ void memmap_normalize(struct memmap *m, unsigned int phys_bits, struct memmap_st
 		pr_info("memmap: %u overlapping entries resolved by type priority\n", st->overlaps);
 }
 
-void memmap_update_range(struct memmap *m, u64 start, u64 end, u32 old_type, u32 new_type)
+bool memmap_update_range(struct memmap *m, u64 start, u64 end, u32 old_type, u32 new_type)
 {
 	u32 i, n = 0;
 
 	if (start >= end)
-		return;
+		return true;
 	/* Only the first and last overlapped entries split: at most 2 more. */
-	if (m->nr + 2 > MEMMAP_MAX) {
-		pr_err("memmap: map full, [mem 0x%llx-0x%llx] not updated\n",
-		       (unsigned long long)start, (unsigned long long)end - 1);
-		return;
+	if (m->nr + 2 > MEMMAP_CAP) {
+		pr_err("memmap: map full (%u of %u entries), [mem 0x%llx-0x%llx] not updated\n",
+		       m->nr, (unsigned int)MEMMAP_CAP, (unsigned long long)start,
+		       (unsigned long long)end - 1);
+		return false;
 	}
 	for (i = 0; i < m->nr; i++) {
 		struct memmap_entry e = m->map[i];
@@ -296,8 +297,9 @@ void memmap_update_range(struct memmap *m, u64 start, u64 end, u32 old_type, u32
 	}
 	m->nr = 0;
 	for (i = 0; i < n; i++)
-		emit(m->map, &m->nr, MEMMAP_MAX, scratch[i].addr, scratch[i].addr + scratch[i].size,
+		emit(m->map, &m->nr, MEMMAP_CAP, scratch[i].addr, scratch[i].addr + scratch[i].size,
 		     scratch[i].type);
+	return true;
 }
 
 /* True if every byte of [start, end) is covered by entries of type. */
@@ -317,14 +319,16 @@ static bool range_is(const struct memmap *m, u64 start, u64 end, u32 type)
 	return start >= end;
 }
 
-void memmap_reserve_low(struct memmap *m)
+bool memmap_reserve_low(struct memmap *m)
 {
-	memmap_update_range(m, 0, PAGE_SIZE, E820_TYPE_RAM, E820_TYPE_RESERVED);
-	memmap_update_range(m, SMP_TRAMPOLINE_START, SMP_TRAMPOLINE_END, E820_TYPE_RAM,
-			    E820_TYPE_KERNEL);
+	if (!memmap_update_range(m, 0, PAGE_SIZE, E820_TYPE_RAM, E820_TYPE_RESERVED) ||
+	    !memmap_update_range(m, SMP_TRAMPOLINE_START, SMP_TRAMPOLINE_END, E820_TYPE_RAM,
+				 E820_TYPE_KERNEL))
+		return false;
 	if (!range_is(m, SMP_TRAMPOLINE_START, SMP_TRAMPOLINE_END, E820_TYPE_KERNEL))
 		pr_warn("memmap: SMP trampoline area [mem 0x%llx-0x%llx] is not RAM\n",
 			SMP_TRAMPOLINE_START, SMP_TRAMPOLINE_END - 1);
+	return true;
 }
 
 u64 memmap_total(const struct memmap *m, u32 type)
@@ -448,19 +452,33 @@ static void print_raw_maps(const struct boot_info *bi)
 		pr_warn("memmap: the boot loader dropped %u map entries\n", bi->nr_dropped);
 }
 
+BUILD_BUG_ON(MEMMAP_RESERVE_SLOTS < 2 * (4 + BOOT_MODULES_MAX));
+
+/* A reservation that did not fit: the boot cannot go on, it would hand the
+ * range to the page allocator as free RAM. */
+static void reservation_lost(const char *what)
+{
+	panic("memmap: the %s could not be reserved (memory map table full, %u entries): "
+	      "boot stopped rather than hand it out as free RAM",
+	      what, (unsigned int)MEMMAP_CAP);
+}
+
 /* The image, boot information and modules: RAM we keep ("kernel" type). */
 static void reserve_boot_ranges(struct memmap *m, const struct boot_info *bi)
 {
 	u32 i;
 
-	memmap_update_range(m, ALIGN_DOWN(bi->kernel_phys_start, PAGE_SIZE),
-			    PAGE_ALIGN(bi->kernel_phys_end), E820_TYPE_RAM, E820_TYPE_KERNEL);
-	memmap_update_range(m, ALIGN_DOWN(bi->info_phys_start, PAGE_SIZE),
-			    PAGE_ALIGN(bi->info_phys_end), E820_TYPE_RAM, E820_TYPE_KERNEL);
+	if (!memmap_update_range(m, ALIGN_DOWN(bi->kernel_phys_start, PAGE_SIZE),
+				 PAGE_ALIGN(bi->kernel_phys_end), E820_TYPE_RAM, E820_TYPE_KERNEL))
+		reservation_lost("kernel image");
+	if (!memmap_update_range(m, ALIGN_DOWN(bi->info_phys_start, PAGE_SIZE),
+				 PAGE_ALIGN(bi->info_phys_end), E820_TYPE_RAM, E820_TYPE_KERNEL))
+		reservation_lost("boot information");
 	for (i = 0; i < bi->nr_modules && i < BOOT_MODULES_MAX; i++)
-		memmap_update_range(m, ALIGN_DOWN(bi->modules[i].start, PAGE_SIZE),
-				    PAGE_ALIGN(bi->modules[i].end), E820_TYPE_RAM,
-				    E820_TYPE_KERNEL);
+		if (!memmap_update_range(m, ALIGN_DOWN(bi->modules[i].start, PAGE_SIZE),
+					 PAGE_ALIGN(bi->modules[i].end), E820_TYPE_RAM,
+					 E820_TYPE_KERNEL))
+			reservation_lost("boot module");
 }
 
 const struct memmap *memmap_init(const struct boot_info *bi)
@@ -480,7 +498,12 @@ const struct memmap *memmap_init(const struct boot_info *bi)
 	if (!m->nr)
 		pr_err("memmap: the boot loader passed no memory map\n");
 	memmap_normalize(m, arch_phys_bits(), NULL);
-	memmap_reserve_low(m);
+	if (m->nr_lost)
+		pr_warn("memmap: %u entries beyond %u did not fit; their ranges are holes (never "
+			"usable)\n",
+			m->nr_lost, (unsigned int)MEMMAP_MAX);
+	if (!memmap_reserve_low(m))
+		reservation_lost("first page or SMP trampoline");
 	reserve_boot_ranges(m, bi);
 	pr_info("memmap: %s map, %u entries after normalization:\n", use_efi ? "EFI" : "e820",
 		m->nr);

@@ -25,14 +25,15 @@
  *   2. __alloc_pages(): failure injection; every zone of the zonelist at
  *      the low watermark (order 0: through its per-CPU list, refilled a
  *      batch at a time; else the buddy under the lock).
- *   3. slow path: the caller's own reserve level, one page at a time (a
- *      reserve page never lands on a per-CPU list; a high-order atomic
- *      success reserves its pageblock as MIGRATE_HIGHATOMIC, mm/buddy.c);
- *      GFP_ATOMIC order 0 then the Labyrinth pool; callers that may sleep:
- *      direct compaction (mm/compaction.c) for costly orders, direct
- *      reclaim and retries (giving highatomic pageblocks back), then
- *      compaction for the other orders > 0. Then NULL and a rate-limited
- *      warning.
+ *   3. slow path (Linux 6.6's order): wake the balancer
+ *      (__GFP_KSWAPD_RECLAIM); the caller's own level (min, min/2, 3/8 of
+ *      min or none: gfp_to_alloc_level()), one block at a time (a reserve
+ *      page never lands on a per-CPU list; a high-order atomic success
+ *      reserves its pageblock as MIGRATE_HIGHATOMIC, mm/buddy.c); GFP_ATOMIC
+ *      order 0 then the Labyrinth pool; callers that may sleep: direct
+ *      compaction (mm/compaction.c) for costly orders, direct reclaim and
+ *      retries (giving highatomic pageblocks back), then compaction for the
+ *      other orders > 0. Then NULL and a rate-limited warning.
  */
 #define pr_fmt(fmt) "mm: " fmt
 
@@ -46,6 +47,7 @@
 #include <labyrinth/shrinker.h>
 #include <labyrinth/string.h>
 #include <labyrinth/trace.h>
+#include <labyrinth/zero_cache.h>
 
 #include "mm/internal.h"
 
@@ -74,15 +76,28 @@ static __always_inline unsigned int gfp_highest_zone(gfp_t gfp)
 	return ZONE_DMA32;
 }
 
-/* Linux's gfp_to_alloc_flags() + __zone_watermark_ok() reserve rules: the
- * level indexes zone->wmark_thr (zone_watermark_ok(), mm/internal.h). */
+/*
+ * The slow path's level, as Linux 6.6 (mm/page_alloc.c) decides it:
+ * gfp_to_alloc_flags() starts every slow path at ALLOC_WMARK_MIN;
+ * __GFP_HIGH adds ALLOC_MIN_RESERVE (__zone_watermark_ok(): min -= min/2);
+ * not being able to sleep (no __GFP_DIRECT_RECLAIM) adds ALLOC_NON_BLOCK
+ * unless __GFP_NOMEMALLOC, which takes a further quarter off, but only
+ * together with ALLOC_MIN_RESERVE (min -= min/4: 3/8 of min for
+ * GFP_ATOMIC; GFP_NOWAIT stays at min); __gfp_pfmemalloc_flags() gives
+ * __GFP_MEMALLOC ALLOC_NO_WATERMARKS unless __GFP_NOMEMALLOC. The fast
+ * path (get_page_from_zonelist) is at the low watermark for every caller.
+ * The table is in docs/walkthrough.md ("Which gfp reaches which level");
+ * tests/host/test_gfp_levels.c walks every combination against it.
+ */
 static unsigned int gfp_to_alloc_level(gfp_t gfp)
 {
 	if ((gfp & (__GFP_MEMALLOC | __GFP_NOMEMALLOC)) == __GFP_MEMALLOC)
 		return ALLOC_NO_WATERMARKS;
-	if (gfp & __GFP_HIGH)
-		return gfpflags_allow_blocking(gfp) ? ALLOC_WMARK_HIGH_RES : ALLOC_WMARK_ATOMIC;
-	return gfpflags_allow_blocking(gfp) ? ALLOC_WMARK_LOW : ALLOC_WMARK_MIN;
+	if (!(gfp & __GFP_HIGH))
+		return ALLOC_WMARK_MIN;
+	if (!gfpflags_allow_blocking(gfp) && !(gfp & __GFP_NOMEMALLOC))
+		return ALLOC_WMARK_ATOMIC;
+	return ALLOC_WMARK_HIGH_RES;
 }
 
 /* Linux 6.1's ALLOC_HARDER for the highatomic reserve: a GFP_ATOMIC-like
@@ -96,7 +111,7 @@ static __always_inline bool alloc_highatomic(gfp_t gfp, unsigned int level)
 /*
  * One zone, one block from the buddy: the watermark check
  * (zone_watermark_ok(), mm/internal.h) and the take. In IRQ context the
- * lock is only tried (zone_lock_alloc_ctx, mm/internal.h).
+ * lock is only tried, boundedly (zone_lock_alloc_ctx, mm/internal.h).
  */
 static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int level,
 			    unsigned int hi, gfp_t gfp)
@@ -349,12 +364,38 @@ static __noinline struct page *alloc_exclusive(gfp_t gfp, unsigned int order, u3
 	return page;
 }
 
+/*
+ * An order-0 __GFP_ZERO request while the zero cache holds pages
+ * (mm/zero_cache.c): its page is zero already. If none is usable, the
+ * normal path, zeroing as usual. Under trace=alloc, one story either way.
+ */
+static __noinline struct page *alloc_page_zeroed(gfp_t gfp, unsigned int hi, u32 hooks)
+{
+	bool traced = hooks & MM_HOOK_TRACE_ALLOC;
+	struct page *page;
+
+	if (traced)
+		trace_alloc_begin(gfp, 0, hi);
+	page = zero_cache_take(hi);
+	if (!page) {
+		page = __alloc_pages(gfp, 0, hi, numa_node_id());
+		if (page)
+			prep_new_page_slow(page, 0, gfp);
+	}
+	if (traced)
+		trace_alloc_end(page, 0);
+	return page;
+}
+
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
 	unsigned int hi = gfp_highest_zone(gfp);
 	u32 hooks = READ_ONCE(mm_alloc_hooks);
 	struct page *page;
 
+	if (unlikely((gfp & (__GFP_ZERO | __GFP_EXCLUSIVE | __GFP_THISNODE)) == __GFP_ZERO) &&
+	    !order && READ_ONCE(zero_cache_level) && !mm_debug_poison && !(hooks & MM_HOOK_FAULT))
+		return alloc_page_zeroed(gfp, hi, hooks);
 	if (likely(!(order | hooks | (gfp & (__GFP_THISNODE | __GFP_EXCLUSIVE))) &&
 		   (gfp & GFP_MOVABLE_MASK) != GFP_MOVABLE_MASK)) {
 		page = pcp_alloc_fast(pcp_first_zone[arch_cpu_id()][hi], gfp, gfp_migratetype(gfp));
@@ -570,6 +611,8 @@ static __noinline void free_pages_slow(struct page *page, unsigned int order)
 		return; /* kept scrubbed in a reserve, or refused and reported */
 	if (unlikely(mm_debug_poison) && page_free_ok(page, order))
 		debug_poison_page_range(page, order);
+	if (!order && page_free_ok(page, 0) && pool_takes_freed_page(page))
+		return;
 	if (!order && mm_pcp_enabled() && page_free_ok(page, 0)) {
 		trace_mm(TR_PCP_FREE, page_zone(page), 0, 0, 0, page->pfn,
 			 page_zone(page)->pcp[arch_cpu_id()].count + 1,
@@ -594,7 +637,8 @@ void __free_pages(struct page *page, unsigned int order)
 
 	if (likely(page && !(order | hooks) && page->flags == PG_allocated && !page->order &&
 		   !mm_debug_poison)) { /* poisoning is free_pages_slow()'s */
-		pcp_free_fast(page);
+		if (!pool_takes_freed_page(page))
+			pcp_free_fast(page);
 		return;
 	}
 	if (unlikely(hooks & MM_HOOK_TRACE_FREE))
@@ -624,9 +668,10 @@ void free_pages_bulk(unsigned long nr, struct page **pages)
 	for (i = 0; i < nr; i++) {
 		struct page *page = pages[i];
 
-		if (likely(page && page->flags == PG_allocated && !page->order))
-			pcp_free_irqs_off(page, cpu);
-		else
+		if (likely(page && page->flags == PG_allocated && !page->order)) {
+			if (!pool_takes_freed_page(page))
+				pcp_free_irqs_off(page, cpu);
+		} else
 			__free_pages(page, 0); /* reports it; takes its own irq save */
 	}
 	arch_irq_restore(flags);

@@ -2,11 +2,12 @@
  * pool.c - the Labyrinth pool: a lock-free reserve of order-0 pages for
  * callers that cannot wait (the API and the rules are in
  * include/labyrinth/pool.h). mm/page_alloc.c decides when an allocation
- * falls back to the pool (labyrinth_pool_alloc()); mm/reclaim.c's balancer
- * refills it; __GFP_EXCLUSIVE, Labyrinth's other own feature, is
- * mm/exclusive.c's.
+ * falls back to the pool (labyrinth_pool_alloc()) and offers freed order-0
+ * pages to it while it is below its size (labyrinth_pool_refill_from_free());
+ * mm/reclaim.c's balancer tops it up too; __GFP_EXCLUSIVE, Labyrinth's
+ * other own feature, is mm/exclusive.c's.
  *
- * The pool is a Treiber stack. Its head is one 64-bit word: the top page's
+ * The pool is one Treiber stack per zone. A head is one 64-bit word: the top page's
  * 32-bit pfn (PFN_NIL when empty) and a 32-bit tag bumped by every
  * successful push or pop. A pop reads the head, then the top page's
  * struct page->next, and swings the head with one compare-exchange; if
@@ -26,35 +27,80 @@
 #include <labyrinth/mmzone.h>
 #include <labyrinth/pool.h>
 #include <labyrinth/printk.h>
+#include <labyrinth/string.h>
 
 #include "mm/internal.h"
 
-static struct {
+/*
+ * One Treiber stack per zone (by zone index, all nodes together), so that a
+ * request takes only pages of zones it may use: a GFP_DMA caller only the
+ * DMA stack, GFP_DMA32 the DMA32 and DMA stacks, anyone else any. Targets
+ * (pool_set_targets): an eighth of the size for DMA (at least one page when
+ * the size is 8 or more), the rest for DMA32; Normal's target is 0, so its
+ * stack only holds what labyrinth_pool_give() was handed, until the next
+ * refill trims it.
+ */
+struct pool_stack {
 	u64 head __aligned(64); /* tag << 32 | top pfn */
 	long level;		/* pages in the stack (may lag a push/pop) */
-	unsigned long size;	/* target level */
-	long lowest;
-	unsigned long hits, misses, refills;
-} pool = { .head = PFN_NIL };
+	long target;		/* pages it is meant to hold */
+};
+
+static struct pool_stack stacks[MAX_NR_ZONES];
+
+/*
+ * Set while some stack is below its target: the free paths
+ * (mm/page_alloc.c) then offer their order-0 pages to
+ * labyrinth_pool_refill_from_free(). Written on transitions only, read on
+ * every free: a stale true costs one call that clears it; a stale false is
+ * impossible because a pop sets it after its decrement.
+ */
+bool labyrinth_pool_low;
+
+static struct {
+	unsigned long size; /* sum of the targets */
+	long lowest;	    /* lowest total level since init or the last mark */
+	unsigned long hits, misses, refills_free, refills_balancer, pushes;
+} pool;
 
 static __always_inline u64 pool_word(u64 old, u32 pfn)
 {
 	return (((old >> 32) + 1) << 32) | pfn;
 }
 
-static void pool_note_level(long level)
+static long pool_level(void)
 {
-	long low = __atomic_load_n(&pool.lowest, __ATOMIC_RELAXED);
+	long n = 0;
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		n += __atomic_load_n(&stacks[z].level, __ATOMIC_RELAXED);
+	return n;
+}
+
+static void pool_note_level(void)
+{
+	long level = pool_level(), low = __atomic_load_n(&pool.lowest, __ATOMIC_RELAXED);
 
 	while (level < low && !__atomic_compare_exchange_n(&pool.lowest, &low, level, false,
 							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 }
 
-/* The stack itself: pop and push, no statistics. */
-static struct page *pool_pop(void)
+static bool pool_all_full(void)
 {
-	u64 old = __atomic_load_n(&pool.head, __ATOMIC_ACQUIRE), new;
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		if (__atomic_load_n(&stacks[z].level, __ATOMIC_SEQ_CST) < stacks[z].target)
+			return false;
+	return true;
+}
+
+/* The stack itself: pop and push, no statistics but the level. */
+static struct page *pool_pop(struct pool_stack *st)
+{
+	u64 old = __atomic_load_n(&st->head, __ATOMIC_ACQUIRE), new;
 	struct page *page;
 
 	do {
@@ -62,9 +108,12 @@ static struct page *pool_pop(void)
 			return NULL;
 		page = pfn_to_page((u32)old);
 		new = pool_word(old, __atomic_load_n(&page->next, __ATOMIC_RELAXED));
-	} while (!__atomic_compare_exchange_n(&pool.head, &old, new, false, __ATOMIC_ACQ_REL,
+	} while (!__atomic_compare_exchange_n(&st->head, &old, new, false, __ATOMIC_ACQ_REL,
 					      __ATOMIC_ACQUIRE));
-	pool_note_level(__atomic_sub_fetch(&pool.level, 1, __ATOMIC_RELAXED));
+	if (__atomic_sub_fetch(&st->level, 1, __ATOMIC_SEQ_CST) < st->target &&
+	    !READ_ONCE(labyrinth_pool_low))
+		WRITE_ONCE(labyrinth_pool_low, true);
+	pool_note_level();
 	__atomic_store_n(&page->next, PFN_NIL, __ATOMIC_RELAXED);
 	page->flags = PG_allocated;
 	return page;
@@ -72,20 +121,36 @@ static struct page *pool_pop(void)
 
 static void pool_push(struct page *page)
 {
-	u64 old = __atomic_load_n(&pool.head, __ATOMIC_RELAXED);
+	struct pool_stack *st = &stacks[pfn_zone_idx(page->pfn)];
+	u64 old = __atomic_load_n(&st->head, __ATOMIC_RELAXED);
 
 	page->flags = PG_pool;
 	page->order = 0;
+	/* Counted before the page can be seen: labyrinth_pool_unchanged_since(). */
+	__atomic_add_fetch(&pool.pushes, 1, __ATOMIC_SEQ_CST);
 	do {
 		__atomic_store_n(&page->next, (u32)old, __ATOMIC_RELAXED);
-	} while (!__atomic_compare_exchange_n(&pool.head, &old, pool_word(old, page->pfn), false,
+	} while (!__atomic_compare_exchange_n(&st->head, &old, pool_word(old, page->pfn), false,
 					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
-	__atomic_add_fetch(&pool.level, 1, __ATOMIC_RELAXED);
+	if (__atomic_add_fetch(&st->level, 1, __ATOMIC_SEQ_CST) >= st->target &&
+	    READ_ONCE(labyrinth_pool_low) && pool_all_full())
+		WRITE_ONCE(labyrinth_pool_low, false);
+}
+
+/* A page of a zone at or below hi, from the highest such stack, or NULL. */
+static struct page *pool_pop_upto(unsigned int hi)
+{
+	struct page *page = NULL;
+	int z;
+
+	for (z = (int)min(hi, (unsigned int)MAX_NR_ZONES - 1); z >= 0 && !page; z--)
+		page = pool_pop(&stacks[z]);
+	return page;
 }
 
 struct page *labyrinth_pool_take(void)
 {
-	struct page *page = pool_pop();
+	struct page *page = pool_pop_upto(MAX_NR_ZONES - 1);
 
 	__atomic_add_fetch(page ? &pool.hits : &pool.misses, 1, __ATOMIC_RELAXED);
 	return page;
@@ -101,53 +166,102 @@ void labyrinth_pool_give(struct page *page)
 	pool_push(page);
 }
 
-/* The pool's pages come from DMA32 or DMA (labyrinth_pool_refill), so
- * only GFP_DMA requests may find one that is too high for them. */
+/* Only stacks of zones the request may use: a hit is a page returned. */
 struct page *labyrinth_pool_alloc(unsigned int hi)
 {
-	struct page *page = labyrinth_pool_take();
+	struct page *page = pool_pop_upto(hi);
 
-	if (page && unlikely(pfn_zone_idx(page->pfn) > hi)) {
-		pool_push(page);
-		page = NULL;
-	}
-	trace_mm(TR_POOL, NULL, 0, 0, 0, page ? page->pfn : PFN_NIL,
-		 __atomic_load_n(&pool.level, __ATOMIC_RELAXED), pool.size, 0);
+	__atomic_add_fetch(page ? &pool.hits : &pool.misses, 1, __ATOMIC_RELAXED);
+	trace_mm(TR_POOL, NULL, 0, 0, 0, page ? page->pfn : PFN_NIL, pool_level(), pool.size, 0);
 	return page;
 }
 
 /*
- * Process context only (it allocates, and frees what is over the size).
- * GFP_KERNEL: at the low watermark, so refilling never eats the reserve
- * below it; called by the balancer, it does not reclaim again (the
- * balancer already ran the shrinkers).
+ * The free paths' top-up (any context, NMI included: lock-free): an
+ * allocated order-0 page (checked by the caller) whose zone's stack is
+ * below its target goes there instead of back to the buddy allocator.
  */
+bool labyrinth_pool_refill_from_free(struct page *page)
+{
+	struct pool_stack *st = &stacks[pfn_zone_idx(page->pfn)];
+
+	if (__atomic_load_n(&st->level, __ATOMIC_RELAXED) >= st->target) {
+		if (pool_all_full())
+			WRITE_ONCE(labyrinth_pool_low, false);
+		return false;
+	}
+	pool_push(page);
+	__atomic_add_fetch(&pool.refills_free, 1, __ATOMIC_RELAXED);
+	trace_mm(TR_POOL_REFILL, NULL, 0, 1, 0, page->pfn, pool_level(), pool.size, 0);
+	return true;
+}
+
+static gfp_t zone_gfp(int z)
+{
+	return z == ZONE_DMA ? __GFP_DMA : z == ZONE_DMA32 ? __GFP_DMA32 : 0;
+}
+
+/*
+ * Process context only (it allocates, and frees what is over the target).
+ * GFP_KERNEL without __GFP_HIGH and without waking the balancer (which may
+ * be the caller): the first try at low, then at most down to min
+ * (gfp_to_alloc_level()); the pages below min stay the zones' own reserve.
+ * Called by the balancer, it does not reclaim again (current_is_reclaiming).
+ */
+#define POOL_REFILL_GFP ((GFP_KERNEL & ~__GFP_KSWAPD_RECLAIM) | __GFP_NOWARN)
 unsigned long labyrinth_pool_refill(void)
 {
 	unsigned long added = 0;
 	struct page *page;
+	int z;
 
 	if (WARN_ON_ONCE(arch_in_irq()))
 		return 0;
-	while (__atomic_load_n(&pool.level, __ATOMIC_RELAXED) < (long)pool.size) {
-		page = alloc_pages(GFP_KERNEL | __GFP_DMA32 | __GFP_NOWARN, 0);
-		if (!page)
-			break;
-		pool_push(page);
-		added++;
+	for (z = 0; z < MAX_NR_ZONES; z++) {
+		struct pool_stack *st = &stacks[z];
+		long tries = st->target;
+
+		while (tries-- > 0 && __atomic_load_n(&st->level, __ATOMIC_RELAXED) < st->target) {
+			page = alloc_pages(POOL_REFILL_GFP | zone_gfp(z), 0);
+			if (!page)
+				break;
+			pool_push(page); /* onto its own zone's stack */
+			added++;
+		}
 	}
-	while (__atomic_load_n(&pool.level, __ATOMIC_RELAXED) > (long)pool.size &&
-	       (page = pool_pop()))
-		__free_pages(page, 0);
-	__atomic_add_fetch(&pool.refills, added, __ATOMIC_RELAXED);
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		while (__atomic_load_n(&stacks[z].level, __ATOMIC_RELAXED) > stacks[z].target &&
+		       (page = pool_pop(&stacks[z]))) {
+			__free_pages(page, 0);
+			added -= added > 0;
+		}
+	__atomic_add_fetch(&pool.refills_balancer, added, __ATOMIC_RELAXED);
+	if (added)
+		trace_mm(TR_POOL_REFILL, NULL, 0, 0, 0, PFN_NIL, pool_level(), pool.size, added);
 	return added;
 }
 
 void labyrinth_pool_reset(void)
 {
-	pool.head = PFN_NIL;
-	pool.level = pool.lowest = 0;
-	pool.size = pool.hits = pool.misses = pool.refills = 0;
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++) {
+		stacks[z].head = PFN_NIL;
+		stacks[z].level = stacks[z].target = 0;
+	}
+	WRITE_ONCE(labyrinth_pool_low, false);
+	memset(&pool, 0, sizeof(pool));
+}
+
+static void pool_set_targets(unsigned long pages)
+{
+	long dma = pages >= 8 ? (long)pages / 8 : 0;
+
+	stacks[ZONE_DMA].target = dma;
+	stacks[ZONE_DMA32].target = (long)pages - dma;
+	stacks[ZONE_NORMAL].target = 0;
+	pool.size = pages;
+	WRITE_ONCE(labyrinth_pool_low, !pool_all_full());
 }
 
 /*
@@ -155,9 +269,9 @@ void labyrinth_pool_reset(void)
  * order ("[mem ...]" lines, which tools/memmap-svg.py draws). Boot only:
  * nobody else walks or pops the stack yet.
  */
-static void pool_print_ranges(void)
+static void pool_print_ranges(const struct pool_stack *st)
 {
-	u32 pfn = (u32)pool.head;
+	u32 pfn = (u32)st->head;
 
 	while (pfn != PFN_NIL) {
 		u32 lo = pfn, hi = pfn, next = pfn_to_page(pfn)->next;
@@ -178,19 +292,22 @@ static void pool_print_ranges(void)
 void labyrinth_pool_init(size_t bytes)
 {
 	unsigned long pages = min(DIV_ROUND_UP(bytes, PAGE_SIZE), LABYRINTH_POOL_MAX_PAGES);
+	int z;
 
-	pool.size = pages;
+	pool_set_targets(pages);
 	labyrinth_pool_refill();
-	pool.refills = 0;
-	pool.lowest = pool.level;
-	pr_info("Labyrinth pool: %lu/%lu pages (%luK) reserved for atomic callers\n",
-		(unsigned long)pool.level, pages, pages << (PAGE_SHIFT - 10));
-	pool_print_ranges();
+	pool.refills_balancer = 0;
+	pool.lowest = pool_level();
+	pr_info("Labyrinth pool: %ld/%lu pages (%luK) reserved for atomic callers (DMA %ld/%ld)\n",
+		pool_level(), pages, pages << (PAGE_SHIFT - 10), stacks[ZONE_DMA].level,
+		stacks[ZONE_DMA].target);
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		pool_print_ranges(&stacks[z]);
 }
 
 void labyrinth_pool_stats(struct labyrinth_pool_stats *s)
 {
-	long level = __atomic_load_n(&pool.level, __ATOMIC_RELAXED);
+	long level = pool_level();
 	long lowest = __atomic_load_n(&pool.lowest, __ATOMIC_RELAXED);
 
 	s->size = pool.size;
@@ -198,14 +315,51 @@ void labyrinth_pool_stats(struct labyrinth_pool_stats *s)
 	s->lowest = lowest > 0 ? (unsigned long)lowest : 0;
 	s->hits = __atomic_load_n(&pool.hits, __ATOMIC_RELAXED);
 	s->misses = __atomic_load_n(&pool.misses, __ATOMIC_RELAXED);
-	s->refills = __atomic_load_n(&pool.refills, __ATOMIC_RELAXED);
+	s->refills_free = __atomic_load_n(&pool.refills_free, __ATOMIC_RELAXED);
+	s->refills_balancer = __atomic_load_n(&pool.refills_balancer, __ATOMIC_RELAXED);
+	s->refills = s->refills_free + s->refills_balancer;
+	s->pushes = __atomic_load_n(&pool.pushes, __ATOMIC_RELAXED);
+}
+
+/*
+ * Did a request whose highest zone is hi have a pool page all along since
+ * pushes0 was read (labyrinth_pool_stats().pushes)? Every push counts
+ * itself before its page can be seen, so: no push since, and a page there
+ * now, means the page was there all the time (pops only take away).
+ */
+bool labyrinth_pool_held_since(unsigned long pushes0, unsigned int hi)
+{
+	bool held = false;
+	int z;
+
+	for (z = 0; z <= (int)min(hi, (unsigned int)MAX_NR_ZONES - 1); z++)
+		held |= (u32)__atomic_load_n(&stacks[z].head, __ATOMIC_SEQ_CST) != PFN_NIL;
+	return held && __atomic_load_n(&pool.pushes, __ATOMIC_SEQ_CST) == pushes0;
+}
+
+/* Quiescent callers only (nobody pops or pushes meanwhile): walks the stack. */
+unsigned long labyrinth_pool_pages_in(const struct zone *zone)
+{
+	const struct pool_stack *st = &stacks[zone - NODE_DATA(zone->node)->node_zones];
+	unsigned long n = 0;
+	u32 pfn;
+
+	for (pfn = (u32)__atomic_load_n(&st->head, __ATOMIC_ACQUIRE); pfn != PFN_NIL;
+	     pfn = pfn_to_page(pfn)->next)
+		n += page_zone(pfn_to_page(pfn)) == zone;
+	return n;
+}
+
+void labyrinth_pool_mark_lowest(void)
+{
+	__atomic_store_n(&pool.lowest, pool_level(), __ATOMIC_RELAXED);
 }
 
 void labyrinth_pool_stats_reset(void)
 {
 	__atomic_store_n(&pool.hits, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&pool.misses, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&pool.refills, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&pool.lowest, __atomic_load_n(&pool.level, __ATOMIC_RELAXED),
-			 __ATOMIC_RELAXED);
+	__atomic_store_n(&pool.refills_free, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&pool.refills_balancer, 0, __ATOMIC_RELAXED);
+	labyrinth_pool_mark_lowest();
 }

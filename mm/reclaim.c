@@ -19,6 +19,7 @@
 #include <labyrinth/printk.h>
 #include <labyrinth/shrinker.h>
 #include <labyrinth/trace.h>
+#include <labyrinth/zero_cache.h>
 
 #include "mm/internal.h"
 
@@ -145,7 +146,7 @@ bool balance_zones_needed(void)
 	if (READ_ONCE(balance_wanted) || kcompactd_pending())
 		return true;
 	labyrinth_pool_stats(&ps);
-	return ps.level < ps.size;
+	return ps.level < ps.size || zero_cache_wants_refill();
 }
 
 /*
@@ -208,8 +209,9 @@ unsigned long balance_zones(void)
 	WRITE_ONCE(balance_wanted, false);
 	freed = balance_zones_shrink();
 	kcompactd_run();		   /* background compaction where a high order waited */
-	WRITE_ONCE(reclaiming[cpu], true); /* the refill must not reclaim again */
+	WRITE_ONCE(reclaiming[cpu], true); /* the refill refills must not reclaim again */
 	labyrinth_pool_refill();
+	zero_cache_refill();
 	WRITE_ONCE(reclaiming[cpu], false);
 	stats.balancer_runs++;
 	stats.balancer_freed += freed;

@@ -81,6 +81,8 @@ static void note_source(struct trace_story *st, const struct trace_event *e)
 		st->src = TR_SRC_POOL;
 	else if (e->type == TR_EXCLUSIVE && e->x == TR_EXCL_RESERVE)
 		st->src = TR_SRC_EXCLUSIVE;
+	else if (e->type == TR_ZCACHE && e->pfn != PFN_NIL)
+		st->src = TR_SRC_ZCACHE;
 }
 
 void trace_record(enum trace_type type, const struct zone *z, unsigned int order, unsigned int x,
@@ -213,7 +215,8 @@ static const char *mt_name(u8 mt)
 
 static const char *const src_names[] = { "nowhere",	   "pcp",
 					 "buddy",	   "reserve (below min)",
-					 "Labyrinth pool", "this CPU's exclusive reserve" };
+					 "Labyrinth pool", "this CPU's exclusive reserve",
+					 "zero cache (already zeroed)" };
 
 static int fmt_wmark(const struct trace_event *e, char *buf, size_t size)
 {
@@ -255,6 +258,25 @@ static int fmt_alloc_side(const struct trace_event *e, char *buf, size_t size)
 		    e->order, e->pfn, e->x == TR_SRC_RESERVE ? " from the reserve" : "", e->a);
 	case TR_LOCK_BUSY:
 		return snprintf(buf, size, "zone %s: lock busy in IRQ context -> skip", zn);
+	case TR_ZCACHE:
+		return e->pfn == PFN_NIL
+			   ? snprintf(buf, size, "zero cache: nothing usable (level %u/%u)", e->a,
+				      e->b)
+			   : snprintf(buf, size,
+				      "zero cache: took pre-zeroed pfn %#x (level %u/%u)", e->pfn,
+				      e->a, e->b);
+	case TR_ZCACHE_SHRINK:
+		return snprintf(
+		    buf, size, "zero cache shrinker: asked for %u page(s), gave back %u (level %u)",
+		    e->a, e->b, e->c);
+	case TR_POOL_REFILL:
+		return e->x ? snprintf(buf, size,
+				       "Labyrinth pool: freed pfn %#x kept for atomic callers "
+				       "(level %u/%u)",
+				       e->pfn, e->a, e->b)
+			    : snprintf(buf, size,
+				       "Labyrinth pool: balancer added %u page(s) (level %u/%u)",
+				       e->c, e->a, e->b);
 	case TR_POOL:
 		return e->pfn == PFN_NIL
 			   ? snprintf(buf, size, "Labyrinth pool: nothing usable (level %u/%u)",

@@ -29,6 +29,7 @@
 
 enum st_phase { PH_WARMUP, PH_PRESSURE, PH_EXHAUSTION, PH_RELEASE, NR_PHASES };
 
+#define ST_LONG_MAX ((long)(~0ul >> 1))
 #define LAT_SAMPLES 512	  /* per CPU, a uniform sample (reservoir) */
 #define JOB_SLACK_MS 3000 /* a CPU later than this is reported stuck */
 
@@ -50,6 +51,13 @@ struct st_cpu {
 	/* Written by this CPU's timer hook only (IRQ context): */
 	u64 irq_rng, seq;
 	unsigned long irq_allocs, irq_null[NR_PHASES], ring_full, excl, excl_dirty;
+	/* NULLs while the pool or a zone's reserve provably held a usable
+	 * page all through the attempt (irq.c: null_unjustified()). */
+	unsigned long irq_unjustified[NR_PHASES];
+	/* NULLs of attempts during which a zone trylock gave up (IRQ context). */
+	unsigned long irq_lock_busy_null[NR_PHASES];
+	/* Lowest sample of the pages above the atomic watermarks, all zones. */
+	long reserve_low[NR_PHASES];
 	u64 lat_min, lat_max, lat_seen;
 	u32 lat[LAT_SAMPLES];
 	/* Written by this CPU's process context only: */
@@ -95,6 +103,9 @@ struct st_phase_stats {
 	struct mm_alloc_stats mm;
 	u64 ticks[NR_CPUS];
 	unsigned long irq_allocs, irq_null, kernel_ok, kernel_null, bad;
+	unsigned long irq_unjustified, irq_lock_busy_null;
+	long reserve_low; /* the reserve's low point: pages above the atomic watermarks */
+	struct labyrinth_pool_stats pool; /* deltas, but size, level and lowest (absolute) */
 	u64 t0, cycles;
 	unsigned int stuck;
 };
@@ -105,6 +116,16 @@ struct st_phase_stats {
 		} else
 
 /* ---- small helpers ---- */
+
+/* Free pages of z plus its pages in the Labyrinth pool (a free may refill
+ * the pool with a page of another node than the one taken) and in the
+ * exclusive reserves (which CPU's reserve holds a page changes with frees
+ * after a hand-over): what the release compares with the baseline.
+ * Quiescent moments only. */
+static inline unsigned long st_zone_held(const struct zone *z)
+{
+	return zone_nr_free_pages(z) + labyrinth_pool_pages_in(z) + exclusive_reserve_pages_in(z);
+}
 
 static inline u64 st_rng_next(u64 *s) /* xorshift64* */
 {
@@ -150,7 +171,6 @@ void st_report_bad(struct st_cpu *c, struct page *page, unsigned int i, const ch
 void st_check_stamps(struct st_cpu *c, struct page *page, unsigned int order, unsigned int from);
 void st_check_exclusive(struct st_cpu *c, struct page *page, unsigned int cpu);
 /* A zone's free pages plus those in the exclusive reserves. */
-unsigned long st_zone_free(const struct zone *z);
 /* One deliberate foreign touch of an exclusive page: reported, survived. */
 void st_exclusive_foreign_touch(struct ktest *t);
 
@@ -178,6 +198,7 @@ unsigned long st_total_at(size_t offset);
 unsigned long st_bad_stamps(void);
 void st_mm_stats_sub(struct mm_alloc_stats *a, const struct mm_alloc_stats *b);
 void st_mm_stats_add(struct mm_alloc_stats *a, const struct mm_alloc_stats *b);
+void st_phase_reset(unsigned int ph);
 void st_phase_begin(struct st_phase_stats *p, unsigned int ph);
 void st_phase_end(struct st_phase_stats *p, unsigned int ph);
 

@@ -4,7 +4,9 @@
  * back to TIMER_HZ at the release; its hook, st_tick(), allocates one
  * GFP_ATOMIC block of order 0-3 per interrupt (a quarter of the order-0
  * ones __GFP_EXCLUSIVE, whose zeroing is sampled), times the allocation
- * with the TSC into a per-CPU reservoir sample, stamps the block (stamp.c)
+ * with the TSC into a per-CPU reservoir sample, judges every NULL (was the
+ * pool or a zone's reserve provably holding a usable page all along?),
+ * samples the reserve's low point, stamps the block (stamp.c)
  * and pushes it on its CPU's SPSC ring (selftest/ring.h).
  * Process context on that CPU pops the ring (consumer.c); the phases
  * (phases.c) switch the hooks on and off.
@@ -36,17 +38,101 @@ static void lat_record(struct st_cpu *c, u64 dt)
 		c->lat[j] = (u32)min(dt, 0xffffffffull);
 }
 
+/* Before an allocation: the counts that tell whether anything came back to
+ * the pool or to a zone during it. */
+struct st_snap {
+	unsigned long pushes, injected, lock_busy;
+	unsigned long frees[MAX_NUMNODES * MAX_NR_ZONES];
+};
+
+/* Pages every zone holds above its atomic watermark (GFP_ATOMIC's level,
+ * highest zone Normal); the snapshot of the zones' free counts on the way. */
+static long snap_take(struct st_snap *s)
+{
+	struct labyrinth_pool_stats ps;
+	struct mm_alloc_stats mm = { 0 };
+	unsigned int i = 0;
+	struct zone *z;
+	long above = 0;
+
+	labyrinth_pool_stats(&ps);
+	s->pushes = ps.pushes;
+	mm_alloc_stats_read(arch_cpu_id(), &mm);
+	s->injected = mm.injected;
+	s->lock_busy = mm.lock_busy;
+	for_each_zone(z) {
+		long d =
+		    (long)READ_ONCE(z->free_pages) - z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
+
+		s->frees[i++] = READ_ONCE(z->nr_frees);
+		if (populated_zone(z) && d > 0)
+			above += d;
+	}
+	return above;
+}
+
+/* No free since frees0, and a block of the order above the atomic watermark. */
+static bool zone_held_block(const struct zone *z, unsigned long frees0, unsigned int order)
+{
+	return READ_ONCE(z->nr_frees) == frees0 && (READ_ONCE(z->free_mask) >> order) &&
+	       (long)READ_ONCE(z->free_pages) - (1l << order) >=
+		   z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
+}
+
+enum st_null { NULL_JUSTIFIED, NULL_INJECTED, NULL_LOCK_BUSY, NULL_UNJUSTIFIED };
+
+/*
+ * Why a GFP_ATOMIC NULL of this order? Injected by fail_page_alloc, or a
+ * zone lock this CPU gave up on (both counted per CPU during the attempt,
+ * interrupts off: this attempt's). Otherwise it is unjustified if the pool
+ * (order 0) or some zone's reserve held a usable page all through the
+ * attempt: nothing was pushed to the pool (resp. freed to that zone) since
+ * the snapshot, and a usable page (resp. a block of the order above the
+ * atomic watermark, checked under the zone lock, only tried here) is there
+ * now; takes only remove, so it was there all along.
+ */
+static enum st_null judge_null(const struct st_snap *s, unsigned int order)
+{
+	struct mm_alloc_stats mm = { 0 };
+	unsigned long flags;
+	unsigned int i = 0;
+	struct zone *z;
+	bool held = false;
+
+	mm_alloc_stats_read(arch_cpu_id(), &mm);
+	if (mm.injected != s->injected)
+		return NULL_INJECTED;
+	if (mm.lock_busy != s->lock_busy)
+		return NULL_LOCK_BUSY;
+	if (!order && labyrinth_pool_held_since(s->pushes, ZONE_NORMAL))
+		return NULL_UNJUSTIFIED;
+	for_each_zone(z) {
+		if (populated_zone(z) && zone_held_block(z, s->frees[i], order) &&
+		    spin_trylock_irqsave(&z->lock, flags)) {
+			held |= zone_held_block(z, s->frees[i], order);
+			spin_unlock_irqrestore(&z->lock, flags);
+		}
+		i++;
+	}
+	return held ? NULL_UNJUSTIFIED : NULL_JUSTIFIED;
+}
+
 /* apic_timer_set_hook(): every timer interrupt of every CPU. */
 void st_tick(void)
 {
 	unsigned int cpu = arch_cpu_id(), order;
 	struct st_cpu *c = &st_cpus[cpu];
+	unsigned int ph = READ_ONCE(st.phase);
+	struct st_snap snap;
 	struct page *page;
+	long above;
 	bool excl;
 	u64 r, t0, dt;
 
 	if (!__atomic_load_n(&st.active, __ATOMIC_ACQUIRE) || !((st.cpus >> cpu) & 1))
 		return;
+	above = snap_take(&snap);
+	c->reserve_low[ph] = min(c->reserve_low[ph], above);
 	r = st_rng_next(&c->irq_rng);
 	order = (r & 7) < 4 ? 0 : (r & 7) < 6 ? 1 : (unsigned int)(r & 7) - 4; /* 0,0,0,0,1,1,2,3 */
 	excl = !order && ((r >> 8) & 3) == 0;
@@ -54,7 +140,12 @@ void st_tick(void)
 	page = alloc_pages(GFP_ATOMIC | __GFP_NOWARN | (excl ? __GFP_EXCLUSIVE : 0), order);
 	dt = arch_cycles() - t0;
 	if (!page) {
-		c->irq_null[READ_ONCE(st.phase)]++;
+		c->irq_null[ph]++;
+		switch (judge_null(&snap, order)) {
+		case NULL_UNJUSTIFIED: c->irq_unjustified[ph]++; break;
+		case NULL_LOCK_BUSY: c->irq_lock_busy_null[ph]++; break;
+		default: break;
+		}
 		return;
 	}
 	c->irq_allocs++;

@@ -20,6 +20,7 @@ static const char *const phase_name[NR_PHASES] = { "warmup", "pressure", "exhaus
 
 static void run_phase(struct st_phase_stats *p, unsigned int ph)
 {
+	st_phase_reset(ph);
 	st_hooks_resume();
 	st_phase_begin(p, ph);
 	st.half_time = arch_cycles() + st_ms_to_cycles(st.ms / 2);

@@ -13,6 +13,7 @@
 #include <labyrinth/compaction.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
+#include <labyrinth/zero_cache.h>
 #include <asm/apic.h>
 
 #include "internal.h"
@@ -30,11 +31,20 @@ void st_phase_show(const char *name, const struct st_phase_stats *p)
 		return;
 	a = p->mm.atomic;
 	pr_info("%s: irq_allocs=%lu irq_null=%lu pcp=%lu buddy=%lu reserve=%lu pool=%lu "
-		"exclusive=%lu kernel_ok=%lu kernel_null=%lu injected=%lu lock_busy=%lu ms=%llu\n",
+		"exclusive=%lu kernel_ok=%lu kernel_null=%lu injected=%lu ms=%llu\n",
 		name, p->irq_allocs, p->irq_null, a[ALLOC_SRC_PCP], a[ALLOC_SRC_BUDDY],
 		a[ALLOC_SRC_RESERVE], a[ALLOC_SRC_POOL], a[ALLOC_SRC_EXCLUSIVE], p->kernel_ok,
-		p->kernel_null, p->mm.injected, p->mm.lock_busy,
-		(unsigned long long)(p->cycles / max(st_ms_to_cycles(1), 1ull)));
+		p->kernel_null,
+		p->mm.injected, (unsigned long long)(p->cycles / max(st_ms_to_cycles(1), 1ull)));
+	pr_info("%s: pool hits=%lu misses=%lu refills_free=%lu refills_balancer=%lu lowest=%lu/%lu "
+		"level=%lu\n",
+		name, p->pool.hits, p->pool.misses, p->pool.refills_free, p->pool.refills_balancer,
+		p->pool.lowest, p->pool.size, p->pool.level);
+	pr_info("%s: margin: pool lowest %lu page(s), reserve low point %ld page(s) above the "
+		"atomic watermarks; atomic NULLs %lu, of them while pool or reserve held a usable "
+		"page: %lu, with a zone lock given up: %lu\n",
+		name, p->pool.lowest, p->reserve_low == ST_LONG_MAX ? 0 : p->reserve_low,
+		p->irq_null, p->irq_unjustified, p->irq_lock_busy_null);
 }
 
 static void sort_u32(u32 *a, unsigned long n) /* Shell sort, Ciura's gaps */
@@ -138,6 +148,7 @@ void st_print_summary(void)
 {
 	struct mm_alloc_stats mm;
 	struct labyrinth_pool_stats ps;
+	struct zero_cache_stats zs;
 	const unsigned long *a = mm.atomic;
 
 	mm_alloc_stats_read(NR_CPUS, &mm);
@@ -157,8 +168,15 @@ void st_print_summary(void)
 	pr_info("stamps: checked=%lu bad=%lu exclusive=%lu cross_cpu=%lu ring_full=%lu\n",
 		st_total(checked), st_bad_stamps(), st_total(excl), st_total(sent),
 		st_total(ring_full));
-	pr_info("pool: size=%lu level=%lu lowest=%lu hits=%lu misses=%lu\n", ps.size, ps.level,
-		ps.lowest, ps.hits - st_base.pool.hits, ps.misses - st_base.pool.misses);
+	pr_info("pool: size=%lu level=%lu lowest=%lu hits=%lu misses=%lu refills_free=%lu "
+		"refills_balancer=%lu\n",
+		ps.size, ps.level, ps.lowest, ps.hits - st_base.pool.hits,
+		ps.misses - st_base.pool.misses, ps.refills_free - st_base.pool.refills_free,
+		ps.refills_balancer - st_base.pool.refills_balancer);
+	zero_cache_stats(&zs);
+	pr_info("zero cache: size=%lu level=%lu hits=%lu misses=%lu filled=%lu shrunk=%lu (emptied "
+		"for the test)\n",
+		zs.size, zs.level, zs.hits, zs.misses, zs.filled, zs.shrunk);
 	pr_info("leaked=%ld pages\n", st_leaked);
 	show_pagetypeinfo();	 /* grouping by mobility after the phases */
 	show_compaction_stats(); /* /proc/vmstat's compaction lines */

@@ -43,6 +43,7 @@
 #include <labyrinth/printk.h>
 #include <labyrinth/selftest.h>
 #include <labyrinth/shrinker.h>
+#include <labyrinth/zero_cache.h>
 #include <asm/apic.h>
 
 #include "internal.h"
@@ -81,13 +82,14 @@ static void st_baseline(void)
 	balancer_set_enabled(false);
 	exclusive_idle_refill_set_enabled(false); /* before the sync: no refill under way */
 	st_run_on_all(st_sync_job, JOB_SLACK_MS, "sync");
+	zero_cache_drain(); /* its shrinker would change the free counts mid-test */
 	drain_all_pages(NULL);
 	labyrinth_pool_refill();
 	exclusive_reserve_fill(); /* every CPU's exclusive reserve full, as at the end */
 	drain_all_pages(NULL);
 	for (int nid = 0; nid < nr_node_ids; nid++)
 		for (int i = 0; i < MAX_NR_ZONES; i++)
-			st_base.zone_free[nid][i] = st_zone_free(&NODE_DATA(nid)->node_zones[i]);
+			st_base.zone_free[nid][i] = st_zone_held(&NODE_DATA(nid)->node_zones[i]);
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
 		numa_alloc_stats_read(cpu, &st_base.numa[cpu]);
 	st_base.bad_pages = mm_bad_page_count;

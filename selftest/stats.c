@@ -61,6 +61,8 @@ static void sum_cpu_counters(struct st_phase_stats *p, unsigned int ph, int sign
 
 		p->irq_allocs += sign * READ_ONCE(c->irq_allocs);
 		p->irq_null += sign * READ_ONCE(c->irq_null[ph]);
+		p->irq_unjustified += sign * READ_ONCE(c->irq_unjustified[ph]);
+		p->irq_lock_busy_null += sign * READ_ONCE(c->irq_lock_busy_null[ph]);
 		p->kernel_ok += sign * c->kernel_ok[ph];
 		p->kernel_null += sign * c->kernel_null[ph];
 		p->bad += sign * (c->bad + c->excl_bad + READ_ONCE(c->excl_dirty));
@@ -68,20 +70,53 @@ static void sum_cpu_counters(struct st_phase_stats *p, unsigned int ph, int sign
 	}
 }
 
+/* Hooks paused: the per-phase low points start afresh. */
+void st_phase_reset(unsigned int ph)
+{
+	unsigned int cpu;
+
+	for_each_st_cpu(cpu)
+		st_cpus[cpu].reserve_low[ph] = ST_LONG_MAX;
+	labyrinth_pool_mark_lowest();
+}
+
 void st_phase_begin(struct st_phase_stats *p, unsigned int ph)
 {
 	memset(p, 0, sizeof(*p));
 	sum_cpu_counters(p, ph, -1);
 	mm_alloc_stats_read(NR_CPUS, &p->mm);
+	labyrinth_pool_stats(&p->pool);
 	p->t0 = arch_cycles();
+}
+
+/* The pool's counters over the phase; level and lowest as they are. */
+static void pool_phase_delta(struct labyrinth_pool_stats *d)
+{
+	struct labyrinth_pool_stats now;
+
+	labyrinth_pool_stats(&now);
+	d->hits = now.hits - d->hits;
+	d->misses = now.misses - d->misses;
+	d->refills_free = now.refills_free - d->refills_free;
+	d->refills_balancer = now.refills_balancer - d->refills_balancer;
+	d->refills = d->refills_free + d->refills_balancer;
+	d->pushes = now.pushes - d->pushes;
+	d->size = now.size;
+	d->level = now.level;
+	d->lowest = now.lowest;
 }
 
 void st_phase_end(struct st_phase_stats *p, unsigned int ph)
 {
 	struct mm_alloc_stats before = p->mm;
+	unsigned int cpu;
 
 	p->cycles = arch_cycles() - p->t0;
 	sum_cpu_counters(p, ph, 1);
 	mm_alloc_stats_read(NR_CPUS, &p->mm);
 	st_mm_stats_sub(&p->mm, &before);
+	pool_phase_delta(&p->pool);
+	p->reserve_low = ST_LONG_MAX;
+	for_each_st_cpu(cpu)
+		p->reserve_low = min(p->reserve_low, READ_ONCE(st_cpus[cpu].reserve_low[ph]));
 }

@@ -8,21 +8,24 @@
  *      (__GFP_HIGH, whether it may sleep, __GFP_MEMALLOC);
  *   3. what to do with the page (__GFP_ZERO, __GFP_NOWARN, __GFP_EXCLUSIVE).
  *
- * The watermark a caller must leave above it (mm/page_alloc.c, gfp_to_alloc_level):
- *   GFP_KERNEL            the low watermark; below it, direct reclaim
- *                         (mm/reclaim.c: drain the per-CPU lists, run the
- *                         shrinkers) and retries, then NULL + a warning
- *   GFP_NOWAIT            the min watermark: no reserve, no reclaim
- *   __GFP_HIGH (sleeping) half of min
+ * The watermark a caller must leave above it in the slow path, as Linux 6.6
+ * (mm/page_alloc.c, gfp_to_alloc_level; the full table of every
+ * combination is in docs/walkthrough.md, section 7):
+ *   GFP_KERNEL            the min watermark, after waking the balancer;
+ *                         below it, direct reclaim (mm/reclaim.c: drain the
+ *                         per-CPU lists, run the shrinkers) and retries,
+ *                         then NULL + a warning
+ *   GFP_NOWAIT            the min watermark: no reclaim
+ *   __GFP_HIGH (sleeping) half of min (also __GFP_HIGH | __GFP_NOMEMALLOC)
  *   GFP_ATOMIC            3/8 of min (__GFP_HIGH halves min, not being able
  *                         to sleep takes a further quarter off: Linux's
  *                         rule); then, order 0, the Labyrinth pool; never
- *                         reclaims, never waits for another CPU
- *   __GFP_MEMALLOC        no watermark at all (emergency paths and tests)
+ *                         reclaims
+ *   __GFP_MEMALLOC        no watermark at all, unless __GFP_NOMEMALLOC
  * Every caller first tries every zone of its zonelist at the low watermark
- * (order 0: this CPU's per-CPU list first, mm/pcp.c); only callers allowed
- * deeper try again at their own level (the slow path). Failure injection
- * (fail_page_alloc.h) may fail any allocation that cannot sleep.
+ * (order 0: this CPU's per-CPU list first, mm/pcp.c); then the slow path at
+ * its own level. Failure injection (fail_page_alloc.h) may fail any
+ * allocation that cannot sleep.
  *
  * __GFP_HIGHMEM: x86_64 has no HighMem zone, but until the direct map exists
  * (mm_set_direct_map()), RAM above 4 GiB is exactly what HighMem was on i386:
@@ -107,8 +110,8 @@ typedef unsigned int gfp_t;
 #define __GFP_DIRECT_RECLAIM 0x400u /* may sleep and reclaim */
 #define __GFP_KSWAPD_RECLAIM 0x800u /* may wake the background balancer */
 #define __GFP_RECLAIM (__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM)
-#define __GFP_MEMALLOC 0x20000u /* ignore watermarks entirely */
-#define __GFP_NOMEMALLOC 0x80000u
+#define __GFP_MEMALLOC 0x20000u	  /* ignore watermarks entirely */
+#define __GFP_NOMEMALLOC 0x80000u /* never the emergency reserves: beats MEMALLOC */
 
 /* Actions. */
 #define __GFP_NOWARN 0x2000u	   /* no allocation-failure report */

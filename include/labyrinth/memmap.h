@@ -25,6 +25,16 @@ struct boot_info;
 
 /* Entries: every e820 entry plus every 40-byte descriptor boot_info holds. */
 #define MEMMAP_MAX (BOOT_E820_MAX + BOOT_EFI_MAP_MAX / 40 + 32)
+/*
+ * Room kept beyond MEMMAP_MAX for the kernel's own reservations: each
+ * memmap_update_range() splits at most two entries, and memmap_init()
+ * makes 4 + BOOT_MODULES_MAX of them (page 0, trampoline, image, boot info,
+ * modules). Normalization fills at most MEMMAP_MAX entries, so the
+ * reservations always fit; if one still does not, memmap_init() stops the
+ * boot and names it (never carries on with a reservation missing).
+ */
+#define MEMMAP_RESERVE_SLOTS (2 * (4 + 8))
+#define MEMMAP_CAP (MEMMAP_MAX + MEMMAP_RESERVE_SLOTS)
 #define EFI_DESC_MIN_SIZE 40
 
 struct memmap_entry {
@@ -36,8 +46,8 @@ struct memmap_entry {
 
 struct memmap {
 	u32 nr;
-	u32 nr_lost; /* entries that did not fit */
-	struct memmap_entry map[MEMMAP_MAX];
+	u32 nr_lost;			     /* entries that did not fit */
+	struct memmap_entry map[MEMMAP_CAP]; /* normalization fills MEMMAP_MAX at most */
 };
 
 /* What normalization found wrong with its input (all also printed). */
@@ -62,10 +72,10 @@ bool memmap_add_efi(struct memmap *m, const void *descs, size_t map_size, u32 de
 void memmap_normalize(struct memmap *m, unsigned int phys_bits, struct memmap_stats *st);
 /* Linux's e820__range_update(): bytes of old_type in [start, end) become
  * new_type. The map must be normalized; it stays normalized. */
-void memmap_update_range(struct memmap *m, u64 start, u64 end, u32 old_type, u32 new_type);
+bool memmap_update_range(struct memmap *m, u64 start, u64 end, u32 old_type, u32 new_type);
 /* Page 0 -> reserved, the SMP trampoline (SMP_TRAMPOLINE_START, layout.h)
  * -> kernel (what every boot does). */
-void memmap_reserve_low(struct memmap *m);
+bool memmap_reserve_low(struct memmap *m);
 u64 memmap_total(const struct memmap *m, u32 type);
 const char *memmap_type_name(u32 type);
 /* "[mem 0x...-0x...] usable" (end inclusive, as Linux prints). */

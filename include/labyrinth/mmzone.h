@@ -31,8 +31,8 @@ BUILD_BUG_ON(ZONE_DMA32_END_PFN % MAX_ORDER_NR_PAGES);
  * gfp.h for which gfp mask gets which). Index into zone->wmark_thr.
  */
 enum alloc_level {
-	ALLOC_WMARK_LOW,      /* GFP_KERNEL, and everybody's first try */
-	ALLOC_WMARK_MIN,      /* GFP_NOWAIT */
+	ALLOC_WMARK_LOW,      /* everybody's first try */
+	ALLOC_WMARK_MIN,      /* slow path without __GFP_HIGH: GFP_KERNEL, GFP_NOWAIT */
 	ALLOC_WMARK_HIGH_RES, /* __GFP_HIGH, may sleep: min / 2 */
 	ALLOC_WMARK_ATOMIC,   /* GFP_ATOMIC: 3/8 of min */
 	ALLOC_NO_WATERMARKS,  /* __GFP_MEMALLOC */
@@ -154,6 +154,7 @@ struct zone {
 
 	/* Statistics, updated under the lock. */
 	unsigned long nr_alloc_fail;
+	unsigned long nr_frees; /* blocks given to the free lists (__free_one_page) */
 
 	struct per_cpu_pages pcp[NR_CPUS]; /* mm/pcp.c */
 };

@@ -2,11 +2,18 @@
  * pool.h - the Labyrinth pool (mm/pool.c): a small reserve of order-0
  * pages (32 KiB by default) carved out at boot for callers that cannot
  * wait. mm/page_alloc.c hands a GFP_ATOMIC order-0 request a pool page
- * when every zone it may use is below its atomic watermark, or when in IRQ
- * context the zone lock stays busy (the context this CPU interrupted may
- * hold it). Take and give are lock-free and O(1) (a Treiber stack, see
- * mm/pool.c), safe in IRQ and NMI context; refilling allocates, so it runs
- * in process context only (the balancer, mm/reclaim.c, from the idle loop).
+ * when every zone it may use is below its atomic watermark (or, in IRQ
+ * context, its zone lock stayed busy: mm/internal.h), and only pages
+ * of zones that request may use (one stack per zone: a GFP_DMA caller gets
+ * a DMA page or nothing). Take and give are lock-free and O(1) (Treiber
+ * stacks, see mm/pool.c), safe in IRQ and NMI context.
+ *
+ * Refilled two ways: from frees (while a stack is below its target, a
+ * freed order-0 page of that zone goes into it instead of back to the
+ * buddy allocator: lock-free, any context) and by the balancer
+ * (mm/reclaim.c, process context: it allocates, never below min). So under
+ * sustained pressure with pages being freed, the pool refills as fast as
+ * atomic callers take from it.
  *
  * Labyrinth's other own allocation feature, __GFP_EXCLUSIVE pages, is in
  * include/labyrinth/exclusive.h.
@@ -20,12 +27,15 @@
 #define LABYRINTH_POOL_MAX_PAGES 4096ul /* 16 MiB */
 
 struct labyrinth_pool_stats {
-	unsigned long size;    /* pages the pool is meant to hold */
-	unsigned long level;   /* pages in it now */
-	unsigned long lowest;  /* lowest level since init (or stats reset) */
-	unsigned long hits;    /* takes that got a page */
-	unsigned long misses;  /* takes that found it empty */
-	unsigned long refills; /* pages put back by labyrinth_pool_refill() */
+	unsigned long size;		/* pages the pool is meant to hold */
+	unsigned long level;		/* pages in it now */
+	unsigned long lowest;		/* lowest level since init (or stats reset) */
+	unsigned long hits;		/* takes that got a page */
+	unsigned long misses;		/* takes that found no usable page */
+	unsigned long refills;		/* refills_free + refills_balancer */
+	unsigned long refills_free;	/* pages a free put in instead of the buddy */
+	unsigned long refills_balancer; /* net pages labyrinth_pool_refill() added */
+	unsigned long pushes;		/* every push ever (monotonic; never reset) */
 };
 
 /* Boot (after mm_init): size the pool (rounded up to pages, at most
@@ -39,9 +49,19 @@ struct page *labyrinth_pool_take(void);
  * refill trims it. */
 void labyrinth_pool_give(struct page *page);
 /* Process context: tops the pool up to its size (and trims any excess);
- * returns the pages added. */
+ * returns the pages added, net. Allocates without __GFP_HIGH: never below
+ * the min watermark. */
 unsigned long labyrinth_pool_refill(void);
 void labyrinth_pool_stats(struct labyrinth_pool_stats *s);
 void labyrinth_pool_stats_reset(void); /* hits, misses, refills; lowest = level */
+void labyrinth_pool_mark_lowest(void); /* lowest = level (per-phase low points) */
+/* True if the pool held a page usable by highest zone hi all the time since
+ * stats.pushes was pushes0 (the IRQ self-test judges its NULLs with it). */
+bool labyrinth_pool_held_since(unsigned long pushes0, unsigned int hi);
+/* Pages of zone (one node's) in the pool; quiescent callers only (the
+ * self-test's baseline and release: a freed page may refill the pool from
+ * another node than the one it was taken from). */
+struct zone;
+unsigned long labyrinth_pool_pages_in(const struct zone *zone);
 
 #endif

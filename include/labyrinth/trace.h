@@ -52,6 +52,9 @@ enum trace_type {
 	TR_TAKE,       /* pfn, order, x = TR_SRC_BUDDY or TR_SRC_RESERVE, a = free after */
 	TR_SLOWPATH,   /* x = the caller's level */
 	TR_POOL,       /* pfn (or PFN_NIL), a = level after, b = size */
+	TR_ZCACHE,     /* zero cache take: pfn (or PFN_NIL), a = level after, b = size */
+	TR_ZCACHE_SHRINK, /* its shrinker: a = asked, b = freed, c = level after */
+	TR_POOL_REFILL, /* x = 1 from a free (pfn), 0 by the balancer (c = pages); a = level, b = size */
 	TR_WAKE,       /* a = 1 if the balancer was woken, 0 if already pending */
 	TR_RECLAIM,    /* a = round, b = per-CPU pages drained */
 	TR_SHRINK,     /* a = pages asked of the shrinkers, b = freed */
@@ -70,7 +73,8 @@ enum trace_src {
 	TR_SRC_BUDDY,
 	TR_SRC_RESERVE,
 	TR_SRC_POOL,
-	TR_SRC_EXCLUSIVE /* a CPU's reserve of keyed exclusive pages */
+	TR_SRC_EXCLUSIVE, /* a CPU's reserve of keyed exclusive pages */
+	TR_SRC_ZCACHE
 };
 
 /* TR_EXCLUSIVE steps. */

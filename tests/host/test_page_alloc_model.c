@@ -7,7 +7,9 @@
  * of allocations (mixed orders, zones and gfp masks) and frees is checked
  * step by step: every block handed out is aligned, inside the zones its gfp
  * allows, made of pages that were free in the model; every failure is
- * justified by the watermark or by the absence of a large enough block;
+ * justified by the watermark of the caller's documented level
+ * (lib/gfp_levels_table.h) or by the absence of a large enough block in
+ * every zone it may use;
  * per-zone free counts equal the model's. At the end everything is freed
  * and the free lists must have coalesced back to exactly the blocks they
  * held after boot. Rerun a failure with LAB_SEED=<seed>.
@@ -18,6 +20,7 @@
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include "host.h"
+#include "lib/gfp_levels_table.h"
 #include "lib/sim_mem.h"
 
 #define NR_OPS 200000
@@ -50,7 +53,10 @@ static const gfp_t gfps[] = { GFP_KERNEL,
 			      GFP_KERNEL | GFP_DMA32,
 			      GFP_ATOMIC | GFP_DMA32,
 			      GFP_KERNEL | __GFP_MEMALLOC,
-			      GFP_NOWAIT | __GFP_HIGH };
+			      GFP_NOWAIT | __GFP_HIGH,
+			      GFP_ATOMIC | __GFP_NOMEMALLOC,
+			      GFP_ATOMIC | GFP_DMA,
+			      __GFP_MEMALLOC | __GFP_NOMEMALLOC };
 
 static void model_boot(void)
 {
@@ -110,22 +116,30 @@ static void check_alloc(struct page *p, unsigned int order, gfp_t gfp)
 	model_free[zi] -= 1ul << order;
 }
 
-/* A failure is right if no allowed zone could serve it at any level the
- * caller may use: too few free pages or no block of that order. */
+/*
+ * A failure is right only if no allowed zone could serve it at the deepest
+ * level the caller may use (the documented table, lib/gfp_levels_table.h):
+ * a zone with a free block of order >= order and free - 2^order at or above
+ * that level's threshold means the allocator returned NULL wrongly.
+ */
 static void check_failure(unsigned int order, gfp_t gfp)
 {
-	int z;
+	unsigned int hi = gfp_zone_limit(gfp), o;
+	int z, level = doc_level_of(gfp);
 
 	failures_checked++;
-	for (z = 0; z <= (int)gfp_zone_limit(gfp); z++) {
+	for (z = 0; z <= (int)hi; z++) {
 		struct zone *zone = &contig_page_data.node_zones[z];
-		bool has_block = (zone->free_mask >> order) != 0;
-		bool memalloc = gfp & __GFP_MEMALLOC;
+		long thr = doc_threshold(zone, level, hi);
+		bool has_block = false;
 
-		if (memalloc && has_block) {
+		for (o = order; o < NR_PAGE_ORDERS; o++)
+			has_block |= zone->free_area[o].nr_free != 0;
+		if (has_block && (long)zone->free_pages - (1l << order) >= thr) {
 			bad++;
-			printf("# __GFP_MEMALLOC order %u failed with a block free in %s\n", order,
-			       zone->name);
+			printf(
+			    "# gfp %#x order %u failed; %s had %lu free, a block, threshold %ld\n",
+			    gfp, order, zone->name, zone->free_pages, thr);
 		}
 	}
 }

@@ -135,6 +135,107 @@ static void test_irq_lock_held(void)
 	is_u64(mm_check_invariants(), 0, "invariants");
 }
 
+/* Every free page of the zones taken with __GFP_MEMALLOC (balancer off):
+ * the zones are empty, only the pool is left. Returns how many. */
+static unsigned long drain_all(struct page **held, unsigned long max)
+{
+	unsigned long n = 0;
+	struct page *p;
+
+	while (n < max && (p = alloc_page(__GFP_MEMALLOC | __GFP_DIRECT_RECLAIM | __GFP_NOWARN)))
+		held[n++] = p;
+	return n;
+}
+
+/* The pool refills from frees: a freed page of a zone whose stack is below
+ * its target goes there instead of back to the buddy allocator. (The
+ * drain sleeps: __GFP_MEMALLOC without sleeping could take the pool.) */
+static void test_refill_from_free(void)
+{
+	struct page **held = calloc(40000, sizeof(*held));
+	struct labyrinth_pool_stats s;
+	struct page *p, *dma_page;
+	unsigned long n, i, nulls = 0;
+
+	boot(true);
+	balancer_set_enabled(false);
+	labyrinth_pool_init(LABYRINTH_POOL_DEFAULT_BYTES);
+	n = drain_all(held, 40000);
+	labyrinth_pool_stats(&s);
+	ok(s.level == 8 && nr_free_pages() == 0, "zones empty, pool full (%lu)", s.level);
+	labyrinth_pool_stats_reset();
+	/* Sustained pressure: an atomic caller takes, someone frees. */
+	for (i = 0; i < 10000; i++) {
+		p = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+		if (!p) {
+			nulls++;
+			continue;
+		}
+		__free_page(p);
+	}
+	labyrinth_pool_stats(&s);
+	is_u64(nulls, 0, "10000 atomic allocations against empty zones: no NULL");
+	ok(s.hits == 10000 && s.refills_free == 10000 && s.lowest == 7,
+	   "each one a pool hit refilled by the next free (hits %lu, from frees %lu, lowest %lu)",
+	   s.hits, s.refills_free, s.lowest);
+	is_u64(nr_free_pages(), 0, "the freed pages never went back to the buddy");
+	/* Full: a free goes to the buddy allocator again. */
+	__free_page(held[--n]);
+	labyrinth_pool_stats(&s);
+	ok(s.refills_free == 10000 && nr_free_pages() == 1,
+	   "pool full: the free went to the buddy");
+	held[n++] = alloc_page(__GFP_MEMALLOC | __GFP_DIRECT_RECLAIM | __GFP_NOWARN);
+	/* Zones: a GFP_DMA caller gets only the DMA stack's pages. */
+	dma_page = alloc_page(GFP_ATOMIC | GFP_DMA | __GFP_NOWARN);
+	ok(dma_page && page_zone(dma_page) == &contig_page_data.node_zones[ZONE_DMA],
+	   "GFP_DMA | GFP_ATOMIC: the DMA stack's page");
+	labyrinth_pool_stats_reset();
+	p = alloc_page(GFP_ATOMIC | GFP_DMA | __GFP_NOWARN);
+	labyrinth_pool_stats(&s);
+	ok(!p && s.hits == 0 && s.misses == 1 && s.level == 7,
+	   "DMA stack empty: NULL, a miss, no hit, the DMA32 pages stay (level %lu)", s.level);
+	__free_page(dma_page);
+	labyrinth_pool_stats(&s);
+	ok(s.refills_free == 1 && s.level == 8, "the DMA page freed refills the DMA stack");
+	for (i = 0; i < n; i++)
+		__free_page(held[i]);
+	labyrinth_pool_stats_reset();
+	for (i = 0; i < 8; i++)
+		held[i] = labyrinth_pool_take();
+	is_u64(labyrinth_pool_refill(), 8, "the balancer tops it up again");
+	labyrinth_pool_stats(&s);
+	ok(s.refills_balancer == 8 && s.level == 8, "counted as balancer refills (%lu)",
+	   s.refills_balancer);
+	for (i = 0; i < 8; i++)
+		__free_page(held[i]);
+	balancer_set_enabled(true);
+	is_u64(mm_check_invariants(), 0, "invariants");
+	free(held);
+}
+
+/* Above 4 GiB: Normal pages never enter the pool from frees (its stacks
+ * are DMA and DMA32), so a DMA32 caller is never handed one. */
+static void test_normal_not_pooled(void)
+{
+	struct labyrinth_pool_stats s;
+	struct page *p, *q;
+
+	sim_boot_quiet(sim_boot_info_qemu(5ull << 30));
+	host_set_cpu(0);
+	mm_pcp_set_enabled(true);
+	labyrinth_pool_init(LABYRINTH_POOL_DEFAULT_BYTES);
+	q = labyrinth_pool_take();
+	p = alloc_page(GFP_KERNEL);
+	ok(p && page_zone(p) == &contig_page_data.node_zones[ZONE_NORMAL], "a Normal page");
+	__free_page(p);
+	labyrinth_pool_stats(&s);
+	ok(s.level == 7 && s.refills_free == 0, "freed, it did not enter the pool");
+	__free_page(q);
+	labyrinth_pool_stats(&s);
+	ok(s.level == 8 && s.refills_free == 1, "a DMA32 page did");
+	is_u64(mm_check_invariants(), 0, "invariants");
+}
+
 /* ---- four threads taking and giving concurrently ---- */
 
 #define POOL_THREADS 4
@@ -200,9 +301,11 @@ static void test_concurrent(void)
 
 int main(void)
 {
+	test_normal_not_pooled();
 	test_init_take_give();
 	test_atomic_fallback_below_watermark();
 	test_irq_lock_held();
+	test_refill_from_free();
 	test_concurrent();
 	sim_mem_unmap();
 	return done_testing();

@@ -1,0 +1,177 @@
+"""The mutants of tools/mutate.py (make mutate, make mutate-fast).
+
+Each entry is one deliberate bug:
+  name         unique, kebab-case
+  file         path from the top of the tree
+  original     exact text, found exactly once in file (tabs as in the file)
+  replacement  what it becomes
+  tests        host tests (tests/host/test_<x>.c -> "test_<x>") that must
+               catch it: at least one of them must fail
+  fast         True: also in the fast subset that `make test` runs (keep the
+               subset's tests quick: host tests only, each well under 10 s)
+  why          the bug in words
+
+To add one, append a dict to MUTANTS (e.g. a freed exclusive page that is
+not scrubbed: file "mm/exclusive.c", original = the scrubbing call,
+replacement = "", tests = ["test_exclusive"]), then run
+`tools/mutate.py --only <name>`: it must print "caught". A mutant that
+survives is a missing test.
+"""
+
+MUTANTS = [
+    dict(
+        name="order-gt0-always-fails",
+        why="every order > 0 allocation fails",
+        file="mm/page_alloc.c",
+        original="\tpage = get_page_from_zonelist(gfp, order, hi, zl);\n"
+                 "\tif (unlikely(!page))\n\t\tpage = __alloc_pages_slowpath(gfp, order, hi, zl);",
+        replacement="\tif (order)\n\t\treturn NULL;\n"
+                    "\tpage = get_page_from_zonelist(gfp, order, hi, zl);\n"
+                    "\tif (unlikely(!page))\n\t\tpage = __alloc_pages_slowpath(gfp, order, hi, zl);",
+        tests=["test_page_alloc_model"],
+        fast=True,
+    ),
+    dict(
+        name="buddies-never-merged",
+        why="__free_one_page never merges a block with its free buddy",
+        file="mm/buddy.c",
+        original="\t\tif (buddy->flags != PG_buddy || buddy->order != order)\n\t\t\tbreak;",
+        replacement="\t\tbreak;",
+        tests=["test_page_alloc_model"],
+        fast=True,
+    ),
+    dict(
+        name="watermark-off-by-one",
+        why="zone_watermark_ok() lets a zone go one page below the watermark",
+        file="mm/internal.h",
+        original="return (long)z->free_pages - (long)(1ul << order) >= "
+                 "z->wmark_thr[level][highest_zoneidx];",
+        replacement="return (long)z->free_pages - (long)(1ul << order) + 1 >= "
+                    "z->wmark_thr[level][highest_zoneidx];",
+        tests=["test_gfp_levels"],
+        fast=True,
+    ),
+    dict(
+        name="pcp-count-not-decremented",
+        why="the per-CPU fast path hands out a page but leaves the count as it was",
+        file="mm/internal.h",
+        original="\t\tpcp->count = --n;\n",
+        replacement="\t\t--n;\n",
+        tests=["test_pcp"],
+        fast=True,
+    ),
+    dict(
+        name="gfp-kernel-stops-at-low",
+        why="the inversion of issue 14: a sleeping allocation never goes below low",
+        file="mm/page_alloc.c",
+        original="\tif (!(gfp & __GFP_HIGH))\n\t\treturn ALLOC_WMARK_MIN;",
+        replacement="\tif (!(gfp & __GFP_HIGH))\n"
+                    "\t\treturn gfpflags_allow_blocking(gfp) ? ALLOC_WMARK_LOW : ALLOC_WMARK_MIN;",
+        tests=["test_gfp_levels"],
+        fast=True,
+    ),
+    dict(
+        name="nomemalloc-ignored",
+        why="__GFP_NOMEMALLOC does not override __GFP_MEMALLOC",
+        file="mm/page_alloc.c",
+        original="\tif ((gfp & (__GFP_MEMALLOC | __GFP_NOMEMALLOC)) == __GFP_MEMALLOC)\n"
+                 "\t\treturn ALLOC_NO_WATERMARKS;\n\tif (!(gfp & __GFP_HIGH))",
+        replacement="\tif (gfp & __GFP_MEMALLOC)\n"
+                    "\t\treturn ALLOC_NO_WATERMARKS;\n\tif (!(gfp & __GFP_HIGH))",
+        tests=["test_gfp_levels"],
+        fast=True,
+    ),
+    dict(
+        name="atomic-only-half-min",
+        why="a non-blocking __GFP_HIGH caller does not get the extra quarter",
+        file="mm/zone.c",
+        original="[ALLOC_WMARK_ATOMIC] = half - half / 4,",
+        replacement="[ALLOC_WMARK_ATOMIC] = half,",
+        tests=["test_gfp_levels"],
+        fast=False,
+    ),
+    dict(
+        name="no-balancer-wakeup",
+        why="the slow path never wakes the balancer",
+        file="mm/page_alloc.c",
+        original="\tif (gfp & __GFP_KSWAPD_RECLAIM)\n\t\twakeup_balancer();",
+        replacement="",
+        tests=["test_gfp_levels"],
+        fast=False,
+    ),
+    dict(
+        name="pool-hit-without-page",
+        why="labyrinth_pool_alloc() counts a hit even when it returns no page",
+        file="mm/pool.c",
+        original="\tstruct page *page = pool_pop_upto(hi);\n\n"
+                 "\t__atomic_add_fetch(page ? &pool.hits : &pool.misses, 1, __ATOMIC_RELAXED);",
+        replacement="\tstruct page *page = pool_pop_upto(hi);\n\n"
+                    "\t__atomic_add_fetch(&pool.hits, 1, __ATOMIC_RELAXED);",
+        tests=["test_pool"],
+        fast=True,
+    ),
+    dict(
+        name="pool-ignores-caller-zone",
+        why="the pool hands a GFP_DMA caller a DMA32 page",
+        file="mm/pool.c",
+        original="for (z = (int)min(hi, (unsigned int)MAX_NR_ZONES - 1); z >= 0 && !page; z--)",
+        replacement="for (z = MAX_NR_ZONES - 1 + 0 * (int)hi; z >= 0 && !page; z--)",
+        tests=["test_pool"],
+        fast=True,
+    ),
+    dict(
+        name="pool-not-refilled-from-frees",
+        why="freed pages never top the pool up (only the balancer does)",
+        file="mm/internal.h",
+        original="return unlikely(READ_ONCE(labyrinth_pool_low)) && "
+                 "labyrinth_pool_refill_from_free(page);",
+        replacement="return false && labyrinth_pool_refill_from_free(page);",
+        tests=["test_pool"],
+        fast=True,
+    ),
+    dict(
+        name="memmap-no-reservation-headroom",
+        why="the map table has no room beyond normalization: reservations are dropped",
+        file="mm/memmap.c",
+        original="\tif (m->nr + 2 > MEMMAP_CAP) {",
+        replacement="\tif (m->nr + 2 > MEMMAP_MAX) {",
+        tests=["test_memmap_reserve"],
+        fast=True,
+    ),
+    dict(
+        name="memblock-list-never-grows",
+        why="a full memblock list loses the region instead of growing",
+        file="mm/memblock.c",
+        original="\t\t\tif (memblock_double_array(t, base, end)) {",
+        replacement="\t\t\tif (memblock_double_array(t, base, end) || 1) {",
+        tests=["test_memmap_reserve"],
+        fast=False,
+    ),
+    dict(
+        name="kernel-ranges-not-reserved",
+        why="mm_init() never reserves the kernel-held ranges in memblock",
+        file="mm/init.c",
+        original="\tmemblock_reserve_kernel_ranges(m, limit);\n",
+        replacement="\t(void)memblock_reserve_kernel_ranges;\n",
+        tests=["test_memmap_reserve"],
+        fast=True,
+    ),
+    dict(
+        name="zero-cache-shrinker-gives-nothing",
+        why="the zero cache's shrinker keeps its pages under pressure",
+        file="mm/zero_cache.c",
+        original="\tunsigned long freed = zero_cache_release(sc->nr_to_scan);",
+        replacement="\tunsigned long freed = zero_cache_release(0 * sc->nr_to_scan);",
+        tests=["test_zero_cache"],
+        fast=True,
+    ),
+    dict(
+        name="zero-cache-page-not-zeroed",
+        why="the balancer caches pages without zeroing them",
+        file="mm/zero_cache.c",
+        original="\t\tmemset(page_address(page), 0, PAGE_SIZE);\n",
+        replacement="",
+        tests=["test_zero_cache"],
+        fast=True,
+    ),
+]
