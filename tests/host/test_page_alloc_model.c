@@ -117,24 +117,41 @@ static void check_alloc(struct page *p, unsigned int order, gfp_t gfp)
 }
 
 /*
+ * The free-list types a request may take a block from (Linux 6.1's
+ * __zone_watermark_ok() for order > 0): the per-CPU types (unmovable,
+ * movable, reclaimable: a request falls back among them), and the
+ * highatomic reserve only for a high-priority caller that cannot sleep and
+ * did not refuse the reserves (ALLOC_HARDER). Isolated blocks: nobody.
+ */
+static u16 usable_lists_mask(const struct zone *zone, gfp_t gfp)
+{
+	u16 mask = 0;
+
+	for (unsigned int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+		mask |= zone->free_mask_mt[mt];
+	if (!gfpflags_allow_blocking(gfp) && (gfp & (__GFP_HIGH | __GFP_NOMEMALLOC)) == __GFP_HIGH)
+		mask |= zone->free_mask_mt[MIGRATE_HIGHATOMIC];
+	return mask;
+}
+
+/*
  * A failure is right only if no allowed zone could serve it at the deepest
  * level the caller may use (the documented table, lib/gfp_levels_table.h):
- * a zone with a free block of order >= order and free - 2^order at or above
- * that level's threshold means the allocator returned NULL wrongly.
+ * a zone with a free block of order >= order on a list the caller may use
+ * and free - 2^order at or above that level's threshold means the
+ * allocator returned NULL wrongly.
  */
 static void check_failure(unsigned int order, gfp_t gfp)
 {
-	unsigned int hi = gfp_zone_limit(gfp), o;
+	unsigned int hi = gfp_zone_limit(gfp);
 	int z, level = doc_level_of(gfp);
 
 	failures_checked++;
 	for (z = 0; z <= (int)hi; z++) {
 		struct zone *zone = &contig_page_data.node_zones[z];
 		long thr = doc_threshold(zone, level, hi);
-		bool has_block = false;
+		bool has_block = (usable_lists_mask(zone, gfp) >> order) != 0;
 
-		for (o = order; o < NR_PAGE_ORDERS; o++)
-			has_block |= zone->free_area[o].nr_free != 0;
 		if (has_block && (long)zone->free_pages - (1l << order) >= thr) {
 			bad++;
 			printf(
