@@ -113,6 +113,10 @@ static bool boot_ap(unsigned int cpu, u32 apic_id, unsigned int *expected)
 	if (wait_online(cpu, AP_ANSWER_MS))
 		return true;
 	arch_park_cpu(apic_id);
+	if (dead)
+		pr_err("a deliberate missing CPU follows: smp_test_dead_cpu=%u kept it "
+		       "from coming online (expected)\n",
+		       cpu);
 	pr_err("CPU %u (APIC id %u) did not answer; continuing with %u CPUs\n", cpu, apic_id,
 	       *expected - 1);
 missing:

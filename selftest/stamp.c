@@ -117,8 +117,10 @@ void st_exclusive_foreign_touch(struct ktest *t)
 	if (!page)
 		return;
 	exclusive_get_stats(&s0);
-	pr_info("exclusive: a deliberate foreign touch follows (CPU %u reads CPU %u's page)\n",
-		other, arch_cpu_id());
+	ktest_log_level(t, LOGLEVEL_ERR,
+			"a deliberate foreign touch follows: CPU %u reads CPU %u's page, one "
+			"'exclusive page ... touched by' report (expected)",
+			other, arch_cpu_id());
 	st_touch_result = 2; /* neither outcome */
 	smp_call_function_single(other, st_touch_foreign, page, true);
 	exclusive_get_stats(&s1);

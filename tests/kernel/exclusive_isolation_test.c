@@ -14,6 +14,7 @@
 #include <labyrinth/exclusive.h>
 #include <labyrinth/ktest.h>
 #include <labyrinth/mm.h>
+#include <labyrinth/printk.h>
 #include <labyrinth/smp.h>
 #include <labyrinth/vm.h>
 #include <asm/extable.h>
@@ -28,6 +29,10 @@ struct xreq {
 	bool read_ok, write_ok, pk_read, pk_write;
 	u8 seen;
 	int handover_to; /* -1: none */
+	/* set: the probe or free is a deliberate violation, explained on the
+	 * CPU that commits it just before its report (at the report's level) */
+	struct ktest *t;
+	const char *why;
 };
 
 static bool two_cpus(struct ktest *t)
@@ -76,14 +81,28 @@ static bool pk_fault(void)
 	return last_fault()->vector == X86_TRAP_PF && (last_fault()->error_code & X86_PF_PK);
 }
 
-/* Read then write the page's first byte through probes; note the faults. */
+static void explain_touch(const struct xreq *r, const char *access)
+{
+	if (r->why)
+		ktest_log_level(r->t, LOGLEVEL_ERR,
+				"a deliberate %s %s follows: one 'exclusive page ... touched by "
+				"CPU %u' report (expected)",
+				r->why, access, arch_cpu_id());
+}
+
+/*
+ * Read then write the page's first byte through probes; note the faults.
+ * Each expected violation is explained on this CPU just before its report.
+ */
 static void do_probe(void *arg)
 {
 	struct xreq *r = arg;
 	volatile u8 *b = page_address(r->page);
 
+	explain_touch(r, "read");
 	r->read_ok = probe_read_u8(b, &r->seen);
 	r->pk_read = !r->read_ok && pk_fault();
+	explain_touch(r, "write");
 	r->write_ok = probe_write_u8(b, STAMP);
 	r->pk_write = !r->write_ok && pk_fault();
 }
@@ -97,7 +116,14 @@ static void do_handover(void *arg)
 
 static void do_free(void *arg)
 {
-	__free_page(((struct xreq *)arg)->page);
+	struct xreq *r = arg;
+
+	if (r->why)
+		ktest_log_level(r->t, LOGLEVEL_ALERT,
+				"a deliberate %s free follows: one Bad page state report on CPU %u "
+				"(expected)",
+				r->why, arch_cpu_id());
+	__free_page(r->page);
 }
 
 static void on(unsigned int cpu, smp_call_func_t fn, struct xreq *r)
@@ -114,9 +140,8 @@ static void exclusive_foreign_access_faults(struct ktest *t)
 	if (!isolation_ready(t))
 		return;
 	exclusive_get_stats(&s0);
-	ktest_log(t, "deliberate foreign reads and writes follow, each reported once");
 	for_each_online_cpu(owner) {
-		struct xreq r = { .handover_to = -1 };
+		struct xreq r = { .handover_to = -1, .t = t };
 
 		on(owner, do_alloc, &r);
 		KEXPECT_TRUE(t, r.page != NULL);
@@ -127,7 +152,9 @@ static void exclusive_foreign_access_faults(struct ktest *t)
 		for_each_online_cpu(other) {
 			if (other == owner)
 				continue;
+			r.why = "foreign";
 			on(other, do_probe, &r);
+			r.why = NULL;
 			KEXPECT_FALSE(t, r.read_ok);
 			KEXPECT_FALSE(t, r.write_ok);
 			KEXPECT_TRUE(t, r.pk_read && r.pk_write);
@@ -148,7 +175,7 @@ static void exclusive_handover_swaps_roles(struct ktest *t)
 		return;
 	for_each_online_cpu(from) {
 		unsigned int to = next_online(from);
-		struct xreq r = { .handover_to = (int)to };
+		struct xreq r = { .handover_to = (int)to, .t = t };
 
 		on(from, do_alloc, &r);
 		KEXPECT_TRUE(t, r.page != NULL);
@@ -159,7 +186,9 @@ static void exclusive_handover_swaps_roles(struct ktest *t)
 		KEXPECT_EQ(t, r.page->owner, to);
 		on(to, do_probe, &r);
 		KEXPECT_TRUE(t, r.read_ok && r.write_ok && r.seen == STAMP);
+		r.why = "former owner's";
 		on(from, do_probe, &r);
+		r.why = NULL;
 		KEXPECT_TRUE(t, !r.read_ok && !r.write_ok && r.pk_read && r.pk_write);
 		on(to, do_free, &r);
 	}
@@ -173,7 +202,7 @@ static void exclusive_owner_faults_after_free(struct ktest *t)
 	if (!isolation_ready(t))
 		return;
 	for_each_online_cpu(cpu) {
-		struct xreq r = { .handover_to = -1 };
+		struct xreq r = { .handover_to = -1, .t = t };
 
 		on(cpu, do_alloc, &r);
 		KEXPECT_TRUE(t, r.page != NULL);
@@ -181,6 +210,7 @@ static void exclusive_owner_faults_after_free(struct ktest *t)
 			continue;
 		on(cpu, do_free, &r);
 		KEXPECT_EQ(t, r.page->flags, PG_exclusive); /* kept in cpu's reserve */
+		r.why = "after-free";
 		on(cpu, do_probe, &r);
 		KEXPECT_TRUE(t, !r.read_ok && !r.write_ok && r.pk_read && r.pk_write);
 	}
@@ -189,7 +219,7 @@ static void exclusive_owner_faults_after_free(struct ktest *t)
 /* Another CPU's free is refused and the page stays its owner's. */
 static void exclusive_foreign_free_refused_smp(struct ktest *t)
 {
-	struct xreq r = { .handover_to = -1 };
+	struct xreq r = { .handover_to = -1, .t = t };
 	unsigned int me = arch_cpu_id(), other;
 	unsigned long bad0 = mm_bad_page_count;
 
@@ -200,8 +230,9 @@ static void exclusive_foreign_free_refused_smp(struct ktest *t)
 	KEXPECT_TRUE(t, r.page != NULL);
 	if (!r.page)
 		return;
-	ktest_log(t, "a deliberate foreign free follows: one Bad page state report");
+	r.why = "foreign"; /* explained by the freeing CPU, just before its report */
 	on(other, do_free, &r);
+	r.why = NULL;
 	KEXPECT_EQ(t, mm_bad_page_count, bad0 + 1);
 	KEXPECT_TRUE(t, page_is_exclusive(r.page) && r.page->owner == me);
 	KEXPECT_EQ(t, *(volatile u8 *)page_address(r.page), STAMP);
@@ -236,13 +267,18 @@ static void exclusive_spurious_fault_retried(struct ktest *t)
 	exclusive_get_stats(&s1);
 	KEXPECT_EQ(t, s1.spurious, s0.spurious + 1);
 	KEXPECT_TRUE(t, pks_fault_spurious((u64)page_address(plain), 8, true)); /* another ip */
-	ktest_log(t, "one access faulting again and again: reported, not retried forever");
 	for (i = 2; i < 8; i++) /* up to SPURIOUS_LOOP - 1 retries in a row */
 		KEXPECT_TRUE(t, pks_fault_spurious((u64)page_address(plain), 8, true));
+	ktest_log_level(t, LOGLEVEL_ERR,
+			"a deliberate endless retry follows: one access faulting again and again "
+			"is reported ('faulted 8 times in a row'), not retried forever (expected)");
 	KEXPECT_FALSE(t, pks_fault_spurious((u64)page_address(plain), 8, true));
 	on(other, do_alloc, &r);
 	if (r.page) {
-		ktest_log(t, "a deliberate report of a forbidden access follows");
+		ktest_log_level(t, LOGLEVEL_ERR,
+				"a deliberate forbidden access follows: one 'exclusive page ... "
+				"touched by CPU %u' report (expected)",
+				arch_cpu_id());
 		KEXPECT_FALSE(t, pks_fault_spurious((u64)page_address(r.page), 0, false));
 		on(other, do_free, &r);
 	}

@@ -131,7 +131,8 @@ static void exclusive_double_free_in_reserve(struct ktest *t)
 	__free_page(p);
 	KEXPECT_EQ(t, p->flags, PG_exclusive); /* in this CPU's reserve */
 	KEXPECT_EQ(t, p->owner, arch_cpu_id());
-	ktest_log(t, "a deliberate double free follows: one Bad page state report");
+	ktest_log_level(t, LOGLEVEL_ALERT,
+			"a deliberate double free follows: one Bad page state report (expected)");
 	__free_page(p);
 	KEXPECT_EQ(t, mm_bad_page_count, bad0 + 1);
 	KEXPECT_EQ(t, p->flags, PG_exclusive);

@@ -15,6 +15,7 @@
 #include <labyrinth/smp.h>
 #include <labyrinth/spinlock.h>
 #include <labyrinth/mm.h>
+#include <labyrinth/printk.h>
 #include <labyrinth/vm.h>
 #include <asm/extable.h>
 #include <asm/apic.h>
@@ -265,6 +266,9 @@ static void test_call_refused_irqs_off(struct ktest *t)
 		ktest_skip(t, "one CPU online");
 		return;
 	}
+	ktest_log_level(t, LOGLEVEL_ERR,
+			"a deliberate waiting call with interrupts off follows: a WARNING with its "
+			"call trace (first time only) and one 'refused' error (expected)");
 	flags = arch_irq_save();
 	ret = smp_call_function_single(cpu, call_mark, &ran, true);
 	arch_irq_restore(flags);
@@ -314,6 +318,10 @@ static void test_call_unresponsive_cpu(struct ktest *t)
 	while (!__atomic_load_n(&stuck_started, __ATOMIC_ACQUIRE) && arch_cycles() < deadline)
 		cpu_pause();
 	KEXPECT_TRUE(t, stuck_started);
+	ktest_log_level(t, LOGLEVEL_ERR,
+			"a deliberate call to stuck CPU %u follows: one 'did not take a call ... "
+			"taken offline' error (expected)",
+			cpu);
 	start = arch_cycles();
 	ret = smp_call_function_single(cpu, call_mark, &ran, true);
 	ms = (arch_cycles() - start) * 1000 / arch_cycles_hz();
@@ -323,6 +331,10 @@ static void test_call_unresponsive_cpu(struct ktest *t)
 	KEXPECT_TRUE(t, ms <= 3 * SMP_CALL_TIMEOUT_MS);
 	KEXPECT_FALSE(t, cpu_online(cpu));
 	KEXPECT_TRUE(t, (__atomic_load_n(&cpu_missing_mask, __ATOMIC_ACQUIRE) >> cpu) & 1);
+	ktest_log_level(t, LOGLEVEL_ERR,
+			"a deliberate release of CPU %u follows: it parks itself, one 'taken "
+			"offline while unresponsive; parking' error (expected)",
+			cpu);
 	__atomic_store_n(&stuck_release, 1, __ATOMIC_RELEASE);
 	tsc_delay_us(200000); /* time for a CPU that was only waited for to run it */
 	KEXPECT_EQ(t, __atomic_load_n(&ran, __ATOMIC_ACQUIRE), 0);
@@ -379,6 +391,9 @@ static void test_tlb_shootdown(struct ktest *t)
 	p.va = (volatile u64 *)va;
 	KEXPECT_EQ(t, smp_call_function_single(b, tlb_touch, &p, true), 0);
 	KEXPECT_TRUE(t, p.ok && p.val == 0x7e57c0de); /* B's TLB holds it now */
+	ktest_log_level(t, LOGLEVEL_ERR,
+			"a deliberate unmap with interrupts off follows: a WARNING with its call "
+			"trace (first time only) and one 'refused' error (expected)");
 	flags = arch_irq_save();
 	KEXPECT_EQ(t, unmap_page(va), -PT_EBUSY); /* interrupts off: refused */
 	arch_irq_restore(flags);
@@ -392,6 +407,10 @@ static void test_tlb_shootdown(struct ktest *t)
 	KEXPECT_FALSE(t, p.ok);
 	/* The in-place restriction path: the same shootdown, the same refusal. */
 	KEXPECT_EQ(t, vm_flush_kernel_range(va, PAGE_SIZE), 0);
+	ktest_log_level(
+	    t, LOGLEVEL_ERR,
+	    "a deliberate TLB shootdown with interrupts off follows: a WARNING with its "
+	    "call trace (first time only) and one 'refused' error (expected)");
 	flags = arch_irq_save();
 	KEXPECT_EQ(t, vm_flush_kernel_range(va, PAGE_SIZE), -PT_EBUSY);
 	arch_irq_restore(flags);
