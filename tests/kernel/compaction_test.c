@@ -13,6 +13,9 @@
 #include <labyrinth/mmzone.h>
 #include <labyrinth/pagecache.h>
 #include <labyrinth/pcp.h>
+#include <labyrinth/pool.h>
+#include <labyrinth/shrinker.h>
+#include <labyrinth/zero_cache.h>
 
 #define SLOTS_ORDER 3 /* 4096 slots: the whole 16 MiB DMA zone */
 #define NR_SLOTS ((PAGE_SIZE << SLOTS_ORDER) / sizeof(struct page *))
@@ -54,7 +57,7 @@ static void compaction_makes_order9(struct ktest *t)
 	struct zone *dma = &contig_page_data.node_zones[ZONE_DMA];
 	struct page *slots_page, *big;
 	struct page_store st;
-	unsigned long free0 = nr_free_pages();
+	unsigned long free0;
 	long n, h;
 
 	if (!populated_zone(dma) || dma->managed_pages < 4 * pageblock_nr_pages ||
@@ -62,10 +65,20 @@ static void compaction_makes_order9(struct ktest *t)
 		ktest_skip(t, "needs a DMA zone of 4+ pageblocks and compaction=1");
 		return;
 	}
+	/* Exact counts: no balancer refilling the zero cache (or compacting)
+	 * meanwhile, the cache empty so its shrinker frees nothing, the
+	 * Labyrinth pool full so no free of ours refills it. */
+	balancer_set_enabled(false);
+	zero_cache_drain();
+	labyrinth_pool_refill();
+	drain_all_pages(NULL);
+	free0 = nr_free_pages();
 	slots_page = alloc_pages(GFP_KERNEL, SLOTS_ORDER);
 	KEXPECT_TRUE(t, slots_page != NULL);
-	if (!slots_page)
+	if (!slots_page) {
+		balancer_set_enabled(true);
 		return;
+	}
 	KEXPECT_EQ(t, page_store_init(&st, page_address(slots_page), NR_SLOTS), 0);
 	n = fill_dma(&st);
 	KEXPECT_TRUE(t, n > 3 * (long)pageblock_nr_pages);
@@ -90,6 +103,7 @@ static void compaction_makes_order9(struct ktest *t)
 	drain_all_pages(NULL);
 	KEXPECT_EQ(t, nr_free_pages(), free0);
 	KEXPECT_EQ(t, mm_check_invariants(), 0);
+	balancer_set_enabled(true);
 }
 
 KTEST_SUITE(compaction, KTEST_ORDER_COMPACTION, KTEST_CASE(compaction_makes_order9));
