@@ -213,9 +213,12 @@ static const char *mt_name(u8 mt)
 	return mt < MIGRATE_TYPES ? migratetype_names[mt] : "?";
 }
 
-static const char *const src_names[] = { "nowhere",	   "pcp",
-					 "buddy",	   "reserve (below min)",
-					 "Labyrinth pool", "this CPU's exclusive reserve",
+static const char *const src_names[] = { "nowhere",
+					 "pcp",
+					 "buddy",
+					 "reserve (below min)",
+					 "Labyrinth pool",
+					 "this CPU's exclusive reserve",
 					 "zero cache (already zeroed)" };
 
 static int fmt_wmark(const struct trace_event *e, char *buf, size_t size)

@@ -34,8 +34,8 @@ void st_phase_show(const char *name, const struct st_phase_stats *p)
 		"exclusive=%lu kernel_ok=%lu kernel_null=%lu injected=%lu ms=%llu\n",
 		name, p->irq_allocs, p->irq_null, a[ALLOC_SRC_PCP], a[ALLOC_SRC_BUDDY],
 		a[ALLOC_SRC_RESERVE], a[ALLOC_SRC_POOL], a[ALLOC_SRC_EXCLUSIVE], p->kernel_ok,
-		p->kernel_null,
-		p->mm.injected, (unsigned long long)(p->cycles / max(st_ms_to_cycles(1), 1ull)));
+		p->kernel_null, p->mm.injected,
+		(unsigned long long)(p->cycles / max(st_ms_to_cycles(1), 1ull)));
 	pr_info("%s: pool hits=%lu misses=%lu refills_free=%lu refills_balancer=%lu lowest=%lu/%lu "
 		"level=%lu\n",
 		name, p->pool.hits, p->pool.misses, p->pool.refills_free, p->pool.refills_balancer,

@@ -38,31 +38,31 @@
 #define TRACE_RATE_DEFAULT 20 /* stories narrated per second of guest time */
 
 enum trace_type {
-	TR_ALLOC,      /* story begins: order, gfp, x = highest zone, y = in IRQ */
-	TR_FREE,       /* story begins: pfn, order */
-	TR_FAULT,      /* fail_page_alloc injected a failure */
-	TR_WMARK,      /* zone check: x = level, y = hi, a = free, b = threshold, c = need */
-	TR_LOCK_BUSY,  /* zone lock busy in IRQ context: zone skipped */
-	TR_PCP_HIT,    /* pfn, a = count before, b = after */
-	TR_PCP_REFILL, /* a = pages got, b = batch */
-	TR_PCP_FREE,   /* pfn, a = count after, b = high */
-	TR_PCP_DRAIN,  /* a = pages back to the buddy, b = count after */
-	TR_SPLIT,      /* pfn, order wanted, x = order of the block split */
-	TR_MERGE,      /* pfn (result), order freed, x = order after merging */
-	TR_TAKE,       /* pfn, order, x = TR_SRC_BUDDY or TR_SRC_RESERVE, a = free after */
-	TR_SLOWPATH,   /* x = the caller's level */
-	TR_POOL,       /* pfn (or PFN_NIL), a = level after, b = size */
-	TR_ZCACHE,     /* zero cache take: pfn (or PFN_NIL), a = level after, b = size */
+	TR_ALLOC,	  /* story begins: order, gfp, x = highest zone, y = in IRQ */
+	TR_FREE,	  /* story begins: pfn, order */
+	TR_FAULT,	  /* fail_page_alloc injected a failure */
+	TR_WMARK,	  /* zone check: x = level, y = hi, a = free, b = threshold, c = need */
+	TR_LOCK_BUSY,	  /* zone lock busy in IRQ context: zone skipped */
+	TR_PCP_HIT,	  /* pfn, a = count before, b = after */
+	TR_PCP_REFILL,	  /* a = pages got, b = batch */
+	TR_PCP_FREE,	  /* pfn, a = count after, b = high */
+	TR_PCP_DRAIN,	  /* a = pages back to the buddy, b = count after */
+	TR_SPLIT,	  /* pfn, order wanted, x = order of the block split */
+	TR_MERGE,	  /* pfn (result), order freed, x = order after merging */
+	TR_TAKE,	  /* pfn, order, x = TR_SRC_BUDDY or TR_SRC_RESERVE, a = free after */
+	TR_SLOWPATH,	  /* x = the caller's level */
+	TR_POOL,	  /* pfn (or PFN_NIL), a = level after, b = size */
+	TR_ZCACHE,	  /* zero cache take: pfn (or PFN_NIL), a = level after, b = size */
 	TR_ZCACHE_SHRINK, /* its shrinker: a = asked, b = freed, c = level after */
 	TR_POOL_REFILL, /* x = 1 from a free (pfn), 0 by the balancer (c = pages); a = level, b = size */
-	TR_WAKE,       /* a = 1 if the balancer was woken, 0 if already pending */
-	TR_RECLAIM,    /* a = round, b = per-CPU pages drained */
-	TR_SHRINK,     /* a = pages asked of the shrinkers, b = freed */
-	TR_RESULT,     /* pfn (or PFN_NIL), order, x = source */
-	TR_EXCLUSIVE,  /* __GFP_EXCLUSIVE step (mm/exclusive.c): x = enum trace_excl, pfn */
-	TR_STEAL,      /* fallback: pfn, order, x = old type, y = new type, a = pages moved,
+	TR_WAKE,	/* a = 1 if the balancer was woken, 0 if already pending */
+	TR_RECLAIM,   /* a = round, b = per-CPU pages drained */
+	TR_SHRINK,    /* a = pages asked of the shrinkers, b = freed */
+	TR_RESULT,    /* pfn (or PFN_NIL), order, x = source */
+	TR_EXCLUSIVE, /* __GFP_EXCLUSIVE step (mm/exclusive.c): x = enum trace_excl, pfn */
+	TR_STEAL,     /* fallback: pfn, order, x = old type, y = new type, a = pages moved,
 			* b = alike pages, c = 1 if the pageblock changed type */
-	TR_COMPACT,    /* compaction: order, x = result, a = migrated, b = migrate
+	TR_COMPACT,   /* compaction: order, x = result, a = migrated, b = migrate
 			* scanned, c = free scanned */
 	NR_TRACE_TYPES
 };
