@@ -573,6 +573,11 @@ bool exclusive_isolated(void)
 	return READ_ONCE(excl_isolated);
 }
 
+unsigned int exclusive_reserve_level(unsigned int cpu)
+{
+	return cpu < NR_CPUS ? READ_ONCE(reserves[cpu].nr) : 0;
+}
+
 void exclusive_get_stats(struct exclusive_stats *s)
 {
 	*s = stats;

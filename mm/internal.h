@@ -259,7 +259,7 @@ static __always_inline bool pool_takes_freed_page(struct page *page)
 
 /* The zero cache (mm/zero_cache.c): its level without the lock, a take. */
 extern u32 zero_cache_level;
-struct page *zero_cache_take(unsigned int hi);
+struct page *zero_cache_take(unsigned int hi, int nid);
 void zero_cache_reset(void);
 
 /* mm_init() calls this: empty exclusive reserves, no keys, stats zeroed. */

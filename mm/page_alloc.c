@@ -376,7 +376,7 @@ static __noinline struct page *alloc_page_zeroed(gfp_t gfp, unsigned int hi, u32
 
 	if (traced)
 		trace_alloc_begin(gfp, 0, hi);
-	page = zero_cache_take(hi);
+	page = zero_cache_take(hi, numa_node_id()); /* a local page, as the fast path */
 	if (!page) {
 		page = __alloc_pages(gfp, 0, hi, numa_node_id());
 		if (page)

@@ -33,7 +33,7 @@ static struct {
 u32 zero_cache_level; /* zc.nr, readable without the lock (mm/page_alloc.c) */
 
 /* A page usable by highest zone hi, already zero; NULL if none. */
-struct page *zero_cache_take(unsigned int hi)
+struct page *zero_cache_take(unsigned int hi, int nid)
 {
 	struct page *page = NULL;
 	unsigned long flags;
@@ -41,8 +41,8 @@ struct page *zero_cache_take(unsigned int hi)
 
 	spin_lock_irqsave(&zc.lock, flags);
 	for (i = zc.nr; i-- > 0;) {
-		if (pfn_zone_idx(zc.pfn[i]) > hi)
-			continue;
+		if (pfn_zone_idx(zc.pfn[i]) > hi || pfn_to_nid(zc.pfn[i]) != nid)
+			continue; /* a zone the caller may not use, or another node's page */
 		page = pfn_to_page(zc.pfn[i]);
 		zc.pfn[i] = zc.pfn[--zc.nr];
 		break;

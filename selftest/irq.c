@@ -71,10 +71,27 @@ static long snap_take(struct st_snap *s)
 	return above;
 }
 
-/* No free since frees0, and a block of the order above the atomic watermark. */
+/*
+ * The orders with a free block GFP_ATOMIC may take (mm/buddy.c:__rmqueue(),
+ * as Linux 6.1): the per-CPU types' lists (a request falls back among
+ * them), and the highatomic reserve's for order > 0 only; isolated blocks
+ * never.
+ */
+static unsigned int atomic_usable_mask(const struct zone *z, unsigned int order)
+{
+	unsigned int mask = 0;
+
+	for (unsigned int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+		mask |= READ_ONCE(z->free_mask_mt[mt]);
+	if (order)
+		mask |= READ_ONCE(z->free_mask_mt[MIGRATE_HIGHATOMIC]);
+	return mask;
+}
+
+/* No free since frees0, and a usable block of the order above the atomic watermark. */
 static bool zone_held_block(const struct zone *z, unsigned long frees0, unsigned int order)
 {
-	return READ_ONCE(z->nr_frees) == frees0 && (READ_ONCE(z->free_mask) >> order) &&
+	return READ_ONCE(z->nr_frees) == frees0 && (atomic_usable_mask(z, order) >> order) &&
 	       (long)READ_ONCE(z->free_pages) - (1l << order) >=
 		   z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
 }
@@ -91,7 +108,7 @@ enum st_null { NULL_JUSTIFIED, NULL_INJECTED, NULL_LOCK_BUSY, NULL_UNJUSTIFIED }
  * atomic watermark, checked under the zone lock, only tried here) is there
  * now; takes only remove, so it was there all along.
  */
-static enum st_null judge_null(const struct st_snap *s, unsigned int order)
+static enum st_null judge_null(const struct st_snap *s, unsigned int order, bool excl)
 {
 	struct mm_alloc_stats mm = { 0 };
 	unsigned long flags;
@@ -104,6 +121,11 @@ static enum st_null judge_null(const struct st_snap *s, unsigned int order)
 		return NULL_INJECTED;
 	if (mm.lock_busy != s->lock_busy)
 		return NULL_LOCK_BUSY;
+	/* With PKS an atomic exclusive request is served from this CPU's
+	 * reserve alone (only this CPU takes from it, and it cannot refill
+	 * during this interrupt): a NULL is right exactly when it is empty. */
+	if (excl && exclusive_isolated())
+		return exclusive_reserve_level(arch_cpu_id()) ? NULL_UNJUSTIFIED : NULL_JUSTIFIED;
 	if (!order && labyrinth_pool_held_since(s->pushes, ZONE_NORMAL))
 		return NULL_UNJUSTIFIED;
 	for_each_zone(z) {
@@ -141,7 +163,7 @@ void st_tick(void)
 	dt = arch_cycles() - t0;
 	if (!page) {
 		c->irq_null[ph]++;
-		switch (judge_null(&snap, order)) {
+		switch (judge_null(&snap, order, excl)) {
 		case NULL_UNJUSTIFIED: c->irq_unjustified[ph]++; break;
 		case NULL_LOCK_BUSY: c->irq_lock_busy_null[ph]++; break;
 		default: break;

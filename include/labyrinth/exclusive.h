@@ -40,6 +40,8 @@ void exclusive_idle_refill_set_enabled(bool on);
  * buddy): for an exact count of free memory; read while quiet. */
 struct zone;
 unsigned long exclusive_reserve_pages_in(const struct zone *zone);
+/* Keyed pages in cpu's reserve now (exact on that CPU with interrupts off). */
+unsigned int exclusive_reserve_level(unsigned int cpu);
 /* True when the MMU enforces exclusive pages (PKS on every CPU). */
 bool exclusive_isolated(void);
 
