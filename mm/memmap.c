@@ -303,7 +303,7 @@ bool memmap_update_range(struct memmap *m, u64 start, u64 end, u32 old_type, u32
 }
 
 /* True if every byte of [start, end) is covered by entries of type. */
-static bool range_is(const struct memmap *m, u64 start, u64 end, u32 type)
+bool memmap_range_is(const struct memmap *m, u64 start, u64 end, u32 type)
 {
 	u32 i;
 
@@ -325,7 +325,7 @@ bool memmap_reserve_low(struct memmap *m)
 	    !memmap_update_range(m, SMP_TRAMPOLINE_START, SMP_TRAMPOLINE_END, E820_TYPE_RAM,
 				 E820_TYPE_KERNEL))
 		return false;
-	if (!range_is(m, SMP_TRAMPOLINE_START, SMP_TRAMPOLINE_END, E820_TYPE_KERNEL))
+	if (!memmap_range_is(m, SMP_TRAMPOLINE_START, SMP_TRAMPOLINE_END, E820_TYPE_KERNEL))
 		pr_warn("memmap: SMP trampoline area [mem 0x%llx-0x%llx] is not RAM\n",
 			SMP_TRAMPOLINE_START, SMP_TRAMPOLINE_END - 1);
 	return true;

@@ -73,6 +73,8 @@ void memmap_normalize(struct memmap *m, unsigned int phys_bits, struct memmap_st
 /* Linux's e820__range_update(): bytes of old_type in [start, end) become
  * new_type. The map must be normalized; it stays normalized. */
 bool memmap_update_range(struct memmap *m, u64 start, u64 end, u32 old_type, u32 new_type);
+/* True if every byte of [start, end) is covered by entries of type. */
+bool memmap_range_is(const struct memmap *m, u64 start, u64 end, u32 type);
 /* Page 0 -> reserved, the SMP trampoline (SMP_TRAMPOLINE_START, layout.h)
  * -> kernel (what every boot does). */
 bool memmap_reserve_low(struct memmap *m);

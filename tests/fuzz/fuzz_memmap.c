@@ -27,29 +27,7 @@
 #include <labyrinth/mm.h>
 #include <labyrinth/printk.h>
 
-int console_loglevel = 0;
-int vprintk(const char *fmt, va_list ap)
-{
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
-int printk(const char *fmt, ...)
-{
-	(void)fmt;
-	return 0;
-}
-void __warn(const char *file, int line, const char *cond)
-{
-	(void)file;
-	(void)line;
-	(void)cond;
-}
-void panic(const char *fmt, ...)
-{
-	(void)fmt;
-	abort();
-}
+#include "tests/fuzz/quiet_printk.h"
 
 static struct memmap in, m;
 

@@ -21,21 +21,6 @@
 #include "host.h"
 #include "lib/sim_mem.h"
 
-/* True if every byte of [start, end) is covered by entries of type. */
-static bool covered_as(const struct memmap *m, u64 start, u64 end, u32 type)
-{
-	for (u32 i = 0; i < m->nr && start < end; i++) {
-		const struct memmap_entry *e = &m->map[i];
-
-		if (e->addr + e->size <= start)
-			continue;
-		if (e->addr > start || e->type != type)
-			return false;
-		start = e->addr + e->size;
-	}
-	return start >= end;
-}
-
 static struct memmap big;
 
 static void test_1107_entries(void)
@@ -65,9 +50,9 @@ static void test_1107_entries(void)
 	       memmap_update_range(&big, 0x301000, 0x302000, E820_TYPE_RAM, E820_TYPE_KERNEL) &&
 	       memmap_update_range(&big, 0x402000, 0x404000, E820_TYPE_RAM, E820_TYPE_KERNEL),
 	   "image, boot info and two modules reserved too (%u entries now)", big.nr);
-	ok(covered_as(&big, 0x100000, 0x104000, E820_TYPE_KERNEL) &&
-	       covered_as(&big, 0x402000, 0x404000, E820_TYPE_KERNEL) &&
-	       covered_as(&big, SMP_TRAMPOLINE_START, SMP_TRAMPOLINE_END, E820_TYPE_KERNEL) &&
+	ok(memmap_range_is(&big, 0x100000, 0x104000, E820_TYPE_KERNEL) &&
+	       memmap_range_is(&big, 0x402000, 0x404000, E820_TYPE_KERNEL) &&
+	       memmap_range_is(&big, SMP_TRAMPOLINE_START, SMP_TRAMPOLINE_END, E820_TYPE_KERNEL) &&
 	       big.map[0].type == E820_TYPE_RESERVED,
 	   "every reservation is in the map");
 	ok(!host_log_contains("not updated"), "no update was dropped");
@@ -120,9 +105,9 @@ static void test_819_efi_descriptors(void)
 	   memmap_final.nr_lost, memmap_final.nr);
 	ok(!host_log_contains("not updated") && !host_log_contains("lost"),
 	   "no reservation dropped");
-	ok(covered_as(&memmap_final, 0x100000, 0x300000, E820_TYPE_KERNEL) &&
-	       covered_as(&memmap_final, 0x300000, 0x340000, E820_TYPE_KERNEL) &&
-	       covered_as(&memmap_final, 0x10000, 0x11000, E820_TYPE_KERNEL),
+	ok(memmap_range_is(&memmap_final, 0x100000, 0x300000, E820_TYPE_KERNEL) &&
+	       memmap_range_is(&memmap_final, 0x300000, 0x340000, E820_TYPE_KERNEL) &&
+	       memmap_range_is(&memmap_final, 0x10000, 0x11000, E820_TYPE_KERNEL),
 	   "kernel image, module and boot info are kernel-held");
 	while ((p = alloc_page(__GFP_MEMALLOC | __GFP_DIRECT_RECLAIM | __GFP_NOWARN))) {
 		pfn = page_to_pfn(p);
