@@ -120,16 +120,19 @@ static void check_alloc(struct page *p, unsigned int order, gfp_t gfp)
  * The free-list types a request may take a block from (Linux 6.1's
  * __zone_watermark_ok() for order > 0): the per-CPU types (unmovable,
  * movable, reclaimable: a request falls back among them), and the
- * highatomic reserve only for a high-priority caller that cannot sleep and
- * did not refuse the reserves (ALLOC_HARDER). Isolated blocks: nobody.
+ * highatomic reserve only for an order > 0 request of a high-priority
+ * caller that cannot sleep and did not refuse the reserves (ALLOC_HARDER;
+ * mm/buddy.c:__rmqueue(), as Linux 6.1's rmqueue_buddy()). Isolated
+ * blocks: nobody.
  */
-static u16 usable_lists_mask(const struct zone *zone, gfp_t gfp)
+static u16 usable_lists_mask(const struct zone *zone, gfp_t gfp, unsigned int order)
 {
 	u16 mask = 0;
 
 	for (unsigned int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
 		mask |= zone->free_mask_mt[mt];
-	if (!gfpflags_allow_blocking(gfp) && (gfp & (__GFP_HIGH | __GFP_NOMEMALLOC)) == __GFP_HIGH)
+	if (order && !gfpflags_allow_blocking(gfp) &&
+	    (gfp & (__GFP_HIGH | __GFP_NOMEMALLOC)) == __GFP_HIGH)
 		mask |= zone->free_mask_mt[MIGRATE_HIGHATOMIC];
 	return mask;
 }
@@ -150,7 +153,7 @@ static void check_failure(unsigned int order, gfp_t gfp)
 	for (z = 0; z <= (int)hi; z++) {
 		struct zone *zone = &contig_page_data.node_zones[z];
 		long thr = doc_threshold(zone, level, hi);
-		bool has_block = (usable_lists_mask(zone, gfp) >> order) != 0;
+		bool has_block = (usable_lists_mask(zone, gfp, order) >> order) != 0;
 
 		if (has_block && (long)zone->free_pages - (1l << order) >= thr) {
 			bad++;
