@@ -53,9 +53,19 @@ MISS_NOTES = {
         "them. On an idle machine it measured 1.99x. A struct page is 16 bytes, so "
         "four share a cache line: if both CPUs' hot pages were within 4 pfns the line "
         "would ping-pong (the note gives their distance).",
+    "buddy_order0_pair":
+        "With grouping by mobility (session 3) a fresh zone's small free blocks sit on "
+        "the movable lists, so each unmovable order-0 pair here splits an order-10 "
+        "unmovable block and merges it back; it was ~64 cycles before. Linux does the "
+        "same with its lists bypassed; the per-CPU lists hide it.",
+    "pcp_order0_pair":
+        "It was ~25-34 cycles before the session-3 merges (one ring per migratetype, the "
+        "zero-cache test in alloc_pages(), the pool's refill-from-free test on every "
+        "order-0 free); the added cost is not broken down yet (issue 18).",
     "guest_order0":
-        "The pair executes ~158 guest instructions (134 before NUMA added the node to "
-        "page_zone() and the zonelist choice), about 70 each for alloc_pages() and "
+        "Before the session-3 merges the pair executed 156 guest instructions (134 "
+        "before NUMA added the node to page_zone() and the zonelist choice), about 70 "
+        "each for alloc_pages() and "
         "__free_pages() (read from the disassembly): the gfp-to-zone decode, the frame "
         "set-up (frame pointers are kept), locating this CPU's ring (cpu times the size "
         "of struct per_cpu_pages), the section lookup from the ring's pfn to its struct "
@@ -63,7 +73,10 @@ MISS_NOTES = {
         "(__GFP_ZERO/__GFP_EXCLUSIVE, poisoning). What would close it: keep this CPU's "
         "pcp pointer in the per-CPU area (one %gs load), test all rare cases (hooks, "
         "zeroing, exclusive, poisoning) with one combined flag word, and put struct page "
-        "indexes the fast path can use without the section table in the ring.",
+        "indexes the fast path can use without the section table in the ring. The "
+        "merges added ~42 (one ring per migratetype, the zero-cache test in "
+        "alloc_pages(), the pool's refill-from-free test on every order-0 free): not "
+        "broken down yet.",
     "guest_exclusive_pair":
         "The scrub alone is over the target: zeroing 4 KiB is one `rep stosq` of 512 "
         "iterations, and -icount counts each iteration; measured by removing it, the "
@@ -82,9 +95,10 @@ MISS_NOTES = {
     "guest_order0_atomic":
         "Same path as the order-0 pair (GFP_ATOMIC hits the same per-CPU list).",
     "guest_order4":
-        "Orders above 0 take the buddy path, and it costs ~370 guest instructions a "
-        "pair whatever the order (orders 0 with the lists off, 3, 9 and 10 cost the "
-        "same), so the cost is per call (irq save, ticket lock, zonelist walk, watermark "
+        "Orders above 0 take the buddy path, and it costs the same whatever the order "
+        "(orders 0 with the lists off, 3, 9 and 10: ~370 guest instructions a pair "
+        "before the session-3 merges, ~520 after them, the pageblock-type lookups and "
+        "free lists per migratetype not broken down yet), so the cost is per call (irq save, ticket lock, zonelist walk, watermark "
         "check, accounting, the free's checks and merge attempt), not splitting. With "
         "lock debugging on (lockdep=1, the kernel's default) it is ~500. What would "
         "close it: per-CPU lists for orders 1-4 (Linux caches orders up to 3), which "
@@ -94,7 +108,7 @@ MISS_NOTES = {
     "guest_bulk64":
         "alloc_pages_bulk() fills 64 slots from the per-CPU ring in one call and "
         "free_pages_bulk() pushes them back under one interrupt save (84 instructions a "
-        "page, 113 with 64 separate __free_pages()); what is left is per page: the zone "
+        "page before the session-3 merges, 113 with 64 separate __free_pages()); what is left is per page: the zone "
         "lookup through the section table and the node, the flag checks, and the ring "
         "store on both sides. What would close it: group the array by zone once and "
         "move whole runs between the caller's array and the ring.",
@@ -102,7 +116,9 @@ MISS_NOTES = {
         "labyrinth_pool_take/give are a Treiber stack: two locked cmpxchg loops plus "
         "atomic level, lowest-level and hit counters (five atomic RMWs a pair). Closing "
         "it: keep the level and statistics per CPU (or derive the level from the stack "
-        "word), leaving one cmpxchg per take and per give.",
+        "word), leaving one cmpxchg per take and per give. It was 70 before the pool "
+        "became one stack per zone with refill statistics (session 3): the added cost "
+        "is not broken down yet.",
 }
 
 
