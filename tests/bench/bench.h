@@ -8,7 +8,7 @@
  *   bench_mm.c        the real mm/ code: buddy path, orders, bulk,
  *                     contention, two CPUs, init per GiB, metadata
  *   bench_init.c      init time per GiB; struct page and page-table bytes
- *   bench_pcp.c       the per-CPU list case; built once mm/ has it
+ *   bench_pcp.c       the per-CPU list cases (pair; cross-CPU frees)
  *   bench_pool.c      the Labyrinth-pool case; built once mm/ has it
  *                     (tests/bench/bench.mk greps include/labyrinth/)
  *
