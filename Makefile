@@ -54,7 +54,7 @@ KERNEL_LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-s
 # the same wildcard.
 KERNEL_C := $(sort $(wildcard arch/x86_64/*.c boot/*.c boot/multiboot2/*.c acpi/*.c \
 	kernel/*.c mm/*.c lib/*.c selftest/*.c tests/kernel/*_test.c tests/bench/kernel_bench.c \
-	tests/bench/fragwork.c tests/bench/kernel_fragbench.c))
+	tests/bench/kernel_smpbench.c tests/bench/fragwork.c tests/bench/kernel_fragbench.c))
 KERNEL_ASM := $(sort $(wildcard arch/x86_64/*.asm boot/multiboot2/*.asm))
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/kernel/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/kernel/%.asm.o)
 KERNEL := $(BUILD)/labyrinth.elf
@@ -181,7 +181,7 @@ help:
 	@echo "Test:    make test = check-format check-host check-tools fuzz-smoke docs"
 	@echo "         check-layers check-qemu check-bochs (PYTEST_ARGS=... for pytest)"
 	@echo "Other:   make format | check-layers | docs | fuzz (FUZZ_SECONDS=$(FUZZ_SECONDS))"
-	@echo "         | bench | bench-qemu | deps"
+	@echo "         | bench | bench-qemu | bench-smp | deps"
 	@echo ""
 	@echo "Variables of the run targets (checked by tools/run.py before QEMU starts):"
 	@echo "  MEM=128M         guest memory: a number with K/M/G/T (M if none), at least 8M"

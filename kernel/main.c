@@ -121,6 +121,8 @@ void kmain(u32 magic, u64 info_phys)
 	failed += selftest_run();			/* IRQ-context allocation on every CPU */
 	if (param_bool("bench"))
 		kernel_bench_run();			/* guest ticks per operation, on request */
+	if (param_bool("smpbench"))
+		failed += kernel_smpbench_run();	/* two CPUs on one zone, on request */
 	if (param_num("fragbench"))			/* the fragmentation workload, on request */
 		kernel_fragbench_run(param_num("fragbench"), param_num("seed") ? param_num("seed") : 1);
 	pr_info("kmain: done, %s\n", failed ? "FAILED" : "all tests passed");

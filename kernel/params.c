@@ -47,6 +47,8 @@ static const struct kernel_param kernel_params[] = {
 	  "after the tests; 0 = not" },
 	{ "bench", PARAM_BOOL, 0, 1, 0, NULL,
 	  "run the in-kernel benchmark after the tests (make bench-qemu)" },
+	{ "smpbench", PARAM_BOOL, 0, 1, 0, NULL,
+	  "run the two-CPU contention benchmark after the tests (make bench-smp; needs CPU 1)" },
 	{ "selftest", PARAM_BOOL, 0, 1, 1, NULL,
 	  "run the IRQ self-test after the KTAP suites (selftest/selftest.c)" },
 	{ "selftest_ms", PARAM_UINT, 20, 60000, 250, NULL,

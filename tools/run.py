@@ -221,10 +221,18 @@ def check_args(args):
                            "(-icount) needs ACCEL=tcg")
         if "-icount" in flags:
             raise ArgError("DETERMINISTIC=1 sets -icount itself; drop it from QEMUFLAGS")
-    if args.accel not in ("tcg", "kvm"):
-        raise ArgError(f"ACCEL={args.accel}: tcg (default) or kvm")
+    if args.accel not in ACCELS:
+        raise ArgError(f"ACCEL={args.accel}: tcg (default) or kvm; tcg,thread=multi or "
+                       "tcg,thread=single choose TCG's threading (one host thread per "
+                       "vCPU, or one for all)")
     if args.accel == "kvm" and not os.access("/dev/kvm", os.R_OK | os.W_OK):
         raise ArgError("ACCEL=kvm: /dev/kvm is missing or not accessible to you")
+
+
+# QEMU's -accel values run.py passes on. Plain tcg lets QEMU choose its
+# threading (QEMU 7.2 picks multi-threaded for an x86 guest on an x86 host,
+# single-threaded under -icount); make bench-smp asks for thread=multi.
+ACCELS = ("tcg", "kvm", "tcg,thread=multi", "tcg,thread=single")
 
 
 def cmdline_param(cmdline, key, default):

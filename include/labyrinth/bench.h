@@ -12,4 +12,13 @@
 
 void kernel_bench_run(void);
 
+/*
+ * With `smpbench` on the command line (make bench-smp, -smp 2, no -icount):
+ * two CPUs contending on one zone (tests/bench/kernel_smpbench.c), lines
+ *   smpbench: <case> run=<r> <key>=<number>... (<what>)
+ * Returns the cases that could not run or measured nothing (for kmain's
+ * exit status); the figures themselves are never judged.
+ */
+unsigned int kernel_smpbench_run(void);
+
 #endif

@@ -7,6 +7,10 @@
 #                     -icount shift=0: guest TSC ticks per operation, next to
 #                     Linux 6.1's figures; build/bench-qemu.json, and the docs
 #
+#   make bench-smp    two CPUs on one zone in the guest (tests/bench/kernel_smpbench.c):
+#                     QEMU -smp 2, multi-threaded TCG, no -icount (wall-time ticks,
+#                     noisy: medians of several runs); build/bench-smp.json, and the docs
+#
 #   make bench-frag   the fragmentation workload (tests/bench/fragwork.c) on the host,
 #                     grouping by mobility on/off x compaction on/off: docs/fragbench.svg
 #                     and the fragmentation section of docs/BENCHMARKS.md
@@ -121,3 +125,21 @@ bench-frag-qemu: $(ISO) $(FRAGBENCH_BIN)
 	$(PYTHON) tools/fragbench_plot.py $(BUILD)/fragbench.csv --svg docs/fragbench.svg \
 		--table $(BUILD)/fragbench.md --benchmarks-md docs/BENCHMARKS.md \
 		--qemu $(FRAGBENCH_QEMU_LOG) --qemu-svg docs/fragbench-qemu.svg
+
+# ---- make bench-smp: two CPUs contending on one zone, in the guest
+# (tests/bench/kernel_smpbench.c, `smpbench` on the command line). QEMU
+# -smp 2 with multi-threaded TCG (one host thread per vCPU) and no -icount
+# (QEMU refuses -icount with thread=multi): the ticks are the host's wall
+# time, noisy on a busy host, so each case runs several times in the boot
+# and the report takes medians. A benchmark: no figure is judged, but a
+# boot that could not run a case (CPU 1 missing, a bounded wait expired) or
+# a log with nothing measured fails the target.
+BENCH_SMP_LOG := $(BUILD)/bench-smp.log
+
+.PHONY: bench-smp
+bench-smp: $(ISO)
+	$(PYTHON) tools/run.py --path bios --mem 1G --smp 2 --accel tcg,thread=multi \
+		--timeout 900 --cmdline 'smpbench ktest=none selftest=0 lockdep=0' \
+		--log $(BENCH_SMP_LOG)
+	$(PYTHON) tools/bench-report.py --smp-log $(BENCH_SMP_LOG) --smp $(BUILD)/bench-smp.json \
+		--host $(BUILD)/bench.json --qemu $(BUILD)/bench-qemu.json --out docs/BENCHMARKS.md

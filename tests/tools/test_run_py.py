@@ -63,6 +63,8 @@ def args_for(*argv):
     (["--deterministic", "--accel", "kvm"], "needs ACCEL=tcg"),
     (["--deterministic", "--qemuflags", "-icount shift=0"], "drop it from QEMUFLAGS"),
     (["--accel", "hvf"], "ACCEL=hvf: tcg (default) or kvm"),
+    (["--accel", "tcg,thread=many"], "ACCEL=tcg,thread=many: tcg (default) or kvm"),
+    (["--deterministic", "--accel", "tcg,thread=multi"], "needs ACCEL=tcg"),
     (["--timeout", "soon"], "TIMEOUT=soon: seconds"),
     (["--timeout=-5"], "TIMEOUT=-5: seconds"),
 ])
@@ -79,6 +81,8 @@ def test_run_py_accepts_good_variables():
     a = args_for("--mem", "1.5G", "--smp", "4", "--numa", "2",
                  "--cmdline", "ktest=buddy,pcp seed=42 trace=alloc,free fail_page_alloc=1,10,0,-1")
     assert run.mem_mib(a.mem) == 1536 and a.smp == "4" and a.numa == 2
+    # make bench-smp: multi-threaded TCG, asked for by name
+    assert args_for("--accel", "tcg,thread=multi", "--smp", "2").accel == "tcg,thread=multi"
 
 
 def test_run_py_grub_words_are_quoted():
