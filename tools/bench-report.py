@@ -281,10 +281,12 @@ SMP_FAILED = re.compile(r"smpbench: FAILED: (.*)")
 SMP_THROUGHPUT = ("buddy_pairs", "xcpu_free")  # cpus=1 (control) and cpus=2
 SMP_LATENCY = ("irq_atomic_pcp", "irq_atomic_buddy")  # hammer=0 (control) and 1
 SMP_NOTE = ("No `-icount`: a guest TSC tick is host wall time (QEMU passes the host TSC "
-            "through), and each vCPU is a host thread. On this 2-core machine shared with "
+            "through), and each vCPU is a host thread. On a host with few cores shared with "
             "other work a vCPU is descheduled now and then, possibly holding the zone lock "
-            "while the other spins on it: the figures are noisy, run to run by a factor of "
-            "several for the two-CPU cases. Medians over the runs; the range is beside them.")
+            "while the other spins on it for the rest of its time slice (lock-holder "
+            "preemption, which bare metal does not have): the figures are noisy, run to run "
+            "by a factor of several for the two-CPU cases, and say more about the host than "
+            "about the allocator's scaling. Medians over the runs; the range is beside them.")
 
 
 class SmpLogError(Exception):
@@ -308,9 +310,19 @@ def parse_smp_log(path):
                              "what": m.group(4)})
     if failed:
         raise SmpLogError(f"{path}: the kernel reported: " + "; ".join(failed))
-    smp = {"date": int(datetime.datetime.now().timestamp()), "runs": runs}
+    smp = {"date": int(datetime.datetime.now().timestamp()), "runs": runs,
+           "host_cpus": os.cpu_count(), "host_loadavg": host_loadavg()}
     smp["summary"] = smp_summary(runs, path)
     return smp
+
+
+def host_loadavg():
+    """The host's load when the log is read (right after the boot, in make bench-smp)."""
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def median(xs):
@@ -427,7 +439,8 @@ def smp_section(smp):
             "lock is only tried (256 times, mm/internal.h): a give-up sends the allocation to "
             "the next zone of the zonelist or to the Labyrinth pool (buddy counts a "
             "page from any zone).", "",
-            SMP_NOTE, ""] + smp_table(s) + [SMP_END, ""]
+            SMP_NOTE + f" This run: {smp.get('host_cpus', '?')} host CPUs, load average "
+            f"{smp.get('host_loadavg', 'unknown')} when it ended.", ""] + smp_table(s) + [SMP_END, ""]
 
 
 # A report written without --smp/--smp-log keeps the section the last

@@ -132,21 +132,32 @@ static void job_entry(void *arg)
 	__atomic_store_n(&job->done, 1, __ATOMIC_RELEASE);
 }
 
-/* Queues job on CPU 1 and waits until it is there; false (reported) if not. */
-static bool job_start(struct smp_job *job)
+/* Static, not on CPU 0's stack: CPU 1 may still touch it after a wait for
+ * it gave up; from then on (cpu1_lost) no two-CPU run starts. */
+static struct smp_job cpu1_job;
+static bool cpu1_lost;
+
+/* Queues fn on CPU 1 and waits until it is there; NULL (reported) if not. */
+static struct smp_job *job_start(void (*fn)(struct smp_job *job), unsigned long n,
+				 struct spsc_ring *ring, const char *what)
 {
-	job->ready = job->go = job->done = job->stop = 0;
-	job->failed = false;
-	job->stall = 0;
+	struct smp_job *job = &cpu1_job;
+
+	if (cpu1_lost) {
+		fail("%s: skipped, CPU 1 stopped answering earlier", what);
+		return NULL;
+	}
+	*job = (struct smp_job){ .fn = fn, .n = n, .ring = ring };
 	if (smp_queue_work(1, job_entry, job)) {
-		fail("cannot queue work on CPU 1");
-		return false;
+		fail("%s: cannot queue work on CPU 1", what);
+		return NULL;
 	}
 	if (!wait_flag(&job->ready, SMPBENCH_WAIT_MS)) {
-		fail("CPU 1 did not take its work within %lu ms", SMPBENCH_WAIT_MS);
-		return false;
+		fail("%s: CPU 1 did not take its work within %lu ms", what, SMPBENCH_WAIT_MS);
+		cpu1_lost = true;
+		return NULL;
 	}
-	return true;
+	return job;
 }
 
 /* Waits for CPU 1 to finish job; false (reported) if it does not. CPU 1
@@ -156,6 +167,7 @@ static bool job_finish(struct smp_job *job, const char *what)
 	__atomic_store_n(&job->go, 1, __ATOMIC_RELEASE);
 	if (!wait_flag(&job->done, SMPBENCH_WAIT_MS)) {
 		fail("%s: CPU 1 did not finish within %lu ms", what, SMPBENCH_WAIT_MS);
+		cpu1_lost = true;
 		return false;
 	}
 	if (job->failed) {
@@ -192,23 +204,23 @@ static void job_pairs(struct smp_job *job)
 
 static void buddy_pairs_run(int run, unsigned int cpus)
 {
-	struct smp_job job = { .fn = job_pairs, .n = SMPBENCH_PAIRS };
+	struct smp_job *job = NULL;
 	struct zone *z = bench_zone();
 	unsigned long frees0 = READ_ONCE(z->nr_frees);
 	u64 t0, t;
 
-	if (cpus == 2 && !job_start(&job))
+	if (cpus == 2 && !(job = job_start(job_pairs, SMPBENCH_PAIRS, NULL, "buddy_pairs")))
 		return;
 	t0 = rdtsc_ordered();
-	if (cpus == 2)
-		__atomic_store_n(&job.go, 1, __ATOMIC_RELEASE);
+	if (job)
+		__atomic_store_n(&job->go, 1, __ATOMIC_RELEASE);
 	if (!pairs(SMPBENCH_PAIRS)) {
 		fail("buddy_pairs: CPU 0's order-0 allocation failed");
-		if (cpus == 2)
-			job_finish(&job, "buddy_pairs");
+		if (job)
+			job_finish(job, "buddy_pairs");
 		return;
 	}
-	if (cpus == 2 && !job_finish(&job, "buddy_pairs"))
+	if (job && !job_finish(job, "buddy_pairs"))
 		return;
 	t = rdtsc_ordered() - t0;
 	pr_info("buddy_pairs run=%d cpus=%u ops=%lu ticks=%llu zone_frees=%lu (order-0 pairs, "
@@ -298,21 +310,21 @@ static bool xcpu_produce(struct spsc_ring *r, unsigned int cpus, unsigned long n
 static void xcpu_free_run(int run, unsigned int cpus)
 {
 	static struct spsc_ring ring;
-	struct smp_job job = { .fn = job_consume, .n = SMPBENCH_PAGES, .ring = &ring };
+	struct smp_job *job = NULL;
 	struct mm_alloc_stats s0, s1;
 	struct xcpu_counts c = { 0 };
 	u64 t0, t;
 	bool ok;
 
 	spsc_ring_init(&ring);
-	if (cpus == 2 && !job_start(&job))
+	if (cpus == 2 && !(job = job_start(job_consume, SMPBENCH_PAGES, &ring, "xcpu_free")))
 		return;
 	mm_alloc_stats_read(0, &s0);
 	t0 = rdtsc_ordered();
-	if (cpus == 2)
-		__atomic_store_n(&job.go, 1, __ATOMIC_RELEASE);
+	if (job)
+		__atomic_store_n(&job->go, 1, __ATOMIC_RELEASE);
 	ok = xcpu_produce(&ring, cpus, SMPBENCH_PAGES, &c);
-	if (cpus == 2 && !job_finish(&job, "xcpu_free"))
+	if (job && !job_finish(job, "xcpu_free"))
 		return;
 	t = rdtsc_ordered() - t0;
 	mm_alloc_stats_read(0, &s1);
@@ -326,7 +338,7 @@ static void xcpu_free_run(int run, unsigned int cpus)
 		"through an SPSC ring; per-CPU lists on)\n",
 		run, cpus, SMPBENCH_PAGES, (unsigned long long)t,
 		s1.other[ALLOC_SRC_BUDDY] - s0.other[ALLOC_SRC_BUDDY], c.lock_seen,
-		(unsigned long long)c.stall, (unsigned long long)job.stall, cpus - 1);
+		(unsigned long long)c.stall, (unsigned long long)(job ? job->stall : 0), cpus - 1);
 }
 
 /* ---- case 3: irq_atomic, GFP_ATOMIC in CPU 0's timer interrupt ---- */
@@ -417,19 +429,22 @@ static void irq_atomic_print(int run, bool hammer, const struct mm_alloc_stats *
 
 static void irq_atomic_run(int run, bool hammer)
 {
-	struct smp_job job = { .fn = job_hammer };
+	struct smp_job *job = NULL;
 	struct mm_alloc_stats s0, s1, d;
 	bool ok;
 
-	if (hammer && !job_start(&job))
+	if (hammer && !(job = job_start(job_hammer, 0, NULL, "irq_atomic hammer")))
 		return;
-	__atomic_store_n(&job.go, 1, __ATOMIC_RELEASE);
+	if (job)
+		__atomic_store_n(&job->go, 1, __ATOMIC_RELEASE);
 	mm_alloc_stats_read(0, &s0);
 	ok = lat_collect();
 	mm_alloc_stats_read(0, &s1);
-	__atomic_store_n(&job.stop, 1, __ATOMIC_RELEASE);
-	if (hammer && !job_finish(&job, "irq_atomic hammer"))
-		return;
+	if (job) {
+		__atomic_store_n(&job->stop, 1, __ATOMIC_RELEASE);
+		if (!job_finish(job, "irq_atomic hammer"))
+			return;
+	}
 	if (!ok) {
 		fail("irq_atomic: %u of %u timer samples in %lu ms (is CPU 0's timer running?)",
 		     lat.n, SMPBENCH_SAMPLES, SMPBENCH_WAIT_MS);
