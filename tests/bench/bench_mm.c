@@ -310,7 +310,7 @@ static void atomic_report(const char *key, const char *name, const struct bench_
 	r->vs_baseline = false;
 	bench_note(r,
 		   "%s; batch=1; %zu of %zu samples above 4x median (p99.9 region: host "
-		   "interrupts); zone lock found held before %zu of them (%.1f%%)",
+		   "interrupts); zone lock held or queued for before %zu of them (%.1f%%)",
 		   path, over_4x, st->samples, lock_held, 100.0 * (double)lock_held / st->samples);
 	snprintf(vkey, sizeof(vkey), "%s_max_ratio", key);
 	snprintf(vname, sizeof(vname), "  %s%s: max / median",

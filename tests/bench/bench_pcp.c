@@ -179,11 +179,12 @@ static struct bench_result *xcpu_report(const char *key, const char *name, doubl
 
 	qsort(v, (size_t)reps, sizeof(*v), cmp_dbl);
 	r = bench_report_value(key, name, "page", v[reps / 2]);
-	bench_note(r,
-		   "ticks per page, wall; median of %d runs (%.0f..%.0f) of %lu pages; last run: "
-		   "%lu refills of CPU 0's list (zone lock rounds), zone lock seen held after "
-		   "%lu allocations",
-		   reps, v[0], v[reps - 1], XCPU_PAGES, x->refills, x->lock_seen);
+	bench_note(
+	    r,
+	    "ticks per page, wall; median of %d runs (%.0f..%.0f) of %lu pages; last run: "
+	    "%lu refills of CPU 0's list (zone lock rounds), zone lock held or queued for after "
+	    "%lu allocations",
+	    reps, v[0], v[reps - 1], XCPU_PAGES, x->refills, x->lock_seen);
 	return r;
 }
 
