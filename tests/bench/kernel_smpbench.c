@@ -3,7 +3,7 @@
  * CPUs on one zone, in the guest (make bench-smp: QEMU -smp 2 with
  * multi-threaded TCG, no -icount). After the tests, the boot CPU (CPU 0)
  * runs each case with CPU 1 and again alone (the control), SMPBENCH_RUNS
- * times, and prints one line a run:
+ * times (the latency cases SMPBENCH_LAT_RUNS), and prints one line a run:
  *
  *   smpbench: <case> run=<r> cpus=<1|2> ops=<n> ticks=<T> <k>=<v>... (<what>)
  *   smpbench: <case> run=<r> hammer=<0|1> samples=<n> p50=.. p99=.. max=.. ... (<what>)
@@ -491,10 +491,11 @@ unsigned int kernel_smpbench_run(void)
 		return failures;
 	}
 	measure_empty_region();
-	pr_info("start: %u CPUs online, guest TSC %llu MHz, lock debugging %s, %d runs a case; "
-		"no -icount: ticks are wall time, noisy on a busy host\n",
+	pr_info("start: %u CPUs online, guest TSC %llu MHz, lock debugging %s, %d runs a "
+		"throughput case, %d a latency one; no -icount: ticks are wall time, noisy on a "
+		"busy host\n",
 		num_online_cpus(), (unsigned long long)(arch_cycles_hz() / 1000000),
-		spin_debug_enabled ? "ON" : "off", SMPBENCH_RUNS);
+		spin_debug_enabled ? "ON" : "off", SMPBENCH_RUNS, SMPBENCH_LAT_RUNS);
 	mm_pcp_set_enabled(false);
 	for (int run = 0; run < SMPBENCH_RUNS; run++) {
 		buddy_pairs_run(run, 1);
