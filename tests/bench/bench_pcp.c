@@ -1,8 +1,9 @@
 /*
  * bench_pcp.c - the per-CPU fast path (mm/pcp.c): the order-0 pair
  * through this CPU's list, warm; and pages allocated on one CPU and freed
- * on the other (the lists' zone-lock traffic), beside a one-CPU control. (The buddy-path cases in bench_mm.c turn
- * the lists off through bench_pcp_set(); the others run with them on.)
+ * on the other (the lists' zone-lock traffic), beside a one-CPU control.
+ * (The buddy-path cases in bench_mm.c turn the lists off through
+ * bench_pcp_set(); the others run with them on.)
  *
  * Built only when mm/ provides mm_pcp_set_enabled() (tests/bench/bench.mk
  * greps include/labyrinth/ for it); bench.c and bench_mm.c see these
