@@ -181,7 +181,7 @@ def build_initramfs(ko, out):
                ("init", f, read(INIT_SCRIPT), (0, 0)),
                ("lab_bench.ko", 0o100644, read(ko), (0, 0))]
     with open(out, "wb") as fp:
-        with gzip.GzipFile(fileobj=fp, mode="wb", mtime=0) as gz:
+        with gzip.GzipFile(filename="", fileobj=fp, mode="wb", mtime=0) as gz:
             gz.write(newc_archive(members))
     return out
 
