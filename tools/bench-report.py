@@ -356,8 +356,9 @@ def linux_section(run):
         out += ["", f"From this run's figures: order 9 over order 3 (both per-CPU cached, "
                 f"504 more tail pages walked on free) costs {pcp:.1f} ticks per page; order "
                 f"10 over order 4 (both buddy, 2,016 more pages walked on allocation and "
-                f"free) {buddy:.1f} per page. Labyrinth's pair costs about the same at every "
-                "order, so at orders 9 and 10 these walks are the difference."]
+                f"free) {buddy:.1f} per page. Labyrinth checks the head only, so its pair does "
+                "not grow with the order: at orders 9 and 10 these walks are most of the "
+                "difference."]
     return out + [""]
 
 

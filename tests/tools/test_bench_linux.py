@@ -69,6 +69,19 @@ def test_rejects_an_unusable_run(edit, reason):
     assert any(reason in w for w in why), why
 
 
+def test_a_hang_prints_the_log_and_fails(tmp_path, capsys):
+    """A guest that never ends is killed at the timeout; the serial log is printed and
+    the step fails (a stand-in process prints a line and sleeps)."""
+    log = tmp_path / "serial.log"
+    cmd = [sys.executable, "-c", "import time; print('Booting Linux', flush=True); "
+           "time.sleep(60)"]
+    with pytest.raises(bench_linux.BenchError, match="did not finish within 1 s"):
+        bench_linux.boot(cmd, str(log), 1)
+    out = capsys.readouterr().out
+    assert "TIMEOUT after 1 s" in out
+    assert "Booting Linux" in out.split("the serial log")[1]
+
+
 def test_console_copies_are_not_figures():
     """Only init.sh's LINUX-BENCH lines count: a figure printed straight on the console
     (no prefix) is ignored, so the same line twice is not two results."""

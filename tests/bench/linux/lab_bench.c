@@ -99,7 +99,7 @@ static void pair_case(const char *key, gfp_t gfp, unsigned int order, unsigned l
 	preempt_disable();
 	local_irq_save(flags);
 	for (run = 0; run < 3; run++) {
-		if (!pairs(gfp | __GFP_NOWARN, order, n, &t)) {
+		if (!pairs(gfp, order, n, &t)) {
 			local_irq_restore(flags);
 			preempt_enable();
 			pr_err("%s: order-%u allocation failed\n", key, order);
