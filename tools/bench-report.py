@@ -380,7 +380,7 @@ def report(host, qemu, linux_run=None):
            "Benchmarks print figures; they never fail a run on a timing.", "",
            "Reproduce:", "", "```", "make bench        # host, ~1 s of measuring",
            "make bench-qemu   # in the guest: QEMU TCG -icount shift=0, cmdline bench ktest=none lockdep=0, ~15 s",
-           "make bench-linux  # the same loops on Debian's Linux, same QEMU (build/bench-linux.json), ~25 s",
+           "make bench-linux  # the same loops on Debian's Linux, same QEMU (build/bench-linux.json), ~35 s",
            "```", ""]
     if host:
         out += ["## Host: the real mm/ code at -O2 over simulated memory", ""]
