@@ -87,11 +87,16 @@ def install():
     if os.geteuid() != 0:
         raise BenchError("missing packages " + " ".join(missing) + " and not root: run "
                          "`sudo apt-get install -y " + " ".join(missing) + "` first")
-    print("bench-linux: apt-get install -y " + " ".join(missing), flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    if subprocess.run(["apt-get", "install", "-y", "--no-install-recommends"] + missing,
-                      env=env).returncode != 0:
-        raise BenchError("apt-get install failed (see above); try `apt-get update` first")
+    cmd = ["apt-get", "install", "-y", "--no-install-recommends"] + missing
+    print("bench-linux: " + " ".join(cmd), flush=True)
+    if subprocess.run(cmd, env=env).returncode == 0:
+        return
+    # A fresh machine's package lists may not know the packages yet.
+    print("bench-linux: apt-get update, then once more", flush=True)
+    if subprocess.run(["apt-get", "update"], env=env).returncode != 0 or \
+            subprocess.run(cmd, env=env).returncode != 0:
+        raise BenchError("apt-get install " + " ".join(missing) + " failed (see above)")
 
 
 # ---- 2. the version ----
@@ -100,16 +105,17 @@ def version_key(ver):
     return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", ver)]
 
 
-def pick_version(explicit=None):
-    """(version, vmlinuz): Debian's kernel image that has its headers installed."""
+def pick_version(explicit=None, boot="/boot", modules="/lib/modules"):
+    """(version, vmlinuz): Debian's kernel image that has its headers installed
+    (the newest by version order: 6.1.0-10 after 6.1.0-9)."""
     if explicit:
         cands = [explicit]
     else:
         cands = sorted((os.path.basename(p)[len("vmlinuz-"):]
-                        for p in glob.glob("/boot/vmlinuz-*")), key=version_key, reverse=True)
+                        for p in glob.glob(f"{boot}/vmlinuz-*")), key=version_key, reverse=True)
     for ver in cands:
-        vmlinuz = f"/boot/vmlinuz-{ver}"
-        build = f"/lib/modules/{ver}/build"
+        vmlinuz = f"{boot}/vmlinuz-{ver}"
+        build = f"{modules}/{ver}/build"
         if os.path.exists(vmlinuz) and os.path.exists(os.path.join(build, "Makefile")):
             return ver, vmlinuz
     if explicit:

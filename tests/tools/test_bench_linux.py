@@ -69,6 +69,43 @@ def test_rejects_an_unusable_run(edit, reason):
     assert any(reason in w for w in why), why
 
 
+def test_install_step(monkeypatch):
+    """Only the missing packages are installed, with apt-get update and one retry if the
+    first attempt fails; without root the step stops and names the command to run."""
+    calls = []
+
+    def fake_run(cmd, env=None):
+        calls.append(cmd)
+        return types.SimpleNamespace(returncode=1 if len(calls) == 1 else 0)
+
+    monkeypatch.setattr(bench_linux, "installed", lambda p: p != "cpio")
+    monkeypatch.setattr(bench_linux.subprocess, "run", fake_run)
+    monkeypatch.setattr(bench_linux.os, "geteuid", lambda: 0)
+    bench_linux.install()
+    apt = ["apt-get", "install", "-y", "--no-install-recommends", "cpio"]
+    assert calls == [apt, ["apt-get", "update"], apt]
+    monkeypatch.setattr(bench_linux.os, "geteuid", lambda: 1000)
+    with pytest.raises(bench_linux.BenchError, match="sudo apt-get install -y cpio"):
+        bench_linux.install()
+
+
+def test_pick_version(tmp_path):
+    """The newest image by version order (6.1.0-10 after 6.1.0-9) that has headers; an
+    explicit version without headers is refused by name."""
+    boot, mods = tmp_path / "boot", tmp_path / "modules"
+    boot.mkdir()
+    for ver, headers in (("6.1.0-9-amd64", True), ("6.1.0-10-amd64", True),
+                         ("6.5.0-1-amd64", False)):
+        (boot / f"vmlinuz-{ver}").write_bytes(b"")
+        if headers:
+            (mods / ver / "build").mkdir(parents=True)
+            (mods / ver / "build" / "Makefile").write_text("")
+    ver, vmlinuz = bench_linux.pick_version(None, str(boot), str(mods))
+    assert ver == "6.1.0-10-amd64" and vmlinuz == f"{boot}/vmlinuz-6.1.0-10-amd64"
+    with pytest.raises(bench_linux.BenchError, match="vmlinuz-6.5.0-1-amd64 with headers"):
+        bench_linux.pick_version("6.5.0-1-amd64", str(boot), str(mods))
+
+
 def test_a_hang_prints_the_log_and_fails(tmp_path, capsys):
     """A guest that never ends is killed at the timeout; the serial log is printed and
     the step fails (a stand-in process prints a line and sleeps)."""
