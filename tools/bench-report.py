@@ -296,7 +296,7 @@ LINUX_DIFFERENCES = [
     "locked decrement) reaches zero; post_alloc_hook() sets the count "
     "(set_page_refcounted()). Labyrinth's 16-byte struct page has no count: a page "
     "has one owner.",
-    "**Memory policy and cpusets.** alloc_pages() (mm/mempolicy.c) reads the task's "
+    "**Memory policy and cpusets.** alloc_pages() (NUMA's, in the mempolicy code) reads the task's "
     "mempolicy (get_task_policy(), policy_node(), policy_nodemask()); "
     "prepare_alloc_pages() tests cpusets_enabled() and get_page_from_freelist() "
     "__cpuset_zone_allowed() when it is on; __alloc_pages() applies gfp_allowed_mask "

@@ -253,3 +253,16 @@ def test_report_refuses_a_bad_file(tmp_path):
                           "--linux", str(bad), "--out", str(tmp_path / "B.md")],
                          capture_output=True, text=True)
     assert res.returncode != 0 and "not a `make bench-linux` result" in res.stderr
+
+
+def test_report_cites_nothing_dangling(tmp_path):
+    """The generated report passes docs/check_refs.py (make docs): the Linux section names
+    Linux functions, but no file path that this tree lacks."""
+    out = tmp_path / "BENCHMARKS.md"
+    q = tmp_path / "q.json"
+    q.write_text(json.dumps(QEMU))
+    subprocess.run([sys.executable, os.path.join(TOOLS, "bench-report.py"), "--qemu", str(q),
+                    "--linux", linux_json(tmp_path), "--out", str(out)], check=True)
+    res = subprocess.run([sys.executable, os.path.join(ROOT, "docs", "check_refs.py"), str(out)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
