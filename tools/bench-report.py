@@ -101,7 +101,8 @@ MISS_NOTES = {
         "free lists per migratetype not broken down yet), so the cost is per call (irq save, ticket lock, zonelist walk, watermark "
         "check, accounting, the free's checks and merge attempt), not splitting. With "
         "lock debugging on (lockdep=1, the kernel's default) it is ~500. What would "
-        "close it: per-CPU lists for orders 1-4 (Linux caches orders up to 3), which "
+        "close it: per-CPU lists for orders 1-4 (Linux 6.1 caches orders up to 3, and 9 "
+        "with transparent huge pages), which "
         "would bring order 4 to the order-0 per-CPU cost; short of that, an "
         "instruction-level profile of one pair (gdb stepping under -icount) to cut the "
         "per-call overhead.",
@@ -296,8 +297,8 @@ LINUX_DIFFERENCES = [
     "locked decrement) reaches zero; post_alloc_hook() sets the count "
     "(set_page_refcounted()). Labyrinth's 16-byte struct page has no count: a page "
     "has one owner.",
-    "**Memory policy and cpusets.** alloc_pages() (NUMA's, in the mempolicy code) reads the task's "
-    "mempolicy (get_task_policy(), policy_node(), policy_nodemask()); "
+    "**Memory policy and cpusets.** alloc_pages() (NUMA's, in the mempolicy code) reads "
+    "the task's mempolicy (get_task_policy(), policy_node(), policy_nodemask()); "
     "prepare_alloc_pages() tests cpusets_enabled() and get_page_from_freelist() "
     "__cpuset_zone_allowed() when it is on; __alloc_pages() applies gfp_allowed_mask "
     "and current_gfp_context() (task-scoped NOFS/NOIO). Labyrinth picks the zonelist "
