@@ -181,7 +181,7 @@ help:
 	@echo "Test:    make test = check-format check-host check-tools fuzz-smoke docs"
 	@echo "         check-layers check-qemu check-bochs (PYTEST_ARGS=... for pytest)"
 	@echo "Other:   make format | check-layers | docs | fuzz (FUZZ_SECONDS=$(FUZZ_SECONDS))"
-	@echo "         | bench | bench-qemu | bench-smp | deps"
+	@echo "         | bench | bench-qemu | bench-smp | bench-linux | deps"
 	@echo ""
 	@echo "Variables of the run targets (checked by tools/run.py before QEMU starts):"
 	@echo "  MEM=128M         guest memory: a number with K/M/G/T (M if none), at least 8M"

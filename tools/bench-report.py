@@ -12,10 +12,14 @@ Inputs (each optional, whatever exists is reported):
                     (tests/bench/kernel_smpbench.c), summarized (medians over
                     the runs) and written to --smp
   --smp FILE        build/bench-smp.json (read, or written from --smp-log)
+  --linux FILE      build/bench-linux.json, written by `make bench-linux`
+                    (tools/bench_linux.py): Debian's Linux running the same loops;
+                    the "Linux" column. Default: build/bench-linux.json; without
+                    it the column says "not measured (run make bench-linux)".
   --out FILE        the Markdown report (docs/BENCHMARKS.md)
 
-The in-guest table is also printed to the terminal, next to Linux 6.1's
-figures measured the same way. Missed targets get a paragraph:
+The in-guest table is also printed to the terminal (with --qemu-log or
+--print-guest), next to the Linux figures from --linux. Missed targets get a paragraph:
 by how much, why, and what would close it (MISS_NOTES below, written from
 the measurements; keep them true when the code changes).
 """
@@ -26,11 +30,7 @@ import os
 import re
 import sys
 
-# Linux 6.1 (Debian, init_on_alloc=0, 1 CPU, 1 GiB, QEMU TCG -icount shift=0),
-# a module looping alloc_pages/__free_pages 200000 times, measured once
-# by hand: the figures are constants here, not reproducible from the tree.
-LINUX_TICKS = {"order0": 704, "order0_atomic": 697, "order3": 892,
-               "order4": 1455, "order9": 9975, "order10": 33689, "bulk64": 411}
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUEST_TARGETS = {"order0": 100, "order0_atomic": 100, "order4": 300, "order9": 600,
                  "order10": 600, "bulk64": 40, "pool": 40, "exclusive_pair": 200}
 LINE = re.compile(r"bench: (\w+) (\d+\.\d) ticks per (\w+) \((.*)\)")
@@ -106,7 +106,8 @@ MISS_NOTES = {
         "free lists per migratetype not broken down yet), so the cost is per call (irq save, ticket lock, zonelist walk, watermark "
         "check, accounting, the free's checks and merge attempt), not splitting. With "
         "lock debugging on (lockdep=1, the kernel's default) it is ~500. What would "
-        "close it: per-CPU lists for orders 1-4 (Linux caches orders up to 3), which "
+        "close it: per-CPU lists for orders 1-4 (Linux 6.1 caches orders up to 3, and 9 "
+        "with transparent huge pages), which "
         "would bring order 4 to the order-0 per-CPU cost; short of that, an "
         "instruction-level profile of one pair (gdb stepping under -icount) to cut the "
         "per-call overhead.",
@@ -182,10 +183,11 @@ def host_table(host):
     return out
 
 
-def guest_rows(qemu):
+def guest_rows(qemu, linux_run=None):
+    figures = linux_figures(linux_run)
     rows = []
     for r in qemu["results"]:
-        linux = LINUX_TICKS.get(r["key"])
+        linux = figures.get(r["key"])
         tgt = GUEST_TARGETS.get(r["key"])
         met = "" if tgt is None else ("met" if r["ticks"] <= tgt else "**missed**")
         speed = f"{linux / r['ticks']:.1f}x" if linux and r["ticks"] else "-"
@@ -193,20 +195,22 @@ def guest_rows(qemu):
     return rows
 
 
-def guest_table(qemu):
-    out = ["| case | ticks | per | Linux 6.1 | Labyrinth faster by | target | |",
+def guest_table(qemu, linux_run=None):
+    out = [f"| case | ticks | per | {linux_header(linux_run)} | Labyrinth faster by | target | |",
            "|---|---:|---|---:|---:|---|---|"]
-    for key, what, ticks, unit, linux, speed, tgt, met in guest_rows(qemu):
-        out.append(f"| {what} | {fmt(ticks)} | {unit} | {fmt(linux, 0) if linux else '-'} | "
+    for key, what, ticks, unit, linux, speed, tgt, met in guest_rows(qemu, linux_run):
+        out.append(f"| {what} | {fmt(ticks)} | {unit} | {linux_cell(linux_run, linux)} | "
                    f"{speed} | {'<= ' + str(tgt) if tgt else '-'} | {met} |")
     return out
 
 
-def print_guest(qemu):
-    print(f"\n{'case':<58} {'ticks':>8} {'Linux 6.1':>10} {'faster':>8}  target")
-    for key, what, ticks, unit, linux, speed, tgt, met in guest_rows(qemu):
+def print_guest(qemu, linux_run=None):
+    print(f"\n{linux_header(linux_run)}")
+    print(f"{'case':<58} {'ticks':>8} {'Linux':>12} {'faster':>8}  target")
+    for key, what, ticks, unit, linux, speed, tgt, met in guest_rows(qemu, linux_run):
         t = f"<= {tgt} {met.strip('*')}" if tgt else "-"
-        print(f"{what[:58]:<58} {ticks:8.1f} {linux if linux else '-':>10} {speed:>8}  {t}")
+        cell = fmt(linux) if linux else ("-" if linux_run else "not measured")
+        print(f"{what[:58]:<58} {ticks:8.1f} {cell:>12} {speed:>8}  {t}")
 
 
 def missed(host, qemu):
@@ -226,6 +230,144 @@ def missed(host, qemu):
     return out or ["- none"]
 
 
+# ---- the Linux column: build/bench-linux.json (make bench-linux, tools/bench_linux.py) ----
+
+LINUX_NOT_MEASURED = "not measured (run make bench-linux)"
+
+
+def load_linux(path):
+    """The Linux run, or None without the file; a file that is not one is an error."""
+    run = load(path)
+    if run is None:
+        return None
+    ok = isinstance(run, dict) and isinstance(run.get("version"), str) and \
+        isinstance(run.get("results"), list) and \
+        all(isinstance(r, dict) and isinstance(r.get("key"), str) and
+            isinstance(r.get("ticks"), (int, float)) for r in run["results"])
+    if not ok:
+        sys.exit(f"bench-report: {path} is not a `make bench-linux` result (it needs a "
+                 "\"version\" string and \"results\" with \"key\" and \"ticks\"); "
+                 "rerun make bench-linux or delete it")
+    return run
+
+
+def linux_figures(run):
+    return {r["key"]: r["ticks"] for r in run["results"]} if run else {}
+
+
+def linux_release(run):
+    """"6.1.0-57-amd64 #1 SMP ... Debian 6.1.192-3 (...)" -> "6.1.192 (Debian 6.1.0-57-amd64)"."""
+    rel, _, ver = run["version"].partition(" ")
+    m = re.search(r"Debian (\d+\.\d+\.\d+)", ver)
+    return f"{m.group(1)} (Debian {rel})" if m else rel
+
+
+def linux_header(run):
+    return f"Linux {linux_release(run)}" if run else "Linux"
+
+
+def linux_cell(run, ticks):
+    if not run:
+        return LINUX_NOT_MEASURED
+    return fmt(ticks) if ticks is not None else "-"
+
+
+def per_page_check(fig, small, large, extra):
+    """Ticks per struct page checked, from two orders that take the same path
+    and differ only in how many pages the checks visit (extra)."""
+    if fig.get(small) is None or fig.get(large) is None:
+        return None
+    return (fig[large] - fig[small]) / extra
+
+
+# What Linux 6.1's page allocator does on these paths that Labyrinth's does
+# not; every item names the Linux function (mm/page_alloc.c unless said) and
+# is true of Debian's build (its /boot/config-<ver>: no DEBUG_VM, KASAN,
+# PAGE_OWNER, DEBUG_PAGEALLOC, FAIL_PAGE_ALLOC; TRANSPARENT_HUGEPAGE, CPUSETS,
+# MEMCG_KMEM, NUMA, TRACEPOINTS, PAGE_POISONING built in). Checked against the
+# source of the package measured (linux-source-6.1 6.1.192-3).
+LINUX_DIFFERENCES = [
+    "**Every page of a high-order block is checked.** On free, free_pages_prepare() "
+    "walks all 2^order - 1 tail pages: free_page_is_bad() (page_expected_state(): "
+    "mapcount, mapping, refcount, memcg_data, flags) and clears PAGE_FLAGS_CHECK_AT_PREP "
+    "in each. On allocation from the buddy lists, rmqueue_buddy() runs "
+    "check_new_pages() over all 2^order pages. Labyrinth checks the head only "
+    "(mm/page_alloc.c: page_free_ok(): its flags and order).",
+    "**Order 9 is per-CPU cached, order 10 is not.** With TRANSPARENT_HUGEPAGE, "
+    "pcp_allowed_order() admits pageblock_order (9) besides orders 0-3, so an order-9 "
+    "allocation skips check_new_pages() (without DEBUG_VM, check_new_pcp() checks "
+    "nothing; check_pcp_refill() checks on refill) but its free still walks the 511 "
+    "tails; orders 4 and 10 take the zone lock and both walks.",
+    "**A reference count.** __free_pages() frees only when put_page_testzero() (a "
+    "locked decrement) reaches zero; post_alloc_hook() sets the count "
+    "(set_page_refcounted()). Labyrinth's 16-byte struct page has no count: a page "
+    "has one owner.",
+    "**Memory policy and cpusets.** alloc_pages() (NUMA's, in the mempolicy code) reads "
+    "the task's mempolicy (get_task_policy(), policy_node(), policy_nodemask()); "
+    "prepare_alloc_pages() tests cpusets_enabled() and get_page_from_freelist() "
+    "__cpuset_zone_allowed() when it is on; __alloc_pages() applies gfp_allowed_mask "
+    "and current_gfp_context() (task-scoped NOFS/NOIO). Labyrinth picks the zonelist "
+    "of this CPU's node.",
+    "**A watermark check on every allocation.** get_page_from_freelist() calls "
+    "zone_watermark_fast() before rmqueue(), also when the per-CPU list will serve the "
+    "request, and __alloc_pages() adds alloc_flags_nofragment(). Labyrinth's per-CPU "
+    "fast path checks the watermark only when it refills the list.",
+    "**A lock on the per-CPU list.** rmqueue_pcplist() and the free side take "
+    "pcp_spin_trylock() on the per-CPU pageset (6.1 added it so that another CPU can "
+    "drain the lists). Labyrinth's lists are touched only by their own CPU, with "
+    "interrupts off: no lock (mm/internal.h: pcp_alloc_fast(), pcp_free_fast()).",
+    "**Hooks built into Debian's kernel, each a static key or a flag test while off:** "
+    "might_alloc() in prepare_alloc_pages(); should_fail_alloc_page(), an out-of-line "
+    "call that returns false (FAIL_PAGE_ALLOC is off; it stays a call for error "
+    "injection); the memcg charge and uncharge of __GFP_ACCOUNT pages "
+    "(memcg_kmem_enabled() in __alloc_pages() and free_pages_prepare()); the "
+    "tracepoints trace_mm_page_alloc() and trace_mm_page_free(); page poisoning "
+    "(kernel_poison_pages(), kernel_unpoison_pages()); want_init_on_alloc() and "
+    "want_init_on_free() (off here: init_on_alloc=0 init_on_free=0). KASAN, page_owner "
+    "and debug_pagealloc are not built in (their hooks compile to nothing). Labyrinth "
+    "tests one word of hooks (mm_alloc_hooks) on its fast paths.",
+]
+
+
+def linux_section(run):
+    out = ["## Linux side by side: `make bench-linux`", ""]
+    if not run:
+        return out + ["Not measured: run `make bench-linux` (as root the first time: it "
+                      "installs Debian's linux-image-amd64, linux-headers-amd64, "
+                      "busybox-static and cpio). The Linux column says "
+                      f"\"{LINUX_NOT_MEASURED}\" until then.", ""]
+    when = datetime.datetime.fromtimestamp(run.get("date", 0), datetime.timezone.utc)
+    out += [f"- kernel: Linux {run['version']}" +
+            (f" ({run['package']})" if run.get("package") else ""),
+            f"- run: {when:%Y-%m-%d %H:%M} UTC; command line `{run.get('cmdline')}`; "
+            f"mem auto-init: {run.get('mem_auto_init')}; spectre_v2: {run.get('spectre_v2')}",
+            "",
+            "`make bench-linux` (tools/bench_linux.py) boots Debian's own kernel under the "
+            "same QEMU machine and settings as `make bench-qemu` (TCG, `-icount shift=0`, "
+            "one CPU, 1 GiB) with a busybox initramfs, and loads tests/bench/linux/lab_bench.c: "
+            "the same loops as tests/bench/kernel_bench.c (same pair counts, best of three "
+            "with the first warming the lists, interrupts off, the same TSC reads and "
+            "empty-region subtraction). Not mirrored: Labyrinth's order0_buddy (Linux cannot "
+            "switch its per-CPU lists off), the pool and the exclusive call. The bulk case "
+            "frees with release_pages(), Linux 6.1's bulk free.", "",
+            "| case | Linux ticks | per |", "|---|---:|---|"]
+    out += [f"| {r['what']} | {fmt(r['ticks'])} | {r.get('unit', '')} |"
+            for r in run["results"]]
+    out += ["", "### What Linux does that Labyrinth does not", ""]
+    out += ["- " + d for d in LINUX_DIFFERENCES]
+    fig = linux_figures(run)
+    pcp = per_page_check(fig, "order3", "order9", 511 - 7)
+    buddy = per_page_check(fig, "order4", "order10", (1024 + 1023) - (16 + 15))
+    if pcp is not None and buddy is not None:
+        out += ["", f"From this run's figures: order 9 over order 3 (both per-CPU cached, "
+                f"504 more tail pages walked on free) costs {pcp:.1f} ticks per page; order "
+                f"10 over order 4 (both buddy, 2,016 more pages walked on allocation and "
+                f"free) {buddy:.1f} per page. Labyrinth checks the head only, so its pair does "
+                "not grow with the order: at orders 9 and 10 these walks are most of the "
+                "difference."]
+    return out + [""]
+
+
 def machine_lines(host):
     m = host["machine"]
     when = datetime.datetime.fromtimestamp(m["date"], datetime.timezone.utc)
@@ -237,13 +379,15 @@ def machine_lines(host):
     return lines
 
 
-def report(host, qemu, smp_lines=None):
+def report(host, qemu, linux_run=None, smp_lines=None):
     out = ["# Benchmarks", "",
            "Generated by `tools/bench-report.py` from `make bench` (build/bench.json) and "
            "`make bench-qemu` (build/bench-qemu.json). "
            "Benchmarks print figures; they never fail a run on a timing.", "",
            "Reproduce:", "", "```", "make bench        # host, ~1 s of measuring",
-           "make bench-qemu   # in the guest: QEMU TCG -icount shift=0, cmdline bench ktest=none lockdep=0, ~15 s", "```", ""]
+           "make bench-qemu   # in the guest: QEMU TCG -icount shift=0, cmdline bench ktest=none lockdep=0, ~15 s",
+           "make bench-linux  # the same loops on Debian's Linux, same QEMU (build/bench-linux.json), ~35 s",
+           "```", ""]
     if host:
         out += ["## Host: the real mm/ code at -O2 over simulated memory", ""]
         out += machine_lines(host) + [""]
@@ -266,9 +410,10 @@ def report(host, qemu, smp_lines=None):
         out += ["## In the guest: guest TSC ticks per operation", "",
                 "QEMU TCG with `-icount shift=0`: a tick is one executed guest instruction, "
                 "so the figures are exact and repeat run to run. One CPU, 1 GiB, lock debugging "
-                "off (lockdep=0), loops with interrupts off, best of three runs; Linux 6.1 measured the same way "
-                "(by hand, once).", ""]
-        out += guest_table(qemu) + [""]
+                "off (lockdep=0), loops with interrupts off, best of three runs. The Linux "
+                "column: `make bench-linux` (below).", ""]
+        out += guest_table(qemu, linux_run) + [""]
+    out += linux_section(linux_run)
     out += smp_lines or []
     out += ["## Missed targets", ""] + missed(host, qemu) + [""]
     return "\n".join(out)
@@ -484,6 +629,9 @@ def main():
     ap.add_argument("--qemu-log")
     ap.add_argument("--smp")
     ap.add_argument("--smp-log")
+    ap.add_argument("--linux", default=os.path.join(ROOT, "build", "bench-linux.json"))
+    ap.add_argument("--print-guest", action="store_true",
+                    help="print the in-guest table to the terminal (as --qemu-log does)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     smp = load_smp(args)
@@ -496,9 +644,11 @@ def main():
         if args.qemu:
             with open(args.qemu, "w") as f:
                 json.dump(qemu, f, indent=1)
-        print_guest(qemu)
     else:
         qemu = load(args.qemu)
+    linux_run = load_linux(args.linux)
+    if qemu and (args.qemu_log or args.print_guest):
+        print_guest(qemu, linux_run)
     host = load(args.host)
     kept, smp_lines = "", smp_section(smp) if smp else None
     try:  # the fragmentation section is tools/fragbench_plot.py's: keep it
@@ -509,7 +659,7 @@ def main():
     except OSError:
         pass
     with open(args.out, "w") as f:
-        f.write(report(host, qemu, smp_lines) + kept)
+        f.write(report(host, qemu, linux_run, smp_lines) + kept)
     print(f"bench-report: wrote {args.out}")
 
 

@@ -296,11 +296,16 @@ def numa_flags(nodes, mem, smp):
     return flags
 
 
+def qemu_base(accel, mem, smp, cpu):
+    """The machine every run uses (tools/bench-linux.py boots Linux on it too)."""
+    return ["qemu-system-x86_64", "-accel", accel, "-m", mem,
+            "-smp", str(smp), "-cpu", cpu, "-display", "none",
+            "-serial", "stdio", "-no-reboot", "-nic", "none",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+
+
 def qemu_command(args, workdir):
-    cmd = ["qemu-system-x86_64", "-accel", args.accel, "-m", args.mem,
-           "-smp", str(args.smp), "-cpu", args.cpu, "-display", "none",
-           "-serial", "stdio", "-no-reboot", "-nic", "none",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    cmd = qemu_base(args.accel, args.mem, args.smp, args.cpu)
     if args.path == "bios":
         cmd += ["-cdrom", make_iso(workdir, args.cmdline)]
     elif args.path == "grub-efi":

@@ -5,7 +5,9 @@
 #                     docs/BENCHMARKS.md (tools/bench-report.py)
 #   make bench-qemu   the in-kernel loops (tests/bench/kernel_bench.c) under QEMU TCG with
 #                     -icount shift=0: guest TSC ticks per operation, next to
-#                     Linux 6.1's figures; build/bench-qemu.json, and the docs
+#                     Linux's from make bench-linux; build/bench-qemu.json, and the docs
+#   make bench-linux  the same loops on Debian's Linux under the same QEMU
+#                     (tools/bench_linux.py, tests/bench/linux/): build/bench-linux.json
 #
 #   make bench-smp    two CPUs on one zone in the guest (tests/bench/kernel_smpbench.c):
 #                     QEMU -smp 2, multi-threaded TCG, no -icount (wall-time ticks,
@@ -74,7 +76,7 @@ bench: $(BENCH_BIN)
 	$(PYTHON) tools/bench-report.py --host $(BUILD)/bench.json \
 		--qemu $(BUILD)/bench-qemu.json --out docs/BENCHMARKS.md
 
-# One CPU and 1 GiB, as the Linux 6.1 reference run; lockdep=0 because lock
+# One CPU and 1 GiB, as make bench-linux's Linux run; lockdep=0 because lock
 # debugging (on by default) adds ~130 instructions to every buddy-path pair
 # and Linux's figures are from a kernel without lockdep.
 bench-qemu: $(ISO)
@@ -143,3 +145,28 @@ bench-smp: $(ISO)
 		--log $(BENCH_SMP_LOG)
 	$(PYTHON) tools/bench-report.py --smp-log $(BENCH_SMP_LOG) --smp $(BUILD)/bench-smp.json \
 		--host $(BUILD)/bench.json --qemu $(BUILD)/bench-qemu.json --out docs/BENCHMARKS.md
+
+# ---- make bench-linux: the same in-guest loops on Debian's own Linux kernel
+# (tools/bench_linux.py): installs linux-image-amd64, linux-headers-amd64,
+# busybox-static and cpio if missing (apt-get, as root: the benchmark's own
+# install step, never run by `make test` or CI), builds tests/bench/linux/
+# against the installed headers, boots the kernel with a busybox initramfs
+# under bench-qemu's QEMU settings (TCG, -icount shift=0, 1 CPU, 1 GiB) and
+# writes build/bench-linux.json: the Linux column of the report. A boot that
+# does not finish within BENCH_LINUX_TIMEOUT seconds prints the serial log and
+# fails. LINUX_VERSION=<ver> picks /boot/vmlinuz-<ver> (default: the newest
+# one with headers).
+BENCH_LINUX_TIMEOUT ?= 900
+BENCH_LINUX_JSON := $(BUILD)/bench-linux.json
+
+.PHONY: bench-linux
+bench-linux:
+	$(PYTHON) tools/bench_linux.py --install --timeout $(BENCH_LINUX_TIMEOUT) \
+		$(if $(LINUX_VERSION),--version $(LINUX_VERSION)) \
+		--workdir $(BUILD)/bench-linux --out $(BENCH_LINUX_JSON)
+	@if [ -f $(BUILD)/bench-qemu.json ]; then \
+		echo "$(PYTHON) tools/bench-report.py --print-guest ..."; \
+		$(PYTHON) tools/bench-report.py --print-guest --linux $(BENCH_LINUX_JSON) \
+		--qemu $(BUILD)/bench-qemu.json --host $(BUILD)/bench.json --out docs/BENCHMARKS.md; \
+	else echo "bench-linux: no $(BUILD)/bench-qemu.json: run make bench-qemu for the" \
+		"side-by-side table (docs/BENCHMARKS.md left as it is)"; fi

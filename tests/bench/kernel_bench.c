@@ -5,10 +5,11 @@
  *
  * Under QEMU TCG with -icount shift=0 a tick is one executed guest
  * instruction (string instructions count once per iteration): the figures
- * are exact and repeat to the tick, and compare with Linux 6.1 measured the
- * same way (`make bench-qemu` prints them side by side). Every loop runs
- * with interrupts off, so no timer tick lands inside a timed region; the
- * empty timed region's cost is subtracted.
+ * are exact and repeat to the tick, and compare with Debian's Linux running
+ * the same loops under the same QEMU (`make bench-linux`: tests/bench/linux/
+ * lab_bench.c mirrors this file case by case; change both together). Every
+ * loop runs with interrupts off, so no timer tick lands inside a timed
+ * region; the empty timed region's cost is subtracted.
  *
  * The Labyrinth-pool case runs in real IRQ context: a software interrupt
  * (int $BENCH_VECTOR) enters through the IDT and x86_isr_dispatch(), whose
