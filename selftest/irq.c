@@ -95,7 +95,7 @@ static bool zone_held_block(const struct zone *z, unsigned long frees0, unsigned
 		   z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
 }
 
-enum st_null { NULL_JUSTIFIED, NULL_INJECTED, NULL_UNJUSTIFIED };
+enum st_null { NULL_JUSTIFIED, NULL_INJECTED, NULL_EXCL_EMPTY, NULL_UNJUSTIFIED };
 
 /*
  * Why a GFP_ATOMIC NULL of this order? Injected by fail_page_alloc (counted
@@ -123,7 +123,7 @@ static enum st_null judge_null(const struct st_snap *s, unsigned int order, bool
 	 * reserve alone (only this CPU takes from it, and it cannot refill
 	 * during this interrupt): a NULL is right exactly when it is empty. */
 	if (excl && exclusive_isolated())
-		return exclusive_reserve_level(arch_cpu_id()) ? NULL_UNJUSTIFIED : NULL_JUSTIFIED;
+		return exclusive_reserve_level(arch_cpu_id()) ? NULL_UNJUSTIFIED : NULL_EXCL_EMPTY;
 	if (!order && labyrinth_pool_held_since(s->pushes, ZONE_NORMAL))
 		return NULL_UNJUSTIFIED;
 	for_each_zone(z) {
@@ -163,6 +163,7 @@ void st_tick(void)
 		c->irq_null[ph]++;
 		switch (judge_null(&snap, order, excl)) {
 		case NULL_UNJUSTIFIED: c->irq_unjustified[ph]++; break;
+		case NULL_EXCL_EMPTY: c->irq_excl_empty_null[ph]++; break;
 		default: break;
 		}
 		return;

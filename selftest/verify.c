@@ -37,10 +37,12 @@ void st_expect_warmup(struct ktest *t, const struct st_phase_stats *p)
 {
 	expect_common(t, p);
 	KEXPECT_TRUE(t, p->irq_allocs > 0);
-	/* No memory pressure yet: no failure but injected ones (IRQ context
-	 * takes the zone lock like process context, mm/internal.h: a busy
-	 * lock is waited for, never a reason to fail). */
-	KEXPECT_TRUE(t, p->irq_null <= p->mm.injected);
+	/* No memory pressure yet: no failure but injected ones and exclusive
+	 * requests on a CPU whose exclusive reserve was empty (with PKS its
+	 * only source in IRQ context; process context refills it, and a burst
+	 * of interrupts can outrun that). A busy zone lock is no reason: IRQ
+	 * context waits for it like process context (mm/internal.h). */
+	KEXPECT_TRUE(t, p->irq_null <= p->mm.injected + p->irq_excl_empty_null);
 	KEXPECT_EQ(t, p->irq_unjustified, 0);
 	KEXPECT_TRUE(t, p->kernel_ok > 0);
 	KEXPECT_EQ(t, p->kernel_null, 0);
