@@ -133,6 +133,8 @@ static unsigned long atomic_total(void)
 /* The release, once everything was given back (st_leaked already counted). */
 void st_expect_release(struct ktest *t, unsigned long stuck, const struct labyrinth_pool_stats *ps)
 {
+	struct spin_debug_stats locks;
+
 	KEXPECT_EQ(t, stuck, 0);
 	KEXPECT_EQ(t, st_leaked, 0);
 	KEXPECT_EQ(t, mm_check_invariants(), 0);
@@ -141,4 +143,11 @@ void st_expect_release(struct ktest *t, unsigned long stuck, const struct labyri
 	KEXPECT_EQ(t, st_total(checked), st_total(popped) + st_total(received));
 	KEXPECT_EQ(t, st_bad_stamps(), 0);
 	KEXPECT_EQ(t, atomic_total(), st_total(irq_allocs)); /* nobody else allocated atomically */
+	/* The handlers took the zone locks plainly (mm/internal.h), which is
+	 * safe only if every holder has interrupts off: with lockdep= on, no
+	 * lock was taken both in IRQ context and with interrupts enabled, and
+	 * no CPU took a lock it held (lockdep off: nothing recorded, both 0). */
+	spin_debug_report(&locks);
+	KEXPECT_EQ(t, locks.irq_unsafe, 0);
+	KEXPECT_EQ(t, locks.recursions, 0);
 }
