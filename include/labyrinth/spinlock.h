@@ -13,7 +13,9 @@
  * it. Unfair, but no handoff ever waits for a descheduled waiter.
  * kernel/spinlock.c sets the mode at boot (virt_spin_lock_init()).
  * Locking contract used across mm/: a lock that an IRQ handler can take
- * is always taken with spin_lock_irqsave(), never plain spin_lock().
+ * is always held with interrupts disabled (spin_lock_irqsave(), or plain
+ * spin_lock() on a path that already runs with them off), so a handler
+ * may spin on it: its holder is never the context it interrupted.
  * spin_trylock_irqsave() lets an interrupt handler avoid spinning on a
  * lock that the context it interrupted already holds.
  *
