@@ -227,7 +227,7 @@ HOST_CFLAGS := -O1 -g $(WARNFLAGS) -std=gnu11 -fno-strict-aliasing -pthread \
 # KTEST_HOST_C: the in-kernel suites over generic code, which the host
 # tests run too (tests/host/test_mm_ktest.c).
 GENERIC_C := $(sort $(wildcard mm/*.c acpi/*.c)) boot/multiboot2/mb2.c kernel/cmdline.c \
-	kernel/spinlock_debug.c lib/strlcpy.c \
+	kernel/spinlock.c kernel/spinlock_debug.c lib/strlcpy.c \
 	$(filter-out boot/efi/loader.c,$(wildcard boot/efi/*.c))
 HOST_SEAM_C := $(sort $(wildcard tests/host/lib/*.c))
 KTEST_HOST_C := $(addprefix tests/kernel/,buddy_test.c pcp_test.c numa_test.c pool_test.c \

@@ -91,6 +91,8 @@ void kmain(u32 magic, u64 info_phys)
 	/* trace=alloc,free: narration, panic-time dump */
 	setup_tracing(param_str("trace"), param_num("trace_rate"));
 	spin_debug_set(param_bool("lockdep"));		/* lock-order checks on request */
+	/* test-and-set spinlocks under a hypervisor, before other CPUs run */
+	virt_spin_lock_init(arch_hypervisor_present(), param_bool("virt_spin_lock"));
 	boot_info_print(&boot_info);			/* how we booted, what we were given */
 	arch_cpu_init();				/* GDT, TSS, IDT: every exception reports */
 	run_deliberate_failure(param_str("test"));	/* test=: only when asked to */

@@ -64,6 +64,10 @@ static const struct kernel_param kernel_params[] = {
 	{ "tlb_test_no_shootdown", PARAM_BOOL, 0, 1, 0, NULL,
 	  "BREAKS THE KERNEL on purpose: unmaps flush only the local TLB, to show that the "
 	  "KTAP case smp.test_tlb_shootdown catches it" },
+	{ "virt_spin_lock", PARAM_BOOL, 0, 1, 1, NULL,
+	  "under a hypervisor (CPUID's hypervisor bit), spinlocks are acquired by test-and-set "
+	  "as Linux's virt_spin_lock(); 0 keeps the fair ticket lock (slow when the host "
+	  "deschedules virtual CPUs)" },
 	{ "lockdep", PARAM_BOOL, 0, 1, 1, NULL,
 	  "spinlock debugging: IRQ-safe/unsafe mix and recursion are reported" },
 	{ "trace", PARAM_STRING, 0, 0, 0, "",

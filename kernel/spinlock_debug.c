@@ -149,7 +149,7 @@ void spin_debug_lock(spinlock_t *l)
 	if (recursion(l, site))
 		return;
 	record_context(l, site);
-	ticket_lock(l);
+	spin_acquire(l);
 	__atomic_store_n(&l->owner_cpu, (u8)(arch_cpu_id() + 1), __ATOMIC_RELAXED);
 }
 

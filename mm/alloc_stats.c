@@ -17,11 +17,6 @@
 struct mm_alloc_stats mm_alloc_stats_cpu[NR_CPUS] __aligned(64);
 
 /* Atomic adds: an IRQ handler on this CPU may count concurrently. */
-void mm_count_lock_busy(void)
-{
-	__atomic_add_fetch(&mm_alloc_stats_cpu[arch_cpu_id()].lock_busy, 1, __ATOMIC_RELAXED);
-}
-
 void mm_count_failure(gfp_t gfp, bool injected)
 {
 	struct mm_alloc_stats *s = &mm_alloc_stats_cpu[arch_cpu_id()];
@@ -45,7 +40,6 @@ static void stats_add(struct mm_alloc_stats *out, unsigned int cpu)
 	out->atomic_failures += READ_ONCE(s->atomic_failures);
 	out->other_failures += READ_ONCE(s->other_failures);
 	out->injected += READ_ONCE(s->injected);
-	out->lock_busy += READ_ONCE(s->lock_busy);
 	for_each_zone(z) { /* fast-path hits are counted in the lists themselves */
 		out->other[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[0]);
 		out->atomic[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[1]);

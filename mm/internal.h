@@ -47,30 +47,16 @@ void build_all_zonelists(void);
 void zone_print_ranges(void);
 
 /*
- * Taking the zone lock from an allocation path (interrupts already off).
- * Process context spins. In IRQ context a bounded trylock loop: with the
- * lock taken plainly there, 8-CPU self-test runs deadlock (all CPUs
- * spinning on one zone lock, found while working on issue 14 and not yet
- * root-caused), so the bound stays until that is understood. A give-up is
- * counted (mm_count_lock_busy) and attributed to the allocation it failed
- * (the IRQ self-test reports such NULLs apart).
+ * The zone lock is IRQ-safe: every holder has interrupts disabled (irqsave,
+ * or a path that runs with interrupts off), so a handler cannot interrupt
+ * its own CPU's holder, and IRQ context takes the lock like anyone else,
+ * spinning (issue 14: no trylock, so no atomic NULL because the lock was
+ * merely contended). lockdep= checks the rule at run time
+ * (kernel/spinlock_debug.c). A plain spin here was once slow enough to
+ * look like a deadlock on an oversubscribed 8-CPU QEMU guest; that was the
+ * fair ticket lock waiting for descheduled vCPUs, fixed in the lock
+ * (virt_spin_lock(), include/labyrinth/spinlock.h).
  */
-#define ZONE_IRQ_TRYLOCK_SPINS 256
-static __always_inline bool zone_lock_alloc_ctx(struct zone *zone)
-{
-	unsigned int i;
-
-	if (likely(!arch_in_irq())) {
-		spin_lock(&zone->lock);
-		return true;
-	}
-	for (i = 0; i < ZONE_IRQ_TRYLOCK_SPINS; i++) {
-		if (spin_trylock(&zone->lock))
-			return true;
-		arch_cpu_relax();
-	}
-	return false;
-}
 
 /* ---- watermarks (mm/zone.c precomputes zone->wmark_thr) ---- */
 
@@ -237,7 +223,6 @@ static __always_inline void mm_count_alloc(gfp_t gfp, enum alloc_source src)
 			   __ATOMIC_RELAXED);
 }
 
-void mm_count_lock_busy(void);
 void mm_count_failure(gfp_t gfp, bool injected);
 
 /* ---- the Labyrinth pool (mm/pool.c) and __GFP_EXCLUSIVE (mm/exclusive.c) ---- */

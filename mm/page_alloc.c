@@ -110,22 +110,17 @@ static __always_inline bool alloc_highatomic(gfp_t gfp, unsigned int level)
 
 /*
  * One zone, one block from the buddy: the watermark check
- * (zone_watermark_ok(), mm/internal.h) and the take. In IRQ context the
- * lock is only tried, boundedly (zone_lock_alloc_ctx, mm/internal.h).
+ * (zone_watermark_ok(), mm/internal.h) and the take, under the zone lock
+ * in any context (mm/internal.h says why IRQ context may spin on it).
  */
 static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int level,
 			    unsigned int hi, gfp_t gfp)
 {
 	enum alloc_source src = ALLOC_SRC_BUDDY;
 	struct page *page = NULL;
-	unsigned long flags = arch_irq_save();
+	unsigned long flags;
 
-	if (unlikely(!zone_lock_alloc_ctx(zone))) {
-		arch_irq_restore(flags);
-		mm_count_lock_busy();
-		trace_mm(TR_LOCK_BUSY, zone, order, 0, 0, PFN_NIL, 0, 0, 0);
-		return NULL;
-	}
+	spin_lock_irqsave(&zone->lock, flags);
 	trace_mm(TR_WMARK, zone, order, level, hi, PFN_NIL, zone->free_pages,
 		 zone->wmark_thr[level][hi], 1ul << order);
 	if (zone_watermark_ok(zone, order, level, hi))
@@ -138,8 +133,7 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 		trace_mm(TR_TAKE, zone, order,
 			 src == ALLOC_SRC_RESERVE ? TR_SRC_RESERVE : TR_SRC_BUDDY, 0, page->pfn,
 			 zone->free_pages, 0, 0);
-	spin_unlock(&zone->lock);
-	arch_irq_restore(flags);
+	spin_unlock_irqrestore(&zone->lock, flags);
 	if (page)
 		mm_count_alloc(gfp, src);
 	if (unlikely(page && order && alloc_highatomic(gfp, level)))

@@ -146,39 +146,18 @@ static void __pcp_drain(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
 	pcp->drain_next = mt;
 }
 
-/*
- * A page of an ISOLATE pageblock: straight to the buddy (interrupts off).
- * In IRQ context with the zone lock busy, onto this CPU's movable ring
- * instead: a drain then gives it to the buddy, by its pageblock's type.
- */
+/* A page of an ISOLATE pageblock: straight to the buddy (interrupts off). */
 void pcp_free_isolated(struct zone *zone, struct page *page)
 {
-	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
-	struct pcp_list *l = &pcp->lists[MIGRATE_MOVABLE];
-
-	if (zone_lock_alloc_ctx(zone)) {
-		__free_one_page(zone, page, page->pfn, 0, get_pfnblock_migratetype(page->pfn));
-		spin_unlock(&zone->lock);
-		return;
-	}
-	page->flags = PG_pcp;
-	pcp->ring[MIGRATE_MOVABLE][(l->base + l->count++) & PCP_RING_MASK] = page->pfn;
-	pcp->count++;
+	spin_lock(&zone->lock);
+	__free_one_page(zone, page, page->pfn, 0, get_pfnblock_migratetype(page->pfn));
+	spin_unlock(&zone->lock);
 }
 
-/*
- * A free made count > high (interrupts off, own CPU). In IRQ context the
- * zone lock is only tried (zone_lock_alloc_ctx): if busy, the list stays a
- * little over high and the next free tries again, unless the ring is
- * nearly full, when we must spin (never the case outside an NMI misuse).
- */
+/* A free made count > high (interrupts off, own CPU): a batch to the buddy. */
 void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
 {
-	if (!zone_lock_alloc_ctx(zone)) {
-		if (pcp->count < PCP_RING_SIZE - 1)
-			return;
-		spin_lock(&zone->lock);
-	}
+	spin_lock(&zone->lock);
 	__pcp_drain(zone, pcp, min(pcp->batch, pcp->count));
 	spin_unlock(&zone->lock);
 	/* count was > high >= batch: a whole batch went */
@@ -188,8 +167,7 @@ void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
 /*
  * The list missed (or belongs to a fallback zone): take its page if it has
  * one, else refill `batch` pages at the low watermark in one lock round,
- * then pop. NULL if the zone is below low or, in IRQ context, its lock is
- * busy.
+ * then pop. NULL if the zone is below low.
  */
 struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp, unsigned int mt)
 {
@@ -202,12 +180,7 @@ struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp, uns
 	if (!l->count) {
 		long room;
 
-		if (!zone_lock_alloc_ctx(zone)) {
-			arch_irq_restore(flags);
-			mm_count_lock_busy();
-			trace_mm(TR_LOCK_BUSY, zone, 0, 0, 0, PFN_NIL, 0, 0, 0);
-			return NULL;
-		}
+		spin_lock(&zone->lock);
 		room = zone_watermark_headroom(zone, ALLOC_WMARK_LOW, hi);
 		trace_mm(TR_WMARK, zone, 0, ALLOC_WMARK_LOW, hi, PFN_NIL, zone->free_pages,
 			 zone->wmark_thr[ALLOC_WMARK_LOW][hi], 1);
@@ -238,8 +211,7 @@ static bool pcp_bulk_refill(struct zone *zone, unsigned int hi, struct per_cpu_p
 	long room;
 	u32 n;
 
-	if (!zone_lock_alloc_ctx(zone))
-		return false;
+	spin_lock(&zone->lock);
 	room = zone_watermark_headroom(zone, ALLOC_WMARK_LOW, hi);
 	n = (u32)min(max(want, (unsigned long)pcp->batch), (unsigned long)PCP_MAX_HIGH);
 	n = room > 0 ? (u32)min((long)n, room) : 0;

@@ -259,8 +259,6 @@ static int fmt_alloc_side(const struct trace_event *e, char *buf, size_t size)
 		return snprintf(
 		    buf, size, "buddy %s: took order-%u block at pfn %#x%s, free now %u", zn,
 		    e->order, e->pfn, e->x == TR_SRC_RESERVE ? " from the reserve" : "", e->a);
-	case TR_LOCK_BUSY:
-		return snprintf(buf, size, "zone %s: lock busy in IRQ context -> skip", zn);
 	case TR_ZCACHE:
 		return e->pfn == PFN_NIL
 			   ? snprintf(buf, size, "zero cache: nothing usable (level %u/%u)", e->a,

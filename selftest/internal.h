@@ -52,10 +52,11 @@ struct st_cpu {
 	u64 irq_rng, seq;
 	unsigned long irq_allocs, irq_null[NR_PHASES], ring_full, excl, excl_dirty;
 	/* NULLs while the pool or a zone's reserve provably held a usable
-	 * page all through the attempt (irq.c: null_unjustified()). */
+	 * page all through the attempt (irq.c: judge_null()). */
 	unsigned long irq_unjustified[NR_PHASES];
-	/* NULLs of attempts during which a zone trylock gave up (IRQ context). */
-	unsigned long irq_lock_busy_null[NR_PHASES];
+	/* NULLs of __GFP_EXCLUSIVE requests with PKS while this CPU's
+	 * exclusive reserve was empty (its only source in IRQ context). */
+	unsigned long irq_excl_empty_null[NR_PHASES];
 	/* Lowest sample of the pages above the atomic watermarks, all zones. */
 	long reserve_low[NR_PHASES];
 	u64 lat_min, lat_max, lat_seen;
@@ -103,7 +104,7 @@ struct st_phase_stats {
 	struct mm_alloc_stats mm;
 	u64 ticks[NR_CPUS];
 	unsigned long irq_allocs, irq_null, kernel_ok, kernel_null, bad;
-	unsigned long irq_unjustified, irq_lock_busy_null;
+	unsigned long irq_unjustified, irq_excl_empty_null;
 	long reserve_low; /* the reserve's low point: pages above the atomic watermarks */
 	struct labyrinth_pool_stats pool; /* deltas, but size, level and lowest (absolute) */
 	u64 t0, cycles;

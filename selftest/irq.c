@@ -41,7 +41,7 @@ static void lat_record(struct st_cpu *c, u64 dt)
 /* Before an allocation: the counts that tell whether anything came back to
  * the pool or to a zone during it. */
 struct st_snap {
-	unsigned long pushes, injected, lock_busy;
+	unsigned long pushes, injected;
 	unsigned long frees[MAX_NUMNODES * MAX_NR_ZONES];
 };
 
@@ -59,7 +59,6 @@ static long snap_take(struct st_snap *s)
 	s->pushes = ps.pushes;
 	mm_alloc_stats_read(arch_cpu_id(), &mm);
 	s->injected = mm.injected;
-	s->lock_busy = mm.lock_busy;
 	for_each_zone(z) {
 		long d =
 		    (long)READ_ONCE(z->free_pages) - z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
@@ -96,17 +95,18 @@ static bool zone_held_block(const struct zone *z, unsigned long frees0, unsigned
 		   z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
 }
 
-enum st_null { NULL_JUSTIFIED, NULL_INJECTED, NULL_LOCK_BUSY, NULL_UNJUSTIFIED };
+enum st_null { NULL_JUSTIFIED, NULL_INJECTED, NULL_EXCL_EMPTY, NULL_UNJUSTIFIED };
 
 /*
- * Why a GFP_ATOMIC NULL of this order? Injected by fail_page_alloc, or a
- * zone lock this CPU gave up on (both counted per CPU during the attempt,
- * interrupts off: this attempt's). Otherwise it is unjustified if the pool
- * (order 0) or some zone's reserve held a usable page all through the
- * attempt: nothing was pushed to the pool (resp. freed to that zone) since
- * the snapshot, and a usable page (resp. a block of the order above the
- * atomic watermark, checked under the zone lock, only tried here) is there
- * now; takes only remove, so it was there all along.
+ * Why a GFP_ATOMIC NULL of this order? Injected by fail_page_alloc (counted
+ * per CPU during the attempt, interrupts off: this attempt's). Otherwise it
+ * is unjustified if the pool (order 0) or some zone's reserve held a usable
+ * page all through the attempt: nothing was pushed to the pool (resp. freed
+ * to that zone) since the snapshot, and a usable page (resp. a block of the
+ * order above the atomic watermark, checked again under the zone lock,
+ * taken as the allocator takes it) is there now; takes only remove, so it
+ * was there all along. A busy zone lock excuses nothing: the allocator
+ * waits for it (mm/internal.h).
  */
 static enum st_null judge_null(const struct st_snap *s, unsigned int order, bool excl)
 {
@@ -119,18 +119,16 @@ static enum st_null judge_null(const struct st_snap *s, unsigned int order, bool
 	mm_alloc_stats_read(arch_cpu_id(), &mm);
 	if (mm.injected != s->injected)
 		return NULL_INJECTED;
-	if (mm.lock_busy != s->lock_busy)
-		return NULL_LOCK_BUSY;
 	/* With PKS an atomic exclusive request is served from this CPU's
 	 * reserve alone (only this CPU takes from it, and it cannot refill
 	 * during this interrupt): a NULL is right exactly when it is empty. */
 	if (excl && exclusive_isolated())
-		return exclusive_reserve_level(arch_cpu_id()) ? NULL_UNJUSTIFIED : NULL_JUSTIFIED;
+		return exclusive_reserve_level(arch_cpu_id()) ? NULL_UNJUSTIFIED : NULL_EXCL_EMPTY;
 	if (!order && labyrinth_pool_held_since(s->pushes, ZONE_NORMAL))
 		return NULL_UNJUSTIFIED;
 	for_each_zone(z) {
-		if (populated_zone(z) && zone_held_block(z, s->frees[i], order) &&
-		    spin_trylock_irqsave(&z->lock, flags)) {
+		if (populated_zone(z) && zone_held_block(z, s->frees[i], order)) {
+			spin_lock_irqsave(&z->lock, flags);
 			held |= zone_held_block(z, s->frees[i], order);
 			spin_unlock_irqrestore(&z->lock, flags);
 		}
@@ -165,7 +163,7 @@ void st_tick(void)
 		c->irq_null[ph]++;
 		switch (judge_null(&snap, order, excl)) {
 		case NULL_UNJUSTIFIED: c->irq_unjustified[ph]++; break;
-		case NULL_LOCK_BUSY: c->irq_lock_busy_null[ph]++; break;
+		case NULL_EXCL_EMPTY: c->irq_excl_empty_null[ph]++; break;
 		default: break;
 		}
 		return;

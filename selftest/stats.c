@@ -37,7 +37,6 @@ void st_mm_stats_sub(struct mm_alloc_stats *a, const struct mm_alloc_stats *b)
 	a->atomic_failures -= b->atomic_failures;
 	a->other_failures -= b->other_failures;
 	a->injected -= b->injected;
-	a->lock_busy -= b->lock_busy;
 }
 
 void st_mm_stats_add(struct mm_alloc_stats *a, const struct mm_alloc_stats *b)
@@ -49,7 +48,6 @@ void st_mm_stats_add(struct mm_alloc_stats *a, const struct mm_alloc_stats *b)
 	a->atomic_failures += b->atomic_failures;
 	a->other_failures += b->other_failures;
 	a->injected += b->injected;
-	a->lock_busy += b->lock_busy;
 }
 
 static void sum_cpu_counters(struct st_phase_stats *p, unsigned int ph, int sign)
@@ -62,7 +60,7 @@ static void sum_cpu_counters(struct st_phase_stats *p, unsigned int ph, int sign
 		p->irq_allocs += sign * READ_ONCE(c->irq_allocs);
 		p->irq_null += sign * READ_ONCE(c->irq_null[ph]);
 		p->irq_unjustified += sign * READ_ONCE(c->irq_unjustified[ph]);
-		p->irq_lock_busy_null += sign * READ_ONCE(c->irq_lock_busy_null[ph]);
+		p->irq_excl_empty_null += sign * READ_ONCE(c->irq_excl_empty_null[ph]);
 		p->kernel_ok += sign * c->kernel_ok[ph];
 		p->kernel_null += sign * c->kernel_null[ph];
 		p->bad += sign * (c->bad + c->excl_bad + READ_ONCE(c->excl_dirty));

@@ -66,7 +66,8 @@ LAYERS = [
     ("lib", ["lib/", "arch/x86_64/string.asm"], {"lib"}),
     (
         "service",
-        ["kernel/printk.c", "kernel/panic.c", "kernel/ksyms.c", "kernel/spinlock_debug.c"],
+        ["kernel/printk.c", "kernel/panic.c", "kernel/ksyms.c", "kernel/spinlock.c",
+         "kernel/spinlock_debug.c"],
         {"lib", "service", "arch"},
     ),
     ("arch", ["arch/"], {"lib", "service", "arch"}),

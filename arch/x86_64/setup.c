@@ -62,6 +62,16 @@ unsigned int arch_phys_bits(void)
 	return a & 0xff;
 }
 
+/* CPUID.1:ECX bit 31, which Linux calls X86_FEATURE_HYPERVISOR: reserved
+ * (0) on hardware, set by hypervisors and by QEMU's TCG too. */
+bool arch_hypervisor_present(void)
+{
+	u32 a, b, c, d;
+
+	cpuid(1, &a, &b, &c, &d);
+	return c & (1u << 31);
+}
+
 void arch_exit(int status)
 {
 	cli();

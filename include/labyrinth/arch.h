@@ -41,6 +41,7 @@ u64 arch_cycles_hz(void);   /* arch_cycles() per second; 0 before calibration */
 void arch_dump_stack(void); /* symbolized backtrace of the caller */
 void arch_trigger_test_fault(const char *kind);	      /* test=fault:pf|gp|ud|de: raise it */
 __attribute__((noreturn)) void arch_exit(int status); /* 0 = success; QEMU exits, hardware halts */
+bool arch_hypervisor_present(void); /* the CPU says a hypervisor or emulator runs it */
 
 /*
  * Kernel only, static inlines of the kernel's <asm/arch_impl.h> (the host

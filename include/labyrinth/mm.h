@@ -221,8 +221,7 @@ struct mm_alloc_stats {
 	unsigned long atomic[NR_ALLOC_SRC];
 	unsigned long other[NR_ALLOC_SRC];
 	unsigned long atomic_failures, other_failures;
-	unsigned long injected;	 /* failures injected by fail_page_alloc (included above) */
-	unsigned long lock_busy; /* IRQ-context zone trylocks that gave up */
+	unsigned long injected; /* failures injected by fail_page_alloc (included above) */
 };
 /* Sums for one CPU (cpu < NR_CPUS), or all CPUs with cpu == NR_CPUS. */
 void mm_alloc_stats_read(unsigned int cpu, struct mm_alloc_stats *out);

@@ -2,8 +2,7 @@
  * pool.h - the Labyrinth pool (mm/pool.c): a small reserve of order-0
  * pages (32 KiB by default) carved out at boot for callers that cannot
  * wait. mm/page_alloc.c hands a GFP_ATOMIC order-0 request a pool page
- * when every zone it may use is below its atomic watermark (or, in IRQ
- * context, its zone lock stayed busy: mm/internal.h), and only pages
+ * when every zone it may use is below its atomic watermark, and only pages
  * of zones that request may use (one stack per zone: a GFP_DMA caller gets
  * a DMA page or nothing). Take and give are lock-free and O(1) (Treiber
  * stacks, see mm/pool.c), safe in IRQ and NMI context.

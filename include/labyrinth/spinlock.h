@@ -1,9 +1,21 @@
 /*
  * spinlock.h - ticket spinlocks, generic over the arch seam (arch.h).
  *
- * A ticket lock is fair: CPUs get the lock in the order they asked.
+ * A ticket lock is fair: CPUs get the lock in the order they asked. Fair
+ * is slow under a hypervisor or emulator that deschedules virtual CPUs:
+ * the CPU holding the next ticket may not be running when the lock is
+ * released, and every CPU queued behind it waits until the host runs it
+ * again (lock-waiter preemption). So, as Linux (6.1,
+ * arch/x86/include/asm/qspinlock.h: virt_spin_lock(), enabled by
+ * native_pv_lock_init() when CPUID has the hypervisor bit), a guest
+ * without paravirtual spinlocks acquires by test-and-set: a waiter holds no
+ * place in a queue, and whichever waiter runs when the lock is free takes
+ * it. Unfair, but no handoff ever waits for a descheduled waiter.
+ * kernel/spinlock.c sets the mode at boot (virt_spin_lock_init()).
  * Locking contract used across mm/: a lock that an IRQ handler can take
- * is always taken with spin_lock_irqsave(), never plain spin_lock().
+ * is always held with interrupts disabled (spin_lock_irqsave(), or plain
+ * spin_lock() on a path that already runs with them off), so a handler
+ * may spin on it: its holder is never the context it interrupted.
  * spin_trylock_irqsave() lets an interrupt handler avoid spinning on a
  * lock that the context it interrupted already holds.
  *
@@ -73,12 +85,41 @@ static inline void ticket_unlock(spinlock_t *l)
 	__atomic_store_n(&l->owner, (u16)(l->owner + 1), __ATOMIC_RELEASE);
 }
 
+static inline bool spin_is_locked(spinlock_t *l)
+{
+	return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) !=
+	       __atomic_load_n(&l->next, __ATOMIC_RELAXED);
+}
+
+/*
+ * Linux's virt_spin_lock(): test-and-set over the same two words. Wait
+ * (reading only) until no ticket is out, then take the one free ticket
+ * with ticket_trylock()'s compare-and-swap; lost the race: wait again.
+ */
+static inline void virt_spin_lock(spinlock_t *l)
+{
+	while (spin_is_locked(l) || !ticket_trylock(l))
+		arch_cpu_relax();
+}
+
+/* Set once at boot, before other CPUs run (kernel/spinlock.c). */
+extern bool virt_spin_lock_enabled;
+
+/* The acquisition of the mode: queued (fair) or test-and-set (virt). */
+static __always_inline void spin_acquire(spinlock_t *l)
+{
+	if (unlikely(virt_spin_lock_enabled))
+		virt_spin_lock(l);
+	else
+		ticket_lock(l);
+}
+
 static __always_inline void spin_lock(spinlock_t *l)
 {
 	if (unlikely(spin_debug_enabled))
 		spin_debug_lock(l);
 	else
-		ticket_lock(l);
+		spin_acquire(l);
 }
 
 static __always_inline bool spin_trylock(spinlock_t *l)
@@ -94,12 +135,6 @@ static __always_inline void spin_unlock(spinlock_t *l)
 		spin_debug_unlock(l);
 	else
 		ticket_unlock(l);
-}
-
-static inline bool spin_is_locked(spinlock_t *l)
-{
-	return __atomic_load_n(&l->owner, __ATOMIC_RELAXED) !=
-	       __atomic_load_n(&l->next, __ATOMIC_RELAXED);
 }
 
 #define spin_lock_irqsave(l, flags)        \
@@ -133,5 +168,10 @@ struct spin_debug_stats {
 /* Prints one line per offending lock and a summary; fills *st if non-NULL. */
 void spin_debug_report(struct spin_debug_stats *st);
 void spin_debug_set(bool on);
+
+/* The acquisition mode (kernel/spinlock.c): test-and-set when hypervisor
+ * (the CPU says it runs under one) and allowed (virt_spin_lock=), else the
+ * fair ticket lock; says which at boot. */
+void virt_spin_lock_init(bool hypervisor, bool allowed);
 
 #endif

@@ -42,7 +42,6 @@ enum trace_type {
 	TR_FREE,	  /* story begins: pfn, order */
 	TR_FAULT,	  /* fail_page_alloc injected a failure */
 	TR_WMARK,	  /* zone check: x = level, y = hi, a = free, b = threshold, c = need */
-	TR_LOCK_BUSY,	  /* zone lock busy in IRQ context: zone skipped */
 	TR_PCP_HIT,	  /* pfn, a = count before, b = after */
 	TR_PCP_REFILL,	  /* a = pages got, b = batch */
 	TR_PCP_FREE,	  /* pfn, a = count after, b = high */

@@ -28,19 +28,67 @@ static void *hammer(void *arg)
 	return NULL;
 }
 
-static void test_contention(bool debug)
+static void test_contention(bool debug, bool virt)
 {
 	pthread_t t[THREADS];
 
 	spin_debug_set(debug);
+	virt_spin_lock_enabled = virt;
 	counter = 0;
 	for (uintptr_t i = 0; i < THREADS; i++)
 		pthread_create(&t[i], NULL, hammer, (void *)i);
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
-	is_u64(counter, THREADS * ITERS, "%d CPUs, debug %s: no lost update", THREADS,
-	       debug ? "on" : "off");
+	is_u64(counter, THREADS * ITERS, "%d CPUs, %s, debug %s: no lost update", THREADS,
+	       virt ? "test-and-set" : "ticket", debug ? "on" : "off");
 	ok(!spin_is_locked(&counter_lock), "lock free afterwards");
+	virt_spin_lock_enabled = false;
+}
+
+static spinlock_t queue_lock = SPINLOCK_INIT;
+
+static void *waiter(void *arg)
+{
+	host_set_cpu((unsigned int)(uintptr_t)arg);
+	spin_lock(&queue_lock);
+	spin_unlock(&queue_lock);
+	return NULL;
+}
+
+/*
+ * What a waiter leaves in the lock while it spins. A ticket waiter holds the
+ * next ticket: if the host stops running it, the lock cannot be handed to
+ * anyone else (the issue 14 convoy). A test-and-set waiter (Linux's
+ * virt_spin_lock(), the mode under a hypervisor) holds nothing: only the
+ * holder's ticket is out. Returns the tickets out while the waiter spun.
+ */
+static unsigned int tickets_out_while_waiting(bool virt)
+{
+	unsigned long steps;
+	unsigned int out;
+	pthread_t t;
+
+	spin_debug_set(false);
+	virt_spin_lock_enabled = virt;
+	spin_lock(&queue_lock);
+	steps = __atomic_load_n(&host_relax_steps, __ATOMIC_RELAXED);
+	pthread_create(&t, NULL, waiter, (void *)1);
+	while (__atomic_load_n(&host_relax_steps, __ATOMIC_RELAXED) - steps < 1000)
+		sched_yield(); /* the waiter is spinning */
+	out = (u16)(__atomic_load_n(&queue_lock.next, __ATOMIC_RELAXED) - queue_lock.owner);
+	spin_unlock(&queue_lock);
+	pthread_join(t, NULL);
+	ok(!spin_is_locked(&queue_lock), "%s: the waiter got the lock and released it",
+	   virt ? "test-and-set" : "ticket");
+	virt_spin_lock_enabled = false;
+	return out;
+}
+
+static void test_virt_no_queue(void)
+{
+	is_u64(tickets_out_while_waiting(false), 2, "ticket: a spinning waiter holds a ticket");
+	is_u64(tickets_out_while_waiting(true), 1,
+	       "test-and-set: a spinning waiter holds no ticket, only the holder's is out");
 }
 
 static void test_rule(void)
@@ -125,8 +173,11 @@ static void test_debug_off(void)
 
 int main(void)
 {
-	test_contention(false);
-	test_contention(true);
+	test_contention(false, false);
+	test_contention(true, false);
+	test_contention(false, true);
+	test_contention(true, true);
+	test_virt_no_queue();
 	test_rule();
 	test_recursion();
 	test_debug_off();

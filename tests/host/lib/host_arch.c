@@ -9,6 +9,7 @@
 
 __thread struct host_cpu_state host_cpu;
 unsigned int host_phys_bits = 46;
+unsigned long host_relax_steps;
 
 /* The kernel's debug helpers, host style: an address, and no stack walk. */
 int ksym_snprint(char *buf, size_t len, u64 addr)

@@ -22,6 +22,9 @@ struct host_cpu_state {
 
 extern __thread struct host_cpu_state host_cpu;
 extern unsigned int host_phys_bits;
+/* Wait steps (arch_cpu_relax()) of all threads: a test sees that another
+ * thread is spinning on a lock. */
+extern unsigned long host_relax_steps;
 
 static inline void host_set_cpu(unsigned int cpu)
 {
@@ -72,6 +75,7 @@ static inline void arch_cpu_relax(void)
 {
 	static __thread unsigned int spins;
 
+	__atomic_add_fetch(&host_relax_steps, 1, __ATOMIC_RELAXED);
 #if defined(__x86_64__) || defined(__i386__)
 	__builtin_ia32_pause();
 #endif
