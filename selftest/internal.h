@@ -180,6 +180,8 @@ void st_worker(void *arg);
 void st_release_worker(void *arg);
 void st_sync_job(void *arg);
 unsigned int st_run_on_all(smp_call_func_t fn, u64 bound_ms, const char *what);
+void st_excl_drain_job(void *arg);   /* this CPU's exclusive reserve emptied, kept */
+void st_excl_undrain_job(void *arg); /* and given back */
 
 /* ---- drain.c: the drains, the blocks they hold, the test shrinker ---- */
 

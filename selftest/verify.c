@@ -79,6 +79,10 @@ void st_expect_pressure(struct ktest *t, const struct st_phase_stats *p,
 	/* The guarantee: no atomic NULL while the pool or a reserve held a
 	 * usable page (irq.c judges each NULL; the margins are printed). */
 	KEXPECT_EQ(t, p->irq_unjustified, 0);
+	/* The reserves were emptied before the phase (phases.c): the first seed
+	 * call of the phase went to the pool's sealed part, hit or miss. */
+	if (exclusive_isolated() && ps->sealed_size)
+		KEXPECT_TRUE(t, p->pool.seed_hits + p->pool.seed_misses > 0);
 	KEXPECT_TRUE(t, st.shrunk > 0);
 	KEXPECT_TRUE(t, p->kernel_ok > 0);
 	KEXPECT_TRUE(t, p->kernel_null > 0);
