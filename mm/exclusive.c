@@ -572,9 +572,9 @@ void exclusive_init(void)
 		exclusive_enable_pks();
 	else
 		pr_warn(
-		    "no PKS on this CPU; pages are zeroed and scrubbed but not isolated (and the "
-		    "Labyrinth pool has nothing to seal: an atomic exclusive request with an "
-		    "empty reserve gets an ordinary page, the pool's under pressure)\n");
+		    "no PKS on this CPU; pages are zeroed and scrubbed but not isolated, and the "
+		    "Labyrinth pool has nothing to seal (an atomic exclusive request with an "
+		    "empty reserve gets an ordinary zeroed page, from the pool under pressure)\n");
 	total = exclusive_reserve_fill();
 	WRITE_ONCE(excl_inited, true);
 	pr_info("reserve: %u pages on %u CPUs (up to %u each); direct map split for them: "
