@@ -410,6 +410,11 @@ void labyrinth_pool_set_sealer(const struct labyrinth_pool_sealer *s)
 	labyrinth_pool_refill();
 	pool.refills_balancer = 0;
 	pool.lowest = pool_level();
+	if (!sealed[ZONE_DMA32].target && !sealed[ZONE_NORMAL].target) {
+		pr_info("Labyrinth pool: no page outside DMA to seal: the exclusive seed call gets "
+			"NULL whenever its CPU's reserve is empty\n");
+		return;
+	}
 	pr_info("Labyrinth pool: %ld/%ld of its pages sealed for the seed call (4 KiB-mapped, "
 		"key 1, zeroed, every CPU flushed); the exclusive seed call gets NULL only "
 		"when its CPU's reserve and this sealed part are both empty\n",
