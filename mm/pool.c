@@ -289,7 +289,10 @@ static unsigned long pool_refill_sealed(void)
 		long want = sealed[z].target - __atomic_load_n(&sealed[z].level, __ATOMIC_RELAXED);
 
 		while (want-- > 0) {
-			page = alloc_pages(POOL_REFILL_GFP | __GFP_ZERO | zone_gfp(z), 0);
+			/* zeroed here, not by __GFP_ZERO: the zero cache is not for this */
+			page = alloc_pages(POOL_REFILL_GFP | zone_gfp(z), 0);
+			if (page)
+				memset(page_address(page), 0, PAGE_SIZE);
 			if (page && !s->seal(page))
 				__free_pages(page, 0);
 			else if (page) {

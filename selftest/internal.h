@@ -92,6 +92,7 @@ struct st_base {
 	struct numa_alloc_stats numa[NR_CPUS];
 	struct mm_alloc_stats mm;
 	struct labyrinth_pool_stats pool;
+	unsigned long tables_split; /* direct-map tables made so far (exclusive_get_stats()) */
 	u64 ticks[NR_CPUS];
 	u64 t0;
 };
@@ -207,6 +208,7 @@ void st_phase_end(struct st_phase_stats *p, unsigned int ph);
 /* ---- verify.c: the KTAP expectations ---- */
 
 extern long st_leaked; /* pages missing at the release, summed over the zones */
+unsigned long st_tables_split(void);
 long st_leaked_pages(struct ktest *t);
 void st_expect_warmup(struct ktest *t, const struct st_phase_stats *p);
 void st_expect_below_min(struct ktest *t);

@@ -20,7 +20,6 @@
 #include <labyrinth/mmzone.h>
 #include <labyrinth/shrinker.h>
 #include <labyrinth/pcp.h>
-#include <labyrinth/zero_cache.h>
 
 #define DRAIN_GFP (__GFP_MEMALLOC | __GFP_HIGHMEM | __GFP_NOWARN)
 
@@ -103,15 +102,13 @@ static void mm_present_matches_map(struct ktest *t)
  */
 /*
  * Exact counts need a quiet allocator: no balancer refilling the pool or
- * reclaiming from other CPUs' idle loops, no pages parked on other CPUs'
- * per-CPU lists, which an atomic drain cannot reach, and no zero cache
- * (outside the free count) for the pool's refill to take from.
+ * reclaiming from other CPUs' idle loops, and no pages parked on other
+ * CPUs' per-CPU lists, which an atomic drain cannot reach.
  */
 static void quiesce_begin(void)
 {
 	balancer_set_enabled(false);
 	drain_all_pages(NULL);
-	zero_cache_drain(); /* the pool's sealing takes zeroed pages, the zero cache's first */
 }
 
 static void quiesce_end(void)

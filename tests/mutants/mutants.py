@@ -134,8 +134,8 @@ MUTANTS = [
         why="pages are sealed for the exclusive seed call without being zeroed: the seed "
             "call (which does not zero a key-1 page) hands out an old owner's data",
         file="mm/pool.c",
-        original="POOL_REFILL_GFP | __GFP_ZERO | zone_gfp(z)",
-        replacement="POOL_REFILL_GFP | zone_gfp(z)",
+        original="\t\t\tif (page)\n\t\t\t\tmemset(page_address(page), 0, PAGE_SIZE);\n",
+        replacement="",
         tests=["test_pool"],
         fast=False,
     ),
