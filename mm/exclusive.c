@@ -41,8 +41,8 @@
  *
  * Without PKS (or before exclusive_init()), the same bookkeeping, zeroing
  * and scrubbing without keys; said at boot, and the isolation tests SKIP.
- * The direct map's huge pages are split on demand where a reserve page
- * lies, in process context only (vm_direct_split(); one 4 KiB table per
+ * The direct map's huge pages are split on demand where a reserve page or
+ * a sealed pool page lies, in process context only (vm_direct_split(); one 4 KiB table per
  * 2 MiB region, plus one per 1 GiB region; the count is printed at boot).
  */
 #define pr_fmt(fmt) "exclusive: " fmt

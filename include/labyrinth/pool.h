@@ -74,7 +74,8 @@ struct page *labyrinth_pool_take(void);
 void labyrinth_pool_give(struct page *page);
 /* Process context: tops the pool up to its size (and trims any excess);
  * returns the pages added, net. Allocates without __GFP_HIGH: never below
- * the min watermark. */
+ * the min watermark. With a sealer it also seals what the sealed part
+ * lacks: the direct map split where needed, one all-CPU flush (IPI). */
 unsigned long labyrinth_pool_refill(void);
 void labyrinth_pool_stats(struct labyrinth_pool_stats *s);
 /* Boot, process context: half of the pool (of the non-DMA zones, rounded
