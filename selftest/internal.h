@@ -56,6 +56,9 @@ struct st_cpu {
 	unsigned long irq_unjustified[NR_PHASES];
 	/* NULLs of attempts during which a zone trylock gave up (IRQ context). */
 	unsigned long irq_lock_busy_null[NR_PHASES];
+	/* Exclusive NULLs with this CPU's reserve and the pool's sealed part
+	 * empty (with PKS; hand-overs move pages between reserves). */
+	unsigned long irq_excl_empty_null[NR_PHASES];
 	/* Lowest sample of the pages above the atomic watermarks, all zones. */
 	long reserve_low[NR_PHASES];
 	u64 lat_min, lat_max, lat_seen;
@@ -104,7 +107,7 @@ struct st_phase_stats {
 	struct mm_alloc_stats mm;
 	u64 ticks[NR_CPUS];
 	unsigned long irq_allocs, irq_null, kernel_ok, kernel_null, bad;
-	unsigned long irq_unjustified, irq_lock_busy_null;
+	unsigned long irq_unjustified, irq_lock_busy_null, irq_excl_empty_null;
 	long reserve_low; /* the reserve's low point: pages above the atomic watermarks */
 	struct labyrinth_pool_stats pool; /* deltas, but size, level and lowest (absolute) */
 	u64 t0, cycles;

@@ -96,7 +96,7 @@ static bool zone_held_block(const struct zone *z, unsigned long frees0, unsigned
 		   z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
 }
 
-enum st_null { NULL_JUSTIFIED, NULL_INJECTED, NULL_LOCK_BUSY, NULL_UNJUSTIFIED };
+enum st_null { NULL_JUSTIFIED, NULL_INJECTED, NULL_LOCK_BUSY, NULL_EXCL_EMPTY, NULL_UNJUSTIFIED };
 
 /*
  * Why a GFP_ATOMIC NULL of this order? Injected by fail_page_alloc, or a
@@ -130,7 +130,7 @@ static enum st_null judge_null(const struct st_snap *s, unsigned int order, bool
 		return exclusive_reserve_level(arch_cpu_id()) ||
 			       (!order && labyrinth_pool_sealed_held_since(s->pushes, ZONE_NORMAL))
 			   ? NULL_UNJUSTIFIED
-			   : NULL_JUSTIFIED;
+			   : NULL_EXCL_EMPTY;
 	if (!order && labyrinth_pool_held_since(s->pushes, ZONE_NORMAL))
 		return NULL_UNJUSTIFIED;
 	for_each_zone(z) {
@@ -171,6 +171,7 @@ void st_tick(void)
 		switch (judge_null(&snap, order, excl)) {
 		case NULL_UNJUSTIFIED: c->irq_unjustified[ph]++; break;
 		case NULL_LOCK_BUSY: c->irq_lock_busy_null[ph]++; break;
+		case NULL_EXCL_EMPTY: c->irq_excl_empty_null[ph]++; break;
 		default: break;
 		}
 		return;

@@ -43,9 +43,10 @@ void st_phase_show(const char *name, const struct st_phase_stats *p)
 		p->pool.sealed_size, p->pool.seed_hits, p->pool.seed_misses, p->pool.unsealed);
 	pr_info("%s: margin: pool lowest %lu page(s), reserve low point %ld page(s) above the "
 		"atomic watermarks; atomic NULLs %lu, of them while pool or reserve held a usable "
-		"page: %lu, with a zone lock given up: %lu\n",
+		"page: %lu, with a zone lock given up: %lu, exclusive with the reserve and the "
+		"pool's sealed part empty: %lu\n",
 		name, p->pool.lowest, p->reserve_low == ST_LONG_MAX ? 0 : p->reserve_low,
-		p->irq_null, p->irq_unjustified, p->irq_lock_busy_null);
+		p->irq_null, p->irq_unjustified, p->irq_lock_busy_null, p->irq_excl_empty_null);
 }
 
 static void sort_u32(u32 *a, unsigned long n) /* Shell sort, Ciura's gaps */

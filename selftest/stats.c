@@ -63,6 +63,7 @@ static void sum_cpu_counters(struct st_phase_stats *p, unsigned int ph, int sign
 		p->irq_null += sign * READ_ONCE(c->irq_null[ph]);
 		p->irq_unjustified += sign * READ_ONCE(c->irq_unjustified[ph]);
 		p->irq_lock_busy_null += sign * READ_ONCE(c->irq_lock_busy_null[ph]);
+		p->irq_excl_empty_null += sign * READ_ONCE(c->irq_excl_empty_null[ph]);
 		p->kernel_ok += sign * c->kernel_ok[ph];
 		p->kernel_null += sign * c->kernel_null[ph];
 		p->bad += sign * (c->bad + c->excl_bad + READ_ONCE(c->excl_dirty));
