@@ -26,8 +26,11 @@
  *
  *   alloc, order 0:  pop this CPU's reserve (IRQs off) -> key own, INVLPG
  *                    (already zero) -> PG_allocated|PG_exclusive, owner
- *   reserve empty    atomic: NULL (counted); may sleep: a zeroed block from
- *   or order > 0:    the allocator, split to 4 KiB, key 1, every CPU
+ *   reserve empty,   a sealed page of the Labyrinth pool (mm/pool.c: key 1,
+ *   order 0, atomic: zero, every CPU flushed when it was sealed) -> key own,
+ *                    INVLPG, as above; sealed part empty too: NULL (counted)
+ *   otherwise:       atomic order > 0: NULL; may sleep: a zeroed block from
+ *                    the allocator, split to 4 KiB, key 1, every CPU
  *                    flushed, then key own as above
  *   free (owner):    scrub (zero) while we have access -> key 1, INVLPG,
  *                    into this CPU's reserve; reserve full: key 0, back to
@@ -38,8 +41,8 @@
  *
  * Without PKS (or before exclusive_init()), the same bookkeeping, zeroing
  * and scrubbing without keys; said at boot, and the isolation tests SKIP.
- * The direct map's huge pages are split on demand where a reserve page
- * lies, in process context only (vm_direct_split(); one 4 KiB table per
+ * The direct map's huge pages are split on demand where a reserve page or
+ * a sealed pool page lies, in process context only (vm_direct_split(); one 4 KiB table per
  * 2 MiB region, plus one per 1 GiB region; the count is printed at boot).
  */
 #define pr_fmt(fmt) "exclusive: " fmt
@@ -49,6 +52,7 @@
 #include <labyrinth/layout.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/numa.h>
+#include <labyrinth/pool.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/smp.h>
 #include <labyrinth/string.h>
@@ -263,7 +267,58 @@ static unsigned int reserve_fill(unsigned int cpu)
 	return got;
 }
 
+/* ---- the Labyrinth pool's sealed part (mm/pool.c) ---- */
+
+static bool seal_page(struct page *page)
+{
+	return key_block_nobody(page, 0);
+}
+
+static void unseal_page(struct page *page)
+{
+	set_page_key(page, PKS_KEY_DEFAULT);
+}
+
+static const struct labyrinth_pool_sealer excl_sealer = {
+	.seal = seal_page,
+	.flush_all = flush_all_cpus,
+	.unseal = unseal_page,
+};
+
 /* ---- allocation ---- */
+
+static bool excl_atomic(gfp_t gfp)
+{
+	return !gfpflags_allow_blocking(gfp) || arch_in_irq();
+}
+
+/*
+ * The seed call with an empty reserve (isolated, order 0, atomic): a sealed
+ * pool page. Its entry is 4 KiB and key 1, and no CPU holds a copy of it
+ * allowing access: exclusive_take() retags it with this CPU's flush alone.
+ */
+static struct page *exclusive_from_pool(gfp_t gfp, u64 **pte)
+{
+	/* the zones the request may use (isolated: the direct map is up) */
+	unsigned int hi = gfp & __GFP_DMA ? ZONE_DMA : gfp & __GFP_DMA32 ? ZONE_DMA32 : ZONE_NORMAL;
+	struct page *page = labyrinth_pool_take_sealed(hi);
+
+	if (!page)
+		return NULL;
+	*pte = vm_direct_pte(page_address(page));
+	/* sealed pages are 4 KiB-mapped; one that is not carries key 0: plain */
+	if (WARN_ON_ONCE(!*pte)) {
+		labyrinth_pool_give(page);
+		return NULL;
+	}
+	__atomic_add_fetch(&stats.pool_hits, 1, __ATOMIC_RELAXED);
+	mm_count_alloc(gfp, ALLOC_SRC_POOL);
+	if (nr_node_ids > 1)
+		numa_count_alloc(page);
+	trace_mm(TR_EXCLUSIVE, page_zone(page), 0, TR_EXCL_POOL, 0, page->pfn, 0,
+		 pks_cpu_key(arch_cpu_id()), 0);
+	return page;
+}
 
 /*
  * Nothing in the reserve (or order > 0). Without isolation the allocator's
@@ -276,12 +331,13 @@ static struct page *exclusive_alloc_slow(gfp_t gfp, unsigned int order, int nid)
 	gfp_t plain = gfp & ~(__GFP_EXCLUSIVE | __GFP_ZERO);
 	struct page *page;
 
-	if (excl_isolated && (!gfpflags_allow_blocking(gfp) || arch_in_irq())) {
+	if (excl_isolated && excl_atomic(gfp)) {
 		__atomic_add_fetch(&stats.reserve_empty, 1, __ATOMIC_RELAXED);
 		trace_mm(TR_EXCLUSIVE, NULL, order, TR_EXCL_EMPTY, 0, PFN_NIL, 0, 0, 0);
 		if (!(gfp & __GFP_NOWARN))
 			pr_warn_once("CPU %u: no keyed page for an atomic order-%u request "
-				     "(reserve empty or order > 0); NULL\n",
+				     "(reserve and the pool's sealed part empty, or order > 0); "
+				     "NULL\n",
 				     arch_cpu_id(), order);
 		return NULL;
 	}
@@ -333,6 +389,9 @@ struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid)
 			numa_count_alloc(page);
 		trace_mm(TR_EXCLUSIVE, page_zone(page), 0, TR_EXCL_RESERVE, excl_isolated,
 			 page->pfn, reserves[arch_cpu_id()].nr, pks_cpu_key(arch_cpu_id()), 0);
+	} else if (!order && excl_isolated && excl_atomic(gfp) &&
+		   (page = exclusive_from_pool(gfp, &pte))) {
+		/* the Labyrinth pool's sealed part: counted there */
 	} else {
 		page = exclusive_alloc_slow(gfp, order, nid);
 	}
@@ -494,6 +553,7 @@ static void exclusive_enable_pks(void)
 		return;
 	}
 	excl_isolated = true;
+	labyrinth_pool_set_sealer(&excl_sealer);
 	pr_info("PKS on %u CPUs: key 0 ordinary memory, key 1 free exclusive pages (no CPU), "
 		"keys %u..%u one per CPU\n",
 		stats.cpus_keyed, PKS_KEY_FIRST_CPU,
@@ -511,7 +571,10 @@ void exclusive_init(void)
 	if (arch_pks_supported() && vm_ready())
 		exclusive_enable_pks();
 	else
-		pr_warn("no PKS on this CPU; pages are zeroed and scrubbed but not isolated\n");
+		pr_warn(
+		    "no PKS on this CPU; pages are zeroed and scrubbed but not isolated, and the "
+		    "Labyrinth pool has nothing to seal (an atomic exclusive request with an "
+		    "empty reserve gets an ordinary zeroed page, from the pool under pressure)\n");
 	total = exclusive_reserve_fill();
 	WRITE_ONCE(excl_inited, true);
 	pr_info("reserve: %u pages on %u CPUs (up to %u each); direct map split for them: "

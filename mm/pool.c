@@ -44,9 +44,27 @@ struct pool_stack {
 	u64 head __aligned(64); /* tag << 32 | top pfn */
 	long level;		/* pages in the stack (may lag a push/pop) */
 	long target;		/* pages it is meant to hold */
+	bool sealed;		/* a stack of sealed[] (below) */
 };
 
 static struct pool_stack stacks[MAX_NR_ZONES];
+
+/*
+ * The sealed part (only once labyrinth_pool_set_sealer() was called, i.e.
+ * with PKS: mm/exclusive.c). A page in sealed[z] is mapped at 4 KiB in the
+ * direct map, tagged "nobody" (key 1), zero, and every CPU flushed its TLB
+ * after the tag changed: no CPU holds a copy of its entry that allows
+ * access. So retagging it for one CPU needs only that CPU's flush: the
+ * seed call's way out when its CPU's exclusive reserve is empty
+ * (labyrinth_pool_take_sealed()). Ordinary callers take sealed pages last
+ * and get them retagged key 0, again with a local flush (the stale key-1
+ * copies elsewhere fault and are retried as spurious). Sealed only in
+ * process context (labyrinth_pool_refill(): the flush is an IPI); never
+ * refilled from frees. Targets: half of each non-DMA zone's share, rounded
+ * up; the pool's size and level count both parts.
+ */
+static struct pool_stack sealed[MAX_NR_ZONES];
+static const struct labyrinth_pool_sealer *sealer;
 
 /*
  * Set while some stack is below its target: the free paths
@@ -61,6 +79,7 @@ static struct {
 	unsigned long size; /* sum of the targets */
 	long lowest;	    /* lowest total level since init or the last mark */
 	unsigned long hits, misses, refills_free, refills_balancer, pushes;
+	unsigned long seed_hits, seed_misses, unsealed, sealed_pages;
 } pool;
 
 static __always_inline u64 pool_word(u64 old, u32 pfn)
@@ -68,13 +87,24 @@ static __always_inline u64 pool_word(u64 old, u32 pfn)
 	return (((old >> 32) + 1) << 32) | pfn;
 }
 
-static long pool_level(void)
+static long stacks_level(const struct pool_stack *st)
 {
 	long n = 0;
 	int z;
 
 	for (z = 0; z < MAX_NR_ZONES; z++)
-		n += __atomic_load_n(&stacks[z].level, __ATOMIC_RELAXED);
+		n += __atomic_load_n(&st[z].level, __ATOMIC_RELAXED);
+	return n;
+}
+
+static long pool_level(void) /* both parts, one loop: it is on every pop */
+{
+	long n = 0;
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		n += __atomic_load_n(&stacks[z].level, __ATOMIC_RELAXED) +
+		     __atomic_load_n(&sealed[z].level, __ATOMIC_RELAXED);
 	return n;
 }
 
@@ -98,7 +128,7 @@ static bool pool_all_full(void)
 }
 
 /* The stack itself: pop and push, no statistics but the level. */
-static struct page *pool_pop(struct pool_stack *st)
+static __always_inline struct page *pool_pop(struct pool_stack *st)
 {
 	u64 old = __atomic_load_n(&st->head, __ATOMIC_ACQUIRE), new;
 	struct page *page;
@@ -110,7 +140,7 @@ static struct page *pool_pop(struct pool_stack *st)
 		new = pool_word(old, __atomic_load_n(&page->next, __ATOMIC_RELAXED));
 	} while (!__atomic_compare_exchange_n(&st->head, &old, new, false, __ATOMIC_ACQ_REL,
 					      __ATOMIC_ACQUIRE));
-	if (__atomic_sub_fetch(&st->level, 1, __ATOMIC_SEQ_CST) < st->target &&
+	if (__atomic_sub_fetch(&st->level, 1, __ATOMIC_SEQ_CST) < st->target && !st->sealed &&
 	    !READ_ONCE(labyrinth_pool_low))
 		WRITE_ONCE(labyrinth_pool_low, true);
 	pool_note_level();
@@ -119,9 +149,9 @@ static struct page *pool_pop(struct pool_stack *st)
 	return page;
 }
 
-static void pool_push(struct page *page)
+/* Onto st, which is its zone's stack of stacks[] or of sealed[]. */
+static __always_inline void pool_push_to(struct pool_stack *st, struct page *page)
 {
-	struct pool_stack *st = &stacks[pfn_zone_idx(page->pfn)];
 	u64 old = __atomic_load_n(&st->head, __ATOMIC_RELAXED);
 
 	page->flags = PG_pool;
@@ -132,19 +162,40 @@ static void pool_push(struct page *page)
 		__atomic_store_n(&page->next, (u32)old, __ATOMIC_RELAXED);
 	} while (!__atomic_compare_exchange_n(&st->head, &old, pool_word(old, page->pfn), false,
 					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
-	if (__atomic_add_fetch(&st->level, 1, __ATOMIC_SEQ_CST) >= st->target &&
+	if (__atomic_add_fetch(&st->level, 1, __ATOMIC_SEQ_CST) >= st->target && !st->sealed &&
 	    READ_ONCE(labyrinth_pool_low) && pool_all_full())
 		WRITE_ONCE(labyrinth_pool_low, false);
 }
 
-/* A page of a zone at or below hi, from the highest such stack, or NULL. */
-static struct page *pool_pop_upto(unsigned int hi)
+static void pool_push(struct page *page)
+{
+	pool_push_to(&stacks[pfn_zone_idx(page->pfn)], page);
+}
+
+/* A page of a zone at or below hi, from the highest such stack of st, or NULL. */
+static __always_inline struct page *stacks_pop_upto(struct pool_stack *st, unsigned int hi)
 {
 	struct page *page = NULL;
 	int z;
 
 	for (z = (int)min(hi, (unsigned int)MAX_NR_ZONES - 1); z >= 0 && !page; z--)
-		page = pool_pop(&stacks[z]);
+		page = pool_pop(&st[z]);
+	return page;
+}
+
+/*
+ * For an ordinary caller: unsealed pages first; a sealed one is retagged
+ * key 0 with this CPU's flush only (mm/exclusive.c), since a stale key-1
+ * copy on another CPU is a restriction, retried there as spurious.
+ */
+static struct page *pool_pop_upto(unsigned int hi)
+{
+	struct page *page = stacks_pop_upto(stacks, hi);
+
+	if (!page && (page = stacks_pop_upto(sealed, hi))) {
+		sealer->unseal(page);
+		__atomic_add_fetch(&pool.unsealed, 1, __ATOMIC_RELAXED);
+	}
 	return page;
 }
 
@@ -173,6 +224,20 @@ struct page *labyrinth_pool_alloc(unsigned int hi)
 
 	__atomic_add_fetch(page ? &pool.hits : &pool.misses, 1, __ATOMIC_RELAXED);
 	trace_mm(TR_POOL, NULL, 0, 0, 0, page ? page->pfn : PFN_NIL, pool_level(), pool.size, 0);
+	return page;
+}
+
+/*
+ * The seed call's page when its CPU's exclusive reserve is empty
+ * (mm/exclusive.c, any context, lock-free): a sealed page of a zone at or
+ * below hi (PG_allocated, order 0, zero, key 1), or NULL when the sealed
+ * part has none. The caller retags it for its CPU.
+ */
+struct page *labyrinth_pool_take_sealed(unsigned int hi)
+{
+	struct page *page = stacks_pop_upto(sealed, hi);
+
+	__atomic_add_fetch(page ? &pool.seed_hits : &pool.seed_misses, 1, __ATOMIC_RELAXED);
 	return page;
 }
 
@@ -209,9 +274,79 @@ static gfp_t zone_gfp(int z)
  * Called by the balancer, it does not reclaim again (current_is_reclaiming).
  */
 #define POOL_REFILL_GFP ((GFP_KERNEL & ~__GFP_KSWAPD_RECLAIM) | __GFP_NOWARN)
+
+/*
+ * Seals pages for sealed[] (process context): each fresh from the
+ * allocator, zeroed, then sealer->seal() (4 KiB mapping, key 1, no flush);
+ * linked through page->next while none is in the pool yet; then ONE flush
+ * of every CPU (an IPI) for the whole batch, and only then pushed. If the
+ * flush fails some CPU may hold a key-0 copy: the batch is unsealed and
+ * freed, nothing is pushed. Returns the pages pushed.
+ */
+static unsigned long pool_refill_sealed(void)
+{
+	const struct labyrinth_pool_sealer *s = READ_ONCE(sealer);
+	unsigned long n = 0;
+	u32 batch = PFN_NIL, pfn;
+	struct page *page;
+	int z;
+
+	for (z = 0; s && z < MAX_NR_ZONES; z++) {
+		long want = sealed[z].target - __atomic_load_n(&sealed[z].level, __ATOMIC_RELAXED);
+
+		while (want-- > 0) {
+			/* zeroed here, not by __GFP_ZERO: the zero cache is not for this */
+			page = alloc_pages(POOL_REFILL_GFP | zone_gfp(z), 0);
+			if (page)
+				memset(page_address(page), 0, PAGE_SIZE);
+			if (page && !s->seal(page))
+				__free_pages(page, 0);
+			else if (page) {
+				page->next = batch;
+				batch = page->pfn;
+				continue;
+			}
+			break;
+		}
+	}
+	if (batch != PFN_NIL && !s->flush_all()) {
+		for (; batch != PFN_NIL; batch = pfn) {
+			page = pfn_to_page(batch);
+			pfn = page->next;
+			page->next = PFN_NIL;
+			s->unseal(page);
+			__free_pages(page, 0);
+		}
+		return 0;
+	}
+	for (; batch != PFN_NIL; batch = pfn, n++) {
+		page = pfn_to_page(batch);
+		pfn = page->next;
+		pool_push_to(&sealed[pfn_zone_idx(page->pfn)], page); /* its own zone's */
+	}
+	__atomic_add_fetch(&pool.sealed_pages, n, __ATOMIC_RELAXED);
+	return n;
+}
+
+/* Pops what a stack holds above its target and frees it (unsealed first). */
+static unsigned long pool_trim(struct pool_stack *st)
+{
+	unsigned long n = 0;
+	struct page *page;
+
+	while (__atomic_load_n(&st->level, __ATOMIC_RELAXED) > st->target &&
+	       (page = pool_pop(st))) {
+		if (st->sealed)
+			sealer->unseal(page);
+		__free_pages(page, 0);
+		n++;
+	}
+	return n;
+}
+
 unsigned long labyrinth_pool_refill(void)
 {
-	unsigned long added = 0;
+	unsigned long added = 0, trimmed = 0;
 	struct page *page;
 	int z;
 
@@ -229,12 +364,10 @@ unsigned long labyrinth_pool_refill(void)
 			added++;
 		}
 	}
+	added += pool_refill_sealed();
 	for (z = 0; z < MAX_NR_ZONES; z++)
-		while (__atomic_load_n(&stacks[z].level, __ATOMIC_RELAXED) > stacks[z].target &&
-		       (page = pool_pop(&stacks[z]))) {
-			__free_pages(page, 0);
-			added -= added > 0;
-		}
+		trimmed += pool_trim(&stacks[z]) + pool_trim(&sealed[z]);
+	added -= min(added, trimmed);
 	__atomic_add_fetch(&pool.refills_balancer, added, __ATOMIC_RELAXED);
 	if (added)
 		trace_mm(TR_POOL_REFILL, NULL, 0, 0, 0, PFN_NIL, pool_level(), pool.size, added);
@@ -246,22 +379,55 @@ void labyrinth_pool_reset(void)
 	int z;
 
 	for (z = 0; z < MAX_NR_ZONES; z++) {
-		stacks[z].head = PFN_NIL;
+		stacks[z].head = sealed[z].head = PFN_NIL;
 		stacks[z].level = stacks[z].target = 0;
+		sealed[z].level = sealed[z].target = 0;
+		sealed[z].sealed = true;
 	}
+	sealer = NULL;
 	WRITE_ONCE(labyrinth_pool_low, false);
 	memset(&pool, 0, sizeof(pool));
 }
 
+/* With a sealer: half of each non-DMA zone's share (rounded up) sealed. */
 static void pool_set_targets(unsigned long pages)
 {
 	long dma = pages >= 8 ? (long)pages / 8 : 0;
+	int z;
 
 	stacks[ZONE_DMA].target = dma;
 	stacks[ZONE_DMA32].target = (long)pages - dma;
 	stacks[ZONE_NORMAL].target = 0;
+	for (z = 0; z < MAX_NR_ZONES; z++) {
+		sealed[z].target = sealer && z != ZONE_DMA ? (stacks[z].target + 1) / 2 : 0;
+		stacks[z].target -= sealed[z].target;
+	}
 	pool.size = pages;
 	WRITE_ONCE(labyrinth_pool_low, !pool_all_full());
+}
+
+/*
+ * Boot, process context, after labyrinth_pool_init(): from now on part of
+ * the pool is sealed (mm/exclusive.c calls this once PKS is on every CPU).
+ * Moves the targets and refills: unsealed pages over their new target go
+ * back to the allocator, fresh ones are sealed.
+ */
+void labyrinth_pool_set_sealer(const struct labyrinth_pool_sealer *s)
+{
+	WRITE_ONCE(sealer, s);
+	pool_set_targets(pool.size);
+	labyrinth_pool_refill();
+	pool.refills_balancer = 0;
+	pool.lowest = pool_level();
+	if (!sealed[ZONE_DMA32].target && !sealed[ZONE_NORMAL].target) {
+		pr_info("Labyrinth pool: no page outside DMA to seal: the exclusive seed call gets "
+			"NULL whenever its CPU's reserve is empty\n");
+		return;
+	}
+	pr_info("Labyrinth pool: %ld/%ld of its pages sealed for the seed call (4 KiB-mapped, "
+		"key 1, zeroed, every CPU flushed); the exclusive seed call gets NULL only "
+		"when its CPU's reserve and this sealed part are both empty\n",
+		stacks_level(sealed), sealed[ZONE_DMA32].target + sealed[ZONE_NORMAL].target);
 }
 
 /*
@@ -319,6 +485,15 @@ void labyrinth_pool_stats(struct labyrinth_pool_stats *s)
 	s->refills_balancer = __atomic_load_n(&pool.refills_balancer, __ATOMIC_RELAXED);
 	s->refills = s->refills_free + s->refills_balancer;
 	s->pushes = __atomic_load_n(&pool.pushes, __ATOMIC_RELAXED);
+	s->sealed_size = 0;
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		s->sealed_size += (unsigned long)sealed[z].target;
+	level = stacks_level(sealed);
+	s->sealed_level = level > 0 ? (unsigned long)level : 0;
+	s->sealed_pages = __atomic_load_n(&pool.sealed_pages, __ATOMIC_RELAXED);
+	s->seed_hits = __atomic_load_n(&pool.seed_hits, __ATOMIC_RELAXED);
+	s->seed_misses = __atomic_load_n(&pool.seed_misses, __ATOMIC_RELAXED);
+	s->unsealed = __atomic_load_n(&pool.unsealed, __ATOMIC_RELAXED);
 }
 
 /*
@@ -327,26 +502,39 @@ void labyrinth_pool_stats(struct labyrinth_pool_stats *s)
  * itself before its page can be seen, so: no push since, and a page there
  * now, means the page was there all the time (pops only take away).
  */
-bool labyrinth_pool_held_since(unsigned long pushes0, unsigned int hi)
+static bool stacks_held_since(const struct pool_stack *st, unsigned long pushes0, unsigned int hi)
 {
 	bool held = false;
 	int z;
 
 	for (z = 0; z <= (int)min(hi, (unsigned int)MAX_NR_ZONES - 1); z++)
-		held |= (u32)__atomic_load_n(&stacks[z].head, __ATOMIC_SEQ_CST) != PFN_NIL;
+		held |= (u32)__atomic_load_n(&st[z].head, __ATOMIC_SEQ_CST) != PFN_NIL;
 	return held && __atomic_load_n(&pool.pushes, __ATOMIC_SEQ_CST) == pushes0;
+}
+
+/* Ordinary callers may take sealed pages too: either part counts. */
+bool labyrinth_pool_held_since(unsigned long pushes0, unsigned int hi)
+{
+	return stacks_held_since(stacks, pushes0, hi) || stacks_held_since(sealed, pushes0, hi);
+}
+
+bool labyrinth_pool_sealed_held_since(unsigned long pushes0, unsigned int hi)
+{
+	return stacks_held_since(sealed, pushes0, hi);
 }
 
 /* Quiescent callers only (nobody pops or pushes meanwhile): walks the stack. */
 unsigned long labyrinth_pool_pages_in(const struct zone *zone)
 {
-	const struct pool_stack *st = &stacks[zone - NODE_DATA(zone->node)->node_zones];
+	long z = zone - NODE_DATA(zone->node)->node_zones;
+	const struct pool_stack *st[2] = { &stacks[z], &sealed[z] };
 	unsigned long n = 0;
 	u32 pfn;
 
-	for (pfn = (u32)__atomic_load_n(&st->head, __ATOMIC_ACQUIRE); pfn != PFN_NIL;
-	     pfn = pfn_to_page(pfn)->next)
-		n += page_zone(pfn_to_page(pfn)) == zone;
+	for (int i = 0; i < 2; i++)
+		for (pfn = (u32)__atomic_load_n(&st[i]->head, __ATOMIC_ACQUIRE); pfn != PFN_NIL;
+		     pfn = pfn_to_page(pfn)->next)
+			n += page_zone(pfn_to_page(pfn)) == zone;
 	return n;
 }
 
@@ -361,5 +549,9 @@ void labyrinth_pool_stats_reset(void)
 	__atomic_store_n(&pool.misses, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&pool.refills_free, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&pool.refills_balancer, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&pool.seed_hits, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&pool.seed_misses, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&pool.unsealed, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&pool.sealed_pages, 0, __ATOMIC_RELAXED);
 	labyrinth_pool_mark_lowest();
 }

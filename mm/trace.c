@@ -81,6 +81,8 @@ static void note_source(struct trace_story *st, const struct trace_event *e)
 		st->src = TR_SRC_POOL;
 	else if (e->type == TR_EXCLUSIVE && e->x == TR_EXCL_RESERVE)
 		st->src = TR_SRC_EXCLUSIVE;
+	else if (e->type == TR_EXCLUSIVE && e->x == TR_EXCL_POOL)
+		st->src = TR_SRC_POOL;
 	else if (e->type == TR_ZCACHE && e->pfn != PFN_NIL)
 		st->src = TR_SRC_ZCACHE;
 }
@@ -331,10 +333,17 @@ static int fmt_exclusive(const struct trace_event *e, char *buf, size_t size)
 				       "exclusive: pfn %#x from cpu%u's reserve (%u left), zeroed; "
 				       "no PKS: not isolated",
 				       e->pfn, e->cpu, e->a);
+	case TR_EXCL_POOL:
+		return snprintf(buf, size,
+				"exclusive: cpu%u's reserve empty: pfn %#x from the Labyrinth "
+				"pool's sealed part: key 1 (nobody, every CPU flushed when sealed) "
+				"-> key %u (cpu%u only), INVLPG here; zero since it was sealed",
+				e->cpu, e->pfn, e->b, e->cpu);
 	case TR_EXCL_EMPTY:
 		return snprintf(buf, size,
-				"exclusive: no keyed page for an atomic request (reserve empty "
-				"or order > 0); keying a fresh one needs an IPI -> NULL");
+				"exclusive: no keyed page for an atomic request (reserve and the "
+				"pool's sealed part empty, or order > 0); keying a fresh one needs "
+				"an IPI -> NULL");
 	case TR_EXCL_FRESH:
 		return snprintf(buf, size,
 				"exclusive: fresh order-%u block at pfn %#x: direct map split to "

@@ -199,6 +199,38 @@ void st_release_worker(void *arg)
 	job_done(c);
 }
 
+/*
+ * Pressure, with PKS: every participating CPU's exclusive reserve emptied
+ * (process context, GFP_KERNEL: not counted as atomic) and the pages kept
+ * here until the phase ends, so that the hooks' seed calls meet an empty
+ * reserve and go to the Labyrinth pool's sealed part (irq.c's judge_null()
+ * judges their NULLs). The owner frees them again.
+ */
+static struct page *excl_taken[NR_CPUS][EXCLUSIVE_RESERVE_PAGES];
+static unsigned int excl_nr[NR_CPUS];
+
+void st_excl_drain_job(void *arg)
+{
+	unsigned int cpu = arch_cpu_id();
+	struct page *page;
+
+	(void)arg;
+	while (exclusive_reserve_level(cpu) && excl_nr[cpu] < EXCLUSIVE_RESERVE_PAGES &&
+	       (page = alloc_page(GFP_KERNEL | __GFP_EXCLUSIVE | __GFP_NOWARN)))
+		excl_taken[cpu][excl_nr[cpu]++] = page;
+	job_done(&st_cpus[cpu]);
+}
+
+void st_excl_undrain_job(void *arg)
+{
+	unsigned int cpu = arch_cpu_id();
+
+	(void)arg;
+	while (excl_nr[cpu])
+		__free_page(excl_taken[cpu][--excl_nr[cpu]]);
+	job_done(&st_cpus[cpu]);
+}
+
 /* No work but the handshake: a CPU that ran it has left its idle loop
  * (selftest.c's baseline waits for that). */
 void st_sync_job(void *arg)

@@ -54,8 +54,8 @@ struct st_cpu {
 	/* NULLs while the pool or a zone's reserve provably held a usable
 	 * page all through the attempt (irq.c: judge_null()). */
 	unsigned long irq_unjustified[NR_PHASES];
-	/* NULLs of __GFP_EXCLUSIVE requests with PKS while this CPU's
-	 * exclusive reserve was empty (its only source in IRQ context). */
+	/* Exclusive NULLs with this CPU's reserve and the pool's sealed part
+	 * empty (with PKS; hand-overs move pages between reserves). */
 	unsigned long irq_excl_empty_null[NR_PHASES];
 	/* Lowest sample of the pages above the atomic watermarks, all zones. */
 	long reserve_low[NR_PHASES];
@@ -93,6 +93,7 @@ struct st_base {
 	struct numa_alloc_stats numa[NR_CPUS];
 	struct mm_alloc_stats mm;
 	struct labyrinth_pool_stats pool;
+	unsigned long tables_split; /* direct-map tables made so far (exclusive_get_stats()) */
 	u64 ticks[NR_CPUS];
 	u64 t0;
 };
@@ -181,6 +182,8 @@ void st_worker(void *arg);
 void st_release_worker(void *arg);
 void st_sync_job(void *arg);
 unsigned int st_run_on_all(smp_call_func_t fn, u64 bound_ms, const char *what);
+void st_excl_drain_job(void *arg);   /* this CPU's exclusive reserve emptied, kept */
+void st_excl_undrain_job(void *arg); /* and given back */
 
 /* ---- drain.c: the drains, the blocks they hold, the test shrinker ---- */
 
@@ -206,6 +209,7 @@ void st_phase_end(struct st_phase_stats *p, unsigned int ph);
 /* ---- verify.c: the KTAP expectations ---- */
 
 extern long st_leaked; /* pages missing at the release, summed over the zones */
+unsigned long st_tables_split(void);
 long st_leaked_pages(struct ktest *t);
 void st_expect_warmup(struct ktest *t, const struct st_phase_stats *p);
 void st_expect_below_min(struct ktest *t);

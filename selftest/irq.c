@@ -120,10 +120,15 @@ static enum st_null judge_null(const struct st_snap *s, unsigned int order, bool
 	if (mm.injected != s->injected)
 		return NULL_INJECTED;
 	/* With PKS an atomic exclusive request is served from this CPU's
-	 * reserve alone (only this CPU takes from it, and it cannot refill
-	 * during this interrupt): a NULL is right exactly when it is empty. */
+	 * reserve (only this CPU takes from it, and it cannot refill during
+	 * this interrupt), then, order 0, from the pool's sealed part: a NULL
+	 * is right exactly when the reserve is empty and the sealed part did
+	 * not hold a page all along (held_since, as for the pool below). */
 	if (excl && exclusive_isolated())
-		return exclusive_reserve_level(arch_cpu_id()) ? NULL_UNJUSTIFIED : NULL_EXCL_EMPTY;
+		return exclusive_reserve_level(arch_cpu_id()) ||
+			       (!order && labyrinth_pool_sealed_held_since(s->pushes, ZONE_NORMAL))
+			   ? NULL_UNJUSTIFIED
+			   : NULL_EXCL_EMPTY;
 	if (!order && labyrinth_pool_held_since(s->pushes, ZONE_NORMAL))
 		return NULL_UNJUSTIFIED;
 	for_each_zone(z) {

@@ -37,12 +37,13 @@ void st_phase_show(const char *name, const struct st_phase_stats *p)
 		p->kernel_null, p->mm.injected,
 		(unsigned long long)(p->cycles / max(st_ms_to_cycles(1), 1ull)));
 	pr_info("%s: pool hits=%lu misses=%lu refills_free=%lu refills_balancer=%lu lowest=%lu/%lu "
-		"level=%lu\n",
+		"level=%lu; sealed part %lu/%lu: seed hits=%lu misses=%lu, unsealed=%lu\n",
 		name, p->pool.hits, p->pool.misses, p->pool.refills_free, p->pool.refills_balancer,
-		p->pool.lowest, p->pool.size, p->pool.level);
+		p->pool.lowest, p->pool.size, p->pool.level, p->pool.sealed_level,
+		p->pool.sealed_size, p->pool.seed_hits, p->pool.seed_misses, p->pool.unsealed);
 	pr_info("%s: margin: pool lowest %lu page(s), reserve low point %ld page(s) above the "
 		"atomic watermarks; atomic NULLs %lu, of them while pool or reserve held a usable "
-		"page: %lu, exclusive with the CPU's reserve empty: %lu\n",
+		"page: %lu, exclusive with the reserve and the pool's sealed part empty: %lu\n",
 		name, p->pool.lowest, p->reserve_low == ST_LONG_MAX ? 0 : p->reserve_low,
 		p->irq_null, p->irq_unjustified, p->irq_excl_empty_null);
 }

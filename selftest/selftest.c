@@ -95,6 +95,7 @@ static void st_baseline(void)
 	st_base.bad_pages = mm_bad_page_count;
 	mm_alloc_stats_read(NR_CPUS, &st_base.mm);
 	labyrinth_pool_stats(&st_base.pool);
+	st_base.tables_split = st_tables_split();
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
 		st_base.ticks[cpu] = apic_timer_ticks(cpu);
 	st_base.t0 = arch_cycles();

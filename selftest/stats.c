@@ -99,6 +99,11 @@ static void pool_phase_delta(struct labyrinth_pool_stats *d)
 	d->refills_balancer = now.refills_balancer - d->refills_balancer;
 	d->refills = d->refills_free + d->refills_balancer;
 	d->pushes = now.pushes - d->pushes;
+	d->seed_hits = now.seed_hits - d->seed_hits;
+	d->seed_misses = now.seed_misses - d->seed_misses;
+	d->unsealed = now.unsealed - d->unsealed;
+	d->sealed_level = now.sealed_level;
+	d->sealed_size = now.sealed_size;
 	d->size = now.size;
 	d->level = now.level;
 	d->lowest = now.lowest;

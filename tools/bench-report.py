@@ -93,10 +93,19 @@ MISS_NOTES = {
         "dispatch through alloc_pages()/__free_pages() and free_pages_slow(), the owner "
         "checks and the counters. The maximum equals the median under -icount "
         "(interrupts off, no shared lock, no IPI): the worst case a real-time caller "
-        "sees is the typical one. What would close it: take the scrub off this path -- "
-        "frees park dirty key-1 pages apart and the idle loop scrubs them before they "
-        "can be handed out again (~534 less) -- and halve the rest (one walk per pair "
-        "by keeping the entry's address in struct page's spare link while allocated).",
+        "sees is the typical one. Taking the scrub off the pair (frees park dirty key-1 "
+        "pages on a per-CPU list, the idle loop scrubs them into the reserve, an "
+        "allocation that finds no scrubbed page scrubs one itself) was considered and "
+        "not built: this loop runs with interrupts off and never idles, so after at most "
+        "EXCLUSIVE_RESERVE_PAGES (32) pairs every allocation would scrub synchronously "
+        "and the median and maximum would stay ~900 -- the scrub moves from the free to "
+        "the allocation, it does not leave the pair. It would lower the cost only for a "
+        "caller whose CPU idles between calls, and the worst case (no scrubbed page "
+        "left) would stay where it is. The pair measured here is a reserve hit; with the "
+        "reserve empty the seed call is served from the Labyrinth pool's sealed part "
+        "instead (mm/pool.c; the same local retag, not timed here). Halving the rest "
+        "(one walk per pair by keeping the entry's address in struct page's spare link "
+        "while allocated) would still leave the pair over 200 while the scrub is in it.",
     "guest_order0_atomic":
         "Same path as the order-0 pair (GFP_ATOMIC hits the same per-CPU list).",
     "guest_order4":
@@ -126,7 +135,10 @@ MISS_NOTES = {
         "it: keep the level and statistics per CPU (or derive the level from the stack "
         "word), leaving one cmpxchg per take and per give. It was 70 before the pool "
         "became one stack per zone with refill statistics (session 3): the added cost "
-        "is not broken down yet.",
+        "is not broken down yet. The sealed part (issue 15) took it from 148 to 168: "
+        "every pop recomputes the pool's level for the lowest-level statistic, now over "
+        "six stacks (three unsealed, three sealed) instead of three, and pop and push "
+        "test which part a stack belongs to.",
 }
 
 

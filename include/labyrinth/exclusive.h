@@ -47,6 +47,7 @@ bool exclusive_isolated(void);
 
 struct exclusive_stats {
 	unsigned long reserve_hits;    /* order-0 requests served from a reserve */
+	unsigned long pool_hits;       /* reserve empty: served by the pool's sealed part */
 	unsigned long reserve_empty;   /* atomic requests that found no keyed page */
 	unsigned long spurious;	       /* stale restrictions flushed and retried */
 	unsigned long violations;      /* accesses reported (probed or not) */

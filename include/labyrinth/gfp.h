@@ -69,10 +69,16 @@
  * state ... exclusive page freed by another CPU (no hand-over)") and the
  * page left intact; a second free is a "double free".
  * Once back with the allocator it is an ordinary page: a late touch by the
- * old owner is no longer caught. With an empty reserve, or for order > 0,
- * an atomic request gets NULL (keying a fresh page needs every CPU's TLB
- * flushed, an IPI); one that may sleep keys a fresh block (without PKS both
- * take the ordinary path, Labyrinth pool included). The reserves are set
+ * old owner is no longer caught. Under pressure, with this CPU's reserve
+ * empty, the order-0 atomic request is served from the Labyrinth pool's
+ * sealed part (mm/pool.c): pages sealed ahead, in process context, like the
+ * reserve's (4 KiB-mapped, zeroed, key 1, every CPU's TLB flushed), so the
+ * same local retag makes one this CPU's. The seed call gets NULL only when
+ * its reserve AND the sealed part are both empty; for order > 0 an atomic
+ * request gets NULL (keying a fresh page needs every CPU's TLB flushed, an
+ * IPI); one that may sleep keys a fresh block (without PKS the pool has
+ * nothing to seal and both take the ordinary path, Labyrinth pool
+ * included: a zeroed page, not isolated). The reserves are set
  * apart at boot (EXCLUSIVE_RESERVE_PAGES per CPU) and refilled by frees and
  * by each CPU's idle loop (below half), so memory pressure on the zones does
  * not reach them. Without PKS (boot line "exclusive: no PKS on this CPU; ..."): the

@@ -83,6 +83,7 @@ enum trace_excl {
 	TR_EXCL_FRESH,	  /* a fresh block split to 4 KiB, key 1, every CPU flushed */
 	TR_EXCL_SCRUB,	  /* scrubbed on free: y = keyed */
 	TR_EXCL_HANDOVER, /* y = new owner, a = old owner */
+	TR_EXCL_POOL,	  /* reserve empty: a sealed page of the Labyrinth pool, b = key */
 };
 
 /* One binary record of a CPU's ring: 48 bytes. */

@@ -325,6 +325,120 @@ static void test_concurrent(void)
 	is_u64(mm_check_invariants(), 0, "invariants");
 }
 
+/*
+ * The sealed part (mm/pool.c), with a fake sealer standing in for
+ * mm/exclusive.c's PKS keys: a key per pfn (1 sealed, 0 not), a count of
+ * all-CPU flushes, and a flush that can be made to fail.
+ */
+static u8 fake_key[1u << 16];
+static unsigned int fake_flushes;
+static bool fake_flush_fails;
+
+static bool fake_seal(struct page *page)
+{
+	fake_key[page->pfn] = 1;
+	return true;
+}
+
+static bool fake_flush_all(void)
+{
+	fake_flushes++;
+	return !fake_flush_fails;
+}
+
+static void fake_unseal(struct page *page)
+{
+	fake_key[page->pfn] = 0;
+}
+
+static const struct labyrinth_pool_sealer fake_sealer = { fake_seal, fake_flush_all, fake_unseal };
+
+static bool page_zero(const struct page *p)
+{
+	const u8 *b = page_address(p);
+
+	for (size_t i = 0; i < PAGE_SIZE; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+static void test_sealed_part(void)
+{
+	struct labyrinth_pool_stats s;
+	struct page *p[9], *q;
+	unsigned long free0;
+	int i;
+
+	boot(true);
+	memset(fake_key, 0, sizeof(fake_key));
+	fake_flushes = 0;
+	fake_flush_fails = false;
+	labyrinth_pool_init(LABYRINTH_POOL_DEFAULT_BYTES);
+	free0 = nr_free_pages();
+	labyrinth_pool_stats(&s);
+	is_u64(s.sealed_size, 0, "no sealer: nothing sealed");
+	ok(!labyrinth_pool_take_sealed(ZONE_NORMAL),
+	   "no sealer: the seed call's take finds nothing");
+	for (i = 0; i < 8; i++) { /* dirty the hot pages the sealing gets first */
+		p[i] = alloc_page(GFP_KERNEL);
+		memset(page_address(p[i]), 0x42, PAGE_SIZE);
+	}
+	for (i = 0; i < 8; i++)
+		__free_page(p[i]);
+	labyrinth_pool_set_sealer(&fake_sealer);
+	labyrinth_pool_stats(&s);
+	ok(s.size == 8 && s.level == 8 && s.sealed_size == 4 && s.sealed_level == 4,
+	   "a sealer: 4 of the 8 pages sealed (DMA32's 7, half rounded up) (%lu/%lu)",
+	   s.sealed_level, s.sealed_size);
+	is_u64(fake_flushes, 1, "one all-CPU flush for the whole batch");
+	is_u64(nr_free_pages(), free0, "the pool still holds 8 pages (4 swapped for sealed ones)");
+	for (i = 0; i < 4; i++) {
+		p[i] = labyrinth_pool_take();
+		ok(p[i] && !fake_key[p[i]->pfn], "ordinary take %d: an unsealed page", i);
+	}
+	labyrinth_pool_stats(&s);
+	ok(s.unsealed == 0 && s.sealed_level == 4, "the sealed part untouched so far");
+	p[4] = labyrinth_pool_take_sealed(ZONE_NORMAL);
+	ok(p[4] && fake_key[p[4]->pfn] == 1 && p[4]->flags == PG_allocated && page_zero(p[4]),
+	   "the seed call's take: a sealed page, allocated, still key 1, zero");
+	ok(!labyrinth_pool_take_sealed(ZONE_DMA), "a DMA request: no sealed DMA page");
+	p[5] = labyrinth_pool_take();
+	ok(p[5] && !fake_key[p[5]->pfn], "an ordinary take of a sealed page: unsealed (key 0)");
+	labyrinth_pool_stats(&s);
+	ok(s.seed_hits == 1 && s.seed_misses == 2 && s.unsealed == 1 && s.sealed_level == 2,
+	   "stats: seed hits 1, misses 2, unsealed 1, sealed level 2");
+	ok(labyrinth_pool_sealed_held_since(s.pushes, ZONE_NORMAL),
+	   "the sealed part holds pages and nothing was pushed: held");
+	p[6] = labyrinth_pool_take_sealed(ZONE_NORMAL);
+	p[7] = labyrinth_pool_take_sealed(ZONE_NORMAL);
+	p[8] = labyrinth_pool_take_sealed(ZONE_NORMAL);
+	ok(p[6] && p[7] && !p[8], "two more seed takes, then the sealed part is empty");
+	ok(page_zero(p[6]) && page_zero(p[7]), "sealed pages are zero");
+	ok(!labyrinth_pool_sealed_held_since(s.pushes, ZONE_NORMAL), "empty: not held");
+	ok(labyrinth_pool_held_since(s.pushes, ZONE_NORMAL) == false,
+	   "the plain part empty too: nothing held");
+	for (i = 0; i < 8; i++) {
+		fake_key[p[i]->pfn] = 0; /* as the owners' frees would leave them */
+		__free_page(p[i]);
+	}
+	fake_flush_fails = true;
+	labyrinth_pool_refill();
+	labyrinth_pool_stats(&s);
+	ok(s.sealed_level == 0, "the all-CPU flush failed: nothing sealed pushed");
+	for (i = 0, q = NULL; i < (int)(sizeof(fake_key)); i++)
+		if (fake_key[i])
+			q = pfn_to_page((u32)i);
+	ok(!q, "and every page of the failed batch unsealed again");
+	fake_flush_fails = false;
+	labyrinth_pool_refill();
+	labyrinth_pool_stats(&s);
+	ok(s.level == 8 && s.sealed_level == 4, "the next refill seals 4 again (%lu/%lu)",
+	   s.sealed_level, s.level);
+	is_u64(nr_free_pages(), free0, "nothing leaked to or from the buddy");
+	is_u64(mm_check_invariants(), 0, "invariants");
+}
+
 int main(void)
 {
 	test_normal_not_pooled();
@@ -333,6 +447,7 @@ int main(void)
 	test_irq_lock_contended();
 	test_refill_from_free();
 	test_concurrent();
+	test_sealed_part();
 	sim_mem_unmap();
 	return done_testing();
 }

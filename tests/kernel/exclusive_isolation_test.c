@@ -5,7 +5,10 @@
  * kernel/smp.c) is readable and writable by its owner and faults for every
  * other CPU (read and write, caught by the extable probes); after a
  * hand-over the roles swap; after the free the owner faults too; a foreign
- * free is refused; a stale restriction is retried, not reported. Kernel
+ * free is refused; a stale restriction is retried, not reported; with the
+ * owner's reserve drained the seed call is served, isolated, from the
+ * Labyrinth pool's sealed part, NULL only once that is empty too, and
+ * ordinary pool callers get sealed pages last, retagged key 0. Kernel
  * only (probes, IPIs); every case SKIPs, with the reason, when the CPU has
  * no PKS or only one CPU is online. The bookkeeping and the scrub are
  * tests/kernel/exclusive_test.c's.
@@ -14,7 +17,9 @@
 #include <labyrinth/exclusive.h>
 #include <labyrinth/ktest.h>
 #include <labyrinth/mm.h>
+#include <labyrinth/pool.h>
 #include <labyrinth/printk.h>
+#include <labyrinth/shrinker.h>
 #include <labyrinth/smp.h>
 #include <labyrinth/vm.h>
 #include <asm/extable.h>
@@ -342,8 +347,201 @@ static void exclusive_idle_loop_refills(struct ktest *t)
 	smp_call_function_single(ap, do_undrain, &got, true);
 }
 
+/*
+ * The seed call under pressure (mm/pool.c's sealed part). On an AP, in IRQ
+ * context, with idle refills and the balancer off: its reserve drained to
+ * 0, the seed call still gets a page -- from the pool's sealed part
+ * (counted there), zero, isolated (the owner reads and writes, this CPU
+ * faults); the sealed part drained too, the seed call gets NULL (and only
+ * then). Once the balancer runs again, the sealed part is refilled.
+ */
+#define SEED_HELD (EXCLUSIVE_RESERVE_PAGES + 64)
+static struct page *seed_held[SEED_HELD];
+
+struct seed_req {
+	struct xreq x;
+	unsigned int held, reserve_left;
+	bool zero;
+	struct labyrinth_pool_stats before, after;
+	struct page *last; /* the seed call with reserve and sealed part empty */
+};
+
+static bool page_zero(const struct page *page)
+{
+	const u64 *p = page_address(page);
+
+	for (unsigned int i = 0; i < PAGE_SIZE / 8; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void do_seed_first(void *arg)
+{
+	struct seed_req *r = arg;
+	unsigned int cpu = arch_cpu_id();
+
+	for (r->held = 0; exclusive_reserve_level(cpu) && r->held < EXCLUSIVE_RESERVE_PAGES;)
+		seed_held[r->held++] = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE | __GFP_NOWARN);
+	r->reserve_left = exclusive_reserve_level(cpu);
+	labyrinth_pool_stats(&r->before);
+	r->x.page = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE | __GFP_NOWARN); /* the seed call */
+	labyrinth_pool_stats(&r->after);
+	r->zero = r->x.page && page_zero(r->x.page);
+	if (r->x.page)
+		*(volatile u8 *)page_address(r->x.page) = STAMP;
+}
+
+static void do_seed_rest(void *arg)
+{
+	struct seed_req *r = arg;
+	struct labyrinth_pool_stats ps;
+
+	for (labyrinth_pool_stats(&ps); ps.sealed_level && r->held < SEED_HELD;
+	     labyrinth_pool_stats(&ps))
+		seed_held[r->held++] = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE | __GFP_NOWARN);
+	r->reserve_left = exclusive_reserve_level(arch_cpu_id()) + (unsigned int)ps.sealed_level;
+	r->last = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE | __GFP_NOWARN);
+}
+
+static void do_seed_free(void *arg)
+{
+	struct seed_req *r = arg;
+
+	while (r->held)
+		if (seed_held[--r->held])
+			__free_page(seed_held[r->held]);
+	if (r->last)
+		__free_page(r->last);
+	__free_page(r->x.page);
+}
+
+/* Up to a second for the balancer to refill the sealed part. */
+static bool sealed_refilled(struct labyrinth_pool_stats *ps, unsigned long sealed0)
+{
+	u64 deadline = smp_deadline_ms(1000);
+
+	do
+		labyrinth_pool_stats(ps);
+	while ((ps->sealed_level < ps->sealed_size || ps->sealed_pages == sealed0) &&
+	       arch_cycles() < deadline && (arch_cpu_relax(), true));
+	return ps->sealed_level == ps->sealed_size && ps->sealed_pages > sealed0;
+}
+
+static void exclusive_seed_call_from_pool(struct ktest *t)
+{
+	unsigned int me = arch_cpu_id(), ap = next_online(me);
+	struct seed_req r = { .x = { .handover_to = -1, .t = t } };
+	struct labyrinth_pool_stats ps;
+
+	if (!isolation_ready(t))
+		return;
+	exclusive_idle_refill_set_enabled(false);
+	balancer_set_enabled(false);
+	labyrinth_pool_refill();
+	labyrinth_pool_stats(&ps);
+	if (!ps.sealed_size || ps.sealed_size > SEED_HELD - EXCLUSIVE_RESERVE_PAGES) {
+		ktest_log(t, "pool's sealed part: %lu pages", ps.sealed_size);
+		ktest_skip(t, "no sealed part in the pool, or more than this test drains (64)");
+		goto out;
+	}
+	smp_call_function_single(ap, do_seed_first, &r, true);
+	ktest_log(t,
+		  "CPU %u: reserve drained (%u pages, %u left); sealed pool %lu -> %lu, seed hits "
+		  "%lu -> %lu",
+		  ap, r.held, r.reserve_left, r.before.sealed_level, r.after.sealed_level,
+		  r.before.seed_hits, r.after.seed_hits);
+	KEXPECT_EQ(t, r.reserve_left, 0);
+	KEXPECT_TRUE(t, r.x.page != NULL);
+	if (!r.x.page)
+		goto out;
+	KEXPECT_EQ(t, r.after.seed_hits, r.before.seed_hits + 1);
+	KEXPECT_EQ(t, r.after.sealed_level, r.before.sealed_level - 1);
+	KEXPECT_TRUE(t, page_is_exclusive(r.x.page) && r.x.page->owner == ap);
+	KEXPECT_TRUE(t, r.zero);
+	on(ap, do_probe, &r.x);
+	KEXPECT_TRUE(t, r.x.read_ok && r.x.write_ok && r.x.seen == STAMP);
+	r.x.why = "foreign";
+	do_probe(&r.x);
+	r.x.why = NULL;
+	KEXPECT_TRUE(t, !r.x.read_ok && !r.x.write_ok && r.x.pk_read && r.x.pk_write);
+	smp_call_function_single(ap, do_seed_rest, &r, true);
+	KEXPECT_EQ(t, r.reserve_left, 0);
+	KEXPECT_TRUE(t, r.last == NULL); /* reserve and sealed part empty: NULL */
+	smp_call_function_single(ap, do_seed_free, &r, true);
+	balancer_set_enabled(true);
+	wakeup_balancer();
+	KEXPECT_TRUE(t, sealed_refilled(&ps, r.after.sealed_pages));
+	ktest_log(t, "sealed part refilled by the balancer: %lu/%lu", ps.sealed_level,
+		  ps.sealed_size);
+out:
+	balancer_set_enabled(true);
+	exclusive_idle_refill_set_enabled(true);
+}
+
+/*
+ * Ordinary callers take the pool's unsealed pages first; a sealed one, taken
+ * last, comes back with key 0: every CPU reads and writes it (another CPU's
+ * stale key-1 entry, if any, is retried as spurious).
+ */
+static void pool_sealed_page_unsealed_for_ordinary_callers(struct ktest *t)
+{
+	struct page *taken[LABYRINTH_POOL_MAX_PAGES / 64];
+	struct labyrinth_pool_stats s0, s;
+	struct xreq r = { .handover_to = -1 };
+	unsigned int n = 0, i;
+	const u64 *pte;
+
+	if (!isolation_ready(t))
+		return;
+	balancer_set_enabled(false);
+	labyrinth_pool_refill();
+	labyrinth_pool_stats(&s0);
+	if (!s0.sealed_size || s0.level > ARRAY_SIZE(taken)) {
+		ktest_log(t, "pool: %lu pages, %lu sealed", s0.level, s0.sealed_size);
+		ktest_skip(t,
+			   "no sealed part in the pool, or more pages than this test takes (64)");
+		goto out;
+	}
+	while (n < s0.level - s0.sealed_level) { /* the unsealed ones first */
+		taken[n] = labyrinth_pool_take();
+		pte = taken[n] ? vm_direct_pte(page_address(taken[n])) : NULL;
+		KEXPECT_TRUE(t, taken[n] && (!pte || arch_pte_pkey(*pte) == PKS_KEY_DEFAULT));
+		if (!taken[n++])
+			goto give;
+	}
+	labyrinth_pool_stats(&s);
+	KEXPECT_EQ(t, s.sealed_level, s0.sealed_level);
+	KEXPECT_EQ(t, s.unsealed, s0.unsealed);
+	r.page = taken[n++] = labyrinth_pool_take(); /* now a sealed one */
+	labyrinth_pool_stats(&s);
+	KEXPECT_TRUE(t, r.page != NULL);
+	if (!r.page)
+		goto give;
+	KEXPECT_EQ(t, s.unsealed, s0.unsealed + 1);
+	KEXPECT_EQ(t, s.sealed_level, s0.sealed_level - 1);
+	pte = vm_direct_pte(page_address(r.page));
+	KEXPECT_TRUE(t, pte && arch_pte_pkey(*pte) == PKS_KEY_DEFAULT);
+	do_probe(&r);
+	KEXPECT_TRUE(t, r.read_ok && r.write_ok);
+	on(next_online(arch_cpu_id()), do_probe, &r);
+	KEXPECT_TRUE(t, r.read_ok && r.write_ok);
+give:
+	for (i = 0; i < n; i++)
+		if (taken[i])
+			labyrinth_pool_give(taken[i]);
+	labyrinth_pool_refill(); /* unsealed over target trimmed, the sealed part sealed again */
+	labyrinth_pool_stats(&s);
+	KEXPECT_EQ(t, s.sealed_level, s.sealed_size);
+	KEXPECT_EQ(t, s.level, s.size);
+out:
+	balancer_set_enabled(true);
+}
+
 KTEST_SUITE(exclusive_isolation, KTEST_ORDER_EXCLUSIVE, KTEST_CASE(exclusive_foreign_access_faults),
 	    KTEST_CASE(exclusive_handover_swaps_roles),
 	    KTEST_CASE(exclusive_owner_faults_after_free),
 	    KTEST_CASE(exclusive_foreign_free_refused_smp),
-	    KTEST_CASE(exclusive_spurious_fault_retried), KTEST_CASE(exclusive_idle_loop_refills));
+	    KTEST_CASE(exclusive_spurious_fault_retried), KTEST_CASE(exclusive_idle_loop_refills),
+	    KTEST_CASE(exclusive_seed_call_from_pool),
+	    KTEST_CASE(pool_sealed_page_unsealed_for_ordinary_callers));

@@ -120,6 +120,26 @@ MUTANTS = [
         fast=True,
     ),
     dict(
+        name="pool-sealed-page-not-unsealed",
+        why="an ordinary caller gets a sealed pool page still keyed 'nobody' (key 1): "
+            "with PKS every access to it faults",
+        file="mm/pool.c",
+        original="\t\tsealer->unseal(page);\n\t\t__atomic_add_fetch(&pool.unsealed",
+        replacement="\t\t__atomic_add_fetch(&pool.unsealed",
+        tests=["test_pool"],
+        fast=True,
+    ),
+    dict(
+        name="pool-sealed-not-zeroed",
+        why="pages are sealed for the exclusive seed call without being zeroed: the seed "
+            "call (which does not zero a key-1 page) hands out an old owner's data",
+        file="mm/pool.c",
+        original="\t\t\tif (page)\n\t\t\t\tmemset(page_address(page), 0, PAGE_SIZE);\n",
+        replacement="",
+        tests=["test_pool"],
+        fast=False,
+    ),
+    dict(
         name="pool-not-refilled-from-frees",
         why="freed pages never top the pool up (only the balancer does)",
         file="mm/internal.h",

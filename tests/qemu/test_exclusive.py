@@ -12,7 +12,9 @@ import pytest
 import ktap
 
 NEEDS_PKS = ["exclusive_foreign_access_faults", "exclusive_handover_swaps_roles",
-             "exclusive_owner_faults_after_free", "exclusive_spurious_fault_retried"]
+             "exclusive_owner_faults_after_free", "exclusive_spurious_fault_retried",
+             "exclusive_seed_call_from_pool", "pool_sealed_page_unsealed_for_ordinary_callers"]
+SEALED_LINE = re.compile(r"mm: Labyrinth pool: (\d+)/(\d+) of its pages sealed for the seed call")
 NO_PKS_LINE = "exclusive: no PKS on this CPU; pages are zeroed and scrubbed but not isolated"
 CMDLINE = "ktest=exclusive,exclusive_isolation selftest=0"
 
@@ -34,6 +36,8 @@ def test_exclusive_isolated_with_pks(boot, smp):
              f"cases: {cases.get('exclusive_isolation')}")
     b.expect(re.search(r"exclusive page pfn 0x[0-9a-f]+ \(owner CPU \d\) touched by CPU \d "
                        r"at probe_read_u8\+", b.log), "no violation report line")
+    m = SEALED_LINE.search(b.log)
+    b.expect(m and int(m.group(1)) == int(m.group(2)) > 0, "no sealed part in the pool at boot")
 
 
 def test_exclusive_without_pks_skips(boot):
@@ -41,6 +45,8 @@ def test_exclusive_without_pks_skips(boot):
     b.expect_success()
     b.expect(NO_PKS_LINE in b.log, "no boot line saying exclusive pages are not isolated")
     b.expect("exclusive: PKS on" not in b.log, "claims PKS on a CPU without it")
+    b.expect("Labyrinth pool has nothing to seal" in b.log, "no line saying nothing is sealed")
+    b.expect(not SEALED_LINE.search(b.log), "claims sealed pool pages without PKS")
     sk = skips(b.raw)
     for case in NEEDS_PKS:
         b.expect("no PKS on this CPU" in sk.get(case, ""), f"{case} did not SKIP: {sk}")
