@@ -251,7 +251,7 @@ int find_suitable_fallback(const struct zone *zone, unsigned int order, unsigned
  * Linux's move_freepages_block(): every free block whose head is in pfn's
  * pageblock goes to the lists of type mt; returns the pages moved, and in
  * *num_movable the pages of the block that are allocated and movable.
- * 0 if the pageblock is not all inside the zone.
+ * 0 if the pageblock ends past the zone's end.
  */
 unsigned long move_freepages_block(struct zone *zone, unsigned long pfn, unsigned int mt,
 				   unsigned long *num_movable)
@@ -259,7 +259,12 @@ unsigned long move_freepages_block(struct zone *zone, unsigned long pfn, unsigne
 	unsigned long start = pfn & ~(pageblock_nr_pages - 1), end = start + pageblock_nr_pages;
 	unsigned long moved = 0, movable = 0;
 
-	if (start < zone->zone_start_pfn || end > zone_end_pfn(zone))
+	/* Linux 6.1: do not cross zone boundaries; a block that starts
+	 * before the zone is moved from the zone's start (DMA's first
+	 * pageblock, pfn 0 being no zone's), one that ends after it not. */
+	if (start < zone->zone_start_pfn)
+		start = zone->zone_start_pfn;
+	if (end > zone_end_pfn(zone))
 		return 0;
 	for (pfn = start; pfn < end;) {
 		struct page *page = pfn_to_page(pfn);

@@ -14,7 +14,8 @@
  * __free_page, __get_free_pages, __get_free_page (Linux's public API,
  * gfp.h), __alloc_pages and __alloc_pages_slowpath (mm/page_alloc.c: the
  * core of alloc_pages() and its slow path, as in Linux; they take the zone
- * lock themselves), and the __GFP_* flags.
+ * lock themselves), __zone_watermark_ok (Linux's: the check with the
+ * free count given), and the __GFP_* flags.
  */
 #ifndef MM_INTERNAL_H
 #define MM_INTERNAL_H
@@ -75,28 +76,32 @@ static __always_inline bool zone_lock_alloc_ctx(struct zone *zone)
 /* ---- watermarks (mm/zone.c precomputes zone->wmark_thr) ---- */
 
 /*
- * Pages the buddy of z may still give a request of allocation level `level`
- * whose highest zone is highest_zoneidx before it falls below the
- * watermark plus lowmem reserve; <= 0: none. Read under the zone lock by
- * every caller, so the answer holds until the lock is dropped. The bulk
- * paths (mm/pcp.c refills, mm/page_alloc.c bulk) ask "how many may I take".
+ * Linux's zone_watermark_ok() at an allocation level, under the zone lock.
+ * ALLOC_NO_WATERMARKS checks nothing (Linux's get_page_from_freelist()
+ * skips the check); __rmqueue() then finds a block or not.
+ */
+static __always_inline bool zone_watermark_ok(const struct zone *z, unsigned int order,
+					      unsigned int level, unsigned int highest_zoneidx,
+					      bool alloc_harder)
+{
+	if (level == ALLOC_NO_WATERMARKS)
+		return true;
+	return __zone_watermark_ok(z, order, z->wmark_thr[level][highest_zoneidx], alloc_harder,
+				   (long)z->free_pages);
+}
+
+/*
+ * Pages the buddy of z may still give order-0 requests at the low
+ * watermark (the per-CPU refills, mm/pcp.c, and the bulk path,
+ * mm/page_alloc.c: never ALLOC_HARDER, so the highatomic reserve is not
+ * theirs) whose highest zone is highest_zoneidx; <= 0: none. Read under
+ * the zone lock, so the answer holds until the lock is dropped.
  */
 static __always_inline long zone_watermark_headroom(const struct zone *z, unsigned int level,
 						    unsigned int highest_zoneidx)
 {
-	return (long)z->free_pages - z->wmark_thr[level][highest_zoneidx];
-}
-
-/*
- * Linux's zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags),
- * with the mark and the flags' reductions folded into the level: may a
- * block of 2^order pages be taken? Linux's rule, fail when
- * free - 2^order < watermark + lowmem_reserve.
- */
-static __always_inline bool zone_watermark_ok(const struct zone *z, unsigned int order,
-					      unsigned int level, unsigned int highest_zoneidx)
-{
-	return (long)z->free_pages - (long)(1ul << order) >= z->wmark_thr[level][highest_zoneidx];
+	return (long)z->free_pages - zone_unusable_free(z, false) -
+	       z->wmark_thr[level][highest_zoneidx];
 }
 
 /* ---- the boot window and debugging switches (mm/init.c, mm/debug.c) ---- */

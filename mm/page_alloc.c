@@ -100,12 +100,11 @@ static unsigned int gfp_to_alloc_level(gfp_t gfp)
 	return ALLOC_WMARK_HIGH_RES;
 }
 
-/* Linux 6.1's ALLOC_HARDER for the highatomic reserve: a GFP_ATOMIC-like
- * caller (cannot sleep, __GFP_HIGH) in the slow path (its own level). */
+/* Linux 6.1's ALLOC_HARDER for the highatomic reserve (gfp_alloc_harder(),
+ * mm/internal.h), in the slow path only (the caller's own level). */
 static __always_inline bool alloc_highatomic(gfp_t gfp, unsigned int level)
 {
-	return level != ALLOC_WMARK_LOW && !gfpflags_allow_blocking(gfp) &&
-	       (gfp & (__GFP_HIGH | __GFP_NOMEMALLOC)) == __GFP_HIGH;
+	return level != ALLOC_WMARK_LOW && gfp_alloc_harder(gfp);
 }
 
 /*
@@ -117,6 +116,7 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 			    unsigned int hi, gfp_t gfp)
 {
 	enum alloc_source src = ALLOC_SRC_BUDDY;
+	bool harder = alloc_highatomic(gfp, level);
 	struct page *page = NULL;
 	unsigned long flags = arch_irq_save();
 
@@ -127,9 +127,9 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 		return NULL;
 	}
 	trace_mm(TR_WMARK, zone, order, level, hi, PFN_NIL, zone->free_pages,
-		 zone->wmark_thr[level][hi], 1ul << order);
-	if (zone_watermark_ok(zone, order, level, hi))
-		page = __rmqueue(zone, order, gfp_migratetype(gfp), alloc_highatomic(gfp, level));
+		 zone->wmark_thr[level][hi], (1ul << order) + zone_unusable_free(zone, harder));
+	if (zone_watermark_ok(zone, order, level, hi, harder))
+		page = __rmqueue(zone, order, gfp_migratetype(gfp), harder);
 	if (page && trace_on())
 		trace_split(zone, page, order);
 	if (page && zone->free_pages < zone->_watermark[WMARK_MIN])
@@ -142,7 +142,7 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 	arch_irq_restore(flags);
 	if (page)
 		mm_count_alloc(gfp, src);
-	if (unlikely(page && order && alloc_highatomic(gfp, level)))
+	if (unlikely(page && order && harder))
 		reserve_highatomic_pageblock(page, zone); /* mm/buddy.c */
 	return page;
 }
@@ -182,6 +182,16 @@ static struct page *get_page_reserve(gfp_t gfp, unsigned int order, unsigned int
 			return page;
 	}
 	return NULL;
+}
+
+/* The retry after reclaim or compaction: the low watermark, then the
+ * caller's own level. */
+static struct page *get_page_low_then_reserve(gfp_t gfp, unsigned int order, unsigned int level,
+					      unsigned int hi, struct zone *const *zl)
+{
+	struct page *page = get_page_from_zonelist(gfp, order, hi, zl);
+
+	return page ? page : get_page_reserve(gfp, order, level, hi, zl);
 }
 
 /* ---- the slow path ---- */
@@ -242,15 +252,16 @@ static struct page *alloc_pages_direct_reclaim(gfp_t gfp, unsigned int order, un
 		progress = round ? 0 : drain_all_pages(NULL);
 		trace_mm(TR_RECLAIM, NULL, order, 0, 0, PFN_NIL, round + 1, progress, 0);
 		progress += try_to_free_pages(gfp, order, hi);
-		page = get_page_from_zonelist(gfp, order, hi, zl);
-		if (!page)
-			page = get_page_reserve(gfp, order, level, hi, zl);
+		page = get_page_low_then_reserve(gfp, order, level, hi, zl);
 		/* Linux 6.1: pages may be held in the highatomic reserve; give a
-		 * pageblock back (even the last one when nothing else helped). */
-		if (!page && unreserve_highatomic_pageblock(zl, gfp_migratetype(gfp), !progress)) {
-			page = get_page_from_zonelist(gfp, order, hi, zl);
+		 * pageblock back (even the last one when nothing else helped) and
+		 * retry at the caller's level, as Linux's "goto retry": even if
+		 * no free page moved, the reserve no longer counts against the
+		 * caller in the watermark check. */
+		if (!page && unreserve_highatomic_pageblock(zl, gfp_migratetype(gfp), !progress))
 			progress = 1;
-		}
+		if (!page)
+			page = get_page_low_then_reserve(gfp, order, level, hi, zl);
 		if (page || !progress)
 			return page;
 	}
@@ -261,12 +272,9 @@ static struct page *alloc_pages_direct_reclaim(gfp_t gfp, unsigned int order, un
 static struct page *alloc_pages_direct_compact(gfp_t gfp, unsigned int order, unsigned int level,
 					       unsigned int hi, struct zone *const *zl)
 {
-	struct page *page;
-
 	if (!try_to_compact_pages(order, zl))
 		return NULL;
-	page = get_page_from_zonelist(gfp, order, hi, zl);
-	return page ? page : get_page_reserve(gfp, order, level, hi, zl);
+	return get_page_low_then_reserve(gfp, order, level, hi, zl);
 }
 
 static __noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order,

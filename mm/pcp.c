@@ -210,7 +210,7 @@ struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp, uns
 		}
 		room = zone_watermark_headroom(zone, ALLOC_WMARK_LOW, hi);
 		trace_mm(TR_WMARK, zone, 0, ALLOC_WMARK_LOW, hi, PFN_NIL, zone->free_pages,
-			 zone->wmark_thr[ALLOC_WMARK_LOW][hi], 1);
+			 zone->wmark_thr[ALLOC_WMARK_LOW][hi], 1 + zone_unusable_free(zone, false));
 		if (room > 0)
 			__pcp_refill(zone, pcp, mt, (u32)min(room, (long)pcp->batch));
 		spin_unlock(&zone->lock);

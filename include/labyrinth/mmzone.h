@@ -205,6 +205,59 @@ static __always_inline struct zone *page_zone(const struct page *page)
 	return &node_data[page_to_nid(page)].node_zones[pfn_zone_idx(page->pfn)];
 }
 
+/*
+ * Linux 6.1's __zone_watermark_unusable_free() (without CMA, and without
+ * its 2^order - 1, which the checks below count themselves): the free
+ * pages a caller may not count. Without ALLOC_HARDER, the highatomic
+ * reserve: Linux 6.1 subtracts nr_reserved_highatomic, the pages of the
+ * reserved pageblocks, not the free pages on the highatomic lists ("this
+ * will over-estimate the size of the atomic reserve but it avoids a
+ * search"); so does Labyrinth.
+ */
+static __always_inline long zone_unusable_free(const struct zone *z, bool alloc_harder)
+{
+	return alloc_harder ? 0 : (long)READ_ONCE(z->nr_reserved_highatomic);
+}
+
+/*
+ * The orders at which z has a free block on a list that a request of this
+ * order may take from (mm/buddy.c:__rmqueue(), as Linux 6.1's
+ * rmqueue_buddy()): the per-CPU types' lists (a request falls back among
+ * them), and the highatomic lists for an ALLOC_HARDER request of order > 0
+ * only; ISOLATE never. Bit o set: a block of order o.
+ */
+static __always_inline unsigned int zone_usable_free_orders(const struct zone *z,
+							    unsigned int order, bool alloc_harder)
+{
+	unsigned int mask = 0, mt;
+
+	for (mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+		mask |= READ_ONCE(z->free_mask_mt[mt]);
+	if (alloc_harder && order)
+		mask |= READ_ONCE(z->free_mask_mt[MIGRATE_HIGHATOMIC]);
+	return mask;
+}
+
+/*
+ * Linux 6.1's __zone_watermark_ok(z, order, mark, highest_zoneidx,
+ * alloc_flags, free_pages), with the mark, the flags' reductions and the
+ * lowmem reserve folded into thr (zone->wmark_thr[level][hi]): fail when
+ * free - unusable - 2^order < thr; an order-0 request then passes; an
+ * order > 0 one needs a free block of at least its order on a list it may
+ * use. free: zone->free_pages under the zone lock (the allocator), or a
+ * snapshot (the checks that judge a NULL: the host model test and the IRQ
+ * self-test, selftest/irq.c, which use this same function). The "__" is
+ * Linux's spelling (include/linux/mmzone.h), not "caller holds the lock".
+ */
+static __always_inline bool __zone_watermark_ok(const struct zone *z, unsigned int order, long thr,
+						bool alloc_harder, long free)
+{
+	free -= zone_unusable_free(z, alloc_harder);
+	if (free - (long)(1ul << order) < thr)
+		return false;
+	return !order || (zone_usable_free_orders(z, order, alloc_harder) >> order) != 0;
+}
+
 static inline int zone_to_nid(const struct zone *z)
 {
 	return z->node;
