@@ -35,10 +35,23 @@
  * (mm/page_alloc.c), which the fast path tests in one load. The trace bits
  * are trace.h's (MM_HOOK_TRACE_*).
  */
-#define MM_HOOK_NO_PCP 1u /* per-CPU lists off (default until mm_pcp_set_enabled) */
-#define MM_HOOK_FAULT 2u  /* fail_page_alloc armed (mm/fail_page_alloc.c) */
-BUILD_BUG_ON(MM_HOOK_TRACE &(MM_HOOK_NO_PCP | MM_HOOK_FAULT));
+#define MM_HOOK_NO_PCP 1u	 /* per-CPU lists off (default until mm_pcp_set_enabled) */
+#define MM_HOOK_FAULT 2u	 /* fail_page_alloc armed (mm/fail_page_alloc.c) */
+#define MM_HOOK_POISON 4u	 /* debug_pagealloc: poison and check (mm/debug.c) */
+#define MM_HOOK_NO_DIRECT_MAP 8u /* until mm_set_direct_map(): gfp_highest_zone() decides */
+#define MM_HOOK_POOL_LOW 16u	 /* a pool stack is below its target (mm/pool.c): frees only */
+BUILD_BUG_ON(MM_HOOK_TRACE &(MM_HOOK_NO_PCP | MM_HOOK_FAULT | MM_HOOK_POISON |
+			     MM_HOOK_NO_DIRECT_MAP | MM_HOOK_POOL_LOW));
+/* The bits that send an allocation off the fast path (all but the pool's). */
+#define MM_HOOKS_ALLOC (~MM_HOOK_POOL_LOW)
 extern u32 mm_alloc_hooks;
+static __always_inline void mm_hooks_set(u32 bits, bool on)
+{
+	if (on)
+		__atomic_or_fetch(&mm_alloc_hooks, bits, __ATOMIC_SEQ_CST);
+	else
+		__atomic_and_fetch(&mm_alloc_hooks, ~bits, __ATOMIC_SEQ_CST);
+}
 
 /* ---- zones: setup (mm/zone.c, mm/numa.c) and the zone lock ---- */
 
@@ -155,6 +168,28 @@ void pcp_zones_init(void);
  * first: the first of its node's zonelist (mm/numa.c). Per-CPU lists are per
  * zone, so per node; only the owning CPU touches one, whatever its node. */
 extern struct zone *pcp_first_zone[NR_CPUS][MAX_NR_ZONES];
+
+/*
+ * The fast paths' lookups, one row per CPU, so that a hit indexes instead
+ * of computing zone and CPU offsets: by_gfp[gfp & GFP_ZONEMASK] is cpu's
+ * list set of its first zone for that gfp's highest zone (as
+ * gfp_highest_zone() once the direct map exists: MM_HOOK_NO_DIRECT_MAP
+ * keeps the fast path off before); by_zone[zone_id] is cpu's list set of
+ * that zone (a free pushes there). Written by mm/pcp.c when the lists are
+ * set up and when cpu's node or the zonelists change.
+ */
+#define GFP_ZONEMASK (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32)
+struct pcp_cpu_table {
+	struct per_cpu_pages *by_gfp[GFP_ZONEMASK + 1];
+	struct per_cpu_pages *by_zone[MAX_NUMNODES * MAX_NR_ZONES];
+};
+extern struct pcp_cpu_table pcp_cpu_tables[NR_CPUS];
+
+/* Which zone of all: node * MAX_NR_ZONES + zone index. */
+static __always_inline unsigned int page_zone_id(const struct page *page)
+{
+	return (unsigned int)page_to_nid(page) * MAX_NR_ZONES + pfn_zone_idx(page->pfn);
+}
 /* Recomputes cpu's first zones (its node changed, or the zonelists did). */
 void pcp_update_first_zones(unsigned int cpu);
 
@@ -168,14 +203,15 @@ unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt
 void pcp_show_zoneinfo(const struct zone *z);
 
 /*
- * Fast path: pop this CPU's hottest page of zone, or NULL. No lock, no
- * watermark (see pcp.h), no division, no zone loop: interrupts off, one
- * ring load, one struct page store.
+ * Fast path: pop this CPU's hottest page of type mt from pcp (this CPU's
+ * list set, pcp_cpu_tables), or NULL. No lock, no watermark (see pcp.h),
+ * no division, no zone loop: interrupts off, one ring load, one struct
+ * page store.
  */
-static __always_inline struct page *pcp_alloc_fast(struct zone *zone, gfp_t gfp, unsigned int mt)
+static __always_inline struct page *pcp_alloc_fast(struct per_cpu_pages *pcp, gfp_t gfp,
+						   unsigned int mt)
 {
 	unsigned long flags = arch_irq_save();
-	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
 	struct pcp_list *l = &pcp->lists[mt];
 	struct page *page = NULL;
 	u32 n = l->count;
@@ -200,20 +236,19 @@ static __always_inline struct page *pcp_alloc_fast(struct zone *zone, gfp_t gfp,
 void pcp_free_isolated(struct zone *zone, struct page *page);
 static __always_inline void pcp_free_irqs_off(struct page *page, unsigned int cpu)
 {
-	struct zone *zone = page_zone(page);
-	struct per_cpu_pages *pcp = &zone->pcp[cpu];
+	struct per_cpu_pages *pcp = pcp_cpu_tables[cpu].by_zone[page_zone_id(page)];
 	unsigned int mt = pcp_list_of_mt[get_pfnblock_migratetype(page->pfn)];
 	struct pcp_list *l;
 
 	if (unlikely(mt >= MIGRATE_PCPTYPES)) {
-		pcp_free_isolated(zone, page);
+		pcp_free_isolated(pcp->zone, page);
 		return;
 	}
 	l = &pcp->lists[mt];
 	page->flags = PG_pcp;
 	pcp->ring[mt][(l->base + l->count++) & PCP_RING_MASK] = page->pfn;
 	if (unlikely(++pcp->count > pcp->high))
-		pcp_drain_high(zone, pcp);
+		pcp_drain_high(pcp->zone, pcp);
 }
 
 static __always_inline void pcp_free_fast(struct page *page)
@@ -252,14 +287,14 @@ void labyrinth_pool_reset(void);
 /* mm/page_alloc.c's fallback: a pool page usable by a request whose highest
  * zone is hi, or NULL. */
 struct page *labyrinth_pool_alloc(unsigned int hi);
-/* True while a pool stack is below its target (mm/pool.c). */
-extern bool labyrinth_pool_low;
 /* The free paths, with an allocated order-0 page: true if the pool took it
- * (lock-free, any context). */
+ * (lock-free, any context). Asked only while a pool stack is below its
+ * target (MM_HOOK_POOL_LOW, which mm/pool.c sets and clears). */
 bool labyrinth_pool_refill_from_free(struct page *page);
 static __always_inline bool pool_takes_freed_page(struct page *page)
 {
-	return unlikely(READ_ONCE(labyrinth_pool_low)) && labyrinth_pool_refill_from_free(page);
+	return unlikely(READ_ONCE(mm_alloc_hooks) & MM_HOOK_POOL_LOW) &&
+	       labyrinth_pool_refill_from_free(page);
 }
 
 /* The zero cache (mm/zero_cache.c): its level without the lock, a take. */

@@ -395,31 +395,58 @@ static __noinline struct page *alloc_page_zeroed(gfp_t gfp, unsigned int hi, u32
 	return page;
 }
 
-struct page *alloc_pages(gfp_t gfp, unsigned int order)
+/*
+ * Everything alloc_pages() does but a per-CPU list hit: the zero cache,
+ * __GFP_EXCLUSIVE, __GFP_ZERO and poisoning (prepared after the take),
+ * tracing, __GFP_THISNODE, orders > 0, a miss.
+ */
+static __noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order, u32 hooks)
 {
 	unsigned int hi = gfp_highest_zone(gfp);
-	u32 hooks = READ_ONCE(mm_alloc_hooks);
-	struct page *page;
+	struct page *page = NULL;
 
 	if (unlikely((gfp & (__GFP_ZERO | __GFP_EXCLUSIVE | __GFP_THISNODE)) == __GFP_ZERO) &&
-	    !order && READ_ONCE(zero_cache_level) && !mm_debug_poison && !(hooks & MM_HOOK_FAULT))
+	    !order && READ_ONCE(zero_cache_level) && !(hooks & (MM_HOOK_POISON | MM_HOOK_FAULT)))
 		return alloc_page_zeroed(gfp, hi, hooks);
-	if (likely(!(order | hooks | (gfp & (__GFP_THISNODE | __GFP_EXCLUSIVE))) &&
-		   (gfp & GFP_MOVABLE_MASK) != GFP_MOVABLE_MASK)) {
-		page = pcp_alloc_fast(pcp_first_zone[arch_cpu_id()][hi], gfp, gfp_migratetype(gfp));
-		if (likely(page))
-			goto prep;
-	}
 	if (unlikely(gfp & __GFP_EXCLUSIVE)) /* its own source and preparation */
 		return alloc_exclusive(gfp, order, hooks);
-	if (unlikely(hooks & MM_HOOK_TRACE_ALLOC))
+	/* A __GFP_ZERO order-0 request still takes its page from the list */
+	if (!(order | (hooks & MM_HOOKS_ALLOC) | (gfp & __GFP_THISNODE)) &&
+	    (gfp & GFP_MOVABLE_MASK) != GFP_MOVABLE_MASK)
+		page = pcp_alloc_fast(pcp_cpu_tables[arch_cpu_id()].by_gfp[gfp & GFP_ZONEMASK], gfp,
+				      gfp_migratetype(gfp));
+	if (page)
+		;
+	else if (unlikely(hooks & MM_HOOK_TRACE_ALLOC))
 		page = alloc_pages_traced(gfp, order, hi, numa_node_id());
 	else
 		page = __alloc_pages(gfp, order, hi, numa_node_id());
-prep:
-	if (unlikely((gfp & (__GFP_ZERO | __GFP_EXCLUSIVE)) || mm_debug_poison) && page)
+	if (unlikely((gfp & __GFP_ZERO) || mm_debug_poison) && page)
 		prep_new_page_slow(page, order, gfp);
 	return page;
+}
+
+/*
+ * The fast path is one test of the gfp bits, the order and every rare
+ * case at once (mm_alloc_hooks: lists off, failure injection, poisoning,
+ * tracing, no direct map yet; not the pool's bit, which only frees
+ * read), then a pop from this CPU's list: its list set comes from one
+ * table row indexed by the gfp's zone bits (pcp_cpu_tables).
+ */
+struct page *alloc_pages(gfp_t gfp, unsigned int order)
+{
+	u32 hooks = READ_ONCE(mm_alloc_hooks);
+	struct page *page;
+
+	if (likely(!(order | (hooks & MM_HOOKS_ALLOC) |
+		     (gfp & (__GFP_ZERO | __GFP_THISNODE | __GFP_EXCLUSIVE))) &&
+		   (gfp & GFP_MOVABLE_MASK) != GFP_MOVABLE_MASK)) {
+		page = pcp_alloc_fast(pcp_cpu_tables[arch_cpu_id()].by_gfp[gfp & GFP_ZONEMASK], gfp,
+				      gfp_migratetype(gfp));
+		if (likely(page))
+			return page;
+	}
+	return alloc_pages_slow(gfp, order, hooks);
 }
 
 /*
@@ -639,14 +666,17 @@ static __noinline void free_pages_traced(struct page *page, unsigned int order)
 	trace_free_end();
 }
 
+/*
+ * The fast path: one test of the order and every rare case (mm_alloc_hooks:
+ * lists off, poisoning, tracing, the pool wanting pages, ...), one of the
+ * page's flags, then a push on this CPU's list of the page's zone.
+ */
 void __free_pages(struct page *page, unsigned int order)
 {
 	u32 hooks = READ_ONCE(mm_alloc_hooks);
 
-	if (likely(page && !(order | hooks) && page->flags == PG_allocated && !page->order &&
-		   !mm_debug_poison)) { /* poisoning is free_pages_slow()'s */
-		if (!pool_takes_freed_page(page))
-			pcp_free_fast(page);
+	if (likely(page && !(order | hooks) && page->flags == PG_allocated && !page->order)) {
+		pcp_free_fast(page);
 		return;
 	}
 	if (unlikely(hooks & MM_HOOK_TRACE_FREE))
@@ -666,7 +696,7 @@ void free_pages_bulk(unsigned long nr, struct page **pages)
 	unsigned long flags, i;
 	unsigned int cpu;
 
-	if (unlikely(READ_ONCE(mm_alloc_hooks) || mm_debug_poison)) {
+	if (unlikely(READ_ONCE(mm_alloc_hooks) & ~MM_HOOK_POOL_LOW)) {
 		for (i = 0; i < nr; i++)
 			__free_pages(pages[i], 0);
 		return;

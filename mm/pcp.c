@@ -21,7 +21,7 @@
 
 #include "mm/internal.h"
 
-u32 mm_alloc_hooks = MM_HOOK_NO_PCP;
+u32 mm_alloc_hooks = MM_HOOK_NO_PCP | MM_HOOK_NO_DIRECT_MAP;
 
 /* Linux 6.1's free_unref_page(): a HIGHATOMIC pageblock's page goes on the
  * movable list, an ISOLATE one's to the buddy (pcp_free_isolated). */
@@ -35,6 +35,8 @@ const u8 pcp_list_of_mt[MIGRATE_TYPES] = {
 struct zone *pcp_first_zone[NR_CPUS][MAX_NR_ZONES] = {
 	[0 ... NR_CPUS - 1] = { [0 ... MAX_NR_ZONES - 1] = &contig_page_data.node_zones[0] },
 };
+
+struct pcp_cpu_table pcp_cpu_tables[NR_CPUS];
 
 #define PCP_MAX_BATCH 64u
 #define PCP_MAX_HIGH (PCP_RING_SIZE - 2 * PCP_MAX_BATCH)
@@ -71,18 +73,35 @@ void pcp_update_first_zones(unsigned int cpu)
 	const struct pglist_data *pgdat = NODE_DATA(cpu_to_node(cpu));
 	unsigned int hi;
 
+	gfp_t zbits;
+
 	for (hi = 0; hi < MAX_NR_ZONES; hi++) {
 		struct zone *first = pgdat->zonelists[ZONELIST_FALLBACK][hi][0];
 
 		WRITE_ONCE(pcp_first_zone[cpu][hi],
 			   first ? first : &contig_page_data.node_zones[0]);
 	}
+	/* mm/page_alloc.c:gfp_highest_zone() with the direct map there */
+	for (zbits = 0; zbits <= GFP_ZONEMASK; zbits++) {
+		hi = (zbits & __GFP_DMA)     ? ZONE_DMA
+		     : (zbits & __GFP_DMA32) ? ZONE_DMA32
+					     : ZONE_NORMAL;
+		WRITE_ONCE(pcp_cpu_tables[cpu].by_gfp[zbits], &pcp_first_zone[cpu][hi]->pcp[cpu]);
+	}
 }
 
 void pcp_zones_init(void)
 {
-	unsigned int cpu;
+	unsigned int cpu, nid, zi;
 	struct zone *z;
+
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		for (nid = 0; nid < MAX_NUMNODES; nid++)
+			for (zi = 0; zi < MAX_NR_ZONES; zi++) {
+				z = &node_data[nid].node_zones[zi];
+				z->pcp[cpu].zone = z;
+				pcp_cpu_tables[cpu].by_zone[nid * MAX_NR_ZONES + zi] = &z->pcp[cpu];
+			}
 
 	for_each_zone(z) {
 		u32 batch, high;

@@ -49,13 +49,18 @@ struct pool_stack {
 static struct pool_stack stacks[MAX_NR_ZONES];
 
 /*
- * Set while some stack is below its target: the free paths
- * (mm/page_alloc.c) then offer their order-0 pages to
+ * MM_HOOK_POOL_LOW (a bit of mm_alloc_hooks, mm/internal.h), set while
+ * some stack is below its target: the free paths (mm/page_alloc.c) then
+ * leave their fast path and offer their order-0 pages to
  * labyrinth_pool_refill_from_free(). Written on transitions only, read on
- * every free: a stale true costs one call that clears it; a stale false is
- * impossible because a pop sets it after its decrement.
+ * every free in the same load as the other hooks: a stale true costs one
+ * call that clears it; a stale false is impossible because a pop sets it
+ * after its decrement.
  */
-bool labyrinth_pool_low;
+static bool pool_low(void)
+{
+	return READ_ONCE(mm_alloc_hooks) & MM_HOOK_POOL_LOW;
+}
 
 static struct {
 	unsigned long size; /* sum of the targets */
@@ -110,9 +115,8 @@ static struct page *pool_pop(struct pool_stack *st)
 		new = pool_word(old, __atomic_load_n(&page->next, __ATOMIC_RELAXED));
 	} while (!__atomic_compare_exchange_n(&st->head, &old, new, false, __ATOMIC_ACQ_REL,
 					      __ATOMIC_ACQUIRE));
-	if (__atomic_sub_fetch(&st->level, 1, __ATOMIC_SEQ_CST) < st->target &&
-	    !READ_ONCE(labyrinth_pool_low))
-		WRITE_ONCE(labyrinth_pool_low, true);
+	if (__atomic_sub_fetch(&st->level, 1, __ATOMIC_SEQ_CST) < st->target && !pool_low())
+		mm_hooks_set(MM_HOOK_POOL_LOW, true);
 	pool_note_level();
 	__atomic_store_n(&page->next, PFN_NIL, __ATOMIC_RELAXED);
 	page->flags = PG_allocated;
@@ -132,9 +136,9 @@ static void pool_push(struct page *page)
 		__atomic_store_n(&page->next, (u32)old, __ATOMIC_RELAXED);
 	} while (!__atomic_compare_exchange_n(&st->head, &old, pool_word(old, page->pfn), false,
 					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
-	if (__atomic_add_fetch(&st->level, 1, __ATOMIC_SEQ_CST) >= st->target &&
-	    READ_ONCE(labyrinth_pool_low) && pool_all_full())
-		WRITE_ONCE(labyrinth_pool_low, false);
+	if (__atomic_add_fetch(&st->level, 1, __ATOMIC_SEQ_CST) >= st->target && pool_low() &&
+	    pool_all_full())
+		mm_hooks_set(MM_HOOK_POOL_LOW, false);
 }
 
 /* A page of a zone at or below hi, from the highest such stack, or NULL. */
@@ -187,7 +191,7 @@ bool labyrinth_pool_refill_from_free(struct page *page)
 
 	if (__atomic_load_n(&st->level, __ATOMIC_RELAXED) >= st->target) {
 		if (pool_all_full())
-			WRITE_ONCE(labyrinth_pool_low, false);
+			mm_hooks_set(MM_HOOK_POOL_LOW, false);
 		return false;
 	}
 	pool_push(page);
@@ -249,7 +253,7 @@ void labyrinth_pool_reset(void)
 		stacks[z].head = PFN_NIL;
 		stacks[z].level = stacks[z].target = 0;
 	}
-	WRITE_ONCE(labyrinth_pool_low, false);
+	mm_hooks_set(MM_HOOK_POOL_LOW, false);
 	memset(&pool, 0, sizeof(pool));
 }
 
@@ -261,7 +265,7 @@ static void pool_set_targets(unsigned long pages)
 	stacks[ZONE_DMA32].target = (long)pages - dma;
 	stacks[ZONE_NORMAL].target = 0;
 	pool.size = pages;
-	WRITE_ONCE(labyrinth_pool_low, !pool_all_full());
+	mm_hooks_set(MM_HOOK_POOL_LOW, !pool_all_full());
 }
 
 /*

@@ -120,6 +120,7 @@ struct per_cpu_pages {
 	u32 drain_next; /* the ring the next drain starts with (round robin) */
 	struct pcp_list lists[MIGRATE_PCPTYPES];
 	unsigned long hits[2]; /* allocations served from the ring: [may sleep, atomic] */
+	struct zone *zone;     /* the zone these lists belong to (set by mm/pcp.c) */
 	u32 ring[MIGRATE_PCPTYPES][PCP_RING_SIZE];
 } __aligned(64);
 
