@@ -47,8 +47,8 @@ static void stats_add(struct mm_alloc_stats *out, unsigned int cpu)
 	out->injected += READ_ONCE(s->injected);
 	out->lock_busy += READ_ONCE(s->lock_busy);
 	for_each_zone(z) { /* fast-path hits are counted in the lists themselves */
-		out->other[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[0]);
-		out->atomic[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[1]);
+		out->atomic[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[0]);
+		out->other[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[1]);
 	}
 }
 

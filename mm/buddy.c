@@ -48,13 +48,10 @@ void set_pageblock_migratetype(unsigned long pfn, unsigned int mt)
 {
 	u8 *usemap = mem_section[pfn >> PFN_SECTION_SHIFT].pageblock_flags;
 	unsigned long pb = (pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order;
-	unsigned int shift = (pb & 1) * NR_PAGEBLOCK_BITS;
 
 	if (unlikely(page_group_by_mobility_disabled && mt < MIGRATE_PCPTYPES))
 		mt = MIGRATE_UNMOVABLE;
-	WRITE_ONCE(usemap[pb >> 1],
-		   (u8)((usemap[pb >> 1] & ~(((1u << PB_MIGRATETYPE_BITS) - 1) << shift)) |
-			(mt << shift)));
+	WRITE_ONCE(usemap[pb], (u8)((usemap[pb] & ~((1u << PB_MIGRATETYPE_BITS) - 1)) | mt));
 }
 
 /* ---- the free lists: one per order and migratetype ---- */

@@ -185,17 +185,19 @@ struct pcp_cpu_table {
 };
 extern struct pcp_cpu_table pcp_cpu_tables[NR_CPUS];
 
-/* Which zone of all: node * MAX_NR_ZONES + zone index. */
+/* Which zone of all: node * MAX_NR_ZONES + zone index, from the section
+ * (mm/numa.c keeps its zone_id): a load and a compare. */
 static __always_inline unsigned int page_zone_id(const struct page *page)
 {
-	return (unsigned int)page_to_nid(page) * MAX_NR_ZONES + pfn_zone_idx(page->pfn);
+	unsigned long pfn = page->pfn;
+
+	return mem_section[pfn >> PFN_SECTION_SHIFT].zone_id - (pfn < ZONE_DMA_END_PFN);
 }
 /* Recomputes cpu's first zones (its node changed, or the zonelists did). */
 void pcp_update_first_zones(unsigned int cpu);
 
 /* Out-of-line halves of the fast paths. */
 struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp, unsigned int mt);
-void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp);
 unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt,
 			     unsigned long want, struct page **array);
 
@@ -221,7 +223,7 @@ static __always_inline struct page *pcp_alloc_fast(struct per_cpu_pages *pcp, gf
 		pcp->count--;
 		page = pfn_to_page(pcp->ring[mt][(l->base + n) & PCP_RING_MASK]);
 		page->flags = PG_allocated; /* order is 0 already */
-		pcp->hits[!(gfp & __GFP_DIRECT_RECLAIM)]++;
+		pcp->hits[(gfp / __GFP_DIRECT_RECLAIM) & 1]++;
 	}
 	arch_irq_restore(flags);
 	return page;
@@ -230,33 +232,50 @@ static __always_inline struct page *pcp_alloc_fast(struct per_cpu_pages *pcp, gf
 /*
  * Fast path, interrupts already off: push an allocated order-0 page (the
  * caller checked flags and order) on cpu's (this CPU's) list of its zone,
- * whichever CPU allocated it; past `high`, `batch` cold pages go back to
- * the buddy.
+ * whichever CPU allocated it. Returns what is left to do: PCP_PUSHED,
+ * PCP_OVER_HIGH (pushed, and the list went past `high`: `batch` cold
+ * pages are to go back to the buddy, pcp_free_finish()) or PCP_ISOLATED
+ * (not pushed: its pageblock is ISOLATE, the page goes to the buddy).
  */
-void pcp_free_isolated(struct zone *zone, struct page *page);
-static __always_inline void pcp_free_irqs_off(struct page *page, unsigned int cpu)
+enum pcp_push_result { PCP_PUSHED, PCP_OVER_HIGH, PCP_ISOLATED };
+static __always_inline enum pcp_push_result pcp_push(struct page *page, unsigned int cpu)
 {
 	struct per_cpu_pages *pcp = pcp_cpu_tables[cpu].by_zone[page_zone_id(page)];
 	unsigned int mt = pcp_list_of_mt[get_pfnblock_migratetype(page->pfn)];
 	struct pcp_list *l;
 
-	if (unlikely(mt >= MIGRATE_PCPTYPES)) {
-		pcp_free_isolated(pcp->zone, page);
-		return;
-	}
+	if (unlikely(mt >= MIGRATE_PCPTYPES))
+		return PCP_ISOLATED;
 	l = &pcp->lists[mt];
 	page->flags = PG_pcp;
 	pcp->ring[mt][(l->base + l->count++) & PCP_RING_MASK] = page->pfn;
-	if (unlikely(++pcp->count > pcp->high))
-		pcp_drain_high(pcp->zone, pcp);
+	return unlikely(++pcp->count > pcp->high) ? PCP_OVER_HIGH : PCP_PUSHED;
 }
 
+/* The rest of a push, interrupts off: the drain or the isolated page. */
+void pcp_push_finish(struct page *page, unsigned int cpu, enum pcp_push_result r);
+
+static __always_inline void pcp_free_irqs_off(struct page *page, unsigned int cpu)
+{
+	enum pcp_push_result r = pcp_push(page, cpu);
+
+	if (unlikely(r != PCP_PUSHED))
+		pcp_push_finish(page, cpu, r);
+}
+
+/* Out of line, interrupts on: a push's rest (this CPU's list may have
+ * changed since, which the drain checks again). */
+void pcp_free_finish(struct page *page, enum pcp_push_result r);
+
+/* The whole free: the common case makes no call and needs no frame. */
 static __always_inline void pcp_free_fast(struct page *page)
 {
 	unsigned long flags = arch_irq_save();
+	enum pcp_push_result r = pcp_push(page, arch_cpu_id());
 
-	pcp_free_irqs_off(page, arch_cpu_id());
 	arch_irq_restore(flags);
+	if (unlikely(r != PCP_PUSHED))
+		pcp_free_finish(page, r);
 }
 
 /* ---- allocation statistics (mm/alloc_stats.c; struct mm_alloc_stats, mm.h) ---- */

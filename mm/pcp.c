@@ -170,7 +170,7 @@ static void __pcp_drain(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
  * In IRQ context with the zone lock busy, onto this CPU's movable ring
  * instead: a drain then gives it to the buddy, by its pageblock's type.
  */
-void pcp_free_isolated(struct zone *zone, struct page *page)
+static void pcp_free_isolated(struct zone *zone, struct page *page)
 {
 	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
 	struct pcp_list *l = &pcp->lists[MIGRATE_MOVABLE];
@@ -191,7 +191,7 @@ void pcp_free_isolated(struct zone *zone, struct page *page)
  * little over high and the next free tries again, unless the ring is
  * nearly full, when we must spin (never the case outside an NMI misuse).
  */
-void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
+static void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
 {
 	if (!zone_lock_alloc_ctx(zone)) {
 		if (pcp->count < PCP_RING_SIZE - 1)
@@ -202,6 +202,24 @@ void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
 	spin_unlock(&zone->lock);
 	/* count was > high >= batch: a whole batch went */
 	trace_mm(TR_PCP_DRAIN, zone, 0, 0, 0, PFN_NIL, pcp->batch, pcp->count, 0);
+}
+
+void pcp_push_finish(struct page *page, unsigned int cpu, enum pcp_push_result r)
+{
+	struct per_cpu_pages *pcp = pcp_cpu_tables[cpu].by_zone[page_zone_id(page)];
+
+	if (r == PCP_ISOLATED)
+		pcp_free_isolated(pcp->zone, page);
+	else if (pcp->count > pcp->high)
+		pcp_drain_high(pcp->zone, pcp);
+}
+
+void pcp_free_finish(struct page *page, enum pcp_push_result r)
+{
+	unsigned long flags = arch_irq_save();
+
+	pcp_push_finish(page, arch_cpu_id(), r);
+	arch_irq_restore(flags);
 }
 
 /*

@@ -48,7 +48,7 @@ static void mark_sections_present(void)
 	}
 }
 
-/* The usemap (Linux's pageblock_flags): 4 bits per pageblock, 32 bytes. */
+/* The usemap (Linux's pageblock_flags): a byte per pageblock, 64 bytes. */
 #define SECTION_USEMAP_BYTES (PAGES_PER_SECTION / pageblock_nr_pages * NR_PAGEBLOCK_BITS / 8)
 
 static void allocate_section_map(unsigned long sec)
@@ -96,8 +96,7 @@ static void init_section_pages(unsigned long sec)
 
 	for (; pfn != end; pfn++, p++)
 		*p = (struct page){ .flags = 0, .pfn = pfn, .next = PFN_NIL, .prev = PFN_NIL };
-	memset(mem_section[sec].pageblock_flags, mt | mt << NR_PAGEBLOCK_BITS,
-	       SECTION_USEMAP_BYTES);
+	memset(mem_section[sec].pageblock_flags, mt, SECTION_USEMAP_BYTES);
 }
 
 /* Sets flags on every page of [start, end) that has a struct page. */

@@ -64,10 +64,10 @@ enum migratetype {
 #define pageblock_order 9
 #define pageblock_nr_pages (1ul << pageblock_order)
 #define PB_MIGRATETYPE_BITS 3
-#define NR_PAGEBLOCK_BITS 4
-/* Two pageblocks share a byte of the usemap: both are in one MAX_ORDER
- * block, so in one zone, whose lock protects the byte. */
-BUILD_BUG_ON(pageblock_order + 1 > MAX_PAGE_ORDER);
+#define NR_PAGEBLOCK_BITS 8
+/* A byte of the usemap per pageblock (3 bits used): the per-CPU free path
+ * reads it with one load, no shift by the pageblock's parity. Written
+ * under the zone lock. */
 BUILD_BUG_ON(MIGRATE_TYPES > (1 << PB_MIGRATETYPE_BITS));
 
 extern const char *const migratetype_names[MIGRATE_TYPES];
@@ -85,8 +85,7 @@ static __always_inline unsigned int get_pfnblock_migratetype(unsigned long pfn)
 	const u8 *usemap = mem_section[pfn >> PFN_SECTION_SHIFT].pageblock_flags;
 	unsigned long pb = (pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order;
 
-	return (READ_ONCE(usemap[pb >> 1]) >> ((pb & 1) * NR_PAGEBLOCK_BITS)) &
-	       ((1u << PB_MIGRATETYPE_BITS) - 1);
+	return READ_ONCE(usemap[pb]) & ((1u << PB_MIGRATETYPE_BITS) - 1);
 }
 
 static __always_inline unsigned int get_pageblock_migratetype(const struct page *page)
@@ -119,8 +118,10 @@ struct per_cpu_pages {
 	u32 batch;	/* pages moved per refill or drain, under the zone lock */
 	u32 drain_next; /* the ring the next drain starts with (round robin) */
 	struct pcp_list lists[MIGRATE_PCPTYPES];
-	unsigned long hits[2]; /* allocations served from the ring: [may sleep, atomic] */
-	struct zone *zone;     /* the zone these lists belong to (set by mm/pcp.c) */
+	/* allocations served from the ring: [atomic, may sleep], indexed by
+	 * the gfp's __GFP_DIRECT_RECLAIM bit */
+	unsigned long hits[2];
+	struct zone *zone; /* the zone these lists belong to (set by mm/pcp.c) */
 	u32 ring[MIGRATE_PCPTYPES][PCP_RING_SIZE];
 } __aligned(64);
 
