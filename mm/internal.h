@@ -39,12 +39,22 @@
 #define MM_HOOK_FAULT 2u	 /* fail_page_alloc armed (mm/fail_page_alloc.c) */
 #define MM_HOOK_POISON 4u	 /* debug_pagealloc: poison and check (mm/debug.c) */
 #define MM_HOOK_NO_DIRECT_MAP 8u /* until mm_set_direct_map(): gfp_highest_zone() decides */
-#define MM_HOOK_POOL_LOW 16u	 /* a pool stack is below its target (mm/pool.c): frees only */
+/* A pool stack is below its target (mm/pool.c): read by frees only, so in
+ * the high half, which allocations do not load (mm_alloc_hooks_alloc()). */
+#define MM_HOOK_POOL_LOW 0x10000u
+#define MM_HOOKS_ALLOC 0xffffu
 BUILD_BUG_ON(MM_HOOK_TRACE &(MM_HOOK_NO_PCP | MM_HOOK_FAULT | MM_HOOK_POISON |
 			     MM_HOOK_NO_DIRECT_MAP | MM_HOOK_POOL_LOW));
-/* The bits that send an allocation off the fast path (all but the pool's). */
-#define MM_HOOKS_ALLOC (~MM_HOOK_POOL_LOW)
+BUILD_BUG_ON((MM_HOOK_TRACE | MM_HOOK_NO_PCP | MM_HOOK_FAULT | MM_HOOK_POISON |
+	      MM_HOOK_NO_DIRECT_MAP) &
+	     ~MM_HOOKS_ALLOC);
 extern u32 mm_alloc_hooks;
+/* The bits that send an allocation off the fast path: the low half of
+ * mm_alloc_hooks, one 16-bit load (x86 is little-endian). */
+static __always_inline u32 mm_alloc_hooks_alloc(void)
+{
+	return READ_ONCE(*(const u16 *)&mm_alloc_hooks);
+}
 static __always_inline void mm_hooks_set(u32 bits, bool on)
 {
 	if (on)
@@ -171,19 +181,29 @@ extern struct zone *pcp_first_zone[NR_CPUS][MAX_NR_ZONES];
 
 /*
  * The fast paths' lookups, one row per CPU, so that a hit indexes instead
- * of computing zone and CPU offsets: by_gfp[gfp & GFP_ZONEMASK] is cpu's
+ * of computing zone and CPU offsets: by_gfp[gfp & PCP_GFP_MASK] is cpu's
  * list set of its first zone for that gfp's highest zone (as
  * gfp_highest_zone() once the direct map exists: MM_HOOK_NO_DIRECT_MAP
- * keeps the fast path off before); by_zone[zone_id] is cpu's list set of
- * that zone (a free pushes there). Written by mm/pcp.c when the lists are
- * set up and when cpu's node or the zonelists change.
+ * keeps the fast path off before), or pcp_none, whose lists are always
+ * empty, for __GFP_MOVABLE|__GFP_RECLAIMABLE together (the slow path warns
+ * about it); by_zone[zone_id] is cpu's list set of that zone (a free pushes
+ * there). Written by mm/pcp.c when the lists are set up and when cpu's
+ * node or the zonelists change. 512 bytes a row: the row is a shift away.
  */
 #define GFP_ZONEMASK (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32)
+#define PCP_GFP_MASK (GFP_ZONEMASK | GFP_MOVABLE_MASK)
 struct pcp_cpu_table {
-	struct per_cpu_pages *by_gfp[GFP_ZONEMASK + 1];
+	struct per_cpu_pages *by_gfp[PCP_GFP_MASK + 1];
 	struct per_cpu_pages *by_zone[MAX_NUMNODES * MAX_NR_ZONES];
-};
+} __aligned(512);
+BUILD_BUG_ON(sizeof(struct pcp_cpu_table) != 512);
 extern struct pcp_cpu_table pcp_cpu_tables[NR_CPUS];
+extern struct per_cpu_pages pcp_none;
+/* This CPU's row, one load (arch_this_cpu_mm(), set by pcp_zones_init()). */
+static __always_inline struct pcp_cpu_table *this_cpu_pcp_table(void)
+{
+	return (struct pcp_cpu_table *)arch_this_cpu_mm();
+}
 
 /* Which zone of all: node * MAX_NR_ZONES + zone index, from the section
  * (mm/numa.c keeps its zone_id): a load and a compare. */
@@ -231,16 +251,17 @@ static __always_inline struct page *pcp_alloc_fast(struct per_cpu_pages *pcp, gf
 
 /*
  * Fast path, interrupts already off: push an allocated order-0 page (the
- * caller checked flags and order) on cpu's (this CPU's) list of its zone,
+ * caller checked flags and order) on this CPU's list of its zone (row:
+ * this CPU's table row),
  * whichever CPU allocated it. Returns what is left to do: PCP_PUSHED,
  * PCP_OVER_HIGH (pushed, and the list went past `high`: `batch` cold
  * pages are to go back to the buddy, pcp_free_finish()) or PCP_ISOLATED
  * (not pushed: its pageblock is ISOLATE, the page goes to the buddy).
  */
 enum pcp_push_result { PCP_PUSHED, PCP_OVER_HIGH, PCP_ISOLATED };
-static __always_inline enum pcp_push_result pcp_push(struct page *page, unsigned int cpu)
+static __always_inline enum pcp_push_result pcp_push(struct page *page, struct pcp_cpu_table *row)
 {
-	struct per_cpu_pages *pcp = pcp_cpu_tables[cpu].by_zone[page_zone_id(page)];
+	struct per_cpu_pages *pcp = row->by_zone[page_zone_id(page)];
 	unsigned int mt = pcp_list_of_mt[get_pfnblock_migratetype(page->pfn)];
 	struct pcp_list *l;
 
@@ -253,14 +274,14 @@ static __always_inline enum pcp_push_result pcp_push(struct page *page, unsigned
 }
 
 /* The rest of a push, interrupts off: the drain or the isolated page. */
-void pcp_push_finish(struct page *page, unsigned int cpu, enum pcp_push_result r);
+void pcp_push_finish(struct page *page, struct pcp_cpu_table *row, enum pcp_push_result r);
 
-static __always_inline void pcp_free_irqs_off(struct page *page, unsigned int cpu)
+static __always_inline void pcp_free_irqs_off(struct page *page, struct pcp_cpu_table *row)
 {
-	enum pcp_push_result r = pcp_push(page, cpu);
+	enum pcp_push_result r = pcp_push(page, row);
 
 	if (unlikely(r != PCP_PUSHED))
-		pcp_push_finish(page, cpu, r);
+		pcp_push_finish(page, row, r);
 }
 
 /* Out of line, interrupts on: a push's rest (this CPU's list may have
@@ -271,7 +292,7 @@ void pcp_free_finish(struct page *page, enum pcp_push_result r);
 static __always_inline void pcp_free_fast(struct page *page)
 {
 	unsigned long flags = arch_irq_save();
-	enum pcp_push_result r = pcp_push(page, arch_cpu_id());
+	enum pcp_push_result r = pcp_push(page, this_cpu_pcp_table());
 
 	arch_irq_restore(flags);
 	if (unlikely(r != PCP_PUSHED))

@@ -411,9 +411,8 @@ static __noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order, u
 	if (unlikely(gfp & __GFP_EXCLUSIVE)) /* its own source and preparation */
 		return alloc_exclusive(gfp, order, hooks);
 	/* A __GFP_ZERO order-0 request still takes its page from the list */
-	if (!(order | (hooks & MM_HOOKS_ALLOC) | (gfp & __GFP_THISNODE)) &&
-	    (gfp & GFP_MOVABLE_MASK) != GFP_MOVABLE_MASK)
-		page = pcp_alloc_fast(pcp_cpu_tables[arch_cpu_id()].by_gfp[gfp & GFP_ZONEMASK], gfp,
+	if (!(order | (hooks & MM_HOOKS_ALLOC) | (gfp & __GFP_THISNODE)))
+		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp,
 				      gfp_migratetype(gfp));
 	if (page)
 		;
@@ -435,13 +434,11 @@ static __noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order, u
  */
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
-	u32 hooks = READ_ONCE(mm_alloc_hooks);
+	u32 hooks = mm_alloc_hooks_alloc();
 	struct page *page;
 
-	if (likely(!(order | (hooks & MM_HOOKS_ALLOC) |
-		     (gfp & (__GFP_ZERO | __GFP_THISNODE | __GFP_EXCLUSIVE))) &&
-		   (gfp & GFP_MOVABLE_MASK) != GFP_MOVABLE_MASK)) {
-		page = pcp_alloc_fast(pcp_cpu_tables[arch_cpu_id()].by_gfp[gfp & GFP_ZONEMASK], gfp,
+	if (likely(!(order | hooks | (gfp & (__GFP_ZERO | __GFP_THISNODE | __GFP_EXCLUSIVE))))) {
+		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp,
 				      gfp_migratetype(gfp));
 		if (likely(page))
 			return page;
@@ -694,7 +691,7 @@ void __free_pages(struct page *page, unsigned int order)
 void free_pages_bulk(unsigned long nr, struct page **pages)
 {
 	unsigned long flags, i;
-	unsigned int cpu;
+	struct pcp_cpu_table *row;
 
 	if (unlikely(READ_ONCE(mm_alloc_hooks) & ~MM_HOOK_POOL_LOW)) {
 		for (i = 0; i < nr; i++)
@@ -702,13 +699,13 @@ void free_pages_bulk(unsigned long nr, struct page **pages)
 		return;
 	}
 	flags = arch_irq_save();
-	cpu = arch_cpu_id();
+	row = this_cpu_pcp_table();
 	for (i = 0; i < nr; i++) {
 		struct page *page = pages[i];
 
 		if (likely(page && page->flags == PG_allocated && !page->order)) {
 			if (!pool_takes_freed_page(page))
-				pcp_free_irqs_off(page, cpu);
+				pcp_free_irqs_off(page, row);
 		} else
 			__free_pages(page, 0); /* reports it; takes its own irq save */
 	}

@@ -37,6 +37,7 @@ struct zone *pcp_first_zone[NR_CPUS][MAX_NR_ZONES] = {
 };
 
 struct pcp_cpu_table pcp_cpu_tables[NR_CPUS];
+struct per_cpu_pages pcp_none; /* never filled: a fast-path miss */
 
 #define PCP_MAX_BATCH 64u
 #define PCP_MAX_HIGH (PCP_RING_SIZE - 2 * PCP_MAX_BATCH)
@@ -82,11 +83,14 @@ void pcp_update_first_zones(unsigned int cpu)
 			   first ? first : &contig_page_data.node_zones[0]);
 	}
 	/* mm/page_alloc.c:gfp_highest_zone() with the direct map there */
-	for (zbits = 0; zbits <= GFP_ZONEMASK; zbits++) {
+	for (zbits = 0; zbits <= PCP_GFP_MASK; zbits++) {
 		hi = (zbits & __GFP_DMA)     ? ZONE_DMA
 		     : (zbits & __GFP_DMA32) ? ZONE_DMA32
 					     : ZONE_NORMAL;
-		WRITE_ONCE(pcp_cpu_tables[cpu].by_gfp[zbits], &pcp_first_zone[cpu][hi]->pcp[cpu]);
+		WRITE_ONCE(pcp_cpu_tables[cpu].by_gfp[zbits],
+			   (zbits & GFP_MOVABLE_MASK) == GFP_MOVABLE_MASK
+			       ? &pcp_none
+			       : &pcp_first_zone[cpu][hi]->pcp[cpu]);
 	}
 }
 
@@ -95,6 +99,8 @@ void pcp_zones_init(void)
 	unsigned int cpu, nid, zi;
 	struct zone *z;
 
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		arch_set_cpu_mm(cpu, &pcp_cpu_tables[cpu]);
 	for (cpu = 0; cpu < NR_CPUS; cpu++)
 		for (nid = 0; nid < MAX_NUMNODES; nid++)
 			for (zi = 0; zi < MAX_NR_ZONES; zi++) {
@@ -204,9 +210,9 @@ static void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
 	trace_mm(TR_PCP_DRAIN, zone, 0, 0, 0, PFN_NIL, pcp->batch, pcp->count, 0);
 }
 
-void pcp_push_finish(struct page *page, unsigned int cpu, enum pcp_push_result r)
+void pcp_push_finish(struct page *page, struct pcp_cpu_table *row, enum pcp_push_result r)
 {
-	struct per_cpu_pages *pcp = pcp_cpu_tables[cpu].by_zone[page_zone_id(page)];
+	struct per_cpu_pages *pcp = row->by_zone[page_zone_id(page)];
 
 	if (r == PCP_ISOLATED)
 		pcp_free_isolated(pcp->zone, page);
@@ -218,7 +224,7 @@ void pcp_free_finish(struct page *page, enum pcp_push_result r)
 {
 	unsigned long flags = arch_irq_save();
 
-	pcp_push_finish(page, arch_cpu_id(), r);
+	pcp_push_finish(page, this_cpu_pcp_table(), r);
 	arch_irq_restore(flags);
 }
 

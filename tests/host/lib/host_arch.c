@@ -8,6 +8,7 @@
 #include <labyrinth/ksyms.h>
 
 __thread struct host_cpu_state host_cpu;
+void *host_cpu_mm[NR_CPUS]; /* arch_set_cpu_mm() */
 unsigned int host_phys_bits = 46;
 
 /* The kernel's debug helpers, host style: an address, and no stack walk. */
