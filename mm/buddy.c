@@ -51,7 +51,7 @@ void set_pageblock_migratetype(unsigned long pfn, unsigned int mt)
 
 	if (unlikely(page_group_by_mobility_disabled && mt < MIGRATE_PCPTYPES))
 		mt = MIGRATE_UNMOVABLE;
-	WRITE_ONCE(usemap[pb], (u8)((usemap[pb] & ~((1u << PB_MIGRATETYPE_BITS) - 1)) | mt));
+	WRITE_ONCE(usemap[pb], (u8)(mt | pcp_list_of_mt[mt] << PB_PCP_LIST_SHIFT));
 }
 
 /* ---- the free lists: one per order and migratetype ---- */

@@ -231,7 +231,7 @@ void pcp_show_zoneinfo(const struct zone *z);
  * page store.
  */
 static __always_inline struct page *pcp_alloc_fast(struct per_cpu_pages *pcp, gfp_t gfp,
-						   unsigned int mt)
+						   unsigned long mt)
 {
 	unsigned long flags = arch_irq_save();
 	struct pcp_list *l = &pcp->lists[mt];
@@ -262,7 +262,7 @@ enum pcp_push_result { PCP_PUSHED, PCP_OVER_HIGH, PCP_ISOLATED };
 static __always_inline enum pcp_push_result pcp_push(struct page *page, struct pcp_cpu_table *row)
 {
 	struct per_cpu_pages *pcp = row->by_zone[page_zone_id(page)];
-	unsigned int mt = pcp_list_of_mt[get_pfnblock_migratetype(page->pfn)];
+	unsigned long mt = get_pfnblock_pcp_list(page->pfn);
 	struct pcp_list *l;
 
 	if (unlikely(mt >= MIGRATE_PCPTYPES))

@@ -96,7 +96,8 @@ static void init_section_pages(unsigned long sec)
 
 	for (; pfn != end; pfn++, p++)
 		*p = (struct page){ .flags = 0, .pfn = pfn, .next = PFN_NIL, .prev = PFN_NIL };
-	memset(mem_section[sec].pageblock_flags, mt, SECTION_USEMAP_BYTES);
+	memset(mem_section[sec].pageblock_flags, mt | pcp_list_of_mt[mt] << PB_PCP_LIST_SHIFT,
+	       SECTION_USEMAP_BYTES);
 }
 
 /* Sets flags on every page of [start, end) that has a struct page. */

@@ -65,9 +65,10 @@ enum migratetype {
 #define pageblock_nr_pages (1ul << pageblock_order)
 #define PB_MIGRATETYPE_BITS 3
 #define NR_PAGEBLOCK_BITS 8
-/* A byte of the usemap per pageblock (3 bits used): the per-CPU free path
- * reads it with one load, no shift by the pageblock's parity. Written
- * under the zone lock. */
+/* A byte of the usemap per pageblock: the type in the low 3 bits, the
+ * per-CPU list of the type in the high half (get_pfnblock_pcp_list()), so
+ * the per-CPU free path reads both with one load. Written under the zone
+ * lock. */
 BUILD_BUG_ON(MIGRATE_TYPES > (1 << PB_MIGRATETYPE_BITS));
 
 extern const char *const migratetype_names[MIGRATE_TYPES];
@@ -86,6 +87,19 @@ static __always_inline unsigned int get_pfnblock_migratetype(unsigned long pfn)
 	unsigned long pb = (pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order;
 
 	return READ_ONCE(usemap[pb]) & ((1u << PB_MIGRATETYPE_BITS) - 1);
+}
+
+/* The byte's high half: the per-CPU list a page freed into the pageblock
+ * goes on (mm/pcp.c's pcp_list_of_mt[] of its type, kept with the type by
+ * set_pageblock_migratetype()), so the free path reads it in one load;
+ * >= MIGRATE_PCPTYPES: none (ISOLATE). */
+#define PB_PCP_LIST_SHIFT 4
+static __always_inline unsigned long get_pfnblock_pcp_list(unsigned long pfn)
+{
+	const u8 *usemap = mem_section[pfn >> PFN_SECTION_SHIFT].pageblock_flags;
+	unsigned long b = READ_ONCE(usemap[(pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order]);
+
+	return b >> PB_PCP_LIST_SHIFT;
 }
 
 static __always_inline unsigned int get_pageblock_migratetype(const struct page *page)
