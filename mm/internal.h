@@ -259,30 +259,28 @@ static __always_inline struct page *pcp_alloc_fast(struct per_cpu_pages *pcp, gf
  * (not pushed: its pageblock is ISOLATE, the page goes to the buddy).
  */
 enum pcp_push_result { PCP_PUSHED, PCP_OVER_HIGH, PCP_ISOLATED };
-static __always_inline enum pcp_push_result pcp_push(struct page *page, struct pcp_cpu_table *row)
+/* The push itself, onto list mt (< MIGRATE_PCPTYPES) of pcp. */
+static __always_inline enum pcp_push_result pcp_push_to(struct per_cpu_pages *pcp, unsigned long mt,
+							struct page *page)
 {
-	struct per_cpu_pages *pcp = row->by_zone[page_zone_id(page)];
-	unsigned long mt = get_pfnblock_pcp_list(page->pfn);
-	struct pcp_list *l;
+	struct pcp_list *l = &pcp->lists[mt];
 
-	if (unlikely(mt >= MIGRATE_PCPTYPES))
-		return PCP_ISOLATED;
-	l = &pcp->lists[mt];
 	page->flags = PG_pcp;
 	pcp->ring[mt][(l->base + l->count++) & PCP_RING_MASK] = page->pfn;
 	return unlikely(++pcp->count > pcp->high) ? PCP_OVER_HIGH : PCP_PUSHED;
 }
 
+static __always_inline enum pcp_push_result pcp_push(struct page *page, struct pcp_cpu_table *row)
+{
+	unsigned long mt = get_pfnblock_pcp_list(page->pfn);
+
+	if (unlikely(mt >= MIGRATE_PCPTYPES))
+		return PCP_ISOLATED;
+	return pcp_push_to(row->by_zone[page_zone_id(page)], mt, page);
+}
+
 /* The rest of a push, interrupts off: the drain or the isolated page. */
 void pcp_push_finish(struct page *page, struct pcp_cpu_table *row, enum pcp_push_result r);
-
-static __always_inline void pcp_free_irqs_off(struct page *page, struct pcp_cpu_table *row)
-{
-	enum pcp_push_result r = pcp_push(page, row);
-
-	if (unlikely(r != PCP_PUSHED))
-		pcp_push_finish(page, row, r);
-}
 
 /* Out of line, interrupts on: a push's rest (this CPU's list may have
  * changed since, which the drain checks again). */

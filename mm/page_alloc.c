@@ -687,11 +687,15 @@ void __free_pages(struct page *page, unsigned int order)
  * fast path would take goes onto this CPU's list with interrupts saved and
  * restored once; any other page (tracing or poisoning on, a bad free, lists
  * off) takes the full __free_pages() path, which reports what is wrong.
+ * Pages of one pageblock (a bulk allocation's usually are) share their
+ * list: it is looked up again only when the pageblock changes.
  */
 void free_pages_bulk(unsigned long nr, struct page **pages)
 {
-	unsigned long flags, i;
+	unsigned long flags, i, pb, last_pb = ~0ul, mt = MIGRATE_PCPTYPES;
+	struct per_cpu_pages *pcp = NULL;
 	struct pcp_cpu_table *row;
+	enum pcp_push_result r;
 
 	if (unlikely(READ_ONCE(mm_alloc_hooks) & ~MM_HOOK_POOL_LOW)) {
 		for (i = 0; i < nr; i++)
@@ -703,11 +707,23 @@ void free_pages_bulk(unsigned long nr, struct page **pages)
 	for (i = 0; i < nr; i++) {
 		struct page *page = pages[i];
 
-		if (likely(page && page->flags == PG_allocated && !page->order)) {
-			if (!pool_takes_freed_page(page))
-				pcp_free_irqs_off(page, row);
-		} else
+		if (unlikely(!page || page->flags != PG_allocated || page->order)) {
 			__free_pages(page, 0); /* reports it; takes its own irq save */
+			continue;
+		}
+		if (pool_takes_freed_page(page))
+			continue;
+		pb = page->pfn >> pageblock_order;
+		if (pb != last_pb) {
+			pcp = row->by_zone[page_zone_id(page)];
+			mt = get_pfnblock_pcp_list(page->pfn);
+			last_pb = pb;
+		}
+		r = likely(mt < MIGRATE_PCPTYPES) ? pcp_push_to(pcp, mt, page) : PCP_ISOLATED;
+		if (unlikely(r != PCP_PUSHED)) {
+			pcp_push_finish(page, row, r);
+			last_pb = ~0ul; /* a drain may have changed the pageblock's type */
+		}
 	}
 	arch_irq_restore(flags);
 }

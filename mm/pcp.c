@@ -299,20 +299,29 @@ unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt
 	unsigned long flags = arch_irq_save(), got = 0;
 	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
 	struct pcp_list *l = &pcp->lists[mt];
+	const u32 *ring = pcp->ring[mt];
 
-	for (; got < want; array++) {
-		struct page *page;
+	while (got < want) {
+		/* the counts in locals while popping (the stores to struct page
+		 * could alias them for the compiler), written back before a
+		 * refill reads them */
+		u32 n = l->count, base = l->base, taken = 0;
 
-		if (*array)
-			continue;
-		if (unlikely(!l->count) && !pcp_bulk_refill(zone, hi, pcp, mt, want - got))
+		for (; got < want && n; array++) {
+			struct page *page;
+
+			if (*array)
+				continue;
+			page = pfn_to_page(ring[(base + --n) & PCP_RING_MASK]);
+			page->flags = PG_allocated;
+			*array = page;
+			got++;
+			taken++;
+		}
+		l->count = n;
+		pcp->count -= taken;
+		if (got < want && !n && !pcp_bulk_refill(zone, hi, pcp, mt, want - got))
 			break;
-		l->count--;
-		pcp->count--;
-		page = pfn_to_page(pcp->ring[mt][(l->base + l->count) & PCP_RING_MASK]);
-		page->flags = PG_allocated;
-		*array = page;
-		got++;
 	}
 	arch_irq_restore(flags);
 	return got;
