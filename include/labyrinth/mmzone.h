@@ -68,7 +68,11 @@ enum migratetype {
 /* A byte of the usemap per pageblock: the type in the low 3 bits, the
  * per-CPU list of the type in the high half (get_pfnblock_pcp_list()), so
  * the per-CPU free path reads both with one load. Written under the zone
- * lock. */
+ * lock. A pageblock must be smaller than the largest block: that was
+ * needed when two pageblocks shared a byte (both had to be in one zone);
+ * Linux allows pageblock_order == MAX_PAGE_ORDER, but nothing here has
+ * been tried with it since, so the build still refuses it. */
+BUILD_BUG_ON(pageblock_order + 1 > MAX_PAGE_ORDER);
 BUILD_BUG_ON(MIGRATE_TYPES > (1 << PB_MIGRATETYPE_BITS));
 
 extern const char *const migratetype_names[MIGRATE_TYPES];
