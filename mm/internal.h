@@ -31,9 +31,11 @@
 /* ---- the global switches of the fast paths (mm/pcp.c owns the word) ---- */
 
 /*
- * Any bit set sends every allocation and free through the out-of-line path
- * (mm/page_alloc.c), which the fast path tests in one load. The trace bits
- * are trace.h's (MM_HOOK_TRACE_*).
+ * The rare cases, one word: any bit of the low half sends every allocation
+ * and free through the out-of-line path (mm/page_alloc.c), which each fast
+ * path tests in one load and one branch; MM_HOOK_POOL_LOW, in the high
+ * half, sends frees only. The trace bits are trace.h's (MM_HOOK_TRACE_*).
+ * Written with mm_hooks_set() (atomic), on transitions only.
  */
 #define MM_HOOK_NO_PCP 1u	 /* per-CPU lists off (default until mm_pcp_set_enabled) */
 #define MM_HOOK_FAULT 2u	 /* fail_page_alloc armed (mm/fail_page_alloc.c) */
