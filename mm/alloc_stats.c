@@ -41,8 +41,8 @@ static void stats_add(struct mm_alloc_stats *out, unsigned int cpu)
 	out->other_failures += READ_ONCE(s->other_failures);
 	out->injected += READ_ONCE(s->injected);
 	for_each_zone(z) { /* fast-path hits are counted in the lists themselves */
-		out->other[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[0]);
-		out->atomic[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[1]);
+		out->atomic[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[0]);
+		out->other[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[1]);
 	}
 }
 

@@ -48,13 +48,10 @@ void set_pageblock_migratetype(unsigned long pfn, unsigned int mt)
 {
 	u8 *usemap = mem_section[pfn >> PFN_SECTION_SHIFT].pageblock_flags;
 	unsigned long pb = (pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order;
-	unsigned int shift = (pb & 1) * NR_PAGEBLOCK_BITS;
 
 	if (unlikely(page_group_by_mobility_disabled && mt < MIGRATE_PCPTYPES))
 		mt = MIGRATE_UNMOVABLE;
-	WRITE_ONCE(usemap[pb >> 1],
-		   (u8)((usemap[pb >> 1] & ~(((1u << PB_MIGRATETYPE_BITS) - 1) << shift)) |
-			(mt << shift)));
+	WRITE_ONCE(usemap[pb], (u8)(mt | pcp_list_of_mt[mt] << PB_PCP_LIST_SHIFT));
 }
 
 /* ---- the free lists: one per order and migratetype ---- */
@@ -251,7 +248,7 @@ int find_suitable_fallback(const struct zone *zone, unsigned int order, unsigned
  * Linux's move_freepages_block(): every free block whose head is in pfn's
  * pageblock goes to the lists of type mt; returns the pages moved, and in
  * *num_movable the pages of the block that are allocated and movable.
- * 0 if the pageblock is not all inside the zone.
+ * 0 if the pageblock ends past the zone's end.
  */
 unsigned long move_freepages_block(struct zone *zone, unsigned long pfn, unsigned int mt,
 				   unsigned long *num_movable)
@@ -259,7 +256,12 @@ unsigned long move_freepages_block(struct zone *zone, unsigned long pfn, unsigne
 	unsigned long start = pfn & ~(pageblock_nr_pages - 1), end = start + pageblock_nr_pages;
 	unsigned long moved = 0, movable = 0;
 
-	if (start < zone->zone_start_pfn || end > zone_end_pfn(zone))
+	/* Linux 6.1: do not cross zone boundaries; a block that starts
+	 * before the zone is moved from the zone's start (DMA's first
+	 * pageblock, pfn 0 being no zone's), one that ends after it not. */
+	if (start < zone->zone_start_pfn)
+		start = zone->zone_start_pfn;
+	if (end > zone_end_pfn(zone))
 		return 0;
 	for (pfn = start; pfn < end;) {
 		struct page *page = pfn_to_page(pfn);

@@ -249,6 +249,7 @@ void mm_set_debug(bool poison)
 	bool was = mm_debug_poison;
 
 	mm_debug_poison = poison;
+	mm_hooks_set(MM_HOOK_POISON, poison); /* the fast paths' one test */
 	if (poison && !was && mm_initialized)
 		debug_poison_all_free(0);
 	pr_info("debug: page poisoning %s\n", poison ? "on" : "off");

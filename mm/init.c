@@ -146,6 +146,7 @@ void mm_set_direct_map(unsigned long base)
 	page_offset_base = base;
 	mm_mapped_limit_pfn = ~0ul;
 	__atomic_store_n(&mm_direct_map_ready, true, __ATOMIC_RELEASE);
+	mm_hooks_set(MM_HOOK_NO_DIRECT_MAP, false); /* the fast path may use Normal */
 	if (mm_debug_poison && max_pfn > old_limit)
 		debug_poison_all_free(old_limit);
 }

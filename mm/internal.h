@@ -14,7 +14,8 @@
  * __free_page, __get_free_pages, __get_free_page (Linux's public API,
  * gfp.h), __alloc_pages and __alloc_pages_slowpath (mm/page_alloc.c: the
  * core of alloc_pages() and its slow path, as in Linux; they take the zone
- * lock themselves), and the __GFP_* flags.
+ * lock themselves), __zone_watermark_ok (Linux's: the check with the
+ * free count given), and the __GFP_* flags.
  */
 #ifndef MM_INTERNAL_H
 #define MM_INTERNAL_H
@@ -30,14 +31,39 @@
 /* ---- the global switches of the fast paths (mm/pcp.c owns the word) ---- */
 
 /*
- * Any bit set sends every allocation and free through the out-of-line path
- * (mm/page_alloc.c), which the fast path tests in one load. The trace bits
- * are trace.h's (MM_HOOK_TRACE_*).
+ * The rare cases, one word: any bit of the low half sends every allocation
+ * and free through the out-of-line path (mm/page_alloc.c), which each fast
+ * path tests in one load and one branch; MM_HOOK_POOL_LOW, in the high
+ * half, sends frees only. The trace bits are trace.h's (MM_HOOK_TRACE_*).
+ * Written with mm_hooks_set() (atomic), on transitions only.
  */
-#define MM_HOOK_NO_PCP 1u /* per-CPU lists off (default until mm_pcp_set_enabled) */
-#define MM_HOOK_FAULT 2u  /* fail_page_alloc armed (mm/fail_page_alloc.c) */
-BUILD_BUG_ON(MM_HOOK_TRACE &(MM_HOOK_NO_PCP | MM_HOOK_FAULT));
+#define MM_HOOK_NO_PCP 1u	 /* per-CPU lists off (default until mm_pcp_set_enabled) */
+#define MM_HOOK_FAULT 2u	 /* fail_page_alloc armed (mm/fail_page_alloc.c) */
+#define MM_HOOK_POISON 4u	 /* debug_pagealloc: poison and check (mm/debug.c) */
+#define MM_HOOK_NO_DIRECT_MAP 8u /* until mm_set_direct_map(): gfp_highest_zone() decides */
+/* A pool stack is below its target (mm/pool.c): read by frees only, so in
+ * the high half, which allocations do not load (mm_alloc_hooks_alloc()). */
+#define MM_HOOK_POOL_LOW 0x10000u
+#define MM_HOOKS_ALLOC 0xffffu
+BUILD_BUG_ON(MM_HOOK_TRACE &(MM_HOOK_NO_PCP | MM_HOOK_FAULT | MM_HOOK_POISON |
+			     MM_HOOK_NO_DIRECT_MAP | MM_HOOK_POOL_LOW));
+BUILD_BUG_ON((MM_HOOK_TRACE | MM_HOOK_NO_PCP | MM_HOOK_FAULT | MM_HOOK_POISON |
+	      MM_HOOK_NO_DIRECT_MAP) &
+	     ~MM_HOOKS_ALLOC);
 extern u32 mm_alloc_hooks;
+/* The bits that send an allocation off the fast path: the low half of
+ * mm_alloc_hooks, one 16-bit load (x86 is little-endian). */
+static __always_inline u32 mm_alloc_hooks_alloc(void)
+{
+	return READ_ONCE(*(const u16 *)&mm_alloc_hooks);
+}
+static __always_inline void mm_hooks_set(u32 bits, bool on)
+{
+	if (on)
+		__atomic_or_fetch(&mm_alloc_hooks, bits, __ATOMIC_SEQ_CST);
+	else
+		__atomic_and_fetch(&mm_alloc_hooks, ~bits, __ATOMIC_SEQ_CST);
+}
 
 /* ---- zones: setup (mm/zone.c, mm/numa.c) and the zone lock ---- */
 
@@ -61,28 +87,32 @@ void zone_print_ranges(void);
 /* ---- watermarks (mm/zone.c precomputes zone->wmark_thr) ---- */
 
 /*
- * Pages the buddy of z may still give a request of allocation level `level`
- * whose highest zone is highest_zoneidx before it falls below the
- * watermark plus lowmem reserve; <= 0: none. Read under the zone lock by
- * every caller, so the answer holds until the lock is dropped. The bulk
- * paths (mm/pcp.c refills, mm/page_alloc.c bulk) ask "how many may I take".
+ * Linux's zone_watermark_ok() at an allocation level, under the zone lock.
+ * ALLOC_NO_WATERMARKS checks nothing (Linux's get_page_from_freelist()
+ * skips the check); __rmqueue() then finds a block or not.
+ */
+static __always_inline bool zone_watermark_ok(const struct zone *z, unsigned int order,
+					      unsigned int level, unsigned int highest_zoneidx,
+					      bool alloc_harder)
+{
+	if (level == ALLOC_NO_WATERMARKS)
+		return true;
+	return __zone_watermark_ok(z, order, z->wmark_thr[level][highest_zoneidx], alloc_harder,
+				   (long)z->free_pages);
+}
+
+/*
+ * Pages the buddy of z may still give order-0 requests at the low
+ * watermark (the per-CPU refills, mm/pcp.c, and the bulk path,
+ * mm/page_alloc.c: never ALLOC_HARDER, so the highatomic reserve is not
+ * theirs) whose highest zone is highest_zoneidx; <= 0: none. Read under
+ * the zone lock, so the answer holds until the lock is dropped.
  */
 static __always_inline long zone_watermark_headroom(const struct zone *z, unsigned int level,
 						    unsigned int highest_zoneidx)
 {
-	return (long)z->free_pages - z->wmark_thr[level][highest_zoneidx];
-}
-
-/*
- * Linux's zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags),
- * with the mark and the flags' reductions folded into the level: may a
- * block of 2^order pages be taken? Linux's rule, fail when
- * free - 2^order < watermark + lowmem_reserve.
- */
-static __always_inline bool zone_watermark_ok(const struct zone *z, unsigned int order,
-					      unsigned int level, unsigned int highest_zoneidx)
-{
-	return (long)z->free_pages - (long)(1ul << order) >= z->wmark_thr[level][highest_zoneidx];
+	return (long)z->free_pages - zone_unusable_free(z, false) -
+	       z->wmark_thr[level][highest_zoneidx];
 }
 
 /* ---- the boot window and debugging switches (mm/init.c, mm/debug.c) ---- */
@@ -136,12 +166,46 @@ void pcp_zones_init(void);
  * first: the first of its node's zonelist (mm/numa.c). Per-CPU lists are per
  * zone, so per node; only the owning CPU touches one, whatever its node. */
 extern struct zone *pcp_first_zone[NR_CPUS][MAX_NR_ZONES];
+
+/*
+ * The fast paths' lookups, one row per CPU, so that a hit indexes instead
+ * of computing zone and CPU offsets: by_gfp[gfp & PCP_GFP_MASK] is cpu's
+ * list set of its first zone for that gfp's highest zone (as
+ * gfp_highest_zone() once the direct map exists: MM_HOOK_NO_DIRECT_MAP
+ * keeps the fast path off before), or pcp_none, whose lists are always
+ * empty, for __GFP_MOVABLE|__GFP_RECLAIMABLE together (the slow path warns
+ * about it); by_zone[zone_id] is cpu's list set of that zone (a free pushes
+ * there). Written by mm/pcp.c when the lists are set up and when cpu's
+ * node or the zonelists change. 512 bytes a row: the row is a shift away.
+ */
+#define GFP_ZONEMASK (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32)
+#define PCP_GFP_MASK (GFP_ZONEMASK | GFP_MOVABLE_MASK)
+struct pcp_cpu_table {
+	struct per_cpu_pages *by_gfp[PCP_GFP_MASK + 1];
+	struct per_cpu_pages *by_zone[MAX_NUMNODES * MAX_NR_ZONES];
+} __aligned(512);
+BUILD_BUG_ON(sizeof(struct pcp_cpu_table) != 512);
+extern struct pcp_cpu_table pcp_cpu_tables[NR_CPUS];
+extern struct per_cpu_pages pcp_none;
+/* This CPU's row, one load (arch_this_cpu_mm(), set by pcp_zones_init()). */
+static __always_inline struct pcp_cpu_table *this_cpu_pcp_table(void)
+{
+	return (struct pcp_cpu_table *)arch_this_cpu_mm();
+}
+
+/* Which zone of all: node * MAX_NR_ZONES + zone index, from the section
+ * (mm/numa.c keeps its zone_id): a load and a compare. */
+static __always_inline unsigned int page_zone_id(const struct page *page)
+{
+	unsigned long pfn = page->pfn;
+
+	return mem_section[pfn >> PFN_SECTION_SHIFT].zone_id - (pfn < ZONE_DMA_END_PFN);
+}
 /* Recomputes cpu's first zones (its node changed, or the zonelists did). */
 void pcp_update_first_zones(unsigned int cpu);
 
 /* Out-of-line halves of the fast paths. */
 struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp, unsigned int mt);
-void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp);
 unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt,
 			     unsigned long want, struct page **array);
 
@@ -149,14 +213,15 @@ unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt
 void pcp_show_zoneinfo(const struct zone *z);
 
 /*
- * Fast path: pop this CPU's hottest page of zone, or NULL. No lock, no
- * watermark (see pcp.h), no division, no zone loop: interrupts off, one
- * ring load, one struct page store.
+ * Fast path: pop this CPU's hottest page of type mt from pcp (this CPU's
+ * list set, pcp_cpu_tables), or NULL. No lock, no watermark (see pcp.h),
+ * no division, no zone loop: interrupts off, one ring load, one struct
+ * page store.
  */
-static __always_inline struct page *pcp_alloc_fast(struct zone *zone, gfp_t gfp, unsigned int mt)
+static __always_inline struct page *pcp_alloc_fast(struct per_cpu_pages *pcp, gfp_t gfp,
+						   unsigned long mt)
 {
 	unsigned long flags = arch_irq_save();
-	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
 	struct pcp_list *l = &pcp->lists[mt];
 	struct page *page = NULL;
 	u32 n = l->count;
@@ -166,7 +231,7 @@ static __always_inline struct page *pcp_alloc_fast(struct zone *zone, gfp_t gfp,
 		pcp->count--;
 		page = pfn_to_page(pcp->ring[mt][(l->base + n) & PCP_RING_MASK]);
 		page->flags = PG_allocated; /* order is 0 already */
-		pcp->hits[!(gfp & __GFP_DIRECT_RECLAIM)]++;
+		pcp->hits[(gfp / __GFP_DIRECT_RECLAIM) & 1]++;
 	}
 	arch_irq_restore(flags);
 	return page;
@@ -174,35 +239,50 @@ static __always_inline struct page *pcp_alloc_fast(struct zone *zone, gfp_t gfp,
 
 /*
  * Fast path, interrupts already off: push an allocated order-0 page (the
- * caller checked flags and order) on cpu's (this CPU's) list of its zone,
- * whichever CPU allocated it; past `high`, `batch` cold pages go back to
- * the buddy.
+ * caller checked flags and order) on this CPU's list of its zone (row:
+ * this CPU's table row),
+ * whichever CPU allocated it. Returns what is left to do: PCP_PUSHED,
+ * PCP_OVER_HIGH (pushed, and the list went past `high`: `batch` cold
+ * pages are to go back to the buddy, pcp_free_finish()) or PCP_ISOLATED
+ * (not pushed: its pageblock is ISOLATE, the page goes to the buddy).
  */
-void pcp_free_isolated(struct zone *zone, struct page *page);
-static __always_inline void pcp_free_irqs_off(struct page *page, unsigned int cpu)
+enum pcp_push_result { PCP_PUSHED, PCP_OVER_HIGH, PCP_ISOLATED };
+/* The push itself, onto list mt (< MIGRATE_PCPTYPES) of pcp. */
+static __always_inline enum pcp_push_result pcp_push_to(struct per_cpu_pages *pcp, unsigned long mt,
+							struct page *page)
 {
-	struct zone *zone = page_zone(page);
-	struct per_cpu_pages *pcp = &zone->pcp[cpu];
-	unsigned int mt = pcp_list_of_mt[get_pfnblock_migratetype(page->pfn)];
-	struct pcp_list *l;
+	struct pcp_list *l = &pcp->lists[mt];
 
-	if (unlikely(mt >= MIGRATE_PCPTYPES)) {
-		pcp_free_isolated(zone, page);
-		return;
-	}
-	l = &pcp->lists[mt];
 	page->flags = PG_pcp;
 	pcp->ring[mt][(l->base + l->count++) & PCP_RING_MASK] = page->pfn;
-	if (unlikely(++pcp->count > pcp->high))
-		pcp_drain_high(zone, pcp);
+	return unlikely(++pcp->count > pcp->high) ? PCP_OVER_HIGH : PCP_PUSHED;
 }
 
+static __always_inline enum pcp_push_result pcp_push(struct page *page, struct pcp_cpu_table *row)
+{
+	unsigned long mt = get_pfnblock_pcp_list(page->pfn);
+
+	if (unlikely(mt >= MIGRATE_PCPTYPES))
+		return PCP_ISOLATED;
+	return pcp_push_to(row->by_zone[page_zone_id(page)], mt, page);
+}
+
+/* The rest of a push, interrupts off: the drain or the isolated page. */
+void pcp_push_finish(struct page *page, struct pcp_cpu_table *row, enum pcp_push_result r);
+
+/* Out of line, interrupts on: a push's rest (this CPU's list may have
+ * changed since, which the drain checks again). */
+void pcp_free_finish(struct page *page, enum pcp_push_result r);
+
+/* The whole free: the common case makes no call and needs no frame. */
 static __always_inline void pcp_free_fast(struct page *page)
 {
 	unsigned long flags = arch_irq_save();
+	enum pcp_push_result r = pcp_push(page, this_cpu_pcp_table());
 
-	pcp_free_irqs_off(page, arch_cpu_id());
 	arch_irq_restore(flags);
+	if (unlikely(r != PCP_PUSHED))
+		pcp_free_finish(page, r);
 }
 
 /* ---- allocation statistics (mm/alloc_stats.c; struct mm_alloc_stats, mm.h) ---- */
@@ -232,14 +312,14 @@ void labyrinth_pool_reset(void);
 /* mm/page_alloc.c's fallback: a pool page usable by a request whose highest
  * zone is hi, or NULL. */
 struct page *labyrinth_pool_alloc(unsigned int hi);
-/* True while a pool stack is below its target (mm/pool.c). */
-extern bool labyrinth_pool_low;
 /* The free paths, with an allocated order-0 page: true if the pool took it
- * (lock-free, any context). */
+ * (lock-free, any context). Asked only while a pool stack is below its
+ * target (MM_HOOK_POOL_LOW, which mm/pool.c sets and clears). */
 bool labyrinth_pool_refill_from_free(struct page *page);
 static __always_inline bool pool_takes_freed_page(struct page *page)
 {
-	return unlikely(READ_ONCE(labyrinth_pool_low)) && labyrinth_pool_refill_from_free(page);
+	return unlikely(READ_ONCE(mm_alloc_hooks) & MM_HOOK_POOL_LOW) &&
+	       labyrinth_pool_refill_from_free(page);
 }
 
 /* The zero cache (mm/zero_cache.c): its level without the lock, a take. */

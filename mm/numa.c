@@ -118,6 +118,16 @@ static u64 section_first_ram(unsigned long sec)
 	return s0;
 }
 
+/* The per-CPU free path's zone lookup (mm/internal.h:page_zone_id()). */
+static void section_set_zone_id(unsigned long sec)
+{
+	unsigned long pfn = max(sec << PFN_SECTION_SHIFT, (unsigned long)ZONE_DMA_END_PFN);
+
+	BUILD_BUG_ON(ZONE_DMA32_END_PFN % PAGES_PER_SECTION);
+	BUILD_BUG_ON(ZONE_DMA_END_PFN > PAGES_PER_SECTION);
+	mem_section[sec].zone_id = mem_section[sec].nid * MAX_NR_ZONES + pfn_zone_idx(pfn);
+}
+
 /*
  * Every section with RAM goes to the node of its first RAM page; RAM the
  * config puts on no node goes to node 0. Both oddities are reported: the
@@ -132,6 +142,7 @@ void numa_assign_sections(void)
 		int nid;
 
 		mem_section[sec].nid = 0;
+		section_set_zone_id(sec);
 		if (!config.nr_nodes || !mem_section[sec].map)
 			continue;
 		first = section_first_ram(sec);
@@ -140,7 +151,8 @@ void numa_assign_sections(void)
 			pr_warn("RAM at 0x%llx is on no node: node 0\n", (unsigned long long)first);
 			nid = 0;
 		}
-		mem_section[sec].nid = (unsigned long)nid;
+		mem_section[sec].nid = (u32)nid;
+		section_set_zone_id(sec);
 		if (section_split(sec, nid))
 			pr_warn(
 			    "section %lu [mem 0x%llx-0x%llx] spans a node boundary: all on node "

@@ -100,12 +100,11 @@ static unsigned int gfp_to_alloc_level(gfp_t gfp)
 	return ALLOC_WMARK_HIGH_RES;
 }
 
-/* Linux 6.1's ALLOC_HARDER for the highatomic reserve: a GFP_ATOMIC-like
- * caller (cannot sleep, __GFP_HIGH) in the slow path (its own level). */
+/* Linux 6.1's ALLOC_HARDER for the highatomic reserve (gfp_alloc_harder(),
+ * mm/internal.h), in the slow path only (the caller's own level). */
 static __always_inline bool alloc_highatomic(gfp_t gfp, unsigned int level)
 {
-	return level != ALLOC_WMARK_LOW && !gfpflags_allow_blocking(gfp) &&
-	       (gfp & (__GFP_HIGH | __GFP_NOMEMALLOC)) == __GFP_HIGH;
+	return level != ALLOC_WMARK_LOW && gfp_alloc_harder(gfp);
 }
 
 /*
@@ -117,14 +116,15 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 			    unsigned int hi, gfp_t gfp)
 {
 	enum alloc_source src = ALLOC_SRC_BUDDY;
+	bool harder = alloc_highatomic(gfp, level);
 	struct page *page = NULL;
 	unsigned long flags;
 
 	spin_lock_irqsave(&zone->lock, flags);
 	trace_mm(TR_WMARK, zone, order, level, hi, PFN_NIL, zone->free_pages,
-		 zone->wmark_thr[level][hi], 1ul << order);
-	if (zone_watermark_ok(zone, order, level, hi))
-		page = __rmqueue(zone, order, gfp_migratetype(gfp), alloc_highatomic(gfp, level));
+		 zone->wmark_thr[level][hi], (1ul << order) + zone_unusable_free(zone, harder));
+	if (zone_watermark_ok(zone, order, level, hi, harder))
+		page = __rmqueue(zone, order, gfp_migratetype(gfp), harder);
 	if (page && trace_on())
 		trace_split(zone, page, order);
 	if (page && zone->free_pages < zone->_watermark[WMARK_MIN])
@@ -136,7 +136,7 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 	spin_unlock_irqrestore(&zone->lock, flags);
 	if (page)
 		mm_count_alloc(gfp, src);
-	if (unlikely(page && order && alloc_highatomic(gfp, level)))
+	if (unlikely(page && order && harder))
 		reserve_highatomic_pageblock(page, zone); /* mm/buddy.c */
 	return page;
 }
@@ -176,6 +176,16 @@ static struct page *get_page_reserve(gfp_t gfp, unsigned int order, unsigned int
 			return page;
 	}
 	return NULL;
+}
+
+/* The retry after reclaim or compaction: the low watermark, then the
+ * caller's own level. */
+static struct page *get_page_low_then_reserve(gfp_t gfp, unsigned int order, unsigned int level,
+					      unsigned int hi, struct zone *const *zl)
+{
+	struct page *page = get_page_from_zonelist(gfp, order, hi, zl);
+
+	return page ? page : get_page_reserve(gfp, order, level, hi, zl);
 }
 
 /* ---- the slow path ---- */
@@ -236,15 +246,16 @@ static struct page *alloc_pages_direct_reclaim(gfp_t gfp, unsigned int order, un
 		progress = round ? 0 : drain_all_pages(NULL);
 		trace_mm(TR_RECLAIM, NULL, order, 0, 0, PFN_NIL, round + 1, progress, 0);
 		progress += try_to_free_pages(gfp, order, hi);
-		page = get_page_from_zonelist(gfp, order, hi, zl);
-		if (!page)
-			page = get_page_reserve(gfp, order, level, hi, zl);
+		page = get_page_low_then_reserve(gfp, order, level, hi, zl);
 		/* Linux 6.1: pages may be held in the highatomic reserve; give a
-		 * pageblock back (even the last one when nothing else helped). */
-		if (!page && unreserve_highatomic_pageblock(zl, gfp_migratetype(gfp), !progress)) {
-			page = get_page_from_zonelist(gfp, order, hi, zl);
+		 * pageblock back (even the last one when nothing else helped) and
+		 * retry at the caller's level, as Linux's "goto retry": even if
+		 * no free page moved, the reserve no longer counts against the
+		 * caller in the watermark check. */
+		if (!page && unreserve_highatomic_pageblock(zl, gfp_migratetype(gfp), !progress))
 			progress = 1;
-		}
+		if (!page)
+			page = get_page_low_then_reserve(gfp, order, level, hi, zl);
 		if (page || !progress)
 			return page;
 	}
@@ -255,12 +266,9 @@ static struct page *alloc_pages_direct_reclaim(gfp_t gfp, unsigned int order, un
 static struct page *alloc_pages_direct_compact(gfp_t gfp, unsigned int order, unsigned int level,
 					       unsigned int hi, struct zone *const *zl)
 {
-	struct page *page;
-
 	if (!try_to_compact_pages(order, zl))
 		return NULL;
-	page = get_page_from_zonelist(gfp, order, hi, zl);
-	return page ? page : get_page_reserve(gfp, order, level, hi, zl);
+	return get_page_low_then_reserve(gfp, order, level, hi, zl);
 }
 
 static __noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order,
@@ -381,31 +389,55 @@ static __noinline struct page *alloc_page_zeroed(gfp_t gfp, unsigned int hi, u32
 	return page;
 }
 
-struct page *alloc_pages(gfp_t gfp, unsigned int order)
+/*
+ * Everything alloc_pages() does but a per-CPU list hit: the zero cache,
+ * __GFP_EXCLUSIVE, __GFP_ZERO and poisoning (prepared after the take),
+ * tracing, __GFP_THISNODE, orders > 0, a miss.
+ */
+static __noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order, u32 hooks)
 {
 	unsigned int hi = gfp_highest_zone(gfp);
-	u32 hooks = READ_ONCE(mm_alloc_hooks);
-	struct page *page;
+	struct page *page = NULL;
 
 	if (unlikely((gfp & (__GFP_ZERO | __GFP_EXCLUSIVE | __GFP_THISNODE)) == __GFP_ZERO) &&
-	    !order && READ_ONCE(zero_cache_level) && !mm_debug_poison && !(hooks & MM_HOOK_FAULT))
+	    !order && READ_ONCE(zero_cache_level) && !(hooks & (MM_HOOK_POISON | MM_HOOK_FAULT)))
 		return alloc_page_zeroed(gfp, hi, hooks);
-	if (likely(!(order | hooks | (gfp & (__GFP_THISNODE | __GFP_EXCLUSIVE))) &&
-		   (gfp & GFP_MOVABLE_MASK) != GFP_MOVABLE_MASK)) {
-		page = pcp_alloc_fast(pcp_first_zone[arch_cpu_id()][hi], gfp, gfp_migratetype(gfp));
-		if (likely(page))
-			goto prep;
-	}
 	if (unlikely(gfp & __GFP_EXCLUSIVE)) /* its own source and preparation */
 		return alloc_exclusive(gfp, order, hooks);
-	if (unlikely(hooks & MM_HOOK_TRACE_ALLOC))
+	/* A __GFP_ZERO order-0 request still takes its page from the list */
+	if (!(order | (hooks & MM_HOOKS_ALLOC) | (gfp & __GFP_THISNODE)))
+		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp,
+				      gfp_migratetype(gfp));
+	if (page)
+		;
+	else if (unlikely(hooks & MM_HOOK_TRACE_ALLOC))
 		page = alloc_pages_traced(gfp, order, hi, numa_node_id());
 	else
 		page = __alloc_pages(gfp, order, hi, numa_node_id());
-prep:
-	if (unlikely((gfp & (__GFP_ZERO | __GFP_EXCLUSIVE)) || mm_debug_poison) && page)
+	if (unlikely((gfp & __GFP_ZERO) || mm_debug_poison) && page)
 		prep_new_page_slow(page, order, gfp);
 	return page;
+}
+
+/*
+ * The fast path is one test of the gfp bits, the order and every rare
+ * case at once (mm_alloc_hooks: lists off, failure injection, poisoning,
+ * tracing, no direct map yet; not the pool's bit, which only frees
+ * read), then a pop from this CPU's list: its list set comes from one
+ * table row indexed by the gfp's zone bits (pcp_cpu_tables).
+ */
+struct page *alloc_pages(gfp_t gfp, unsigned int order)
+{
+	u32 hooks = mm_alloc_hooks_alloc();
+	struct page *page;
+
+	if (likely(!(order | hooks | (gfp & (__GFP_ZERO | __GFP_THISNODE | __GFP_EXCLUSIVE))))) {
+		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp,
+				      gfp_migratetype(gfp));
+		if (likely(page))
+			return page;
+	}
+	return alloc_pages_slow(gfp, order, hooks);
 }
 
 /*
@@ -625,14 +657,17 @@ static __noinline void free_pages_traced(struct page *page, unsigned int order)
 	trace_free_end();
 }
 
+/*
+ * The fast path: one test of the order and every rare case (mm_alloc_hooks:
+ * lists off, poisoning, tracing, the pool wanting pages, ...), one of the
+ * page's flags, then a push on this CPU's list of the page's zone.
+ */
 void __free_pages(struct page *page, unsigned int order)
 {
 	u32 hooks = READ_ONCE(mm_alloc_hooks);
 
-	if (likely(page && !(order | hooks) && page->flags == PG_allocated && !page->order &&
-		   !mm_debug_poison)) { /* poisoning is free_pages_slow()'s */
-		if (!pool_takes_freed_page(page))
-			pcp_free_fast(page);
+	if (likely(page && !(order | hooks) && page->flags == PG_allocated && !page->order)) {
+		pcp_free_fast(page);
 		return;
 	}
 	if (unlikely(hooks & MM_HOOK_TRACE_FREE))
@@ -646,27 +681,43 @@ void __free_pages(struct page *page, unsigned int order)
  * fast path would take goes onto this CPU's list with interrupts saved and
  * restored once; any other page (tracing or poisoning on, a bad free, lists
  * off) takes the full __free_pages() path, which reports what is wrong.
+ * Pages of one pageblock (a bulk allocation's usually are) share their
+ * list: it is looked up again only when the pageblock changes.
  */
 void free_pages_bulk(unsigned long nr, struct page **pages)
 {
-	unsigned long flags, i;
-	unsigned int cpu;
+	unsigned long flags, i, pb, last_pb = ~0ul, mt = MIGRATE_PCPTYPES;
+	struct per_cpu_pages *pcp = NULL;
+	struct pcp_cpu_table *row;
+	enum pcp_push_result r;
 
-	if (unlikely(READ_ONCE(mm_alloc_hooks) || mm_debug_poison)) {
+	if (unlikely(READ_ONCE(mm_alloc_hooks) & ~MM_HOOK_POOL_LOW)) {
 		for (i = 0; i < nr; i++)
 			__free_pages(pages[i], 0);
 		return;
 	}
 	flags = arch_irq_save();
-	cpu = arch_cpu_id();
+	row = this_cpu_pcp_table();
 	for (i = 0; i < nr; i++) {
 		struct page *page = pages[i];
 
-		if (likely(page && page->flags == PG_allocated && !page->order)) {
-			if (!pool_takes_freed_page(page))
-				pcp_free_irqs_off(page, cpu);
-		} else
+		if (unlikely(!page || page->flags != PG_allocated || page->order)) {
 			__free_pages(page, 0); /* reports it; takes its own irq save */
+			continue;
+		}
+		if (pool_takes_freed_page(page))
+			continue;
+		pb = page->pfn >> pageblock_order;
+		if (pb != last_pb) {
+			pcp = row->by_zone[page_zone_id(page)];
+			mt = get_pfnblock_pcp_list(page->pfn);
+			last_pb = pb;
+		}
+		r = likely(mt < MIGRATE_PCPTYPES) ? pcp_push_to(pcp, mt, page) : PCP_ISOLATED;
+		if (unlikely(r != PCP_PUSHED)) {
+			pcp_push_finish(page, row, r);
+			last_pb = ~0ul; /* a drain may have changed the pageblock's type */
+		}
 	}
 	arch_irq_restore(flags);
 }

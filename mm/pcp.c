@@ -21,7 +21,7 @@
 
 #include "mm/internal.h"
 
-u32 mm_alloc_hooks = MM_HOOK_NO_PCP;
+u32 mm_alloc_hooks = MM_HOOK_NO_PCP | MM_HOOK_NO_DIRECT_MAP;
 
 /* Linux 6.1's free_unref_page(): a HIGHATOMIC pageblock's page goes on the
  * movable list, an ISOLATE one's to the buddy (pcp_free_isolated). */
@@ -35,6 +35,9 @@ const u8 pcp_list_of_mt[MIGRATE_TYPES] = {
 struct zone *pcp_first_zone[NR_CPUS][MAX_NR_ZONES] = {
 	[0 ... NR_CPUS - 1] = { [0 ... MAX_NR_ZONES - 1] = &contig_page_data.node_zones[0] },
 };
+
+struct pcp_cpu_table pcp_cpu_tables[NR_CPUS];
+struct per_cpu_pages pcp_none; /* never filled: a fast-path miss */
 
 #define PCP_MAX_BATCH 64u
 #define PCP_MAX_HIGH (PCP_RING_SIZE - 2 * PCP_MAX_BATCH)
@@ -71,18 +74,40 @@ void pcp_update_first_zones(unsigned int cpu)
 	const struct pglist_data *pgdat = NODE_DATA(cpu_to_node(cpu));
 	unsigned int hi;
 
+	gfp_t zbits;
+
 	for (hi = 0; hi < MAX_NR_ZONES; hi++) {
 		struct zone *first = pgdat->zonelists[ZONELIST_FALLBACK][hi][0];
 
 		WRITE_ONCE(pcp_first_zone[cpu][hi],
 			   first ? first : &contig_page_data.node_zones[0]);
 	}
+	/* mm/page_alloc.c:gfp_highest_zone() with the direct map there */
+	for (zbits = 0; zbits <= PCP_GFP_MASK; zbits++) {
+		hi = (zbits & __GFP_DMA)     ? ZONE_DMA
+		     : (zbits & __GFP_DMA32) ? ZONE_DMA32
+					     : ZONE_NORMAL;
+		WRITE_ONCE(pcp_cpu_tables[cpu].by_gfp[zbits],
+			   (zbits & GFP_MOVABLE_MASK) == GFP_MOVABLE_MASK
+			       ? &pcp_none
+			       : &pcp_first_zone[cpu][hi]->pcp[cpu]);
+	}
 }
 
 void pcp_zones_init(void)
 {
-	unsigned int cpu;
+	unsigned int cpu, nid, zi;
 	struct zone *z;
+
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		arch_set_cpu_mm(cpu, &pcp_cpu_tables[cpu]);
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		for (nid = 0; nid < MAX_NUMNODES; nid++)
+			for (zi = 0; zi < MAX_NR_ZONES; zi++) {
+				z = &node_data[nid].node_zones[zi];
+				z->pcp[cpu].zone = z;
+				pcp_cpu_tables[cpu].by_zone[nid * MAX_NR_ZONES + zi] = &z->pcp[cpu];
+			}
 
 	for_each_zone(z) {
 		u32 batch, high;
@@ -147,7 +172,7 @@ static void __pcp_drain(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
 }
 
 /* A page of an ISOLATE pageblock: straight to the buddy (interrupts off). */
-void pcp_free_isolated(struct zone *zone, struct page *page)
+static void pcp_free_isolated(struct zone *zone, struct page *page)
 {
 	spin_lock(&zone->lock);
 	__free_one_page(zone, page, page->pfn, 0, get_pfnblock_migratetype(page->pfn));
@@ -155,13 +180,31 @@ void pcp_free_isolated(struct zone *zone, struct page *page)
 }
 
 /* A free made count > high (interrupts off, own CPU): a batch to the buddy. */
-void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
+static void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
 {
 	spin_lock(&zone->lock);
 	__pcp_drain(zone, pcp, min(pcp->batch, pcp->count));
 	spin_unlock(&zone->lock);
 	/* count was > high >= batch: a whole batch went */
 	trace_mm(TR_PCP_DRAIN, zone, 0, 0, 0, PFN_NIL, pcp->batch, pcp->count, 0);
+}
+
+void pcp_push_finish(struct page *page, struct pcp_cpu_table *row, enum pcp_push_result r)
+{
+	struct per_cpu_pages *pcp = row->by_zone[page_zone_id(page)];
+
+	if (r == PCP_ISOLATED)
+		pcp_free_isolated(pcp->zone, page);
+	else if (pcp->count > pcp->high)
+		pcp_drain_high(pcp->zone, pcp);
+}
+
+void pcp_free_finish(struct page *page, enum pcp_push_result r)
+{
+	unsigned long flags = arch_irq_save();
+
+	pcp_push_finish(page, this_cpu_pcp_table(), r);
+	arch_irq_restore(flags);
 }
 
 /*
@@ -183,7 +226,7 @@ struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp, uns
 		spin_lock(&zone->lock);
 		room = zone_watermark_headroom(zone, ALLOC_WMARK_LOW, hi);
 		trace_mm(TR_WMARK, zone, 0, ALLOC_WMARK_LOW, hi, PFN_NIL, zone->free_pages,
-			 zone->wmark_thr[ALLOC_WMARK_LOW][hi], 1);
+			 zone->wmark_thr[ALLOC_WMARK_LOW][hi], 1 + zone_unusable_free(zone, false));
 		if (room > 0)
 			__pcp_refill(zone, pcp, mt, (u32)min(room, (long)pcp->batch));
 		spin_unlock(&zone->lock);
@@ -228,20 +271,29 @@ unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt
 	unsigned long flags = arch_irq_save(), got = 0;
 	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
 	struct pcp_list *l = &pcp->lists[mt];
+	const u32 *ring = pcp->ring[mt];
 
-	for (; got < want; array++) {
-		struct page *page;
+	while (got < want) {
+		/* the counts in locals while popping (the stores to struct page
+		 * could alias them for the compiler), written back before a
+		 * refill reads them */
+		u32 n = l->count, base = l->base, taken = 0;
 
-		if (*array)
-			continue;
-		if (unlikely(!l->count) && !pcp_bulk_refill(zone, hi, pcp, mt, want - got))
+		for (; got < want && n; array++) {
+			struct page *page;
+
+			if (*array)
+				continue;
+			page = pfn_to_page(ring[(base + --n) & PCP_RING_MASK]);
+			page->flags = PG_allocated;
+			*array = page;
+			got++;
+			taken++;
+		}
+		l->count = n;
+		pcp->count -= taken;
+		if (got < want && !n && !pcp_bulk_refill(zone, hi, pcp, mt, want - got))
 			break;
-		l->count--;
-		pcp->count--;
-		page = pfn_to_page(pcp->ring[mt][(l->base + l->count) & PCP_RING_MASK]);
-		page->flags = PG_allocated;
-		*array = page;
-		got++;
 	}
 	arch_irq_restore(flags);
 	return got;

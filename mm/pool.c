@@ -67,13 +67,18 @@ static struct pool_stack sealed[MAX_NR_ZONES];
 static const struct labyrinth_pool_sealer *sealer;
 
 /*
- * Set while some stack is below its target: the free paths
- * (mm/page_alloc.c) then offer their order-0 pages to
+ * MM_HOOK_POOL_LOW (a bit of mm_alloc_hooks, mm/internal.h), set while
+ * some unsealed stack is below its target: the free paths (mm/page_alloc.c) then
+ * leave their fast path and offer their order-0 pages to
  * labyrinth_pool_refill_from_free(). Written on transitions only, read on
- * every free: a stale true costs one call that clears it; a stale false is
- * impossible because a pop sets it after its decrement.
+ * every free in the same load as the other hooks: a stale true costs one
+ * call that clears it; a stale false is impossible because a pop sets it
+ * after its decrement.
  */
-bool labyrinth_pool_low;
+static bool pool_low(void)
+{
+	return READ_ONCE(mm_alloc_hooks) & MM_HOOK_POOL_LOW;
+}
 
 static struct {
 	unsigned long size; /* sum of the targets */
@@ -141,8 +146,8 @@ static __always_inline struct page *pool_pop(struct pool_stack *st)
 	} while (!__atomic_compare_exchange_n(&st->head, &old, new, false, __ATOMIC_ACQ_REL,
 					      __ATOMIC_ACQUIRE));
 	if (__atomic_sub_fetch(&st->level, 1, __ATOMIC_SEQ_CST) < st->target && !st->sealed &&
-	    !READ_ONCE(labyrinth_pool_low))
-		WRITE_ONCE(labyrinth_pool_low, true);
+	    !pool_low())
+		mm_hooks_set(MM_HOOK_POOL_LOW, true);
 	pool_note_level();
 	__atomic_store_n(&page->next, PFN_NIL, __ATOMIC_RELAXED);
 	page->flags = PG_allocated;
@@ -163,8 +168,8 @@ static __always_inline void pool_push_to(struct pool_stack *st, struct page *pag
 	} while (!__atomic_compare_exchange_n(&st->head, &old, pool_word(old, page->pfn), false,
 					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 	if (__atomic_add_fetch(&st->level, 1, __ATOMIC_SEQ_CST) >= st->target && !st->sealed &&
-	    READ_ONCE(labyrinth_pool_low) && pool_all_full())
-		WRITE_ONCE(labyrinth_pool_low, false);
+	    pool_low() && pool_all_full())
+		mm_hooks_set(MM_HOOK_POOL_LOW, false);
 }
 
 static void pool_push(struct page *page)
@@ -252,7 +257,7 @@ bool labyrinth_pool_refill_from_free(struct page *page)
 
 	if (__atomic_load_n(&st->level, __ATOMIC_RELAXED) >= st->target) {
 		if (pool_all_full())
-			WRITE_ONCE(labyrinth_pool_low, false);
+			mm_hooks_set(MM_HOOK_POOL_LOW, false);
 		return false;
 	}
 	pool_push(page);
@@ -385,7 +390,7 @@ void labyrinth_pool_reset(void)
 		sealed[z].sealed = true;
 	}
 	sealer = NULL;
-	WRITE_ONCE(labyrinth_pool_low, false);
+	mm_hooks_set(MM_HOOK_POOL_LOW, false);
 	memset(&pool, 0, sizeof(pool));
 }
 
@@ -403,7 +408,7 @@ static void pool_set_targets(unsigned long pages)
 		stacks[z].target -= sealed[z].target;
 	}
 	pool.size = pages;
-	WRITE_ONCE(labyrinth_pool_low, !pool_all_full());
+	mm_hooks_set(MM_HOOK_POOL_LOW, !pool_all_full());
 }
 
 /*

@@ -48,7 +48,7 @@ static void mark_sections_present(void)
 	}
 }
 
-/* The usemap (Linux's pageblock_flags): 4 bits per pageblock, 32 bytes. */
+/* The usemap (Linux's pageblock_flags): a byte per pageblock, 64 bytes. */
 #define SECTION_USEMAP_BYTES (PAGES_PER_SECTION / pageblock_nr_pages * NR_PAGEBLOCK_BITS / 8)
 
 static void allocate_section_map(unsigned long sec)
@@ -96,7 +96,7 @@ static void init_section_pages(unsigned long sec)
 
 	for (; pfn != end; pfn++, p++)
 		*p = (struct page){ .flags = 0, .pfn = pfn, .next = PFN_NIL, .prev = PFN_NIL };
-	memset(mem_section[sec].pageblock_flags, mt | mt << NR_PAGEBLOCK_BITS,
+	memset(mem_section[sec].pageblock_flags, mt | pcp_list_of_mt[mt] << PB_PCP_LIST_SHIFT,
 	       SECTION_USEMAP_BYTES);
 }
 

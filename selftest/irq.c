@@ -16,6 +16,10 @@
 
 #include "internal.h"
 
+/* What every interrupt asks for (plus __GFP_EXCLUSIVE a quarter of the
+ * time at order 0); judge_null() judges its NULLs by the same rule. */
+#define ST_IRQ_GFP (GFP_ATOMIC | __GFP_NOWARN)
+
 /* An exclusive page must arrive zeroed: sample its head, middle and tail. */
 static bool zeroed(struct page *page)
 {
@@ -71,28 +75,20 @@ static long snap_take(struct st_snap *s)
 }
 
 /*
- * The orders with a free block GFP_ATOMIC may take (mm/buddy.c:__rmqueue(),
- * as Linux 6.1): the per-CPU types' lists (a request falls back among
- * them), and the highatomic reserve's for order > 0 only; isolated blocks
- * never.
+ * No free since frees0, and the zone passes the allocator's own rule for a
+ * GFP_ATOMIC request of this order (mm/internal.h: Linux 6.1's
+ * __zone_watermark_ok() at the atomic level, ALLOC_HARDER, so the
+ * highatomic reserve counts and its lists serve order > 0) with a block it
+ * may take (zone_usable_free_orders(): order 0 never takes highatomic).
  */
-static unsigned int atomic_usable_mask(const struct zone *z, unsigned int order)
-{
-	unsigned int mask = 0;
-
-	for (unsigned int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
-		mask |= READ_ONCE(z->free_mask_mt[mt]);
-	if (order)
-		mask |= READ_ONCE(z->free_mask_mt[MIGRATE_HIGHATOMIC]);
-	return mask;
-}
-
-/* No free since frees0, and a usable block of the order above the atomic watermark. */
 static bool zone_held_block(const struct zone *z, unsigned long frees0, unsigned int order)
 {
-	return READ_ONCE(z->nr_frees) == frees0 && (atomic_usable_mask(z, order) >> order) &&
-	       (long)READ_ONCE(z->free_pages) - (1l << order) >=
-		   z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
+	bool harder = gfp_alloc_harder(ST_IRQ_GFP);
+
+	return READ_ONCE(z->nr_frees) == frees0 &&
+	       (zone_usable_free_orders(z, order, harder) >> order) &&
+	       __zone_watermark_ok(z, order, z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL], harder,
+				   (long)READ_ONCE(z->free_pages));
 }
 
 enum st_null { NULL_JUSTIFIED, NULL_INJECTED, NULL_EXCL_EMPTY, NULL_UNJUSTIFIED };
@@ -162,7 +158,7 @@ void st_tick(void)
 	order = (r & 7) < 4 ? 0 : (r & 7) < 6 ? 1 : (unsigned int)(r & 7) - 4; /* 0,0,0,0,1,1,2,3 */
 	excl = !order && ((r >> 8) & 3) == 0;
 	t0 = arch_cycles();
-	page = alloc_pages(GFP_ATOMIC | __GFP_NOWARN | (excl ? __GFP_EXCLUSIVE : 0), order);
+	page = alloc_pages(ST_IRQ_GFP | (excl ? __GFP_EXCLUSIVE : 0), order);
 	dt = arch_cycles() - t0;
 	if (!page) {
 		c->irq_null[ph]++;

@@ -14,6 +14,8 @@
  *   arch_irqs_disabled()  true if local interrupts are off
  *   arch_in_irq()         true while running in a hardware interrupt handler
  *   arch_cpu_id()         index of this CPU, 0 .. NR_CPUS-1
+ *   arch_set_cpu_mm(c, p) keep p as CPU c's mm row (mm/pcp.c's per-CPU table)
+ *   arch_this_cpu_mm()    this CPU's mm row, in one load (x86: %gs-relative)
  *   arch_cpu_relax()      spin-wait hint (PAUSE)
  *   arch_cycles()         a cycle counter (TSC), monotonic per CPU
  *   arch_phys_bits()      physical address width of this CPU

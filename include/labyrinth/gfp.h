@@ -139,6 +139,19 @@ static inline bool gfpflags_allow_blocking(gfp_t gfp)
 }
 
 /*
+ * Linux 6.1's ALLOC_HARDER as far as the highatomic reserve goes (6.3 on:
+ * ALLOC_HIGHATOMIC, one of ALLOC_RESERVES): a caller that cannot sleep,
+ * said __GFP_HIGH and did not refuse the reserves (__GFP_NOMEMALLOC), i.e.
+ * GFP_ATOMIC. It holds in the slow path only (the caller's own level): the
+ * fast path, at the low watermark, is nobody's ALLOC_HARDER.
+ */
+static inline bool gfp_alloc_harder(gfp_t gfp)
+{
+	return !gfpflags_allow_blocking(gfp) &&
+	       (gfp & (__GFP_HIGH | __GFP_NOMEMALLOC)) == __GFP_HIGH;
+}
+
+/*
  * Linux's gfp_migratetype(): (gfp & GFP_MOVABLE_MASK) >> GFP_MOVABLE_SHIFT
  * is MIGRATE_UNMOVABLE, _MOVABLE or _RECLAIMABLE, through a table so that
  * mobility=0 (Linux's page_group_by_mobility_disabled, mm/buddy.c) maps

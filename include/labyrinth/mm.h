@@ -120,8 +120,12 @@ enum pageflags {
 struct mem_section {
 	unsigned long biased; /* (unsigned long)map - start_pfn * sizeof(struct page) */
 	struct page *map;     /* NULL: no RAM in this section */
-	unsigned long nid;    /* the node of every page here (mm/numa.c; 0 without NUMA) */
-	u8 *pageblock_flags;  /* the usemap: 4 bits per pageblock (mmzone.h) */
+	u32 nid;	      /* the node of every page here (mm/numa.c; 0 without NUMA) */
+	/* nid * MAX_NR_ZONES + the zone of the section's pages at or above
+	 * ZONE_DMA_END_PFN (sections never straddle ZONE_DMA32_END_PFN; only
+	 * section 0 holds DMA pages, one less): page_zone_id(), mm/numa.c */
+	u32 zone_id;
+	u8 *pageblock_flags; /* the usemap: a byte per pageblock (mmzone.h) */
 };
 
 extern struct mem_section *mem_section;

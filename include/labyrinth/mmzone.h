@@ -64,9 +64,14 @@ enum migratetype {
 #define pageblock_order 9
 #define pageblock_nr_pages (1ul << pageblock_order)
 #define PB_MIGRATETYPE_BITS 3
-#define NR_PAGEBLOCK_BITS 4
-/* Two pageblocks share a byte of the usemap: both are in one MAX_ORDER
- * block, so in one zone, whose lock protects the byte. */
+#define NR_PAGEBLOCK_BITS 8
+/* A byte of the usemap per pageblock: the type in the low 3 bits, the
+ * per-CPU list of the type in the high half (get_pfnblock_pcp_list()), so
+ * the per-CPU free path reads both with one load. Written under the zone
+ * lock. A pageblock must be smaller than the largest block: that was
+ * needed when two pageblocks shared a byte (both had to be in one zone);
+ * Linux allows pageblock_order == MAX_PAGE_ORDER, but nothing here has
+ * been tried with it since, so the build still refuses it. */
 BUILD_BUG_ON(pageblock_order + 1 > MAX_PAGE_ORDER);
 BUILD_BUG_ON(MIGRATE_TYPES > (1 << PB_MIGRATETYPE_BITS));
 
@@ -85,8 +90,20 @@ static __always_inline unsigned int get_pfnblock_migratetype(unsigned long pfn)
 	const u8 *usemap = mem_section[pfn >> PFN_SECTION_SHIFT].pageblock_flags;
 	unsigned long pb = (pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order;
 
-	return (READ_ONCE(usemap[pb >> 1]) >> ((pb & 1) * NR_PAGEBLOCK_BITS)) &
-	       ((1u << PB_MIGRATETYPE_BITS) - 1);
+	return READ_ONCE(usemap[pb]) & ((1u << PB_MIGRATETYPE_BITS) - 1);
+}
+
+/* The byte's high half: the per-CPU list a page freed into the pageblock
+ * goes on (mm/pcp.c's pcp_list_of_mt[] of its type, kept with the type by
+ * set_pageblock_migratetype()), so the free path reads it in one load;
+ * >= MIGRATE_PCPTYPES: none (ISOLATE). */
+#define PB_PCP_LIST_SHIFT 4
+static __always_inline unsigned long get_pfnblock_pcp_list(unsigned long pfn)
+{
+	const u8 *usemap = mem_section[pfn >> PFN_SECTION_SHIFT].pageblock_flags;
+	unsigned long b = READ_ONCE(usemap[(pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order]);
+
+	return b >> PB_PCP_LIST_SHIFT;
 }
 
 static __always_inline unsigned int get_pageblock_migratetype(const struct page *page)
@@ -119,7 +136,10 @@ struct per_cpu_pages {
 	u32 batch;	/* pages moved per refill or drain, under the zone lock */
 	u32 drain_next; /* the ring the next drain starts with (round robin) */
 	struct pcp_list lists[MIGRATE_PCPTYPES];
-	unsigned long hits[2]; /* allocations served from the ring: [may sleep, atomic] */
+	/* allocations served from the ring: [atomic, may sleep], indexed by
+	 * the gfp's __GFP_DIRECT_RECLAIM bit */
+	unsigned long hits[2];
+	struct zone *zone; /* the zone these lists belong to (set by mm/pcp.c) */
 	u32 ring[MIGRATE_PCPTYPES][PCP_RING_SIZE];
 } __aligned(64);
 
@@ -203,6 +223,59 @@ static __always_inline int page_to_nid(const struct page *page)
 static __always_inline struct zone *page_zone(const struct page *page)
 {
 	return &node_data[page_to_nid(page)].node_zones[pfn_zone_idx(page->pfn)];
+}
+
+/*
+ * Linux 6.1's __zone_watermark_unusable_free() (without CMA, and without
+ * its 2^order - 1, which the checks below count themselves): the free
+ * pages a caller may not count. Without ALLOC_HARDER, the highatomic
+ * reserve: Linux 6.1 subtracts nr_reserved_highatomic, the pages of the
+ * reserved pageblocks, not the free pages on the highatomic lists ("this
+ * will over-estimate the size of the atomic reserve but it avoids a
+ * search"); so does Labyrinth.
+ */
+static __always_inline long zone_unusable_free(const struct zone *z, bool alloc_harder)
+{
+	return alloc_harder ? 0 : (long)READ_ONCE(z->nr_reserved_highatomic);
+}
+
+/*
+ * The orders at which z has a free block on a list that a request of this
+ * order may take from (mm/buddy.c:__rmqueue(), as Linux 6.1's
+ * rmqueue_buddy()): the per-CPU types' lists (a request falls back among
+ * them), and the highatomic lists for an ALLOC_HARDER request of order > 0
+ * only; ISOLATE never. Bit o set: a block of order o.
+ */
+static __always_inline unsigned int zone_usable_free_orders(const struct zone *z,
+							    unsigned int order, bool alloc_harder)
+{
+	unsigned int mask = 0, mt;
+
+	for (mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+		mask |= READ_ONCE(z->free_mask_mt[mt]);
+	if (alloc_harder && order)
+		mask |= READ_ONCE(z->free_mask_mt[MIGRATE_HIGHATOMIC]);
+	return mask;
+}
+
+/*
+ * Linux 6.1's __zone_watermark_ok(z, order, mark, highest_zoneidx,
+ * alloc_flags, free_pages), with the mark, the flags' reductions and the
+ * lowmem reserve folded into thr (zone->wmark_thr[level][hi]): fail when
+ * free - unusable - 2^order < thr; an order-0 request then passes; an
+ * order > 0 one needs a free block of at least its order on a list it may
+ * use. free: zone->free_pages under the zone lock (the allocator), or a
+ * snapshot (the checks that judge a NULL: the host model test and the IRQ
+ * self-test, selftest/irq.c, which use this same function). The "__" is
+ * Linux's spelling (include/linux/mmzone.h), not "caller holds the lock".
+ */
+static __always_inline bool __zone_watermark_ok(const struct zone *z, unsigned int order, long thr,
+						bool alloc_harder, long free)
+{
+	free -= zone_unusable_free(z, alloc_harder);
+	if (free - (long)(1ul << order) < thr)
+		return false;
+	return !order || (zone_usable_free_orders(z, order, alloc_harder) >> order) != 0;
 }
 
 static inline int zone_to_nid(const struct zone *z)

@@ -38,10 +38,10 @@
 #define TRACE_RATE_DEFAULT 20 /* stories narrated per second of guest time */
 
 enum trace_type {
-	TR_ALLOC,	  /* story begins: order, gfp, x = highest zone, y = in IRQ */
-	TR_FREE,	  /* story begins: pfn, order */
-	TR_FAULT,	  /* fail_page_alloc injected a failure */
-	TR_WMARK,	  /* zone check: x = level, y = hi, a = free, b = threshold, c = need */
+	TR_ALLOC, /* story begins: order, gfp, x = highest zone, y = in IRQ */
+	TR_FREE,  /* story begins: pfn, order */
+	TR_FAULT, /* fail_page_alloc injected a failure */
+	TR_WMARK, /* zone check: x = level, y = hi, a = free, b = threshold, c = need (2^order + the highatomic reserve if not the caller's) */
 	TR_PCP_HIT,	  /* pfn, a = count before, b = after */
 	TR_PCP_REFILL,	  /* a = pages got, b = batch */
 	TR_PCP_FREE,	  /* pfn, a = count after, b = high */

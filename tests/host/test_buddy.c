@@ -131,6 +131,7 @@ static void test_fallback(void)
 
 	/* Before the direct map, Normal is only for __GFP_HIGHMEM callers. */
 	mm_direct_map_ready = false;
+	mm_hooks_set(MM_HOOK_NO_DIRECT_MAP, true);
 	mm_mapped_limit_pfn = ZONE_DMA32_END_PFN;
 	p = alloc_pages(GFP_KERNEL, 0);
 	ok(p && page_to_pfn(p) < ZONE_DMA32_END_PFN, "no direct map: GFP_KERNEL stays below 4 GiB");
@@ -143,6 +144,7 @@ static void test_fallback(void)
 	__free_pages(p, 0);
 	mm_mapped_limit_pfn = ~0ul;
 	mm_direct_map_ready = true;
+	mm_hooks_set(MM_HOOK_NO_DIRECT_MAP, false);
 
 	/* Exhaust DMA32 to its low watermark: GFP_KERNEL falls back to DMA. */
 	boot_small();

@@ -238,10 +238,10 @@ static void test_highatomic(void)
 
 	boot_small();
 	/* DMA down to just below its low watermark (for an order-3 block) */
-	while (zone_watermark_ok(DMA, 3, ALLOC_WMARK_LOW, ZONE_DMA))
+	while (zone_watermark_ok(DMA, 3, ALLOC_WMARK_LOW, ZONE_DMA, false))
 		hold[n++] = alloc_pages(GFP_KERNEL | __GFP_DMA | __GFP_MOVABLE, 0);
 	level = ALLOC_WMARK_ATOMIC;
-	ok(zone_watermark_ok(DMA, 3, level, ZONE_DMA), "set up: below low, above atomic");
+	ok(zone_watermark_ok(DMA, 3, level, ZONE_DMA, true), "set up: below low, above atomic");
 	p = alloc_pages(GFP_ATOMIC | __GFP_DMA | __GFP_NOWARN, 3);
 	ok(p != NULL, "GFP_ATOMIC order 3 succeeds in the slow path");
 	is_u64(get_pageblock_migratetype(p), MIGRATE_HIGHATOMIC, "its pageblock is now HighAtomic");
@@ -260,6 +260,78 @@ static void test_highatomic(void)
 	__free_pages(p, 3);
 	while (n)
 		__free_pages(hold[--n], 0);
+	is_u64(DMA->free_pages, 1024, "exact: every page back");
+	is_u64(mm_check_invariants(), 0, "invariants");
+}
+
+/*
+ * The highatomic reserve in the watermark check (Linux 6.1's
+ * __zone_watermark_ok() and __zone_watermark_unusable_free()): a caller
+ * without ALLOC_HARDER does not count nr_reserved_highatomic, so with the
+ * zone just above min but not above min + the reserve, GFP_NOWAIT gets
+ * NULL while GFP_ATOMIC is served; once the reserve is given back,
+ * GFP_NOWAIT is served too. The order > 0 scan counts the highatomic
+ * lists for ALLOC_HARDER callers only.
+ */
+static void test_highatomic_watermark(void)
+{
+	struct page *hold[1024], *p, *q, *r;
+	unsigned int n = 0, k;
+	long thr_min;
+
+	boot_small();
+	thr_min = DMA->wmark_thr[ALLOC_WMARK_MIN][ZONE_DMA];
+	while (zone_watermark_ok(DMA, 3, ALLOC_WMARK_LOW, ZONE_DMA, false))
+		hold[n++] = alloc_pages(GFP_KERNEL | __GFP_DMA | __GFP_MOVABLE, 0);
+	p = alloc_pages(GFP_ATOMIC | __GFP_DMA | __GFP_NOWARN, 3);
+	ok(p && DMA->nr_reserved_highatomic == pageblock_nr_pages,
+	   "set up: a GFP_ATOMIC order-3 success reserved one pageblock");
+	/* Give back held pages outside the reserved pageblock until the zone
+	 * is 2 pages above min and 4 of them are on lists everybody may use. */
+	for (k = 0; k < n &&
+		    ((long)DMA->free_pages - 1 < thr_min + 2 || free_on(DMA, MIGRATE_MOVABLE) < 4);
+	     k++) {
+		if (get_pageblock_migratetype(hold[k]) == MIGRATE_HIGHATOMIC)
+			continue;
+		__free_pages(hold[k], 0);
+		hold[k] = NULL;
+	}
+	ok((long)DMA->free_pages - 1 >= thr_min + 2 &&
+	       (long)DMA->free_pages - (long)pageblock_nr_pages - 1 < thr_min &&
+	       free_on(DMA, MIGRATE_MOVABLE) >= 4,
+	   "set up: free %lu >= min %ld + 3, < min + 1 + the reserve (%lu)", DMA->free_pages,
+	   thr_min, DMA->nr_reserved_highatomic);
+	ok(!__zone_watermark_ok(DMA, 0, thr_min, false, (long)DMA->free_pages),
+	   "__zone_watermark_ok: without ALLOC_HARDER the reserve does not count");
+	ok(__zone_watermark_ok(DMA, 0, thr_min, true, (long)DMA->free_pages),
+	   "__zone_watermark_ok: with ALLOC_HARDER it does");
+	q = alloc_pages(GFP_NOWAIT | __GFP_DMA | __GFP_MOVABLE, 0);
+	ok(q == NULL, "GFP_NOWAIT order 0 (min, not ALLOC_HARDER): NULL, the reserve is not its");
+	if (q)
+		__free_pages(q, 0);
+	q = alloc_pages(GFP_ATOMIC | __GFP_DMA | __GFP_MOVABLE | __GFP_NOWARN, 0);
+	ok(q && get_pageblock_migratetype(q) != MIGRATE_HIGHATOMIC,
+	   "GFP_ATOMIC order 0 at the same point: served, not from the reserve");
+	/* The order > 0 scan: a block of order 3 only on the highatomic lists */
+	ok(!((DMA->free_mask_mt[MIGRATE_UNMOVABLE] | DMA->free_mask_mt[MIGRATE_MOVABLE] |
+	      DMA->free_mask_mt[MIGRATE_RECLAIMABLE]) >>
+	     3) &&
+	       (DMA->free_mask_mt[MIGRATE_HIGHATOMIC] >> 3),
+	   "set up: blocks of order >= 3 only on the highatomic lists");
+	ok(!__zone_watermark_ok(DMA, 3, 0, false, 1l << 20),
+	   "order 3 scan, not ALLOC_HARDER: the highatomic lists do not count");
+	ok(__zone_watermark_ok(DMA, 3, 0, true, 1l << 20), "order 3 scan, ALLOC_HARDER: they do");
+	ok(unreserve_highatomic_pageblock(node_zonelist(0, __GFP_DMA, ZONE_DMA), MIGRATE_MOVABLE,
+					  true),
+	   "the reserve given back");
+	r = alloc_pages(GFP_NOWAIT | __GFP_DMA | __GFP_MOVABLE, 0);
+	ok(r != NULL, "then GFP_NOWAIT order 0 is served");
+	__free_pages(r, 0);
+	__free_pages(q, 0);
+	__free_pages(p, 3);
+	for (k = 0; k < n; k++)
+		if (hold[k])
+			__free_pages(hold[k], 0);
 	is_u64(DMA->free_pages, 1024, "exact: every page back");
 	is_u64(mm_check_invariants(), 0, "invariants");
 }
@@ -312,6 +384,7 @@ int main(void)
 	test_steal_half_rule();
 	test_pcp_per_type();
 	test_highatomic();
+	test_highatomic_watermark();
 	test_isolate();
 	test_mobility_off();
 	return done_testing();

@@ -19,6 +19,7 @@
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
+#include "mm/internal.h"
 #include "host.h"
 #include "lib/gfp_levels_table.h"
 #include "lib/sim_mem.h"
@@ -117,49 +118,37 @@ static void check_alloc(struct page *p, unsigned int order, gfp_t gfp)
 }
 
 /*
- * The free-list types a request may take a block from (Linux 6.1's
- * __zone_watermark_ok() for order > 0): the per-CPU types (unmovable,
- * movable, reclaimable: a request falls back among them), and the
- * highatomic reserve only for an order > 0 request of a high-priority
- * caller that cannot sleep and did not refuse the reserves (ALLOC_HARDER;
- * mm/buddy.c:__rmqueue(), as Linux 6.1's rmqueue_buddy()). Isolated
- * blocks: nobody.
- */
-static u16 usable_lists_mask(const struct zone *zone, gfp_t gfp, unsigned int order)
-{
-	u16 mask = 0;
-
-	for (unsigned int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
-		mask |= zone->free_mask_mt[mt];
-	if (order && !gfpflags_allow_blocking(gfp) &&
-	    (gfp & (__GFP_HIGH | __GFP_NOMEMALLOC)) == __GFP_HIGH)
-		mask |= zone->free_mask_mt[MIGRATE_HIGHATOMIC];
-	return mask;
-}
-
-/*
  * A failure is right only if no allowed zone could serve it at the deepest
  * level the caller may use (the documented table, lib/gfp_levels_table.h):
- * a zone with a free block of order >= order on a list the caller may use
- * and free - 2^order at or above that level's threshold means the
- * allocator returned NULL wrongly.
+ * a zone that passes Linux 6.1's __zone_watermark_ok() at that level's
+ * threshold (the allocator's own rule, mm/internal.h: without
+ * ALLOC_HARDER the highatomic reserve is not counted, and an order > 0
+ * request needs a block on a list it may use; no check for
+ * ALLOC_NO_WATERMARKS) and has a free block of order >= order on a list
+ * the caller may use (zone_usable_free_orders(): order 0 never takes from
+ * the highatomic lists) means the allocator returned NULL wrongly.
  */
 static void check_failure(unsigned int order, gfp_t gfp)
 {
 	unsigned int hi = gfp_zone_limit(gfp);
 	int z, level = doc_level_of(gfp);
+	bool harder = gfp_alloc_harder(gfp);
 
 	failures_checked++;
 	for (z = 0; z <= (int)hi; z++) {
 		struct zone *zone = &contig_page_data.node_zones[z];
 		long thr = doc_threshold(zone, level, hi);
-		bool has_block = (usable_lists_mask(zone, gfp, order) >> order) != 0;
+		bool wmark_ok = level == DOC_NONE || __zone_watermark_ok(zone, order, thr, harder,
+									 (long)zone->free_pages);
+		bool has_block = (zone_usable_free_orders(zone, order, harder) >> order) != 0;
 
-		if (has_block && (long)zone->free_pages - (1l << order) >= thr) {
+		if (wmark_ok && has_block) {
 			bad++;
 			printf(
-			    "# gfp %#x order %u failed; %s had %lu free, a block, threshold %ld\n",
-			    gfp, order, zone->name, zone->free_pages, thr);
+			    "# gfp %#x order %u failed; %s had %lu free (highatomic reserve %lu), "
+			    "a block, threshold %ld\n",
+			    gfp, order, zone->name, zone->free_pages, zone->nr_reserved_highatomic,
+			    thr);
 		}
 	}
 }

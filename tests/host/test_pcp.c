@@ -407,8 +407,63 @@ static void test_two_cpus_concurrently(void)
 	is_u64(mm_bad_page_count, 3, "no bad page reported but the three deliberate ones");
 }
 
+/*
+ * The fast path takes its list set from a table row indexed by the gfp's
+ * zone and mobility bits (mm/internal.h: pcp_cpu_tables): for every
+ * combination the pages come from the zone gfp_highest_zone() names (here
+ * every zone has plenty, so its first zone is itself), mostly as list
+ * hits; both mobility bits together never hit (pcp_none: the slow path,
+ * which warns, serves them as unmovable).
+ */
+static void test_fast_path_zone_choice(void)
+{
+	static const gfp_t mob[] = { 0, __GFP_MOVABLE, __GFP_RECLAIMABLE,
+				     __GFP_MOVABLE | __GFP_RECLAIMABLE };
+	struct page *pages[64];
+	unsigned int zbits, m, k, bad = 0, both_hits = 0;
+	unsigned long hits_fast = 0;
+
+	struct boot_info *bi = sim_boot_info();
+
+	/* DMA, DMA32 and a small Normal above 4 GiB */
+	sim_boot_info_add_e820(bi, 0, 0x9fc00, E820_TYPE_RAM);
+	sim_boot_info_add_e820(bi, 0x100000, 40 << 20, E820_TYPE_RAM);
+	sim_boot_info_add_e820(bi, 1ull << 32, 24 << 20, E820_TYPE_RAM);
+	sim_boot_quiet(bi);
+	host_set_cpu(0);
+	mm_pcp_set_enabled(true);
+	for (zbits = 0; zbits <= (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32); zbits++) {
+		unsigned int want = (zbits & __GFP_DMA)	    ? ZONE_DMA
+				    : (zbits & __GFP_DMA32) ? ZONE_DMA32
+							    : ZONE_NORMAL;
+
+		for (m = 0; m < ARRAY_SIZE(mob); m++) {
+			gfp_t gfp = GFP_KERNEL | zbits | mob[m] | __GFP_NOWARN;
+			struct per_cpu_pages *pcp = &contig_page_data.node_zones[want].pcp[0];
+			unsigned long h0 = pcp->hits[0] + pcp->hits[1];
+
+			for (k = 0; k < ARRAY_SIZE(pages); k++) {
+				pages[k] = alloc_pages(gfp, 0);
+				bad += !pages[k] || pfn_zone_idx(page_to_pfn(pages[k])) != want;
+			}
+			for (k = 0; k < ARRAY_SIZE(pages); k++)
+				if (pages[k])
+					__free_pages(pages[k], 0);
+			if (m == 3)
+				both_hits += pcp->hits[0] + pcp->hits[1] != h0;
+			else
+				hits_fast += pcp->hits[0] + pcp->hits[1] - h0;
+		}
+	}
+	is_u64(bad, 0, "every gfp zone combination: pages from the zone gfp_highest_zone() names");
+	ok(hits_fast > 8 * 3 * 32, "and mostly as per-CPU list hits (%lu)", hits_fast);
+	is_u64(both_hits, 0, "__GFP_MOVABLE|__GFP_RECLAIMABLE: never a fast-path hit");
+	is_u64(mm_check_invariants(), 0, "invariants");
+}
+
 int main(void)
 {
+	test_fast_path_zone_choice();
 	test_tuning();
 	test_refill_and_drain();
 	test_fifo_order_and_hot_pages();

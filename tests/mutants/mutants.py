@@ -42,12 +42,10 @@ MUTANTS = [
     ),
     dict(
         name="watermark-off-by-one",
-        why="zone_watermark_ok() lets a zone go one page below the watermark",
-        file="mm/internal.h",
-        original="return (long)z->free_pages - (long)(1ul << order) >= "
-                 "z->wmark_thr[level][highest_zoneidx];",
-        replacement="return (long)z->free_pages - (long)(1ul << order) + 1 >= "
-                    "z->wmark_thr[level][highest_zoneidx];",
+        why="__zone_watermark_ok() lets a zone go one page below the watermark",
+        file="include/labyrinth/mmzone.h",
+        original="\tif (free - (long)(1ul << order) < thr)\n\t\treturn false;",
+        replacement="\tif (free - (long)(1ul << order) + 1 < thr)\n\t\treturn false;",
         tests=["test_gfp_levels"],
         fast=True,
     ),
@@ -143,10 +141,20 @@ MUTANTS = [
         name="pool-not-refilled-from-frees",
         why="freed pages never top the pool up (only the balancer does)",
         file="mm/internal.h",
-        original="return unlikely(READ_ONCE(labyrinth_pool_low)) && "
-                 "labyrinth_pool_refill_from_free(page);",
+        original="return unlikely(READ_ONCE(mm_alloc_hooks) & MM_HOOK_POOL_LOW) &&\n"
+                 "\t       labyrinth_pool_refill_from_free(page);",
         replacement="return false && labyrinth_pool_refill_from_free(page);",
         tests=["test_pool"],
+        fast=True,
+    ),
+    dict(
+        name="highatomic-reserve-counted-by-all",
+        why="callers without ALLOC_HARDER count the highatomic reserve as free "
+            "(Linux 6.1's __zone_watermark_unusable_free() subtracts it)",
+        file="include/labyrinth/mmzone.h",
+        original="return alloc_harder ? 0 : (long)READ_ONCE(z->nr_reserved_highatomic);",
+        replacement="return 0 * (long)alloc_harder * (long)z->nr_reserved_highatomic;",
+        tests=["test_migratetype"],
         fast=True,
     ),
     dict(

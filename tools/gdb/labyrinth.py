@@ -37,7 +37,7 @@ PFN_NIL = 0xffffffff                 # include/labyrinth/mm.h
 KERNEL_VMA_BASE = 0xffffffff80000000  # include/labyrinth/layout.h
 PAGE_FLAG_NAMES = ["buddy", "allocated", "reserved", "nomem", "pcp", "exclusive"]  # enum pageflags
 PAGEBLOCK_ORDER = 9                  # include/labyrinth/mmzone.h pageblock_order
-NR_PAGEBLOCK_BITS = 4                # include/labyrinth/mmzone.h
+NR_PAGEBLOCK_BITS = 8                # include/labyrinth/mmzone.h: a byte each
 MIGRATETYPE_NAMES = ["Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"]  # mm/buddy.c
 
 # include/labyrinth/pgtable.h VM_* and the x86_64 entry bits
@@ -701,12 +701,11 @@ Usage: lab-pcp [--ring]
 # ---- lab-pagetypeinfo --------------------------------------------------------
 
 def pageblock_migratetype(pfn):
-    """mmzone.h get_pfnblock_migratetype(): the section's usemap, 4 bits per
-    pageblock."""
+    """mmzone.h get_pfnblock_migratetype(): the section's usemap, a byte
+    (NR_PAGEBLOCK_BITS) per pageblock, 3 bits of type."""
     ms = sym("mem_section")[pfn >> PFN_SECTION_SHIFT]
     pb = (pfn & ((1 << PFN_SECTION_SHIFT) - 1)) >> PAGEBLOCK_ORDER
-    byte = u(ms["pageblock_flags"][pb >> 1])
-    return (byte >> ((pb & 1) * NR_PAGEBLOCK_BITS)) & 7
+    return u(ms["pageblock_flags"][pb]) & 7
 
 
 def pagetypeinfo_lines():

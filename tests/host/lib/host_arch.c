@@ -8,6 +8,7 @@
 #include <labyrinth/ksyms.h>
 
 __thread struct host_cpu_state host_cpu;
+void *host_cpu_mm[NR_CPUS]; /* arch_set_cpu_mm() */
 unsigned int host_phys_bits = 46;
 unsigned long host_relax_steps;
 

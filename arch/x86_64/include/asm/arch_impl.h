@@ -44,6 +44,16 @@ static inline unsigned int arch_cpu_id(void)
 	return this_cpu_id();
 }
 
+static inline void *arch_this_cpu_mm(void)
+{
+	return this_cpu_mm();
+}
+
+static inline void arch_set_cpu_mm(unsigned int cpu, void *row)
+{
+	percpu_areas[cpu].mm = row;
+}
+
 static inline bool arch_in_irq(void)
 {
 	return this_cpu_irq_depth() != 0;

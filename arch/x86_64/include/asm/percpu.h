@@ -27,6 +27,7 @@ struct percpu {
 	u32 pad;
 	u64 kernel_stack_top;
 	void *arch; /* arch-private per-CPU state (gdt, tss, ...) */
+	void *mm;   /* the generic mm's row for this CPU (arch_this_cpu_mm()) */
 };
 
 static inline struct percpu *this_cpu(void)
@@ -51,6 +52,17 @@ static inline u32 this_cpu_irq_depth(void)
 
 	__asm__ volatile("movl %%gs:12, %0" : "=r"(d));
 	return d;
+}
+
+/* This CPU's mm row: one gs-relative load. Not volatile: the row is set
+ * once (before the fast paths that read it are switched on) and never
+ * moves, so the compiler may reuse a load. */
+static inline void *this_cpu_mm(void)
+{
+	void *p;
+
+	__asm__("mov %%gs:%c1, %0" : "=r"(p) : "i"(__builtin_offsetof(struct percpu, mm)));
+	return p;
 }
 
 extern struct percpu percpu_areas[];

@@ -60,6 +60,15 @@ static inline unsigned int arch_cpu_id(void)
 {
 	return host_cpu.cpu;
 }
+extern void *host_cpu_mm[];
+static inline void *arch_this_cpu_mm(void)
+{
+	return host_cpu_mm[host_cpu.cpu];
+}
+static inline void arch_set_cpu_mm(unsigned int cpu, void *row)
+{
+	host_cpu_mm[cpu] = row;
+}
 static inline unsigned int arch_phys_bits(void)
 {
 	return host_phys_bits;
