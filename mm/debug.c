@@ -313,47 +313,51 @@ static void check_free_block(struct zone *z, u32 pfn, u32 prev, unsigned int o)
 }
 
 /*
- * One CPU's list: every pfn in the zone, a PG_pcp order-0 page, and on no
- * other list (marked PG_checked on the way, so a pfn twice is caught).
+ * One CPU's list (order, mt): every pfn the head of an aligned block of the
+ * zone, PG_pcp with the list's order, free tails, and on no other list
+ * (marked PG_checked on the way, so a pfn twice is caught). Returns pages.
  */
-static unsigned long check_pcp_ring(struct zone *z, unsigned int cpu, unsigned int mt)
+static unsigned long check_pcp_ring(struct zone *z, unsigned int cpu, unsigned int pindex)
 {
 	const struct per_cpu_pages *pcp = &z->pcp[cpu];
-	const struct pcp_list *l = &pcp->lists[mt];
+	const struct pcp_list *l = &pcp->lists[pindex];
+	unsigned int order = pindex / MIGRATE_PCPTYPES, mt = pindex % MIGRATE_PCPTYPES;
 	u32 i, n = READ_ONCE(l->count);
 
-	if (n > PCP_RING_SIZE || l->base > PCP_RING_MASK) {
-		inv_err(z, "cpu %u: list %u count %u base %u out of range", cpu, mt, n, l->base);
+	if (n > pcp_ring_mask(order) + 1 || l->base > pcp_ring_mask(order)) {
+		inv_err(z, "cpu %u: list %u count %u base %u out of range", cpu, pindex, n, l->base);
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
-		u32 pfn = pcp->ring[mt][(l->base + i) & PCP_RING_MASK];
+		u32 pfn = pcp->ring[pcp_ring_off(order, mt) + ((l->base + i) & pcp_ring_mask(order))];
 		struct page *page;
 
-		if (!pfn_valid(pfn) || pfn < z->zone_start_pfn || pfn >= zone_end_pfn(z)) {
-			inv_err(z, "cpu %u: list holds bad pfn %#x", cpu, pfn);
+		if (!pfn_valid(pfn) || pfn < z->zone_start_pfn ||
+		    pfn + (1u << order) > zone_end_pfn(z) || (pfn & ((1u << order) - 1))) {
+			inv_err(z, "cpu %u: order-%u list holds bad pfn %#x", cpu, order, pfn);
 			continue;
 		}
 		page = pfn_to_page(pfn);
-		if (page->flags != PG_pcp || page->order)
-			inv_err(z, "cpu %u: pfn %#x on its list has flags %#x order %u%s", cpu, pfn,
-				page->flags, page->order,
+		if (page->flags != PG_pcp || page->order != order)
+			inv_err(z, "cpu %u: pfn %#x on its order-%u list has flags %#x order %u%s", cpu,
+				pfn, order, page->flags, page->order,
 				(page->flags & PG_checked) ? " (on a list twice)" : "");
+		check_free_block_tails(z, page, order);
 		page->flags |= PG_checked;
 	}
-	return n;
+	return (unsigned long)n << order;
 }
 
-/* The rings of one CPU; their sum must be pcp->count. */
+/* The lists of one CPU; their pages must sum to pcp->count. */
 static unsigned long check_pcp_list(struct zone *z, unsigned int cpu)
 {
 	unsigned long n = 0;
-	unsigned int mt;
+	unsigned int pindex;
 
-	for (mt = 0; mt < MIGRATE_PCPTYPES; mt++)
-		n += check_pcp_ring(z, cpu, mt);
+	for (pindex = 0; pindex < NR_PCP_LISTS; pindex++)
+		n += check_pcp_ring(z, cpu, pindex);
 	if (n != READ_ONCE(z->pcp[cpu].count))
-		inv_err(z, "cpu %u: rings hold %lu pages, count says %u", cpu, n,
+		inv_err(z, "cpu %u: lists hold %lu pages, count says %u", cpu, n,
 			z->pcp[cpu].count);
 	return n;
 }
@@ -361,14 +365,16 @@ static unsigned long check_pcp_list(struct zone *z, unsigned int cpu)
 static void uncheck_pcp_list(struct zone *z, unsigned int cpu)
 {
 	const struct per_cpu_pages *pcp = &z->pcp[cpu];
-	unsigned int mt;
+	unsigned int pindex;
 
-	for (mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
-		const struct pcp_list *l = &pcp->lists[mt];
-		u32 i, n = min(READ_ONCE(l->count), PCP_RING_SIZE);
+	for (pindex = 0; pindex < NR_PCP_LISTS; pindex++) {
+		const struct pcp_list *l = &pcp->lists[pindex];
+		unsigned int order = pindex / MIGRATE_PCPTYPES, mt = pindex % MIGRATE_PCPTYPES;
+		u32 i, n = min(READ_ONCE(l->count), pcp_ring_mask(order) + 1);
 
 		for (i = 0; i < n; i++) {
-			u32 pfn = pcp->ring[mt][(l->base + i) & PCP_RING_MASK];
+			u32 pfn = pcp->ring[pcp_ring_off(order, mt) +
+					    ((l->base + i) & pcp_ring_mask(order))];
 
 			if (pfn_valid(pfn))
 				pfn_to_page(pfn)->flags &= (u16)~PG_checked;
@@ -376,7 +382,8 @@ static void uncheck_pcp_list(struct zone *z, unsigned int cpu)
 	}
 }
 
-/* Pages of the zone that say PG_pcp: each must be on some list. */
+/* Pages of the blocks of the zone whose head says PG_pcp: each block must
+ * be on some list. */
 static unsigned long count_pcp_flagged(const struct zone *z)
 {
 	unsigned long pfn, end = zone_end_pfn(z), n = 0;
@@ -390,7 +397,8 @@ static unsigned long count_pcp_flagged(const struct zone *z)
 			continue;
 		}
 		for (page = pfn_to_page(pfn); pfn < stop; pfn++, page++)
-			n += (page->flags & PG_pcp) != 0;
+			if (page->flags & PG_pcp)
+				n += 1ul << page->order;
 	}
 	return n;
 }

@@ -205,7 +205,8 @@ static __always_inline unsigned int page_zone_id(const struct page *page)
 void pcp_update_first_zones(unsigned int cpu);
 
 /* Out-of-line halves of the fast paths. */
-struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp, unsigned int mt);
+struct page *pcp_alloc_refill(struct zone *zone, unsigned int order, unsigned int hi, gfp_t gfp,
+			      unsigned int mt);
 unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt,
 			     unsigned long want, struct page **array);
 
@@ -213,24 +214,25 @@ unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt
 void pcp_show_zoneinfo(const struct zone *z);
 
 /*
- * Fast path: pop this CPU's hottest page of type mt from pcp (this CPU's
+ * Fast path: pop this CPU's hottest block of the order (<= PCP_MAX_ORDER;
+ * a constant 0 on the order-0 fast path) and type mt from pcp (this CPU's
  * list set, pcp_cpu_tables), or NULL. No lock, no watermark (see pcp.h),
  * no division, no zone loop: interrupts off, one ring load, one struct
  * page store.
  */
 static __always_inline struct page *pcp_alloc_fast(struct per_cpu_pages *pcp, gfp_t gfp,
-						   unsigned long mt)
+						   unsigned int order, unsigned long mt)
 {
 	unsigned long flags = arch_irq_save();
-	struct pcp_list *l = &pcp->lists[mt];
+	struct pcp_list *l = &pcp->lists[pcp_pindex(order, mt)];
 	struct page *page = NULL;
 	u32 n = l->count;
 
 	if (likely(n)) {
 		l->count = --n;
-		pcp->count--;
-		page = pfn_to_page(pcp->ring[mt][(l->base + n) & PCP_RING_MASK]);
-		page->flags = PG_allocated; /* order is 0 already */
+		pcp->count -= 1u << order;
+		page = pfn_to_page(*pcp_ring_slot(pcp, order, (unsigned int)mt, l->base + n));
+		page->flags = PG_allocated; /* page->order is the block's already */
 		pcp->hits[(gfp / __GFP_DIRECT_RECLAIM) & 1]++;
 	}
 	arch_irq_restore(flags);
@@ -238,51 +240,56 @@ static __always_inline struct page *pcp_alloc_fast(struct per_cpu_pages *pcp, gf
 }
 
 /*
- * Fast path, interrupts already off: push an allocated order-0 page (the
- * caller checked flags and order) on this CPU's list of its zone (row:
- * this CPU's table row),
+ * Fast path, interrupts already off: push an allocated block of order <=
+ * PCP_MAX_ORDER (the caller checked flags and order) on this CPU's list of
+ * its zone (row: this CPU's table row),
  * whichever CPU allocated it. Returns what is left to do: PCP_PUSHED,
  * PCP_OVER_HIGH (pushed, and the list went past `high`: `batch` cold
  * pages are to go back to the buddy, pcp_free_finish()) or PCP_ISOLATED
  * (not pushed: its pageblock is ISOLATE, the page goes to the buddy).
  */
 enum pcp_push_result { PCP_PUSHED, PCP_OVER_HIGH, PCP_ISOLATED };
-/* The push itself, onto list mt (< MIGRATE_PCPTYPES) of pcp. */
-static __always_inline enum pcp_push_result pcp_push_to(struct per_cpu_pages *pcp, unsigned long mt,
+/* The push itself, onto list (order, mt < MIGRATE_PCPTYPES) of pcp. */
+static __always_inline enum pcp_push_result pcp_push_to(struct per_cpu_pages *pcp,
+							unsigned int order, unsigned long mt,
 							struct page *page)
 {
-	struct pcp_list *l = &pcp->lists[mt];
+	struct pcp_list *l = &pcp->lists[pcp_pindex(order, mt)];
 
 	page->flags = PG_pcp;
-	pcp->ring[mt][(l->base + l->count++) & PCP_RING_MASK] = page->pfn;
-	return unlikely(++pcp->count > pcp->high) ? PCP_OVER_HIGH : PCP_PUSHED;
+	*pcp_ring_slot(pcp, order, (unsigned int)mt, l->base + l->count++) = page->pfn;
+	pcp->count += 1u << order;
+	return unlikely(pcp->count > pcp->high) ? PCP_OVER_HIGH : PCP_PUSHED;
 }
 
-static __always_inline enum pcp_push_result pcp_push(struct page *page, struct pcp_cpu_table *row)
+static __always_inline enum pcp_push_result pcp_push(struct page *page, unsigned int order,
+						     struct pcp_cpu_table *row)
 {
 	unsigned long mt = get_pfnblock_pcp_list(page->pfn);
 
 	if (unlikely(mt >= MIGRATE_PCPTYPES))
 		return PCP_ISOLATED;
-	return pcp_push_to(row->by_zone[page_zone_id(page)], mt, page);
+	return pcp_push_to(row->by_zone[page_zone_id(page)], order, mt, page);
 }
 
-/* The rest of a push, interrupts off: the drain or the isolated page. */
-void pcp_push_finish(struct page *page, struct pcp_cpu_table *row, enum pcp_push_result r);
+/* The rest of a push, interrupts off: the drain or the isolated block. */
+void pcp_push_finish(struct page *page, unsigned int order, struct pcp_cpu_table *row,
+		     enum pcp_push_result r);
 
 /* Out of line, interrupts on: a push's rest (this CPU's list may have
  * changed since, which the drain checks again). */
-void pcp_free_finish(struct page *page, enum pcp_push_result r);
+void pcp_free_finish(struct page *page, unsigned int order, enum pcp_push_result r);
 
-/* The whole free: the common case makes no call and needs no frame. */
-static __always_inline void pcp_free_fast(struct page *page)
+/* The whole free of a block of order <= PCP_MAX_ORDER: the common case
+ * makes no call and needs no frame. */
+static __always_inline void pcp_free_fast(struct page *page, unsigned int order)
 {
 	unsigned long flags = arch_irq_save();
-	enum pcp_push_result r = pcp_push(page, this_cpu_pcp_table());
+	enum pcp_push_result r = pcp_push(page, order, this_cpu_pcp_table());
 
 	arch_irq_restore(flags);
 	if (unlikely(r != PCP_PUSHED))
-		pcp_free_finish(page, r);
+		pcp_free_finish(page, order, r);
 }
 
 /* ---- allocation statistics (mm/alloc_stats.c; struct mm_alloc_stats, mm.h) ---- */

@@ -141,19 +141,20 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 	return page;
 }
 
-/* Every zone of the zonelist at the low watermark; order 0 through the
- * per-CPU lists when they are on. */
+/* Every zone of the zonelist at the low watermark; orders <= PCP_MAX_ORDER
+ * through the per-CPU lists when they are on (Linux 6.1's
+ * pcp_allowed_order()). */
 static struct page *get_page_from_zonelist(gfp_t gfp, unsigned int order, unsigned int hi,
 					   struct zone *const *zl)
 {
-	bool pcp = !order && mm_pcp_enabled();
+	bool pcp = order <= PCP_MAX_ORDER && mm_pcp_enabled();
 	struct page *page;
 
 	for (; *zl; zl++) {
 		struct zone *zone = *zl;
 
 		if (pcp)
-			page = pcp_alloc_refill(zone, hi, gfp, gfp_migratetype(gfp));
+			page = pcp_alloc_refill(zone, order, hi, gfp, gfp_migratetype(gfp));
 		else
 			page = rmqueue(zone, order, ALLOC_WMARK_LOW, hi, gfp);
 		if (page)
@@ -392,7 +393,7 @@ static __noinline struct page *alloc_page_zeroed(gfp_t gfp, unsigned int hi, u32
 /*
  * Everything alloc_pages() does but a per-CPU list hit: the zero cache,
  * __GFP_EXCLUSIVE, __GFP_ZERO and poisoning (prepared after the take),
- * tracing, __GFP_THISNODE, orders > 0, a miss.
+ * tracing, __GFP_THISNODE, orders > 0 (1-3 from the per-CPU lists), a miss.
  */
 static __noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order, u32 hooks)
 {
@@ -404,9 +405,9 @@ static __noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order, u
 		return alloc_page_zeroed(gfp, hi, hooks);
 	if (unlikely(gfp & __GFP_EXCLUSIVE)) /* its own source and preparation */
 		return alloc_exclusive(gfp, order, hooks);
-	/* A __GFP_ZERO order-0 request still takes its page from the list */
-	if (!(order | (hooks & MM_HOOKS_ALLOC) | (gfp & __GFP_THISNODE)))
-		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp,
+	/* A __GFP_ZERO request of order <= 3 still takes its block from a list */
+	if (order <= PCP_MAX_ORDER && !((hooks & MM_HOOKS_ALLOC) | (gfp & __GFP_THISNODE)))
+		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp, order,
 				      gfp_migratetype(gfp));
 	if (page)
 		;
@@ -432,7 +433,7 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 	struct page *page;
 
 	if (likely(!(order | hooks | (gfp & (__GFP_ZERO | __GFP_THISNODE | __GFP_EXCLUSIVE))))) {
-		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp,
+		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp, 0,
 				      gfp_migratetype(gfp));
 		if (likely(page))
 			return page;
@@ -639,11 +640,11 @@ static __noinline void free_pages_slow(struct page *page, unsigned int order)
 		debug_poison_page_range(page, order);
 	if (!order && page_free_ok(page, 0) && pool_takes_freed_page(page))
 		return;
-	if (!order && mm_pcp_enabled() && page_free_ok(page, 0)) {
-		trace_mm(TR_PCP_FREE, page_zone(page), 0, 0, 0, page->pfn,
-			 page_zone(page)->pcp[arch_cpu_id()].count + 1,
+	if (order <= PCP_MAX_ORDER && mm_pcp_enabled() && page_free_ok(page, order)) {
+		trace_mm(TR_PCP_FREE, page_zone(page), order, 0, 0, page->pfn,
+			 page_zone(page)->pcp[arch_cpu_id()].count + (1u << order),
 			 page_zone(page)->pcp[arch_cpu_id()].high, 0);
-		pcp_free_fast(page);
+		pcp_free_fast(page, order);
 	} else {
 		free_one_page(page, order);
 	}
@@ -667,7 +668,7 @@ void __free_pages(struct page *page, unsigned int order)
 	u32 hooks = READ_ONCE(mm_alloc_hooks);
 
 	if (likely(page && !(order | hooks) && page->flags == PG_allocated && !page->order)) {
-		pcp_free_fast(page);
+		pcp_free_fast(page, 0);
 		return;
 	}
 	if (unlikely(hooks & MM_HOOK_TRACE_FREE))
@@ -713,9 +714,9 @@ void free_pages_bulk(unsigned long nr, struct page **pages)
 			mt = get_pfnblock_pcp_list(page->pfn);
 			last_pb = pb;
 		}
-		r = likely(mt < MIGRATE_PCPTYPES) ? pcp_push_to(pcp, mt, page) : PCP_ISOLATED;
+		r = likely(mt < MIGRATE_PCPTYPES) ? pcp_push_to(pcp, 0, mt, page) : PCP_ISOLATED;
 		if (unlikely(r != PCP_PUSHED)) {
-			pcp_push_finish(page, row, r);
+			pcp_push_finish(page, 0, row, r);
 			last_pb = ~0ul; /* a drain may have changed the pageblock's type */
 		}
 	}

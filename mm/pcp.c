@@ -11,6 +11,7 @@
  */
 #define pr_fmt(fmt) "pcp: " fmt
 
+#include <labyrinth/compaction.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include <labyrinth/pcp.h>
@@ -41,7 +42,18 @@ struct per_cpu_pages pcp_none; /* never filled: a fast-path miss */
 
 #define PCP_MAX_BATCH 64u
 #define PCP_MAX_HIGH (PCP_RING_SIZE - 2 * PCP_MAX_BATCH)
+/*
+ * No ring overflows: ring (order k, mt) gets pages only from a push (one
+ * block; if the CPU's count is then > high, a drain brings it to <= high,
+ * so the ring holds <= high pages after) or from a refill while empty
+ * (<= PCP_MAX_BATCH pages, or 2 blocks <= 16 pages; a bulk refill of
+ * order 0 <= PCP_MAX_HIGH). So it never holds more than PCP_MAX_HIGH + 8
+ * pages: (PCP_MAX_HIGH + 8) >> k blocks < its PCP_RING_SIZE >> k slots.
+ */
 BUILD_BUG_ON(PCP_RING_SIZE &PCP_RING_MASK);
+BUILD_BUG_ON(PCP_MAX_ORDER != PAGE_ALLOC_COSTLY_ORDER);
+BUILD_BUG_ON(PCP_MAX_HIGH + (1u << PCP_MAX_ORDER) > PCP_RING_SIZE);
+BUILD_BUG_ON(2u << PCP_MAX_ORDER > PCP_MAX_BATCH);
 
 /*
  * batch: one page per 2 MiB of the zone, rounded down to a power of two,
@@ -124,121 +136,154 @@ void pcp_zones_init(void)
 		pcp_update_first_zones(cpu);
 }
 
-/* Up to n pages of type mt (Linux's rmqueue_bulk(): with fallback and
- * stealing) from the buddy onto the hot end of ring mt; returns how many. */
-static u32 __pcp_refill(struct zone *zone, struct per_cpu_pages *pcp, unsigned int mt, u32 n)
+/* Up to n blocks of the order and type mt (Linux's rmqueue_bulk(): with
+ * fallback and stealing) from the buddy onto the hot end of ring (order,
+ * mt); returns how many. */
+static u32 __pcp_refill(struct zone *zone, struct per_cpu_pages *pcp, unsigned int order,
+			unsigned int mt, u32 n)
 {
-	struct pcp_list *l = &pcp->lists[mt];
+	struct pcp_list *l = &pcp->lists[pcp_pindex(order, mt)];
 	u32 i;
 
 	for (i = 0; i < n; i++) {
-		struct page *page = __rmqueue(zone, 0, mt, false);
+		struct page *page = __rmqueue(zone, order, mt, false);
 
 		if (!page)
 			break;
 		if (trace_on())
-			trace_split(zone, page, 0);
-		page->flags = PG_pcp;
-		pcp->ring[mt][(l->base + l->count++) & PCP_RING_MASK] = page->pfn;
+			trace_split(zone, page, order);
+		page->flags = PG_pcp; /* page->order: the block's, set by __rmqueue */
+		*pcp_ring_slot(pcp, order, mt, l->base + l->count++) = page->pfn;
 	}
-	pcp->count += i;
+	pcp->count += i << order;
 	return i;
 }
 
-/* The n coldest pages back to the buddy, taken from the rings in turn
- * (Linux's free_pcppages_bulk() round robin), each to the list of its
- * pageblock's current type. */
+/* The coldest block of list pindex back to the buddy, to the list of its
+ * pageblock's current type; returns its pages. */
+static u32 __pcp_drain_one(struct zone *zone, struct per_cpu_pages *pcp, unsigned int pindex)
+{
+	unsigned int order = pindex / MIGRATE_PCPTYPES, mt = pindex % MIGRATE_PCPTYPES;
+	struct pcp_list *l = &pcp->lists[pindex];
+	u32 pfn = *pcp_ring_slot(pcp, order, mt, l->base);
+
+	l->base = (l->base + 1) & pcp_ring_mask(order);
+	l->count--;
+	pcp->count -= 1u << order;
+	__free_one_page(zone, pfn_to_page(pfn), pfn, order, get_pfnblock_migratetype(pfn));
+	return 1u << order;
+}
+
+/* At least n pages (a whole block may overshoot, as Linux's) back to the
+ * buddy, the coldest block of each non-empty list in turn (Linux's
+ * free_pcppages_bulk() round robin over the order and type lists). */
 static void __pcp_drain(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
 {
-	unsigned int mt = pcp->drain_next;
+	unsigned int pindex = pcp->drain_next;
+	u32 done;
 
 	n = min(n, pcp->count);
 	while (n) {
-		struct pcp_list *l = &pcp->lists[mt];
-
-		if (l->count) {
-			u32 pfn = pcp->ring[mt][l->base++ & PCP_RING_MASK];
-
-			l->count--;
-			pcp->count--;
-			n--;
-			l->base &= PCP_RING_MASK;
-			__free_one_page(zone, pfn_to_page(pfn), pfn, 0,
-					get_pfnblock_migratetype(pfn));
+		if (pcp->lists[pindex].count) {
+			done = __pcp_drain_one(zone, pcp, pindex);
+			n -= min(n, done);
 		}
-		mt = mt + 1 < MIGRATE_PCPTYPES ? mt + 1 : 0;
+		pindex = pindex + 1 < NR_PCP_LISTS ? pindex + 1 : 0;
 	}
-	pcp->drain_next = mt;
+	pcp->drain_next = pindex;
 }
 
-/* A page of an ISOLATE pageblock: straight to the buddy (interrupts off). */
-static void pcp_free_isolated(struct zone *zone, struct page *page)
+/* A block of an ISOLATE pageblock: straight to the buddy (interrupts off). */
+static void pcp_free_isolated(struct zone *zone, struct page *page, unsigned int order)
 {
 	spin_lock(&zone->lock);
-	__free_one_page(zone, page, page->pfn, 0, get_pfnblock_migratetype(page->pfn));
+	__free_one_page(zone, page, page->pfn, order, get_pfnblock_migratetype(page->pfn));
 	spin_unlock(&zone->lock);
 }
 
-/* A free made count > high (interrupts off, own CPU): a batch to the buddy. */
+/* A free made count > high (interrupts off, own CPU): a batch to the
+ * buddy, or more if a high-order push went further past high, so that
+ * count <= high after (what bounds the rings, PCP_PAGES_MAX). */
 static void pcp_drain_high(struct zone *zone, struct per_cpu_pages *pcp)
 {
+	u32 before = pcp->count;
+
 	spin_lock(&zone->lock);
-	__pcp_drain(zone, pcp, min(pcp->batch, pcp->count));
+	__pcp_drain(zone, pcp, max(pcp->batch, pcp->count - pcp->high));
 	spin_unlock(&zone->lock);
-	/* count was > high >= batch: a whole batch went */
-	trace_mm(TR_PCP_DRAIN, zone, 0, 0, 0, PFN_NIL, pcp->batch, pcp->count, 0);
+	trace_mm(TR_PCP_DRAIN, zone, 0, 0, 0, PFN_NIL, before - pcp->count, pcp->count, 0);
 }
 
-void pcp_push_finish(struct page *page, struct pcp_cpu_table *row, enum pcp_push_result r)
+void pcp_push_finish(struct page *page, unsigned int order, struct pcp_cpu_table *row,
+		     enum pcp_push_result r)
 {
 	struct per_cpu_pages *pcp = row->by_zone[page_zone_id(page)];
 
 	if (r == PCP_ISOLATED)
-		pcp_free_isolated(pcp->zone, page);
+		pcp_free_isolated(pcp->zone, page, order);
 	else if (pcp->count > pcp->high)
 		pcp_drain_high(pcp->zone, pcp);
 }
 
-void pcp_free_finish(struct page *page, enum pcp_push_result r)
+void pcp_free_finish(struct page *page, unsigned int order, enum pcp_push_result r)
 {
 	unsigned long flags = arch_irq_save();
 
-	pcp_push_finish(page, this_cpu_pcp_table(), r);
+	pcp_push_finish(page, order, this_cpu_pcp_table(), r);
 	arch_irq_restore(flags);
 }
 
 /*
- * The list missed (or belongs to a fallback zone): take its page if it has
- * one, else refill `batch` pages at the low watermark in one lock round,
- * then pop. NULL if the zone is below low.
+ * Blocks per refill of an order (Linux 6.1's __rmqueue_pcplist()): batch
+ * pages' worth, at least 2 blocks; batch 1 (a tiny zone) means one block.
+ * At the low watermark: for order 0 no more than its headroom; for a
+ * higher order only if zone_watermark_ok() passes at that order (Linux's
+ * check before rmqueue()), and no more blocks than the headroom's pages.
  */
-struct page *pcp_alloc_refill(struct zone *zone, unsigned int hi, gfp_t gfp, unsigned int mt)
+static u32 pcp_refill_blocks(const struct zone *zone, const struct per_cpu_pages *pcp,
+			     unsigned int order, unsigned int hi)
+{
+	long room = zone_watermark_headroom(zone, ALLOC_WMARK_LOW, hi);
+	u32 n = pcp->batch > 1 ? max(pcp->batch >> order, 2u) : 1;
+
+	if (order && !zone_watermark_ok(zone, order, ALLOC_WMARK_LOW, hi, false))
+		return 0;
+	room >>= order;
+	if (order && room < 1)
+		room = 1; /* the watermark check passed for one block */
+	return room > 0 ? (u32)min(room, (long)n) : 0;
+}
+
+/*
+ * The list missed (or belongs to a fallback zone): take its block if it
+ * has one, else refill it in one lock round (pcp_refill_blocks()), then
+ * pop. NULL if the zone is below low.
+ */
+struct page *pcp_alloc_refill(struct zone *zone, unsigned int order, unsigned int hi, gfp_t gfp,
+			      unsigned int mt)
 {
 	unsigned long flags = arch_irq_save();
 	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
-	struct pcp_list *l = &pcp->lists[mt];
+	struct pcp_list *l = &pcp->lists[pcp_pindex(order, mt)];
 	enum alloc_source src = ALLOC_SRC_PCP;
 	struct page *page = NULL;
 
 	if (!l->count) {
-		long room;
-
 		spin_lock(&zone->lock);
-		room = zone_watermark_headroom(zone, ALLOC_WMARK_LOW, hi);
-		trace_mm(TR_WMARK, zone, 0, ALLOC_WMARK_LOW, hi, PFN_NIL, zone->free_pages,
-			 zone->wmark_thr[ALLOC_WMARK_LOW][hi], 1 + zone_unusable_free(zone, false));
-		if (room > 0)
-			__pcp_refill(zone, pcp, mt, (u32)min(room, (long)pcp->batch));
+		trace_mm(TR_WMARK, zone, order, ALLOC_WMARK_LOW, hi, PFN_NIL, zone->free_pages,
+			 zone->wmark_thr[ALLOC_WMARK_LOW][hi],
+			 (1ul << order) + zone_unusable_free(zone, false));
+		__pcp_refill(zone, pcp, order, mt, pcp_refill_blocks(zone, pcp, order, hi));
 		spin_unlock(&zone->lock);
-		trace_mm(TR_PCP_REFILL, zone, 0, 0, 0, PFN_NIL, l->count, pcp->batch, 0);
+		trace_mm(TR_PCP_REFILL, zone, order, 0, 0, PFN_NIL, l->count, pcp->batch, 0);
 		src = ALLOC_SRC_BUDDY;
 	}
 	if (l->count) {
 		l->count--;
-		pcp->count--;
-		page = pfn_to_page(pcp->ring[mt][(l->base + l->count) & PCP_RING_MASK]);
+		pcp->count -= 1u << order;
+		page = pfn_to_page(*pcp_ring_slot(pcp, order, mt, l->base + l->count));
 		page->flags = PG_allocated;
-		trace_mm(TR_PCP_HIT, zone, 0, 0, 0, page->pfn, l->count + 1, l->count, 0);
+		trace_mm(TR_PCP_HIT, zone, order, 0, 0, page->pfn, l->count + 1, l->count, 0);
 	}
 	arch_irq_restore(flags);
 	if (page)
@@ -258,7 +303,7 @@ static bool pcp_bulk_refill(struct zone *zone, unsigned int hi, struct per_cpu_p
 	room = zone_watermark_headroom(zone, ALLOC_WMARK_LOW, hi);
 	n = (u32)min(max(want, (unsigned long)pcp->batch), (unsigned long)PCP_MAX_HIGH);
 	n = room > 0 ? (u32)min((long)n, room) : 0;
-	n = __pcp_refill(zone, pcp, mt, min(n, PCP_RING_SIZE - pcp->count));
+	n = __pcp_refill(zone, pcp, 0, mt, min(n, PCP_RING_SIZE - min(pcp->count, PCP_RING_SIZE)));
 	spin_unlock(&zone->lock);
 	return n != 0;
 }
@@ -271,7 +316,7 @@ unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt
 	unsigned long flags = arch_irq_save(), got = 0;
 	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
 	struct pcp_list *l = &pcp->lists[mt];
-	const u32 *ring = pcp->ring[mt];
+	const u32 *ring = &pcp->ring[pcp_ring_off(0, mt)];
 
 	while (got < want) {
 		/* the counts in locals while popping (the stores to struct page

@@ -122,11 +122,10 @@ static unsigned long __pageblock_free(unsigned long pfn)
 	while (pfn < end) {
 		const struct page *page = pfn_to_page(pfn);
 
-		if (page->flags == PG_buddy) {
+		if (page->flags == PG_buddy || page->flags == PG_pcp) {
 			n += min(1ul << page->order, end - pfn);
 			pfn += 1ul << page->order;
 		} else {
-			n += page->flags == PG_pcp;
 			pfn++;
 		}
 	}

@@ -113,35 +113,54 @@ static __always_inline unsigned int get_pageblock_migratetype(const struct page 
 
 /*
  * Per-CPU page lists (mm/pcp.c; the rules are in include/labyrinth/pcp.h).
- * One per zone and CPU: a ring of free order-0 pfns per pcp migratetype.
- * The hot end of ring mt (where alloc pops and free pushes) is
- * ring[mt][(lists[mt].base + lists[mt].count - 1) & PCP_RING_MASK]; the
- * cold end, ring[mt][lists[mt].base], is what a drain gives back. Only
- * the owning CPU touches its list, with local interrupts off; the buddy
- * allocator never does. A page whose pfn is in a ring has flags PG_pcp,
- * order 0, and is not in zone->free_pages (as Linux's NR_FREE_PAGES).
+ * One set per zone and CPU: a ring of free blocks (their head pfns) per
+ * order <= PCP_MAX_ORDER and pcp migratetype, as Linux 6.1's
+ * pcp->lists[order_to_pindex(mt, order)]. The hot end of a ring (where
+ * alloc pops and free pushes) is the entry at (base + count - 1) & mask;
+ * the cold end, at base, is what a drain gives back. Only the owning CPU
+ * touches its lists, with local interrupts off; the buddy allocator never
+ * does. A block whose head pfn is in a ring has flags PG_pcp on its head,
+ * page->order its order, 0 on its tail pages, and is not in
+ * zone->free_pages (as Linux's NR_FREE_PAGES).
  */
+#define PCP_MAX_ORDER 3 /* Linux's PAGE_ALLOC_COSTLY_ORDER (compaction.h) */
+#define NR_PCP_ORDERS (PCP_MAX_ORDER + 1)
+#define NR_PCP_LISTS (MIGRATE_PCPTYPES * NR_PCP_ORDERS)
+/* The order-0 rings hold PCP_RING_SIZE pfns, an order-k ring
+ * PCP_RING_SIZE >> k: mm/pcp.c says why none can overflow. */
 #define PCP_RING_SIZE 512u
 #define PCP_RING_MASK (PCP_RING_SIZE - 1)
-/* One ring per pcp migratetype (Linux 6.1: one list per type and order; a
- * HIGHATOMIC pageblock's page is freed to the MOVABLE list, an ISOLATE
- * one's straight to the buddy). count/high/batch count all three rings. */
+#define pcp_ring_mask(order) ((PCP_RING_SIZE >> (order)) - 1)
+/* Where ring (order, mt) starts in per_cpu_pages.ring: the order-0 rings
+ * first (a constant offset on the order-0 fast path), then order 1, ... */
+#define pcp_ring_off(order, mt)                                                          \
+	(MIGRATE_PCPTYPES * (2 * PCP_RING_SIZE - ((2 * PCP_RING_SIZE) >> (order))) +   \
+	 (mt) * (PCP_RING_SIZE >> (order)))
+#define PCP_RING_ENTRIES pcp_ring_off(NR_PCP_ORDERS, 0)
+/* Linux's order_to_pindex(): the list of (order, mt). */
+#define pcp_pindex(order, mt) ((order) * MIGRATE_PCPTYPES + (mt))
 struct pcp_list {
-	u32 count; /* pages in this ring */
-	u32 base;  /* ring index of the coldest page */
+	u32 count; /* blocks in this ring */
+	u32 base;  /* ring index of the coldest block */
 };
 struct per_cpu_pages {
-	u32 count;	/* pages in all rings */
-	u32 high;	/* a free that makes count > high drains `batch` pages */
-	u32 batch;	/* pages moved per refill or drain, under the zone lock */
-	u32 drain_next; /* the ring the next drain starts with (round robin) */
-	struct pcp_list lists[MIGRATE_PCPTYPES];
-	/* allocations served from the ring: [atomic, may sleep], indexed by
+	u32 count;	/* pages (not blocks) on all lists, as Linux's */
+	u32 high;	/* a free that makes count > high drains to high, >= batch pages */
+	u32 batch;	/* pages per refill (batch >> order blocks) or drain, under the zone lock */
+	u32 drain_next; /* the list (pindex) the next drain starts with (round robin) */
+	struct pcp_list lists[NR_PCP_LISTS]; /* by pcp_pindex(order, mt) */
+	/* allocations served from the lists: [atomic, may sleep], indexed by
 	 * the gfp's __GFP_DIRECT_RECLAIM bit */
 	unsigned long hits[2];
 	struct zone *zone; /* the zone these lists belong to (set by mm/pcp.c) */
-	u32 ring[MIGRATE_PCPTYPES][PCP_RING_SIZE];
+	u32 ring[PCP_RING_ENTRIES]; /* the rings, at pcp_ring_off(order, mt) */
 } __aligned(64);
+/* The entry i (mod ring size) of ring (order, mt). */
+static __always_inline u32 *pcp_ring_slot(struct per_cpu_pages *pcp, unsigned int order,
+					  unsigned int mt, u32 i)
+{
+	return &pcp->ring[pcp_ring_off(order, mt) + (i & pcp_ring_mask(order))];
+}
 
 struct zone {
 	/* Hot: everything alloc/free reads or writes under the lock. */

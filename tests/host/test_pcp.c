@@ -160,13 +160,13 @@ static void test_checker_catches_corruption(void)
 	__free_page(p);
 	pcp = pcp_of(0);
 	/* GFP_KERNEL pages are unmovable: ring 0 */
-	saved = pcp->ring[0][(pcp->lists[0].base + pcp->lists[0].count - 1) & PCP_RING_MASK];
-	pcp->ring[0][(pcp->lists[0].base + pcp->lists[0].count - 1) & PCP_RING_MASK] =
-	    pcp->ring[0][pcp->lists[0].base & PCP_RING_MASK];
+	saved = *pcp_ring_slot(pcp, 0, 0, pcp->lists[0].base + pcp->lists[0].count - 1);
+	*pcp_ring_slot(pcp, 0, 0, pcp->lists[0].base + pcp->lists[0].count - 1) =
+	    *pcp_ring_slot(pcp, 0, 0, pcp->lists[0].base);
 	host_log_clear();
 	ok(mm_check_invariants() > 0 && host_log_contains("twice"),
 	   "a pfn on a list twice is caught");
-	pcp->ring[0][(pcp->lists[0].base + pcp->lists[0].count - 1) & PCP_RING_MASK] = saved;
+	*pcp_ring_slot(pcp, 0, 0, pcp->lists[0].base + pcp->lists[0].count - 1) = saved;
 	pfn_to_page(saved)->flags = PG_allocated;
 	ok(mm_check_invariants() > 0, "a list page that lost PG_pcp is caught");
 	pfn_to_page(saved)->flags = PG_pcp;
