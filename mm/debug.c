@@ -325,11 +325,13 @@ static unsigned long check_pcp_ring(struct zone *z, unsigned int cpu, unsigned i
 	u32 i, n = READ_ONCE(l->count);
 
 	if (n > pcp_ring_mask(order) + 1 || l->base > pcp_ring_mask(order)) {
-		inv_err(z, "cpu %u: list %u count %u base %u out of range", cpu, pindex, n, l->base);
+		inv_err(z, "cpu %u: list %u count %u base %u out of range", cpu, pindex, n,
+			l->base);
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
-		u32 pfn = pcp->ring[pcp_ring_off(order, mt) + ((l->base + i) & pcp_ring_mask(order))];
+		u32 pfn =
+		    pcp->ring[pcp_ring_off(order, mt) + ((l->base + i) & pcp_ring_mask(order))];
 		struct page *page;
 
 		if (!pfn_valid(pfn) || pfn < z->zone_start_pfn ||
@@ -339,8 +341,8 @@ static unsigned long check_pcp_ring(struct zone *z, unsigned int cpu, unsigned i
 		}
 		page = pfn_to_page(pfn);
 		if (page->flags != PG_pcp || page->order != order)
-			inv_err(z, "cpu %u: pfn %#x on its order-%u list has flags %#x order %u%s", cpu,
-				pfn, order, page->flags, page->order,
+			inv_err(z, "cpu %u: pfn %#x on its order-%u list has flags %#x order %u%s",
+				cpu, pfn, order, page->flags, page->order,
 				(page->flags & PG_checked) ? " (on a list twice)" : "");
 		check_free_block_tails(z, page, order);
 		page->flags |= PG_checked;

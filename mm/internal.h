@@ -250,9 +250,8 @@ static __always_inline struct page *pcp_alloc_fast(struct per_cpu_pages *pcp, gf
  */
 enum pcp_push_result { PCP_PUSHED, PCP_OVER_HIGH, PCP_ISOLATED };
 /* The push itself, onto list (order, mt < MIGRATE_PCPTYPES) of pcp. */
-static __always_inline enum pcp_push_result pcp_push_to(struct per_cpu_pages *pcp,
-							unsigned int order, unsigned long mt,
-							struct page *page)
+static __always_inline enum pcp_push_result
+pcp_push_to(struct per_cpu_pages *pcp, unsigned int order, unsigned long mt, struct page *page)
 {
 	struct pcp_list *l = &pcp->lists[pcp_pindex(order, mt)];
 

@@ -133,12 +133,12 @@ static __always_inline unsigned int get_pageblock_migratetype(const struct page 
 #define pcp_ring_mask(order) ((PCP_RING_SIZE >> (order)) - 1)
 /* Where ring (order, mt) starts in per_cpu_pages.ring: the order-0 rings
  * first (a constant offset on the order-0 fast path), then order 1, ... */
-#define pcp_ring_off(order, mt)                                                          \
-	(MIGRATE_PCPTYPES * (2 * PCP_RING_SIZE - ((2 * PCP_RING_SIZE) >> (order))) +   \
+#define pcp_ring_off(order, mt)                                                      \
+	(MIGRATE_PCPTYPES * (2 * PCP_RING_SIZE - ((2 * PCP_RING_SIZE) >> (order))) + \
 	 (mt) * (PCP_RING_SIZE >> (order)))
 #define PCP_RING_ENTRIES pcp_ring_off(NR_PCP_ORDERS, 0)
 /* Linux's order_to_pindex(): the list of (order, mt). */
-#define pcp_pindex(order, mt) ((order) * MIGRATE_PCPTYPES + (mt))
+#define pcp_pindex(order, mt) ((order)*MIGRATE_PCPTYPES + (mt))
 struct pcp_list {
 	u32 count; /* blocks in this ring */
 	u32 base;  /* ring index of the coldest block */
@@ -152,7 +152,7 @@ struct per_cpu_pages {
 	/* allocations served from the lists: [atomic, may sleep], indexed by
 	 * the gfp's __GFP_DIRECT_RECLAIM bit */
 	unsigned long hits[2];
-	struct zone *zone; /* the zone these lists belong to (set by mm/pcp.c) */
+	struct zone *zone;	    /* the zone these lists belong to (set by mm/pcp.c) */
 	u32 ring[PCP_RING_ENTRIES]; /* the rings, at pcp_ring_off(order, mt) */
 } __aligned(64);
 /* The entry i (mod ring size) of ring (order, mt). */
