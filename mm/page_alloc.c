@@ -425,7 +425,8 @@ static __noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order, u
  * case at once (mm_alloc_hooks: lists off, failure injection, poisoning,
  * tracing, no direct map yet; not the pool's bit, which only frees
  * read), then a pop from this CPU's list: its list set comes from one
- * table row indexed by the gfp's zone bits (pcp_cpu_tables).
+ * table row indexed by the gfp's zone bits (pcp_cpu_tables). Orders 1-3
+ * pop from their own lists the same way, tested after order 0.
  */
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
@@ -434,6 +435,13 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 
 	if (likely(!(order | hooks | (gfp & (__GFP_ZERO | __GFP_THISNODE | __GFP_EXCLUSIVE))))) {
 		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp, 0,
+				      gfp_migratetype(gfp));
+		if (likely(page))
+			return page;
+	} else if (order <= PCP_MAX_ORDER &&
+		   !(hooks | (gfp & (__GFP_ZERO | __GFP_THISNODE | __GFP_EXCLUSIVE)))) {
+		/* orders 1-3: the same pop, out of the order-0 path's way */
+		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp, order,
 				      gfp_migratetype(gfp));
 		if (likely(page))
 			return page;
@@ -650,6 +658,12 @@ static __noinline void free_pages_slow(struct page *page, unsigned int order)
 	}
 }
 
+/* __free_pages() of a plain block of order 1-3: to this CPU's list. */
+static __noinline void free_pages_pcp(struct page *page, unsigned int order)
+{
+	pcp_free_fast(page, order);
+}
+
 /* trace=free: one story per free (mm/trace.c). */
 static __noinline void free_pages_traced(struct page *page, unsigned int order)
 {
@@ -669,6 +683,12 @@ void __free_pages(struct page *page, unsigned int order)
 
 	if (likely(page && !(order | hooks) && page->flags == PG_allocated && !page->order)) {
 		pcp_free_fast(page, 0);
+		return;
+	}
+	/* orders 1-3: the same push, out of line (no frame for order 0) */
+	if (page && order <= PCP_MAX_ORDER && !hooks && page->flags == PG_allocated &&
+	    page->order == order) {
+		free_pages_pcp(page, order);
 		return;
 	}
 	if (unlikely(hooks & MM_HOOK_TRACE_FREE))
