@@ -16,6 +16,7 @@
 #include <labyrinth/smp.h>
 #include "host.h"
 #include "lib/sim_mem.h"
+#include "mm/internal.h"
 
 #define DMA32 (&contig_page_data.node_zones[ZONE_DMA32])
 
@@ -461,6 +462,161 @@ static void test_fast_path_zone_choice(void)
 	is_u64(mm_check_invariants(), 0, "invariants");
 }
 
+/* Blocks on cpu's list (order, mt) of DMA32. */
+static u32 list_blocks(unsigned int cpu, unsigned int order, unsigned int mt)
+{
+	return pcp_of(cpu)->lists[pcp_pindex(order, mt)].count;
+}
+
+/*
+ * Orders 1-3 (Linux 6.1's pcp lists by order): a miss refills
+ * max(batch >> order, 2) blocks, counted in pages; a free goes on the
+ * list of its order and pageblock type, the next allocation of that order
+ * takes it back (LIFO); the lists' pages count in nr_free_pages() and not
+ * in the buddy's free count; a drain gives each block back whole (the
+ * buddy gets exactly its pages back and merges them).
+ */
+static void test_high_orders(void)
+{
+	unsigned long free0, buddy0;
+	struct per_cpu_pages *pcp;
+	unsigned int order;
+
+	boot(128 << 20);
+	pcp = pcp_of(0);
+	free0 = nr_free_pages();
+	buddy0 = DMA32->free_pages;
+	for (order = 1; order <= PCP_MAX_ORDER; order++) {
+		u32 blocks = max(pcp->batch >> order, 2u), c0 = pcp->count;
+		unsigned long b0 = DMA32->free_pages;
+		struct page *p = alloc_pages(GFP_KERNEL, order), *q;
+
+		ok(p && p->flags == PG_allocated && p->order == order &&
+		       !(p->pfn & ((1u << order) - 1)),
+		   "order %u: an aligned allocated block of its order", order);
+		is_u64(list_blocks(0, order, MIGRATE_UNMOVABLE), blocks - 1,
+		       "order %u: the miss refilled batch >> order blocks, minus the one taken",
+		       order);
+		is_u64(pcp->count, c0 + ((blocks - 1) << order), "order %u: count is in pages",
+		       order);
+		is_u64(DMA32->free_pages, b0 - (blocks << order),
+		       "order %u: the refill's pages left the buddy's free count", order);
+		__free_pages(p, order);
+		is_u64(list_blocks(0, order, MIGRATE_UNMOVABLE), blocks,
+		       "order %u: the free went on its own order's list", order);
+		ok(p->flags == PG_pcp && p->order == order, "order %u: head PG_pcp, order kept",
+		   order);
+		q = alloc_pages(GFP_KERNEL, order);
+		ok(q == p, "order %u: LIFO, the block just freed comes back", order);
+		__free_pages(q, order);
+	}
+	is_u64(list_blocks(0, 0, MIGRATE_UNMOVABLE), 0, "no order-0 list was touched");
+	is_u64(nr_free_pages(), free0, "nr_free_pages: buddy + every order's list, exact");
+	is_u64(mm_check_invariants(), 0, "invariants with orders 1-3 on the lists");
+	drain_local_pages(NULL);
+	is_u64(pcp->count, 0, "drain_local_pages empties every order's list");
+	is_u64(DMA32->free_pages, buddy0, "the buddy has every page of every block back");
+	is_u64(mm_check_invariants(), 0, "and merged them (no unmerged buddies)");
+}
+
+/* A movable block freed goes on the movable list of its order; blocks
+ * freed past high drain to high, whole, with mixed orders. */
+static void test_high_orders_types_and_high(void)
+{
+	struct page *p[64];
+	unsigned long free0, buddy0;
+	struct per_cpu_pages *pcp;
+	unsigned int i, n = 0;
+
+	boot(128 << 20);
+	pcp = pcp_of(0);
+	free0 = nr_free_pages();
+	buddy0 = DMA32->free_pages;
+	p[0] = alloc_pages(GFP_KERNEL | __GFP_MOVABLE, 2);
+	ok(p[0] && get_pageblock_migratetype(p[0]) == MIGRATE_MOVABLE,
+	   "an order-2 movable block from a movable pageblock");
+	drain_local_pages(NULL);
+	__free_pages(p[0], 2);
+	is_u64(list_blocks(0, 2, MIGRATE_MOVABLE), 1, "freed: on the order-2 movable list");
+	is_u64(list_blocks(0, 2, MIGRATE_UNMOVABLE) + list_blocks(0, 0, MIGRATE_MOVABLE), 0,
+	       "not on another type's or order's");
+	drain_local_pages(NULL);
+	for (n = 0; n < 64; n++)
+		p[n] = alloc_pages(GFP_KERNEL, 1 + n % 3);
+	drain_local_pages(NULL);
+	for (i = 0; i < n; i++) {
+		__free_pages(p[i], 1 + i % 3);
+		if (pcp->count > pcp->high)
+			break;
+	}
+	ok(i == n, "a free past high drains at once: count never stays above high (%u)", pcp->high);
+	is_u64(nr_free_pages(), free0, "every page free again (buddy + lists)");
+	is_u64(mm_check_invariants(), 0, "invariants after mixed-order drains");
+	host_set_cpu(1);
+	cpu_online_mask = 3;
+	p[0] = alloc_pages(GFP_KERNEL, 3);
+	__free_pages(p[0], 3);
+	host_set_cpu(0);
+	ok(pcp_of(1)->count >= 8, "CPU 1 holds order-3 blocks");
+	drain_pages(1);
+	drain_local_pages(NULL);
+	is_u64(pcp_of(1)->count + pcp->count, 0, "drain_pages(1) + drain_local_pages: all empty");
+	is_u64(DMA32->free_pages, buddy0, "the buddy has every page back");
+}
+
+/* Orders 1-3 on an ISOLATE pageblock go straight to the buddy, and the
+ * checker catches a high-order list corrupted: a block twice, a head that
+ * lost its order, a count that disagrees. */
+static void test_high_orders_isolate_and_checker(void)
+{
+	struct per_cpu_pages *pcp;
+	struct page *p, *q;
+	unsigned long pb;
+	u32 c, saved;
+
+	boot(128 << 20);
+	pcp = pcp_of(0);
+	p = alloc_pages(GFP_KERNEL, 3);
+	c = pcp->count;
+	pb = p->pfn & ~(pageblock_nr_pages - 1);
+	spin_lock(&DMA32->lock);
+	set_pageblock_migratetype(pb, MIGRATE_ISOLATE);
+	spin_unlock(&DMA32->lock);
+	__free_pages(p, 3);
+	ok(pcp->count == c && p->flags == PG_buddy, "ISOLATE pageblock: order 3 to the buddy");
+	spin_lock(&DMA32->lock);
+	set_pageblock_migratetype(pb, MIGRATE_UNMOVABLE);
+	spin_unlock(&DMA32->lock);
+	is_u64(mm_check_invariants(), 0, "clean before corrupting");
+
+	p = alloc_pages(GFP_KERNEL, 3);
+	q = alloc_pages(GFP_KERNEL, 3);
+	__free_pages(q, 3);
+	__free_pages(p, 3);
+	saved = *pcp_ring_slot(
+	    pcp, 3, 0, pcp->lists[pcp_pindex(3, 0)].base + pcp->lists[pcp_pindex(3, 0)].count - 2);
+	*pcp_ring_slot(pcp, 3, 0,
+		       pcp->lists[pcp_pindex(3, 0)].base + pcp->lists[pcp_pindex(3, 0)].count - 2) =
+	    p->pfn;
+	host_log_clear();
+	ok(mm_check_invariants() > 0 && host_log_contains("twice"),
+	   "an order-3 block on its list twice is caught");
+	*pcp_ring_slot(pcp, 3, 0,
+		       pcp->lists[pcp_pindex(3, 0)].base + pcp->lists[pcp_pindex(3, 0)].count - 2) =
+	    saved;
+	p->order = 0;
+	host_log_clear();
+	ok(mm_check_invariants() > 0 && host_log_contains("on its order-3 list has flags"),
+	   "an order-3 list block whose head says order 0 is caught");
+	p->order = 3;
+	pcp->count += 8;
+	host_log_clear();
+	ok(mm_check_invariants() > 0 && host_log_contains("count says"),
+	   "a count that double-counts a block is caught");
+	pcp->count -= 8;
+	is_u64(mm_check_invariants(), 0, "repaired: clean again");
+}
+
 int main(void)
 {
 	test_fast_path_zone_choice();
@@ -470,6 +626,9 @@ int main(void)
 	test_cross_cpu_and_irq();
 	test_bad_frees();
 	test_checker_catches_corruption();
+	test_high_orders();
+	test_high_orders_types_and_high();
+	test_high_orders_isolate_and_checker();
 	test_bulk();
 	test_bulk_free();
 	test_drain_other_cpus_under_pressure();
