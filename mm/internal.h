@@ -271,6 +271,13 @@ static __always_inline enum pcp_push_result pcp_push(struct page *page, unsigned
 	return pcp_push_to(row->by_zone[page_zone_id(page)], order, mt, page);
 }
 
+/* free_pages_bulk(), interrupts off: pushes pages[0] (a good order-0 page
+ * of pcp's zone whose pageblock's list is mt) and the good pages after it
+ * in its pageblock, at most PCP_MAX_BATCH; returns how many. The caller
+ * drains if count > high. */
+unsigned long pcp_push_run(struct per_cpu_pages *pcp, unsigned int mt, struct page **pages,
+			   unsigned long nr);
+
 /* The rest of a push, interrupts off: the drain or the isolated block. */
 void pcp_push_finish(struct page *page, unsigned int order, struct pcp_cpu_table *row,
 		     enum pcp_push_result r);

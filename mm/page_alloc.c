@@ -703,42 +703,43 @@ void __free_pages(struct page *page, unsigned int order)
  * restored once; any other page (tracing or poisoning on, a bad free, lists
  * off) takes the full __free_pages() path, which reports what is wrong.
  * Pages of one pageblock (a bulk allocation's usually are) share their
- * list: it is looked up again only when the pageblock changes.
+ * list: they are pushed as one run (pcp_push_run(), mm/pcp.c), the list's
+ * counts in registers, `high` checked once after the run (Linux 6.1's
+ * free_unref_page_list() checks it per page: the drain is the same, at
+ * most a run later).
  */
 void free_pages_bulk(unsigned long nr, struct page **pages)
 {
-	unsigned long flags, i, pb, last_pb = ~0ul, mt = MIGRATE_PCPTYPES;
-	struct per_cpu_pages *pcp = NULL;
+	unsigned long flags, i = 0, mt;
+	struct per_cpu_pages *pcp;
 	struct pcp_cpu_table *row;
-	enum pcp_push_result r;
 
-	if (unlikely(READ_ONCE(mm_alloc_hooks) & ~MM_HOOK_POOL_LOW)) {
+	if (unlikely(READ_ONCE(mm_alloc_hooks))) { /* the pool wants pages too */
 		for (i = 0; i < nr; i++)
 			__free_pages(pages[i], 0);
 		return;
 	}
 	flags = arch_irq_save();
 	row = this_cpu_pcp_table();
-	for (i = 0; i < nr; i++) {
+	while (i < nr) {
 		struct page *page = pages[i];
 
 		if (unlikely(!page || page->flags != PG_allocated || page->order)) {
 			__free_pages(page, 0); /* reports it; takes its own irq save */
+			i++;
 			continue;
 		}
-		if (pool_takes_freed_page(page))
+		pcp = row->by_zone[page_zone_id(page)];
+		mt = get_pfnblock_pcp_list(page->pfn);
+		if (unlikely(mt >= MIGRATE_PCPTYPES)) {
+			pcp_push_finish(page, 0, row, PCP_ISOLATED);
+			i++;
 			continue;
-		pb = page->pfn >> pageblock_order;
-		if (pb != last_pb) {
-			pcp = row->by_zone[page_zone_id(page)];
-			mt = get_pfnblock_pcp_list(page->pfn);
-			last_pb = pb;
 		}
-		r = likely(mt < MIGRATE_PCPTYPES) ? pcp_push_to(pcp, 0, mt, page) : PCP_ISOLATED;
-		if (unlikely(r != PCP_PUSHED)) {
-			pcp_push_finish(page, 0, row, r);
-			last_pb = ~0ul; /* a drain may have changed the pageblock's type */
-		}
+		/* page and the good pages after it in its pageblock */
+		i += pcp_push_run(pcp, (unsigned int)mt, pages + i, nr - i);
+		if (pcp->count > pcp->high)
+			pcp_push_finish(page, 0, row, PCP_OVER_HIGH);
 	}
 	arch_irq_restore(flags);
 }

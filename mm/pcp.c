@@ -47,12 +47,14 @@ struct per_cpu_pages pcp_none; /* never filled: a fast-path miss */
  * block; if the CPU's count is then > high, a drain brings it to <= high,
  * so the ring holds <= high pages after) or from a refill while empty
  * (<= PCP_MAX_BATCH pages, or 2 blocks <= 16 pages; a bulk refill of
- * order 0 <= PCP_MAX_HIGH). So it never holds more than PCP_MAX_HIGH + 8
- * pages: (PCP_MAX_HIGH + 8) >> k blocks < its PCP_RING_SIZE >> k slots.
+ * order 0 <= PCP_MAX_HIGH; a bulk free's run, pcp_push_run(), pushes <=
+ * PCP_MAX_BATCH order-0 pages before its drain). So it never holds more
+ * than PCP_MAX_HIGH + PCP_MAX_BATCH pages: < its PCP_RING_SIZE >> k slots
+ * (for k > 0: PCP_MAX_HIGH + 8 pages, < (PCP_RING_SIZE >> k) << k).
  */
 BUILD_BUG_ON(PCP_RING_SIZE &PCP_RING_MASK);
 BUILD_BUG_ON(PCP_MAX_ORDER != PAGE_ALLOC_COSTLY_ORDER);
-BUILD_BUG_ON(PCP_MAX_HIGH + (1u << PCP_MAX_ORDER) > PCP_RING_SIZE);
+BUILD_BUG_ON(PCP_MAX_HIGH + PCP_MAX_BATCH > PCP_RING_SIZE); /* pcp_push_run() */
 BUILD_BUG_ON(2u << PCP_MAX_ORDER > PCP_MAX_BATCH);
 
 /*
@@ -191,6 +193,37 @@ static void __pcp_drain(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
 		pindex = pindex + 1 < NR_PCP_LISTS ? pindex + 1 : 0;
 	}
 	pcp->drain_next = pindex;
+}
+
+/*
+ * The ring's count and base in locals while pushing (stores to struct page
+ * could alias them for the compiler). At most PCP_MAX_BATCH pages before
+ * the caller's drain: the ring then holds <= PCP_MAX_HIGH + PCP_MAX_BATCH.
+ */
+unsigned long pcp_push_run(struct per_cpu_pages *pcp, unsigned int mt, struct page **pages,
+			   unsigned long nr)
+{
+	struct pcp_list *l = &pcp->lists[pcp_pindex(0, mt)];
+	u32 *ring = &pcp->ring[pcp_ring_off(0, mt)];
+	u32 n = l->count, base = l->base, pb = pages[0]->pfn >> pageblock_order;
+	unsigned long i;
+
+	nr = min(nr, (unsigned long)PCP_MAX_BATCH);
+	for (i = 0; i < nr; i++) {
+		struct page *page = pages[i];
+		u32 pfn;
+
+		if (!page || page->flags != PG_allocated || page->order)
+			break;
+		pfn = page->pfn;
+		if (pfn >> pageblock_order != pb)
+			break;
+		page->flags = PG_pcp;
+		ring[(base + n++) & PCP_RING_MASK] = pfn;
+	}
+	l->count = n;
+	pcp->count += (u32)i;
+	return i;
 }
 
 /* A block of an ISOLATE pageblock: straight to the buddy (interrupts off). */
