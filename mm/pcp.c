@@ -32,6 +32,16 @@ const u8 pcp_list_of_mt[MIGRATE_TYPES] = {
 	[MIGRATE_ISOLATE] = MIGRATE_ISOLATE,
 };
 
+#define PCP_GEOM(o, mt) [pcp_pindex(o, mt)] = { pcp_ring_off(o, mt), pcp_ring_mask(o) }
+#define PCP_GEOM_ORDER(o) PCP_GEOM(o, 0), PCP_GEOM(o, 1), PCP_GEOM(o, 2)
+BUILD_BUG_ON(MIGRATE_PCPTYPES != 3 || NR_PCP_ORDERS != 4);
+const struct pcp_ring_geom pcp_ring_geom[NR_PCP_LISTS] = {
+	PCP_GEOM_ORDER(0),
+	PCP_GEOM_ORDER(1),
+	PCP_GEOM_ORDER(2),
+	PCP_GEOM_ORDER(3),
+};
+
 /* Until mm_init(): node 0's DMA zone, whose lists are empty (a miss). */
 struct zone *pcp_first_zone[NR_CPUS][MAX_NR_ZONES] = {
 	[0 ... NR_CPUS - 1] = { [0 ... MAX_NR_ZONES - 1] = &contig_page_data.node_zones[0] },

@@ -155,11 +155,21 @@ struct per_cpu_pages {
 	struct zone *zone;	    /* the zone these lists belong to (set by mm/pcp.c) */
 	u32 ring[PCP_RING_ENTRIES]; /* the rings, at pcp_ring_off(order, mt) */
 } __aligned(64);
+/* pcp_ring_off() and pcp_ring_mask() by pindex, for an order not known
+ * at compile time (one load instead of shifts and a multiply; mm/pcp.c). */
+struct pcp_ring_geom {
+	u16 off, mask;
+};
+extern const struct pcp_ring_geom pcp_ring_geom[NR_PCP_LISTS];
 /* The entry i (mod ring size) of ring (order, mt). */
 static __always_inline u32 *pcp_ring_slot(struct per_cpu_pages *pcp, unsigned int order,
 					  unsigned int mt, u32 i)
 {
-	return &pcp->ring[pcp_ring_off(order, mt) + (i & pcp_ring_mask(order))];
+	const struct pcp_ring_geom *g = &pcp_ring_geom[pcp_pindex(order, mt)];
+
+	if (__builtin_constant_p(order))
+		return &pcp->ring[pcp_ring_off(order, mt) + (i & pcp_ring_mask(order))];
+	return &pcp->ring[g->off + (i & g->mask)];
 }
 
 struct zone {
