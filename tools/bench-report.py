@@ -31,8 +31,8 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GUEST_TARGETS = {"order0": 100, "order0_atomic": 100, "order4": 300, "order9": 600,
-                 "order10": 600, "bulk64": 40, "pool": 40, "exclusive_pair": 200}
+GUEST_TARGETS = {"order0": 100, "order0_atomic": 100, "order3": 150, "order4": 300,
+                 "order9": 600, "order10": 600, "bulk64": 40, "pool": 40, "exclusive_pair": 200}
 LINE = re.compile(r"bench: (\w+) (\d+\.\d) ticks per (\w+) \((.*)\)")
 
 # Why a target is missed and what would close it, by result key.
@@ -68,20 +68,17 @@ MISS_NOTES = {
         "zero-cache test in alloc_pages(), the pool's refill-from-free test on every "
         "order-0 free); the added cost is not broken down yet (issue 18).",
     "guest_order0":
-        "Before the session-3 merges the pair executed 156 guest instructions (134 "
-        "before NUMA added the node to page_zone() and the zonelist choice), about 70 "
-        "each for alloc_pages() and "
-        "__free_pages() (read from the disassembly): the gfp-to-zone decode, the frame "
-        "set-up (frame pointers are kept), locating this CPU's ring (cpu times the size "
-        "of struct per_cpu_pages), the section lookup from the ring's pfn to its struct "
-        "page, the RFLAGS save/cli/restore, the hit counter, and the prep checks "
-        "(__GFP_ZERO/__GFP_EXCLUSIVE, poisoning). What would close it: keep this CPU's "
-        "pcp pointer in the per-CPU area (one %gs load), test all rare cases (hooks, "
-        "zeroing, exclusive, poisoning) with one combined flag word, and put struct page "
-        "indexes the fast path can use without the section table in the ring. The "
-        "merges added ~42 (one ring per migratetype, the zero-cache test in "
-        "alloc_pages(), the pool's refill-from-free test on every order-0 free): not "
-        "broken down yet.",
+        "110 guest instructions with the per-CPU lists for orders 1-3 (issue 18: the "
+        "same as before them; the order-0 paths keep a compile-time order 0). Read from "
+        "the disassembly: alloc_pages() ~45 on a hit, __free_pages() ~50, the rest the "
+        "bench loop. What is left per pair: the RFLAGS save/cli/restore on each side "
+        "(~8), the section lookup from the ring's pfn to its struct page (~6) and from "
+        "the page to its zone and pageblock byte on free (~12: the section's zone id, "
+        "the DMA split inside section 0, the usemap byte), the ring index arithmetic "
+        "(base + count, mask, per-type offset, ~6 a side), the gfp-to-migratetype "
+        "table load and the hit counter (~4). What would close it: keep a struct page "
+        "pointer (or a vmemmap index) in the ring instead of the pfn, and the zone id "
+        "and pcp list in one byte per pageblock so the free needs one lookup.",
     "guest_exclusive_pair":
         "The scrub alone is over the target: zeroing 4 KiB is one `rep stosq` of 512 "
         "iterations, and -icount counts each iteration; measured by removing it, the "
@@ -116,19 +113,24 @@ MISS_NOTES = {
         "test-and-set under a hypervisor, QEMU included: about ten instructions more per lock "
         "round), so the cost is per call (irq save, zone lock, zonelist walk, watermark "
         "check, accounting, the free's checks and merge attempt), not splitting. With "
-        "lock debugging on (lockdep=1, the kernel's default) it is ~500. What would "
-        "close it: per-CPU lists for orders 1-4 (Linux 6.1 caches orders up to 3, and 9 "
-        "with transparent huge pages), which "
-        "would bring order 4 to the order-0 per-CPU cost; short of that, an "
-        "instruction-level profile of one pair (gdb stepping under -icount) to cut the "
-        "per-call overhead.",
+        "lock debugging on (lockdep=1, the kernel's default) it is ~500. Orders 1-3 now "
+        "come from the per-CPU lists (issue 18; the order-3 pair 559 -> 142), as Linux "
+        "6.1's, which caches nothing above PAGE_ALLOC_COSTLY_ORDER but the THP order; "
+        "order 4 stays on the buddy path. What would close it: an instruction-level "
+        "profile of one pair (gdb stepping under -icount) to cut the per-call overhead.",
     "guest_bulk64":
         "alloc_pages_bulk() fills 64 slots from the per-CPU ring in one call and "
         "free_pages_bulk() pushes them back under one interrupt save (84 instructions a "
-        "page before the session-3 merges, 113 with 64 separate __free_pages()); what is left is per page: the zone "
-        "lookup through the section table and the node, the flag checks, and the ring "
-        "store on both sides. What would close it: group the array by zone once and "
-        "move whole runs between the caller's array and the ring.",
+        "page before the session-3 merges, 113 with 64 separate __free_pages()). Issue "
+        "18 made the free push each pageblock's run of pages with the ring's counts in "
+        "registers and `high` checked once a run (pcp_push_run(); 78.3 -> ~72 a page): "
+        "its loop is ~20 instructions a page, the allocation's (pcp_alloc_bulk()) ~27, "
+        "the NULL-slot count in alloc_pages_bulk() 5, the bench's clearing of the array "
+        "~3; a refill or drain is rare in this loop (one refill in 1500 rounds). What is "
+        "left per page on both sides: the ring's pfn to struct page through the section "
+        "table (~6) and the flag checks and stores. What would close it: a struct page "
+        "pointer in the ring, and the allocation's pop written as a run too (the "
+        "array's NULL slots found once).",
     "guest_pool":
         "labyrinth_pool_take/give are a Treiber stack: two locked cmpxchg loops plus "
         "atomic level, lowest-level and hit counters (five atomic RMWs a pair). Closing "

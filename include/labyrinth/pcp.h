@@ -1,19 +1,27 @@
 /*
  * pcp.h - per-CPU page lists ("pcp", Linux's per_cpu_pages): the fast path
- * in front of the buddy allocator for order-0 pages. mm/pcp.c keeps the
+ * in front of the buddy allocator for orders 0-3. mm/pcp.c keeps the
  * lists (tuning, refill, drain, reports); mm/page_alloc.c calls the inline
  * fast paths (pcp_alloc_fast(), pcp_free_fast(), in mm/internal.h) first;
  * the struct is in mmzone.h.
  *
- * One ring per migratetype of the per-CPU lists (unmovable, movable,
- * reclaimable: Linux's MIGRATE_PCPTYPES lists): an allocation pops the ring
- * of its gfp_migratetype(), a free pushes onto the ring of its pageblock's
- * type; a drain takes from the rings in turn.
+ * One ring per order 0..PCP_MAX_ORDER (3, PAGE_ALLOC_COSTLY_ORDER) and
+ * migratetype of the per-CPU lists (unmovable, movable, reclaimable), as
+ * Linux 6.1's pcp->lists[order_to_pindex(migratetype, order)] (without
+ * its THP list: Labyrinth has no transparent huge pages): an allocation of
+ * order <= 3 pops the ring of its order and gfp_migratetype(), a free
+ * pushes the block's head pfn onto the ring of its order and its
+ * pageblock's type; a drain takes the coldest block of each non-empty
+ * ring in turn (Linux's free_pcppages_bulk() round robin; Linux empties
+ * a list before moving on, Labyrinth takes one block per list).
  *
- * Only order 0 is cached. Orders 1-3 (Linux caches them too) would need a
- * ring per order and a drain policy per order for little gain here: the
- * hot callers (page tables, the IRQ self-test's order-0 stamps, the bench)
- * are order 0, and the Labyrinth pool holds order-0 pages only.
+ * Counting is Linux 6.1's, in pages: count, high and batch are pages over
+ * every order. A refill of order k takes batch >> k blocks (at least 2;
+ * 1 if batch is 1), as __rmqueue_pcplist(); a free that makes count >
+ * high gives back max(batch, count - high) pages (a block may overshoot),
+ * so count is <= high after every free. Linux 6.1 also scales the drain
+ * by pcp->free_factor and frees a CPU's whole list after high-order frees
+ * (free_high); Labyrinth does neither.
  *
  * Locking: a CPU's list is touched only by that CPU, with local interrupts
  * off (arch_irq_save) and no lock, so an IRQ handler may use it too (it
@@ -34,7 +42,8 @@
  * watermark (its pages passed one at refill). Conservation, checked by
  * mm_check_invariants() (mm/debug.c):
  *   pages on the buddy lists == zone->free_pages
- *   pfns in every CPU's ring == sum of pcp[cpu].count, each page PG_pcp
+ *   pages of the blocks in every CPU's rings == sum of pcp[cpu].count,
+ *   each block's head PG_pcp with the ring's order, its tails free
  *   zone_nr_free_pages(z) == zone->free_pages + sum of pcp[cpu].count
  * and nr_free_pages() sums zone_nr_free_pages(): every page a caller
  * could be given.
@@ -45,7 +54,7 @@
 #include <labyrinth/mmzone.h>
 
 /* Turns the per-CPU lists on or off for every CPU (off drains them all).
- * Off: every order-0 request goes to the buddy path. */
+ * Off: every request of order <= 3 goes to the buddy path. */
 void mm_pcp_set_enabled(bool on);
 bool mm_pcp_enabled(void);
 

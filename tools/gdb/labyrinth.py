@@ -637,6 +637,17 @@ def online_cpus():
     return [0]
 
 
+def pcp_rings(p):
+    """(pindex, order, mt, offset, size) of each ring of a per_cpu_pages:
+    include/labyrinth/mmzone.h pcp_pindex() and pcp_ring_off(); the order-0
+    ring holds 512 pfns, an order-k ring 512 >> k."""
+    nlists, ntypes, size0 = array_len(p["lists"]), 3, 512   # MIGRATE_PCPTYPES, PCP_RING_SIZE
+    for pindex in range(nlists):
+        order, mt = divmod(pindex, ntypes)
+        off = ntypes * (2 * size0 - ((2 * size0) >> order)) + mt * (size0 >> order)
+        yield pindex, order, mt, off, size0 >> order
+
+
 def pagesets_lines(z, ring=False):
     """mm/pcp.c pcp_show_zoneinfo(): online CPUs, and any other whose list
     is not empty; with ring, the list's pfns from hot to cold too."""
@@ -653,17 +664,18 @@ def pagesets_lines(z, ring=False):
                 "              count: %d" % count,
                 "              high:  %d" % u(p["high"]),
                 "              batch: %d" % u(p["batch"])]
-        if ring and "lists" in names:   # one ring per pcp migratetype
+        if ring and "lists" in names:   # one ring per order and pcp migratetype
             hits = ""
             if "hits" in names:
                 hits = " (hits: %d may-sleep, %d atomic)" % (u(p["hits"][0]), u(p["hits"][1]))
-            out.append("              rings, hot to cold%s:" % hits)
-            for mt in range(array_len(p["lists"])):
-                ring = p["ring"][mt]
-                size, base, n = array_len(ring), u(p["lists"][mt]["base"]), u(p["lists"][mt]["count"])
-                pfns = [u(ring[(base + i) % size]) for i in range(n)][::-1]
-                out.append("                %-11s %3d: %s" % (
-                    MIGRATETYPE_NAMES[mt], n,
+            out.append("              rings (block head pfns), hot to cold%s:" % hits)
+            for pindex, order, mt, off, size in pcp_rings(p):
+                base, n = u(p["lists"][pindex]["base"]), u(p["lists"][pindex]["count"])
+                if order and not n:
+                    continue
+                pfns = [u(p["ring"][off + (base + i) % size]) for i in range(n)][::-1]
+                out.append("                order %d %-11s %3d: %s" % (
+                    order, MIGRATETYPE_NAMES[mt], n,
                     " ".join("%#x" % x for x in pfns[:12]) + (" ..." if n > 12 else "")))
     return out
 
