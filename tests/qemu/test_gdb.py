@@ -60,7 +60,7 @@ DRIVER = textwrap.dedent(r'''
         % (gdb.parse_and_eval("node_data[0].node_zones[1].free_area").type.range()[1])))
     out["dma32_top_head"] = head
     run("after_mm_init", ["lab-buddyinfo --walk", "lab-zoneinfo", "lab-memmap", "lab-pcp",
-                          "lab-pagetypeinfo",
+                          "lab-pcp --ring", "lab-pagetypeinfo",
                           "lab-page %d" % head, "lab-page --phys 0x100000"])
     gdb.execute("delete")
     gdb.execute("hbreak mm_pcp_set_enabled")
@@ -272,6 +272,10 @@ def test_pcp_lists_every_zone(session):
     assert [ln.split()[-1] for ln in got if ln.startswith("Node 0, zone")] == \
         list(dict.fromkeys(zones))
     assert any(ln.strip() == "cpu: 0" for ln in got)
+    # --ring: the lists by order and type (mm/pcp.c); empty ones above order 0 are left out
+    ring = output(st, "lab-pcp --ring")
+    assert any("rings (block head pfns), hot to cold" in ln for ln in ring), ring[:8]
+    assert any(re.match(r"^\s+order 0 Unmovable\s+\d+:", ln) for ln in ring), ring[:8]
     # The kernel prints the same pagesets inside zoneinfo (mm/pcp.c pcp_show_zoneinfo).
     block = last_block(before, r"^Node 0, zone +\S+$", r"^(Node 0, zone +\S+$|\s+\S)") or []
     if any(ln.strip() == "pagesets" for ln in block):
