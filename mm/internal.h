@@ -273,8 +273,8 @@ static __always_inline enum pcp_push_result pcp_push(struct page *page, unsigned
 
 /* free_pages_bulk(), interrupts off: pushes pages[0] (a good order-0 page
  * of pcp's zone whose pageblock's list is mt) and the good pages after it
- * in its pageblock, at most PCP_MAX_BATCH; returns how many. The caller
- * drains if count > high. */
+ * of the same zone and list, at most PCP_MAX_BATCH; returns how many. The
+ * caller drains if count > high. */
 unsigned long pcp_push_run(struct per_cpu_pages *pcp, unsigned int mt, struct page **pages,
 			   unsigned long nr);
 

@@ -702,8 +702,8 @@ void __free_pages(struct page *page, unsigned int order)
  * fast path would take goes onto this CPU's list with interrupts saved and
  * restored once; any other page (tracing or poisoning on, a bad free, lists
  * off) takes the full __free_pages() path, which reports what is wrong.
- * Pages of one pageblock (a bulk allocation's usually are) share their
- * list: they are pushed as one run (pcp_push_run(), mm/pcp.c), the list's
+ * Consecutive pages of one zone and list (a bulk allocation's usually
+ * are) are pushed as one run (pcp_push_run(), mm/pcp.c), the list's
  * counts in registers, `high` checked once after the run (Linux 6.1's
  * free_unref_page_list() checks it per page: the drain is the same, at
  * most a run later).

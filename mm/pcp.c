@@ -216,6 +216,7 @@ unsigned long pcp_push_run(struct per_cpu_pages *pcp, unsigned int mt, struct pa
 	struct pcp_list *l = &pcp->lists[pcp_pindex(0, mt)];
 	u32 *ring = &pcp->ring[pcp_ring_off(0, mt)];
 	u32 n = l->count, base = l->base, pb = pages[0]->pfn >> pageblock_order;
+	unsigned int zid = page_zone_id(pages[0]);
 	unsigned long i;
 
 	nr = min(nr, (unsigned long)PCP_MAX_BATCH);
@@ -226,8 +227,12 @@ unsigned long pcp_push_run(struct per_cpu_pages *pcp, unsigned int mt, struct pa
 		if (!page || page->flags != PG_allocated || page->order)
 			break;
 		pfn = page->pfn;
-		if (pfn >> pageblock_order != pb)
-			break;
+		if (unlikely(pfn >> pageblock_order != pb)) {
+			/* another pageblock: the same list if the same zone and type */
+			if (page_zone_id(page) != zid || get_pfnblock_pcp_list(pfn) != mt)
+				break;
+			pb = pfn >> pageblock_order;
+		}
 		page->flags = PG_pcp;
 		ring[(base + n++) & PCP_RING_MASK] = pfn;
 	}
