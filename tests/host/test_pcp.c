@@ -33,6 +33,12 @@ static struct per_cpu_pages *pcp_of(unsigned int cpu)
 	return &DMA32->pcp[cpu];
 }
 
+/* Blocks on cpu's list (order, mt) of DMA32. */
+static u32 list_blocks(unsigned int cpu, unsigned int order, unsigned int mt)
+{
+	return pcp_of(cpu)->lists[pcp_pindex(order, mt)].count;
+}
+
 static void test_tuning(void)
 {
 	boot(128 << 20);
@@ -228,6 +234,36 @@ static void test_bulk_free(void)
 	ok(host_log_contains("Bad page state"), "and is reported");
 	is_u64(nr_free_pages(), free0, "the other pages are all back");
 	is_u64(mm_check_invariants(), 0, "invariants after a bad bulk free");
+}
+
+/* free_pages_bulk() of an array mixing pageblock types and zones: each
+ * page joins the list of its own zone and pageblock type (a run of pushes
+ * must stop where either changes). */
+static void test_bulk_free_mixed(void)
+{
+	struct page *arr[12];
+	unsigned long free0;
+	struct per_cpu_pages *dma = &contig_page_data.node_zones[ZONE_DMA].pcp[0];
+	u32 unmov, mov;
+	int i;
+
+	boot(128 << 20);
+	free0 = nr_free_pages();
+	for (i = 0; i < 12; i++)
+		arr[i] = alloc_page(i % 3 == 0	 ? GFP_KERNEL
+				    : i % 3 == 1 ? GFP_KERNEL | __GFP_MOVABLE
+						 : GFP_KERNEL | __GFP_DMA);
+	drain_local_pages(NULL);
+	for (i = 0, unmov = mov = 0; i < 12; i++)
+		if (page_zone(arr[i]) == DMA32)
+			get_pageblock_migratetype(arr[i]) == MIGRATE_MOVABLE ? mov++ : unmov++;
+	free_pages_bulk(12, arr);
+	is_u64(list_blocks(0, 0, MIGRATE_MOVABLE), mov, "movable pageblocks' pages: movable list");
+	is_u64(list_blocks(0, 0, MIGRATE_UNMOVABLE), unmov,
+	       "unmovable pageblocks' pages: unmovable list");
+	is_u64(dma->count, 4, "the DMA pages: the DMA zone's list");
+	is_u64(nr_free_pages(), free0, "every page back");
+	is_u64(mm_check_invariants(), 0, "invariants after a mixed bulk free");
 }
 
 /* Pressure: CPU 1's list holds pages, CPU 0 needs them. */
@@ -462,12 +498,6 @@ static void test_fast_path_zone_choice(void)
 	is_u64(mm_check_invariants(), 0, "invariants");
 }
 
-/* Blocks on cpu's list (order, mt) of DMA32. */
-static u32 list_blocks(unsigned int cpu, unsigned int order, unsigned int mt)
-{
-	return pcp_of(cpu)->lists[pcp_pindex(order, mt)].count;
-}
-
 /*
  * Orders 1-3 (Linux 6.1's pcp lists by order): a miss refills
  * max(batch >> order, 2) blocks, counted in pages; a free goes on the
@@ -631,6 +661,7 @@ int main(void)
 	test_high_orders_isolate_and_checker();
 	test_bulk();
 	test_bulk_free();
+	test_bulk_free_mixed();
 	test_drain_other_cpus_under_pressure();
 	test_switch_off_and_zoneinfo();
 	test_two_cpus_concurrently();
