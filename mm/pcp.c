@@ -370,19 +370,22 @@ unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt
 		/* the counts in locals while popping (the stores to struct page
 		 * could alias them for the compiler), written back before a
 		 * refill reads them */
-		u32 n = l->count, base = l->base, taken = 0;
+		u32 n = l->count, base = l->base;
+		u32 taken = (u32)min(want - got, (unsigned long)n), k = taken;
 
-		for (; got < want && n; array++) {
+		while (k) { /* the next k NULL slots */
 			struct page *page;
 
-			if (*array)
+			if (*array) {
+				array++;
 				continue;
+			}
 			page = pfn_to_page(ring[(base + --n) & PCP_RING_MASK]);
 			page->flags = PG_allocated;
-			*array = page;
-			got++;
-			taken++;
+			*array++ = page;
+			k--;
 		}
+		got += taken;
 		l->count = n;
 		pcp->count -= taken;
 		if (got < want && !n && !pcp_bulk_refill(zone, hi, pcp, mt, want - got))
