@@ -191,7 +191,10 @@ static __always_inline struct page *stacks_pop_upto(struct pool_stack *st, unsig
 /*
  * For an ordinary caller: unsealed pages first; a sealed one is retagged
  * key 0 with this CPU's flush only (mm/exclusive.c), since a stale key-1
- * copy on another CPU is a restriction, retried there as spurious.
+ * copy on another CPU is a restriction, retried there as spurious. Under
+ * debug_pagealloc it is then poisoned: an unsealed pool page carries the
+ * poison of its free, and the check at allocation (mm/page_alloc.c)
+ * expects it of every page; a sealed one holds zeros instead.
  */
 static struct page *pool_pop_upto(unsigned int hi)
 {
@@ -199,6 +202,8 @@ static struct page *pool_pop_upto(unsigned int hi)
 
 	if (!page && (page = stacks_pop_upto(sealed, hi))) {
 		sealer->unseal(page);
+		if (unlikely(mm_debug_poison))
+			debug_poison_page_range(page, 0);
 		__atomic_add_fetch(&pool.unsealed, 1, __ATOMIC_RELAXED);
 	}
 	return page;
