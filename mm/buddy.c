@@ -114,10 +114,13 @@ static __always_inline void del_page_from_free_list(struct zone *zone, struct pa
 	page->buddy_mt = 0;
 }
 
-/* Linux's move_to_free_list(): the free block to the list of type mt. */
+/* Linux's move_to_free_list(): the free block to the list of type mt;
+ * counted in nr_released if that makes it usable to more callers. */
 static void move_to_free_list(struct zone *zone, struct page *page, unsigned int order,
 			      unsigned int mt)
 {
+	if (page->buddy_mt >= MIGRATE_PCPTYPES && mt != page->buddy_mt && mt != MIGRATE_ISOLATE)
+		zone->nr_released++;
 	del_page_from_free_list(zone, page, order);
 	add_to_free_list(zone, page, page->pfn, order, mt);
 }
