@@ -180,14 +180,15 @@ static __always_inline struct page *pool_pop(struct pool_stack *st, bool plain)
 		new = pool_word(old, __atomic_load_n(&page->next, __ATOMIC_RELAXED));
 	} while (!__atomic_compare_exchange_n(&st->head, &old, new, false, __ATOMIC_ACQ_REL,
 					      __ATOMIC_ACQUIRE));
-	if (plain && __atomic_sub_fetch(&st->level, 1, __ATOMIC_SEQ_CST) < st->target &&
+	/* Both compared before the decrement: level - 1 < x is level <= x. */
+	if (plain && __atomic_fetch_sub(&st->level, 1, __ATOMIC_SEQ_CST) <= st->target &&
 	    unlikely(!pool_low()))
 		pool_set_low();
 	else if (!plain)
-		__atomic_sub_fetch(&st->level, 1, __ATOMIC_RELAXED);
-	level = (long)(u32)__atomic_sub_fetch(&pool_hot.count, 1, __ATOMIC_RELAXED);
-	if (unlikely(level < __atomic_load_n(&pool_hot.lowest, __ATOMIC_RELAXED)))
-		pool_new_low(level);
+		__atomic_fetch_sub(&st->level, 1, __ATOMIC_RELAXED);
+	level = (long)(u32)__atomic_fetch_sub(&pool_hot.count, 1, __ATOMIC_RELAXED);
+	if (unlikely(level <= __atomic_load_n(&pool_hot.lowest, __ATOMIC_RELAXED)))
+		pool_new_low(level - 1);
 	__atomic_store_n(&page->next, PFN_NIL, __ATOMIC_RELAXED);
 	page->flags = PG_allocated;
 	return page;
@@ -209,9 +210,15 @@ static __always_inline void pool_push_to(struct pool_stack *st, struct page *pag
 					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 
+/* Its own zone's stack of stacks[] (pfn_zone_idx(), in two branches). */
 static void pool_push(struct page *page)
 {
-	pool_push_to(&stacks[pfn_zone_idx(page->pfn)], page);
+	u32 pfn = page->pfn;
+
+	pool_push_to(pfn >= ZONE_DMA32_END_PFN ? &stacks[ZONE_NORMAL]
+		     : pfn >= ZONE_DMA_END_PFN ? &stacks[ZONE_DMA32]
+					       : &stacks[ZONE_DMA],
+		     page);
 }
 
 /*
