@@ -240,7 +240,10 @@ static __always_inline struct page *stacks_pop_upto(struct pool_stack *st, unsig
  * For an ordinary caller, once the unsealed stacks had nothing: a sealed
  * page retagged key 0 with this CPU's flush only (mm/exclusive.c), since a
  * stale key-1 copy on another CPU is a restriction, retried there as
- * spurious. Out of line: the common path never comes here.
+ * spurious. Under debug_pagealloc it is then poisoned: an unsealed pool
+ * page carries the poison of its free, and the check at allocation
+ * (mm/page_alloc.c) expects it of every page; a sealed one holds zeros
+ * instead. Out of line: the common path never comes here.
  */
 static __noinline struct page *pool_pop_unsealing(unsigned int hi)
 {
@@ -248,6 +251,8 @@ static __noinline struct page *pool_pop_unsealing(unsigned int hi)
 
 	if (page) {
 		sealer->unseal(page);
+		if (unlikely(mm_debug_poison))
+			debug_poison_page_range(page, 0);
 		__atomic_add_fetch(&pool.unsealed, 1, __ATOMIC_RELAXED);
 	}
 	return page;
