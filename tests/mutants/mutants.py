@@ -120,8 +120,8 @@ MUTANTS = [
         why="an ordinary caller gets a sealed pool page still keyed 'nobody' (key 1): "
             "with PKS every access to it faults",
         file="mm/pool.c",
-        original="\t\tsealer->unseal(page);\n\t\t__atomic_add_fetch(&pool.unsealed",
-        replacement="\t\t__atomic_add_fetch(&pool.unsealed",
+        original="\t\tsealer->unseal(page);\n\t\tif (unlikely(mm_debug_poison))",
+        replacement="\t\tif (unlikely(mm_debug_poison))",
         tests=["test_pool"],
         fast=True,
     ),
