@@ -99,12 +99,10 @@ MUTANTS = [
     ),
     dict(
         name="pool-hit-without-page",
-        why="labyrinth_pool_alloc() counts a hit even when it returns no page",
+        why="a pool take or labyrinth_pool_alloc() counts a hit even when it returns no page",
         file="mm/pool.c",
-        original="\tstruct page *page = pool_pop_upto(hi);\n\n"
-                 "\t__atomic_add_fetch(page ? &pool.hits : &pool.misses, 1, __ATOMIC_RELAXED);",
-        replacement="\tstruct page *page = pool_pop_upto(hi);\n\n"
-                    "\t__atomic_add_fetch(&pool.hits, 1, __ATOMIC_RELAXED);",
+        original="\t\t__atomic_add_fetch(&pool_hot.misses, 1, __ATOMIC_RELAXED);\n\t\treturn NULL;",
+        replacement="\t\t__atomic_add_fetch(&pool_hot.hits, 1, __ATOMIC_RELAXED);\n\t\treturn NULL;",
         tests=["test_pool"],
         fast=True,
     ),
@@ -122,8 +120,8 @@ MUTANTS = [
         why="an ordinary caller gets a sealed pool page still keyed 'nobody' (key 1): "
             "with PKS every access to it faults",
         file="mm/pool.c",
-        original="\t\tsealer->unseal(page);\n\t\t__atomic_add_fetch(&pool.unsealed",
-        replacement="\t\t__atomic_add_fetch(&pool.unsealed",
+        original="\t\tsealer->unseal(page);\n\t\tif (unlikely(mm_debug_poison))",
+        replacement="\t\tif (unlikely(mm_debug_poison))",
         tests=["test_pool"],
         fast=True,
     ),
