@@ -162,7 +162,8 @@ void __isolate_free_page(struct zone *zone, struct page *page, unsigned int orde
  * (zone boundaries are MAX_ORDER-aligned, mmzone.h), so the buddy's struct
  * page is page + (buddy_pfn - pfn): no table lookup, no zone check.
  */
-struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned int mt)
+static __always_inline struct page *rmqueue_smallest(struct zone *zone, unsigned int order,
+						     unsigned int mt)
 {
 	unsigned int mask = zone->free_mask_mt[mt] >> order, high;
 	struct free_area *area;
@@ -192,6 +193,11 @@ struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned 
 	page->owner = 0;
 	zone->free_pages -= 1ul << order;
 	return page;
+}
+
+struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned int mt)
+{
+	return rmqueue_smallest(zone, order, mt);
 }
 
 /*
@@ -360,6 +366,19 @@ do_steal:
  * 6.1's ALLOC_HARDER; `highatomic`) try the MIGRATE_HIGHATOMIC lists first.
  * Zone lock held.
  */
+/* The preferred type's lists were empty: steal from another type, retry. */
+static __noinline struct page *__rmqueue_steal(struct zone *zone, unsigned int order,
+					       unsigned int mt)
+{
+	struct page *page = NULL;
+
+	while (!page && __rmqueue_fallback(zone, order, mt))
+		page = rmqueue_smallest(zone, order, mt);
+	return page;
+}
+
+/* The common case (the preferred list has a block) inline: one call frame,
+ * no fallback search. */
 struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, bool highatomic)
 {
 	struct page *page;
@@ -369,11 +388,10 @@ struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, b
 		if (page)
 			return page;
 	}
-	for (;;) {
-		page = __rmqueue_smallest(zone, order, mt);
-		if (likely(page) || !__rmqueue_fallback(zone, order, mt))
-			return page;
-	}
+	page = rmqueue_smallest(zone, order, mt);
+	if (likely(page))
+		return page;
+	return __rmqueue_steal(zone, order, mt);
 }
 
 /*

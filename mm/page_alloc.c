@@ -107,44 +107,55 @@ static __always_inline bool alloc_highatomic(gfp_t gfp, unsigned int level)
 	return level != ALLOC_WMARK_LOW && gfp_alloc_harder(gfp);
 }
 
+/* trace=: the split and the take (mm/trace.c), zone lock held. */
+static __noinline void rmqueue_trace_take(struct zone *zone, struct page *page, unsigned int order,
+					  enum alloc_source src)
+{
+	trace_split(zone, page, order);
+	trace_record(TR_TAKE, zone, order, src == ALLOC_SRC_RESERVE ? TR_SRC_RESERVE : TR_SRC_BUDDY,
+		     0, page->pfn, zone->free_pages, 0, 0);
+}
+
 /*
  * One zone, one block from the buddy: the watermark check
  * (zone_watermark_ok(), mm/internal.h) and the take, under the zone lock
  * in any context (mm/internal.h says why IRQ context may spin on it).
+ * Inline in its callers (one call frame less on the buddy path); the
+ * trace hooks test one flag, read once.
  */
-static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int level,
-			    unsigned int hi, gfp_t gfp)
+static __always_inline struct page *rmqueue(struct zone *zone, unsigned int order,
+					    unsigned int level, unsigned int hi, gfp_t gfp)
 {
 	enum alloc_source src = ALLOC_SRC_BUDDY;
-	bool harder = alloc_highatomic(gfp, level);
+	bool harder = alloc_highatomic(gfp, level), traced;
 	struct page *page = NULL;
 	unsigned long flags;
 
 	spin_lock_irqsave(&zone->lock, flags);
-	trace_mm(TR_WMARK, zone, order, level, hi, PFN_NIL, zone->free_pages,
-		 zone->wmark_thr[level][hi], (1ul << order) + zone_unusable_free(zone, harder));
+	traced = trace_on();
+	if (unlikely(traced))
+		trace_record(TR_WMARK, zone, order, level, hi, PFN_NIL, zone->free_pages,
+			     (unsigned long)zone->wmark_thr[level][hi],
+			     (1ul << order) + (unsigned long)zone_unusable_free(zone, harder));
 	if (zone_watermark_ok(zone, order, level, hi, harder))
 		page = __rmqueue(zone, order, gfp_migratetype(gfp), harder);
-	if (page && trace_on())
-		trace_split(zone, page, order);
 	if (page && zone->free_pages < zone->_watermark[WMARK_MIN])
 		src = ALLOC_SRC_RESERVE;
-	if (page)
-		trace_mm(TR_TAKE, zone, order,
-			 src == ALLOC_SRC_RESERVE ? TR_SRC_RESERVE : TR_SRC_BUDDY, 0, page->pfn,
-			 zone->free_pages, 0, 0);
+	if (unlikely(traced) && page)
+		rmqueue_trace_take(zone, page, order, src);
 	spin_unlock_irqrestore(&zone->lock, flags);
-	if (page)
-		mm_count_alloc(gfp, src);
-	if (unlikely(page && order && harder))
+	if (!page)
+		return NULL;
+	mm_count_alloc(gfp, src);
+	if (unlikely(order && harder))
 		reserve_highatomic_pageblock(page, zone); /* mm/buddy.c */
 	return page;
 }
 
 /* Every zone of the zonelist at the low watermark; order 0 through the
  * per-CPU lists when they are on. */
-static struct page *get_page_from_zonelist(gfp_t gfp, unsigned int order, unsigned int hi,
-					   struct zone *const *zl)
+static __always_inline struct page *get_page_from_zonelist(gfp_t gfp, unsigned int order,
+							   unsigned int hi, struct zone *const *zl)
 {
 	bool pcp = !order && mm_pcp_enabled();
 	struct page *page;
@@ -302,9 +313,11 @@ static __noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int or
 	return page;
 }
 
-/* Everything but a per-CPU list hit, on behalf of node nid. */
-static __noinline struct page *__alloc_pages(gfp_t gfp, unsigned int order, unsigned int hi,
-					     int nid)
+/* Everything but a per-CPU list hit, on behalf of node nid: inline in
+ * alloc_pages_slow() (the buddy path: one call frame), out of line below
+ * for the other callers. */
+static __always_inline struct page *alloc_pages_nid(gfp_t gfp, unsigned int order, unsigned int hi,
+						    int nid)
 {
 	struct zone *const *zl = node_zonelist(nid, gfp, hi);
 	struct page *page;
@@ -327,6 +340,12 @@ static __noinline struct page *__alloc_pages(gfp_t gfp, unsigned int order, unsi
 	if (page && nr_node_ids > 1) /* one node: every page is local (mm/numa.c) */
 		numa_count_alloc(page);
 	return page;
+}
+
+static __noinline struct page *__alloc_pages(gfp_t gfp, unsigned int order, unsigned int hi,
+					     int nid)
+{
+	return alloc_pages_nid(gfp, order, hi, nid);
 }
 
 /* trace=alloc: one story per allocation (mm/trace.c). */
@@ -413,7 +432,7 @@ static __noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order, u
 	else if (unlikely(hooks & MM_HOOK_TRACE_ALLOC))
 		page = alloc_pages_traced(gfp, order, hi, numa_node_id());
 	else
-		page = __alloc_pages(gfp, order, hi, numa_node_id());
+		page = alloc_pages_nid(gfp, order, hi, numa_node_id());
 	if (unlikely((gfp & __GFP_ZERO) || mm_debug_poison) && page)
 		prep_new_page_slow(page, order, gfp);
 	return page;
