@@ -402,8 +402,9 @@ struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, b
  * the freed page's pageblock type) or, merged into several pageblocks,
  * the first one's.
  */
-void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order,
-		     unsigned int mt)
+static __always_inline void free_one_page_inline(struct zone *zone, struct page *page,
+						 unsigned long pfn, unsigned int order,
+						 unsigned int mt)
 {
 	zone->free_pages += 1ul << order;
 	zone->nr_frees++;
@@ -429,6 +430,42 @@ void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, un
 	if (order > pageblock_order)
 		mt = get_pfnblock_migratetype(pfn);
 	add_to_free_list(zone, page, (u32)pfn, order, mt);
+}
+
+void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order,
+		     unsigned int mt)
+{
+	free_one_page_inline(zone, page, pfn, order, mt);
+}
+
+static __noinline void free_pages_bad(struct zone *zone, struct page *page, unsigned int order,
+				      unsigned long flags)
+{
+	spin_unlock_irqrestore(&zone->lock, flags);
+	bad_page(page, order, page_free_bad_reason(page, order));
+}
+
+/*
+ * An allocated block back to the buddy (mm/page_alloc.c's frees that no
+ * per-CPU list takes): checked under the zone lock (a double or bad free
+ * is reported, nothing freed), merged, narrated under trace=.
+ */
+void free_one_page(struct page *page, unsigned int order)
+{
+	struct zone *zone = page_zone(page);
+	unsigned long flags, pfn;
+
+	OPTIMIZER_HIDE_VAR(zone); /* a base register, not node and zone index products */
+	spin_lock_irqsave(&zone->lock, flags);
+	if (unlikely(!page_free_ok(page, order))) {
+		free_pages_bad(zone, page, order, flags);
+		return;
+	}
+	pfn = page->pfn;
+	free_one_page_inline(zone, page, pfn, order, get_pfnblock_migratetype(pfn));
+	if (trace_on())
+		trace_merge(zone, pfn, order);
+	spin_unlock_irqrestore(&zone->lock, flags);
 }
 
 /*

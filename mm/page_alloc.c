@@ -616,35 +616,6 @@ unsigned long get_zeroed_page(gfp_t gfp)
 
 /* ---- freeing ---- */
 
-static __always_inline bool page_free_ok(const struct page *page, unsigned int order)
-{
-	return (page->flags & PAGE_FLAGS_CHECK_AT_FREE) == PG_allocated && page->order == order;
-}
-
-static __noinline void free_pages_bad(struct zone *zone, struct page *page, unsigned int order,
-				      unsigned long flags)
-{
-	spin_unlock_irqrestore(&zone->lock, flags);
-	bad_page(page, order, page_free_bad_reason(page, order));
-}
-
-/* To the buddy, under the zone lock, checked there. */
-static void free_one_page(struct page *page, unsigned int order)
-{
-	struct zone *zone = page_zone(page);
-	unsigned long flags;
-
-	spin_lock_irqsave(&zone->lock, flags);
-	if (unlikely(!page_free_ok(page, order))) {
-		free_pages_bad(zone, page, order, flags);
-		return;
-	}
-	__free_one_page(zone, page, page->pfn, order, get_pfnblock_migratetype(page->pfn));
-	if (trace_on())
-		trace_merge(zone, page->pfn, order);
-	spin_unlock_irqrestore(&zone->lock, flags);
-}
-
 /* Everything but the plain order-0 free to a per-CPU list. */
 static __noinline void free_pages_slow(struct page *page, unsigned int order)
 {
@@ -687,6 +658,14 @@ void __free_pages(struct page *page, unsigned int order)
 
 	if (likely(page && !(order | hooks) && page->flags == PG_allocated && !page->order)) {
 		pcp_free_fast(page);
+		return;
+	}
+	/* Straight to the buddy (mm/buddy.c, which checks the page): order >
+	 * 0, or order 0 with the lists off, when no hook wants the page
+	 * (poisoning, tracing, the pool) and it is not exclusive. */
+	if (likely(page && order <= MAX_PAGE_ORDER && !(hooks & MM_HOOKS_FREE_SLOW) &&
+		   (order || (hooks & MM_HOOK_NO_PCP)) && !(page->flags & PG_exclusive))) {
+		free_one_page(page, order);
 		return;
 	}
 	if (unlikely(hooks & MM_HOOK_TRACE_FREE))
