@@ -439,6 +439,31 @@ static __noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order, u
 }
 
 /*
+ * The buddy path's common case in one call frame: order > 0, or order 0
+ * with the per-CPU lists off; no hook but that one; no __GFP_ZERO,
+ * __GFP_THISNODE or __GFP_EXCLUSIVE (alloc_pages() tested all that). The
+ * first try of get_page_from_zonelist(): this CPU's first zone for the
+ * gfp's highest zone (mm/pcp.c keeps it: the zonelist's first), at the low
+ * watermark. Anything else, a miss included, is alloc_pages_slow()'s,
+ * which starts over with the whole zonelist.
+ */
+static __noinline struct page *alloc_pages_buddy(gfp_t gfp, unsigned int order, u32 hooks)
+{
+	unsigned int hi = gfp_highest_zone(gfp);
+	struct page *page;
+
+	if (likely(order <= MAX_PAGE_ORDER && (gfp & GFP_MOVABLE_MASK) != GFP_MOVABLE_MASK)) {
+		page = rmqueue(pcp_first_zone[arch_cpu_id()][hi], order, ALLOC_WMARK_LOW, hi, gfp);
+		if (likely(page)) {
+			if (nr_node_ids > 1) /* one node: every page is local */
+				numa_count_alloc(page);
+			return page;
+		}
+	}
+	return alloc_pages_slow(gfp, order, hooks);
+}
+
+/*
  * The fast path is one test of the gfp bits, the order and every rare
  * case at once (mm_alloc_hooks: lists off, failure injection, poisoning,
  * tracing, no direct map yet; not the pool's bit, which only frees
@@ -455,6 +480,9 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 				      gfp_migratetype(gfp));
 		if (likely(page))
 			return page;
+	} else if (!((hooks & ~MM_HOOK_NO_PCP) |
+		     (gfp & (__GFP_ZERO | __GFP_THISNODE | __GFP_EXCLUSIVE)))) {
+		return alloc_pages_buddy(gfp, order, hooks); /* order > 0, or lists off */
 	}
 	return alloc_pages_slow(gfp, order, hooks);
 }
