@@ -23,11 +23,10 @@ MUTANTS = [
         name="order-gt0-always-fails",
         why="every order > 0 allocation fails",
         file="mm/page_alloc.c",
-        original="\tpage = get_page_from_zonelist(gfp, order, hi, zl);\n"
-                 "\tif (unlikely(!page))\n\t\tpage = __alloc_pages_slowpath(gfp, order, hi, zl);",
-        replacement="\tif (order)\n\t\treturn NULL;\n"
-                    "\tpage = get_page_from_zonelist(gfp, order, hi, zl);\n"
-                    "\tif (unlikely(!page))\n\t\tpage = __alloc_pages_slowpath(gfp, order, hi, zl);",
+        # rmqueue(): every buddy take, alloc_pages_buddy()'s first try and the
+        # zonelist walks of the slow path alike
+        original="\tif (zone_watermark_ok(zone, order, level, hi, harder))",
+        replacement="\tif (!order && zone_watermark_ok(zone, order, level, hi, harder))",
         tests=["test_page_alloc_model"],
         fast=True,
     ),
