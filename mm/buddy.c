@@ -452,8 +452,12 @@ static __noinline void free_pages_bad(struct zone *zone, struct page *page, unsi
  */
 void free_one_page(struct page *page, unsigned int order)
 {
-	struct zone *zone = page_zone(page);
-	unsigned long flags, pfn;
+	unsigned long flags, pfn = page->pfn;
+	const struct mem_section *ms = &mem_section[pfn >> PFN_SECTION_SHIFT];
+	struct zone *zone = &node_data[ms->nid].node_zones[pfn_zone_idx(pfn)];
+	/* One section lookup for both: page_zone() and, read under the lock,
+	 * get_pfnblock_migratetype()'s byte (where it is never changes). */
+	const u8 *pb = &ms->pageblock_flags[(pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order];
 
 	OPTIMIZER_HIDE_VAR(zone); /* a base register, not node and zone index products */
 	spin_lock_irqsave(&zone->lock, flags);
@@ -461,8 +465,8 @@ void free_one_page(struct page *page, unsigned int order)
 		free_pages_bad(zone, page, order, flags);
 		return;
 	}
-	pfn = page->pfn;
-	free_one_page_inline(zone, page, pfn, order, get_pfnblock_migratetype(pfn));
+	free_one_page_inline(zone, page, pfn, order,
+			     READ_ONCE(*pb) & ((1u << PB_MIGRATETYPE_BITS) - 1));
 	if (trace_on())
 		trace_merge(zone, pfn, order);
 	spin_unlock_irqrestore(&zone->lock, flags);
