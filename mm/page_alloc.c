@@ -21,7 +21,9 @@
  *   1. fast path (inline): order 0, no global hook set, no
  *      __GFP_THISNODE: pop this CPU's list of its first zone (on its node,
  *      or the nearest with memory) for the gfp's migratetype (mm/buddy.c).
- *      One flags test, no lock, no zone loop.
+ *      One flags test, no lock, no zone loop. Order > 0 (or order 0 with
+ *      the lists off) and no other hook: alloc_pages_buddy(), this CPU's
+ *      first zone at the low watermark in one call frame; a miss goes on.
  *   2. __alloc_pages(): failure injection; every zone of the zonelist at
  *      the low watermark (order 0: through its per-CPU list, refilled a
  *      batch at a time; else the buddy under the lock).
