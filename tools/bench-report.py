@@ -59,10 +59,17 @@ MISS_NOTES = {
         "four share a cache line: if both CPUs' hot pages were within 4 pfns the line "
         "would ping-pong (the note gives their distance).",
     "buddy_order0_pair":
-        "With grouping by mobility (session 3) a fresh zone's small free blocks sit on "
-        "the movable lists, so each unmovable order-0 pair here splits an order-10 "
-        "unmovable block and merges it back; it was ~64 cycles before. Linux does the "
-        "same with its lists bypassed; the per-CPU lists hide it.",
+        "The buddy path with the lists bypassed: one zone lock round each way, the "
+        "watermark check, the list take and the free's check, merge attempt and list "
+        "push. Issue 18 (wave 2) cut it from 567 to 369 guest instructions (the guest "
+        "order0_buddy row: alloc_pages_buddy() and the direct free to "
+        "mm/buddy.c:free_one_page(), one call frame each way; guest_order4's note lists "
+        "the cuts and what is left). On the host the change is inside the noise of a "
+        "shared 2-CPU machine: 4 alternating runs at load 4.4-5.1 gave medians of "
+        "147-303 cycles after and 177-275 before. The floor of this path is two lock "
+        "rounds (a locked cmpxchg or xadd each way, ~20-40 cycles apiece on this host) "
+        "plus the interrupt save and restore: 120 needs the per-CPU lists, which is why "
+        "Linux has them.",
     "pcp_order0_pair":
         "It was ~25-34 cycles before the session-3 merges (one ring per migratetype, the "
         "zero-cache test in alloc_pages(), the pool's refill-from-free test on every "
