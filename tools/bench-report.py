@@ -67,7 +67,7 @@ MISS_NOTES = {
         "the cuts and what is left). On the host the change is inside the noise of a "
         "shared 2-CPU machine: 4 alternating runs at load 4.4-5.1 gave medians of "
         "147-303 cycles after and 177-275 before. The floor of this path is two lock "
-        "rounds (a locked cmpxchg or xadd each way, ~20-40 cycles apiece on this host) "
+        "rounds (a locked cmpxchg or xadd each way, not measured apart here) "
         "plus the interrupt save and restore: 120 needs the per-CPU lists, which is why "
         "Linux has them.",
     "pcp_order0_pair":
