@@ -165,7 +165,8 @@ void __isolate_free_page(struct zone *zone, struct page *page, unsigned int orde
  * (zone boundaries are MAX_ORDER-aligned, mmzone.h), so the buddy's struct
  * page is page + (buddy_pfn - pfn): no table lookup, no zone check.
  */
-struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned int mt)
+static __always_inline struct page *rmqueue_smallest(struct zone *zone, unsigned int order,
+						     unsigned int mt)
 {
 	unsigned int mask = zone->free_mask_mt[mt] >> order, high;
 	struct free_area *area;
@@ -195,6 +196,11 @@ struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned 
 	page->owner = 0;
 	zone->free_pages -= 1ul << order;
 	return page;
+}
+
+struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned int mt)
+{
+	return rmqueue_smallest(zone, order, mt);
 }
 
 /*
@@ -363,6 +369,19 @@ do_steal:
  * 6.1's ALLOC_HARDER; `highatomic`) try the MIGRATE_HIGHATOMIC lists first.
  * Zone lock held.
  */
+/* The preferred type's lists were empty: steal from another type, retry. */
+static __noinline struct page *__rmqueue_steal(struct zone *zone, unsigned int order,
+					       unsigned int mt)
+{
+	struct page *page = NULL;
+
+	while (!page && __rmqueue_fallback(zone, order, mt))
+		page = rmqueue_smallest(zone, order, mt);
+	return page;
+}
+
+/* The common case (the preferred list has a block) inline: one call frame,
+ * no fallback search. */
 struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, bool highatomic)
 {
 	struct page *page;
@@ -372,11 +391,10 @@ struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, b
 		if (page)
 			return page;
 	}
-	for (;;) {
-		page = __rmqueue_smallest(zone, order, mt);
-		if (likely(page) || !__rmqueue_fallback(zone, order, mt))
-			return page;
-	}
+	page = rmqueue_smallest(zone, order, mt);
+	if (likely(page))
+		return page;
+	return __rmqueue_steal(zone, order, mt);
 }
 
 /*
@@ -387,8 +405,9 @@ struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, b
  * the freed page's pageblock type) or, merged into several pageblocks,
  * the first one's.
  */
-void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order,
-		     unsigned int mt)
+static __always_inline void free_one_page_inline(struct zone *zone, struct page *page,
+						 unsigned long pfn, unsigned int order,
+						 unsigned int mt)
 {
 	zone->free_pages += 1ul << order;
 	zone->nr_frees++;
@@ -414,6 +433,46 @@ void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, un
 	if (order > pageblock_order)
 		mt = get_pfnblock_migratetype(pfn);
 	add_to_free_list(zone, page, (u32)pfn, order, mt);
+}
+
+void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order,
+		     unsigned int mt)
+{
+	free_one_page_inline(zone, page, pfn, order, mt);
+}
+
+static __noinline void free_pages_bad(struct zone *zone, struct page *page, unsigned int order,
+				      unsigned long flags)
+{
+	spin_unlock_irqrestore(&zone->lock, flags);
+	bad_page(page, order, page_free_bad_reason(page, order));
+}
+
+/*
+ * An allocated block back to the buddy (mm/page_alloc.c's frees that no
+ * per-CPU list takes): checked under the zone lock (a double or bad free
+ * is reported, nothing freed), merged, narrated under trace=.
+ */
+void free_one_page(struct page *page, unsigned int order)
+{
+	unsigned long flags, pfn = page->pfn;
+	const struct mem_section *ms = &mem_section[pfn >> PFN_SECTION_SHIFT];
+	struct zone *zone = &node_data[ms->nid].node_zones[pfn_zone_idx(pfn)];
+	/* One section lookup for both: page_zone() and, read under the lock,
+	 * get_pfnblock_migratetype()'s byte (where it is never changes). */
+	const u8 *pb = &ms->pageblock_flags[(pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order];
+
+	OPTIMIZER_HIDE_VAR(zone); /* a base register, not node and zone index products */
+	spin_lock_irqsave(&zone->lock, flags);
+	if (unlikely(!page_free_ok(page, order))) {
+		free_pages_bad(zone, page, order, flags);
+		return;
+	}
+	free_one_page_inline(zone, page, pfn, order,
+			     READ_ONCE(*pb) & ((1u << PB_MIGRATETYPE_BITS) - 1));
+	if (trace_on())
+		trace_merge(zone, pfn, order);
+	spin_unlock_irqrestore(&zone->lock, flags);
 }
 
 /*

@@ -59,10 +59,17 @@ MISS_NOTES = {
         "four share a cache line: if both CPUs' hot pages were within 4 pfns the line "
         "would ping-pong (the note gives their distance).",
     "buddy_order0_pair":
-        "With grouping by mobility (session 3) a fresh zone's small free blocks sit on "
-        "the movable lists, so each unmovable order-0 pair here splits an order-10 "
-        "unmovable block and merges it back; it was ~64 cycles before. Linux does the "
-        "same with its lists bypassed; the per-CPU lists hide it.",
+        "The buddy path with the lists bypassed: one zone lock round each way, the "
+        "watermark check, the list take and the free's check, merge attempt and list "
+        "push. Issue 18 (wave 2) cut it from 567 to 369 guest instructions (the guest "
+        "order0_buddy row: alloc_pages_buddy() and the direct free to "
+        "mm/buddy.c:free_one_page(), one call frame each way; guest_order4's note lists "
+        "the cuts and what is left). On the host the change is inside the noise of a "
+        "shared 2-CPU machine: 4 alternating runs at load 4.4-5.1 gave medians of "
+        "147-303 cycles after and 177-275 before. The floor of this path is two lock "
+        "rounds (a locked cmpxchg or xadd each way, not measured apart here) "
+        "plus the interrupt save and restore: 120 needs the per-CPU lists, which is why "
+        "Linux has them.",
     "pcp_order0_pair":
         "It was ~25-34 cycles before the session-3 merges (one ring per migratetype, the "
         "zero-cache test in alloc_pages(), the pool's refill-from-free test on every "
@@ -113,19 +120,32 @@ MISS_NOTES = {
     "guest_order0_atomic":
         "Same path as the order-0 pair (GFP_ATOMIC hits the same per-CPU list).",
     "guest_order4":
-        "Orders above 0 take the buddy path, and it costs the same whatever the order "
-        "(orders 0 with the lists off, 3, 9 and 10: ~370 guest instructions a pair "
-        "before the session-3 merges, ~520 after them, the pageblock-type lookups and "
-        "free lists per migratetype not broken down yet; ~540 since spinlocks are taken by "
-        "test-and-set under a hypervisor, QEMU included: about ten instructions more per lock "
-        "round), so the cost is per call (irq save, zone lock, zonelist walk, watermark "
-        "check, accounting, the free's checks and merge attempt), not splitting. With "
-        "lock debugging on (lockdep=1, the kernel's default) it is ~500. What would "
-        "close it: per-CPU lists for orders 1-4 (Linux 6.1 caches orders up to 3, and 9 "
-        "with transparent huge pages), which "
-        "would bring order 4 to the order-0 per-CPU cost; short of that, an "
-        "instruction-level profile of one pair (gdb stepping under -icount) to cut the "
-        "per-call overhead.",
+        "Orders above 0 take the buddy path, and it costs the same whatever the order (the "
+        "pair finds a block of its order on its list: no split, and the freed block's "
+        "buddy is allocated: no merge), so the cost is per call. Issue 18 (wave 2) "
+        "profiled one pair by stepping it in gdb under -icount and cut 562 -> 382 guest "
+        "instructions: __rmqueue() takes from the preferred list inline, stealing out of "
+        "line (-105 with the next two); rmqueue(), the zonelist walk and __alloc_pages() "
+        "inline in the slow path, the trace flag read once; frees of order > 0 go from "
+        "__free_pages() straight to mm/buddy.c:free_one_page() with __free_one_page() "
+        "inline and the zone pointer in a register (-19); alloc_pages_buddy(): this "
+        "CPU's first zone at the low watermark in one call frame, and virt_spin_lock() "
+        "reading both ticket halves in one load (-52); one section lookup for the zone "
+        "and the pageblock type on free (-4). What is left, from the step profile: "
+        "allocation ~205 (entry tests 14; frame ~20; gfp to zone ~10; irq save and lock "
+        "round ~20; watermark check ~20, of which ~9 OR the three per-type masks for the "
+        "order check; counter ~10; unlock ~8; __rmqueue()'s frame ~15 and the list take "
+        "~40), free ~165 (frame ~15, zone and pageblock lookup ~15, irq save and lock "
+        "~20, the bad-free check ~8, the merge attempt ~12, the list push ~35, unlock "
+        "~8). Every check stays (watermarks with the highatomic reserve, the bad/double "
+        "free check under the lock). What would close the rest: per-CPU lists for orders "
+        "1-3 (Linux 6.1's; helper G's part of issue 18) do not reach order 4; for it, "
+        "the free-list primitives in a header so that the take is inline in "
+        "alloc_pages_buddy() (one frame less, ~15; tried with the whole rmqueue moved to "
+        "mm/buddy.c it came out 14 worse: GCC did not specialise the level), a combined "
+        "usable-types free mask kept by the list operations (~8), and one lock-mode byte "
+        "instead of two flag tests per lock round (~6). With lock debugging on "
+        "(lockdep=1, the kernel's default) each lock round costs more.",
     "guest_bulk64":
         "alloc_pages_bulk() fills 64 slots from the per-CPU ring in one call and "
         "free_pages_bulk() pushes them back under one interrupt save (84 instructions a "

@@ -20,14 +20,44 @@ survives is a missing test.
 
 MUTANTS = [
     dict(
+        name="buddy-fast-path-ignores-watermark",
+        why="alloc_pages_buddy() (order > 0 or lists off, no hook) takes from the first "
+            "zone below its low watermark",
+        file="mm/page_alloc.c",
+        original="rmqueue(pcp_first_zone[arch_cpu_id()][hi], order, ALLOC_WMARK_LOW, hi, gfp)",
+        replacement="rmqueue(pcp_first_zone[arch_cpu_id()][hi], order, ALLOC_NO_WATERMARKS, hi, "
+                    "gfp)",
+        tests=["test_gfp_levels", "test_page_alloc_model"],
+        fast=False,
+    ),
+    dict(
+        name="buddy-free-fast-path-skips-poison",
+        why="__free_pages() sends order > 0 frees straight to the buddy under "
+            "debug_pagealloc: the freed block is not poisoned",
+        file="mm/internal.h",
+        original="#define MM_HOOKS_FREE_SLOW (MM_HOOK_POISON | MM_HOOK_TRACE_FREE | MM_HOOK_POOL_LOW)",
+        replacement="#define MM_HOOKS_FREE_SLOW (MM_HOOK_TRACE_FREE | MM_HOOK_POOL_LOW)",
+        tests=["test_buddy", "test_page_alloc_model"],
+        fast=False,
+    ),
+    dict(
+        name="buddy-free-fast-path-takes-exclusive",
+        why="__free_pages() sends an exclusive page of order > 0 straight to the buddy: "
+            "not released by its owner, not scrubbed",
+        file="mm/page_alloc.c",
+        original="(order || (hooks & MM_HOOK_NO_PCP)) && !(page->flags & PG_exclusive)",
+        replacement="(order || (hooks & MM_HOOK_NO_PCP))",
+        tests=["test_exclusive"],
+        fast=False,
+    ),
+    dict(
         name="order-gt0-always-fails",
         why="every order > 0 allocation fails",
         file="mm/page_alloc.c",
-        original="\tpage = get_page_from_zonelist(gfp, order, hi, zl);\n"
-                 "\tif (unlikely(!page))\n\t\tpage = __alloc_pages_slowpath(gfp, order, hi, zl);",
-        replacement="\tif (order)\n\t\treturn NULL;\n"
-                    "\tpage = get_page_from_zonelist(gfp, order, hi, zl);\n"
-                    "\tif (unlikely(!page))\n\t\tpage = __alloc_pages_slowpath(gfp, order, hi, zl);",
+        # rmqueue(): every buddy take, alloc_pages_buddy()'s first try and the
+        # zonelist walks of the slow path alike
+        original="\tif (zone_watermark_ok(zone, order, level, hi, harder))",
+        replacement="\tif (!order && zone_watermark_ok(zone, order, level, hi, harder))",
         tests=["test_page_alloc_model"],
         fast=True,
     ),
