@@ -536,7 +536,56 @@ void reserve_highatomic_pageblock(struct page *page, struct zone *zone)
 	spin_unlock_irqrestore(&zone->lock, flags);
 }
 
-/* One zone's: the pageblock of the first free HIGHATOMIC block, back to mt. */
+/*
+ * After the free blocks of pfn's pageblock moved from a type that does not
+ * merge across pageblocks (HIGHATOMIC, ISOLATE) to one that does: the free
+ * block at the pageblock's start, if it is the whole pageblock or more,
+ * merged with its free buddies the way __free_one_page() would merge it
+ * now. Only such a block can have been kept apart from its buddy (merges
+ * inside a pageblock ignore the type). Without this the zone would keep two
+ * free buddies of order >= pageblock_order apart until one is allocated:
+ * high-order blocks lost to every caller because a reserve was given back.
+ * Linux 6.1 does this on undoing isolation (unset_migratetype_isolate():
+ * isolate the block and free it again) but not in
+ * unreserve_highatomic_pageblock(); this goes beyond it on purpose. Zone
+ * lock held; the slow path only, never the free or allocation fast path.
+ */
+static void __merge_pageblock_start(struct zone *zone, unsigned long pfn)
+{
+	struct page *page;
+	unsigned int order, mt;
+
+	pfn &= ~(pageblock_nr_pages - 1);
+	if (pfn < zone->zone_start_pfn)
+		return;
+	page = pfn_to_page(pfn);
+	if (page->flags != PG_buddy || page->order < pageblock_order)
+		return;
+	order = page->order;
+	mt = get_pfnblock_migratetype(pfn);
+	if (mt >= MIGRATE_PCPTYPES)
+		return;
+	del_page_from_free_list(zone, page, order);
+	while (order < MAX_PAGE_ORDER) {
+		unsigned long buddy_pfn = pfn ^ (1ul << order);
+		struct page *buddy = page + ((long)buddy_pfn - (long)pfn);
+		unsigned int bmt = get_pfnblock_migratetype(buddy_pfn);
+
+		if (buddy->flags != PG_buddy || buddy->order != order)
+			break;
+		if (bmt != mt && bmt >= MIGRATE_PCPTYPES)
+			break;
+		del_page_from_free_list(zone, buddy, order);
+		if (buddy_pfn < pfn)
+			page = buddy;
+		pfn &= buddy_pfn;
+		order++;
+	}
+	add_to_free_list(zone, page, (u32)pfn, order, get_pfnblock_migratetype(pfn));
+}
+
+/* One zone's: the pageblock of the first free HIGHATOMIC block, back to mt
+ * (a normal type, merging again: __merge_pageblock_start()). */
 static bool __unreserve_highatomic(struct zone *zone, unsigned int mt, bool force)
 {
 	unsigned int o;
@@ -552,8 +601,10 @@ static bool __unreserve_highatomic(struct zone *zone, unsigned int mt, bool forc
 			zone->nr_reserved_highatomic -=
 			    min(pageblock_nr_pages, zone->nr_reserved_highatomic);
 		set_pageblock_migratetype(pfn, mt);
-		if (move_freepages_block(zone, pfn, mt, NULL))
+		if (move_freepages_block(zone, pfn, mt, NULL)) {
+			__merge_pageblock_start(zone, pfn);
 			return true;
+		}
 	}
 	return false;
 }

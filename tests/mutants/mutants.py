@@ -251,6 +251,16 @@ MUTANTS = [
         fast=True,
     ),
     dict(
+        name="unreserve-leaves-buddies-apart",
+        why="a highatomic pageblock given back keeps its free block apart from its free "
+            "buddy (no re-merge after unreserve_highatomic_pageblock(), as Linux 6.1)",
+        file="mm/buddy.c",
+        original="\t\t\t__merge_pageblock_start(zone, pfn);\n",
+        replacement="\t\t\t(void)__merge_pageblock_start;\n",
+        tests=["test_migratetype", "test_page_alloc_model"],
+        fast=True,
+    ),
+    dict(
         name="migration-loses-contents",
         why="migrate_page() moves the handle but not the contents",
         file="mm/migrate.c",
