@@ -114,10 +114,13 @@ static __always_inline void del_page_from_free_list(struct zone *zone, struct pa
 	page->buddy_mt = 0;
 }
 
-/* Linux's move_to_free_list(): the free block to the list of type mt. */
+/* Linux's move_to_free_list(): the free block to the list of type mt;
+ * counted in nr_released if that makes it usable to more callers. */
 static void move_to_free_list(struct zone *zone, struct page *page, unsigned int order,
 			      unsigned int mt)
 {
+	if (page->buddy_mt >= MIGRATE_PCPTYPES && mt != page->buddy_mt && mt != MIGRATE_ISOLATE)
+		zone->nr_released++;
 	del_page_from_free_list(zone, page, order);
 	add_to_free_list(zone, page, page->pfn, order, mt);
 }
@@ -162,7 +165,8 @@ void __isolate_free_page(struct zone *zone, struct page *page, unsigned int orde
  * (zone boundaries are MAX_ORDER-aligned, mmzone.h), so the buddy's struct
  * page is page + (buddy_pfn - pfn): no table lookup, no zone check.
  */
-struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned int mt)
+static __always_inline struct page *rmqueue_smallest(struct zone *zone, unsigned int order,
+						     unsigned int mt)
 {
 	unsigned int mask = zone->free_mask_mt[mt] >> order, high;
 	struct free_area *area;
@@ -192,6 +196,11 @@ struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned 
 	page->owner = 0;
 	zone->free_pages -= 1ul << order;
 	return page;
+}
+
+struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned int mt)
+{
+	return rmqueue_smallest(zone, order, mt);
 }
 
 /*
@@ -360,6 +369,19 @@ do_steal:
  * 6.1's ALLOC_HARDER; `highatomic`) try the MIGRATE_HIGHATOMIC lists first.
  * Zone lock held.
  */
+/* The preferred type's lists were empty: steal from another type, retry. */
+static __noinline struct page *__rmqueue_steal(struct zone *zone, unsigned int order,
+					       unsigned int mt)
+{
+	struct page *page = NULL;
+
+	while (!page && __rmqueue_fallback(zone, order, mt))
+		page = rmqueue_smallest(zone, order, mt);
+	return page;
+}
+
+/* The common case (the preferred list has a block) inline: one call frame,
+ * no fallback search. */
 struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, bool highatomic)
 {
 	struct page *page;
@@ -369,11 +391,10 @@ struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, b
 		if (page)
 			return page;
 	}
-	for (;;) {
-		page = __rmqueue_smallest(zone, order, mt);
-		if (likely(page) || !__rmqueue_fallback(zone, order, mt))
-			return page;
-	}
+	page = rmqueue_smallest(zone, order, mt);
+	if (likely(page))
+		return page;
+	return __rmqueue_steal(zone, order, mt);
 }
 
 /*
@@ -384,8 +405,9 @@ struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, b
  * the freed page's pageblock type) or, merged into several pageblocks,
  * the first one's.
  */
-void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order,
-		     unsigned int mt)
+static __always_inline void free_one_page_inline(struct zone *zone, struct page *page,
+						 unsigned long pfn, unsigned int order,
+						 unsigned int mt)
 {
 	zone->free_pages += 1ul << order;
 	zone->nr_frees++;
@@ -411,6 +433,46 @@ void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, un
 	if (order > pageblock_order)
 		mt = get_pfnblock_migratetype(pfn);
 	add_to_free_list(zone, page, (u32)pfn, order, mt);
+}
+
+void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order,
+		     unsigned int mt)
+{
+	free_one_page_inline(zone, page, pfn, order, mt);
+}
+
+static __noinline void free_pages_bad(struct zone *zone, struct page *page, unsigned int order,
+				      unsigned long flags)
+{
+	spin_unlock_irqrestore(&zone->lock, flags);
+	bad_page(page, order, page_free_bad_reason(page, order));
+}
+
+/*
+ * An allocated block back to the buddy (mm/page_alloc.c's frees that no
+ * per-CPU list takes): checked under the zone lock (a double or bad free
+ * is reported, nothing freed), merged, narrated under trace=.
+ */
+void free_one_page(struct page *page, unsigned int order)
+{
+	unsigned long flags, pfn = page->pfn;
+	const struct mem_section *ms = &mem_section[pfn >> PFN_SECTION_SHIFT];
+	struct zone *zone = &node_data[ms->nid].node_zones[pfn_zone_idx(pfn)];
+	/* One section lookup for both: page_zone() and, read under the lock,
+	 * get_pfnblock_migratetype()'s byte (where it is never changes). */
+	const u8 *pb = &ms->pageblock_flags[(pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order];
+
+	OPTIMIZER_HIDE_VAR(zone); /* a base register, not node and zone index products */
+	spin_lock_irqsave(&zone->lock, flags);
+	if (unlikely(!page_free_ok(page, order))) {
+		free_pages_bad(zone, page, order, flags);
+		return;
+	}
+	free_one_page_inline(zone, page, pfn, order,
+			     READ_ONCE(*pb) & ((1u << PB_MIGRATETYPE_BITS) - 1));
+	if (trace_on())
+		trace_merge(zone, pfn, order);
+	spin_unlock_irqrestore(&zone->lock, flags);
 }
 
 /*
@@ -474,7 +536,56 @@ void reserve_highatomic_pageblock(struct page *page, struct zone *zone)
 	spin_unlock_irqrestore(&zone->lock, flags);
 }
 
-/* One zone's: the pageblock of the first free HIGHATOMIC block, back to mt. */
+/*
+ * After the free blocks of pfn's pageblock moved from a type that does not
+ * merge across pageblocks (HIGHATOMIC, ISOLATE) to one that does: the free
+ * block at the pageblock's start, if it is the whole pageblock or more,
+ * merged with its free buddies the way __free_one_page() would merge it
+ * now. Only such a block can have been kept apart from its buddy (merges
+ * inside a pageblock ignore the type). Without this the zone would keep two
+ * free buddies of order >= pageblock_order apart until one is allocated:
+ * high-order blocks lost to every caller because a reserve was given back.
+ * Linux 6.1 does this on undoing isolation (unset_migratetype_isolate():
+ * isolate the block and free it again) but not in
+ * unreserve_highatomic_pageblock(); this goes beyond it on purpose. Zone
+ * lock held; the slow path only, never the free or allocation fast path.
+ */
+static void __merge_pageblock_start(struct zone *zone, unsigned long pfn)
+{
+	struct page *page;
+	unsigned int order, mt;
+
+	pfn &= ~(pageblock_nr_pages - 1);
+	if (pfn < zone->zone_start_pfn)
+		return;
+	page = pfn_to_page(pfn);
+	if (page->flags != PG_buddy || page->order < pageblock_order)
+		return;
+	order = page->order;
+	mt = get_pfnblock_migratetype(pfn);
+	if (mt >= MIGRATE_PCPTYPES)
+		return;
+	del_page_from_free_list(zone, page, order);
+	while (order < MAX_PAGE_ORDER) {
+		unsigned long buddy_pfn = pfn ^ (1ul << order);
+		struct page *buddy = page + ((long)buddy_pfn - (long)pfn);
+		unsigned int bmt = get_pfnblock_migratetype(buddy_pfn);
+
+		if (buddy->flags != PG_buddy || buddy->order != order)
+			break;
+		if (bmt != mt && bmt >= MIGRATE_PCPTYPES)
+			break;
+		del_page_from_free_list(zone, buddy, order);
+		if (buddy_pfn < pfn)
+			page = buddy;
+		pfn &= buddy_pfn;
+		order++;
+	}
+	add_to_free_list(zone, page, (u32)pfn, order, get_pfnblock_migratetype(pfn));
+}
+
+/* One zone's: the pageblock of the first free HIGHATOMIC block, back to mt
+ * (a normal type, merging again: __merge_pageblock_start()). */
 static bool __unreserve_highatomic(struct zone *zone, unsigned int mt, bool force)
 {
 	unsigned int o;
@@ -490,8 +601,10 @@ static bool __unreserve_highatomic(struct zone *zone, unsigned int mt, bool forc
 			zone->nr_reserved_highatomic -=
 			    min(pageblock_nr_pages, zone->nr_reserved_highatomic);
 		set_pageblock_migratetype(pfn, mt);
-		if (move_freepages_block(zone, pfn, mt, NULL))
+		if (move_freepages_block(zone, pfn, mt, NULL)) {
+			__merge_pageblock_start(zone, pfn);
 			return true;
+		}
 	}
 	return false;
 }

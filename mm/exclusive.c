@@ -409,6 +409,30 @@ static bool reserve_node_ok(const struct page *page)
 }
 
 /*
+ * The direct-map entry of a page cpu (this CPU) owns when isolated, else
+ * NULL. A pop leaves its slot as it was, so the slot just above the top
+ * still names the page this CPU's reserve handed out last, with its entry:
+ * a free right after its allocation needs no walk of the page tables.
+ * Tables split for the direct map are never merged back (mm/vm.c), so an
+ * entry's address stays its page's. Interrupts off: a handler on this CPU
+ * may pop and push in between. Otherwise the one walk.
+ */
+static u64 *owned_page_pte(const struct page *page, unsigned int cpu)
+{
+	struct excl_reserve *r = &reserves[cpu];
+	unsigned long flags;
+	u64 *pte = NULL;
+
+	if (!excl_isolated)
+		return NULL;
+	flags = arch_irq_save();
+	if (r->nr < EXCLUSIVE_RESERVE_PAGES && r->slot[r->nr].pfn == page->pfn)
+		pte = r->slot[r->nr].pte;
+	arch_irq_restore(flags);
+	return pte ? pte : vm_direct_pte(page_address(page));
+}
+
+/*
  * The owner frees: scrub while this CPU still has access, then into its
  * reserve (key 1) or back to the allocator (key 0; true is returned only
  * when the free is complete or refused, false lets it go on).
@@ -429,7 +453,7 @@ bool exclusive_page_release(struct page *page, unsigned int order)
 		bad_page(page, order, "exclusive page freed by another CPU (no hand-over)");
 		return true;
 	}
-	pte = excl_isolated ? vm_direct_pte(page_address(page)) : NULL; /* the one walk */
+	pte = owned_page_pte(page, cpu);
 	key = pte ? arch_pte_pkey(READ_ONCE(*pte)) : PKS_KEY_DEFAULT;
 	keyed = pte && key == pks_cpu_key(cpu);
 	if (!keyed && key != PKS_KEY_DEFAULT) {

@@ -45,6 +45,8 @@
  * the high half, which allocations do not load (mm_alloc_hooks_alloc()). */
 #define MM_HOOK_POOL_LOW 0x10000u
 #define MM_HOOKS_ALLOC 0xffffu
+/* The hooks that keep a free from going straight to the buddy. */
+#define MM_HOOKS_FREE_SLOW (MM_HOOK_POISON | MM_HOOK_TRACE_FREE | MM_HOOK_POOL_LOW)
 BUILD_BUG_ON(MM_HOOK_TRACE &(MM_HOOK_NO_PCP | MM_HOOK_FAULT | MM_HOOK_POISON |
 			     MM_HOOK_NO_DIRECT_MAP | MM_HOOK_POOL_LOW));
 BUILD_BUG_ON((MM_HOOK_TRACE | MM_HOOK_NO_PCP | MM_HOOK_FAULT | MM_HOOK_POISON |
@@ -133,6 +135,13 @@ void set_pageblock_migratetype(unsigned long pfn, unsigned int mt);
 struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned int mt);
 /* With fallback and stealing; highatomic: try MIGRATE_HIGHATOMIC first. */
 struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, bool highatomic);
+/* A block allocated at this order, freeable: what every free checks. */
+static __always_inline bool page_free_ok(const struct page *page, unsigned int order)
+{
+	return (page->flags & PAGE_FLAGS_CHECK_AT_FREE) == PG_allocated && page->order == order;
+}
+/* Checked, merged, on its list; the zone lock taken here (mm/buddy.c). */
+void free_one_page(struct page *page, unsigned int order);
 void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, unsigned int order,
 		     unsigned int mt);
 void __isolate_free_page(struct zone *zone, struct page *page, unsigned int order);

@@ -21,7 +21,9 @@
  *   1. fast path (inline): order 0, no global hook set, no
  *      __GFP_THISNODE: pop this CPU's list of its first zone (on its node,
  *      or the nearest with memory) for the gfp's migratetype (mm/buddy.c).
- *      One flags test, no lock, no zone loop.
+ *      One flags test, no lock, no zone loop. Order > 0 (or order 0 with
+ *      the lists off) and no other hook: alloc_pages_buddy(), this CPU's
+ *      first zone at the low watermark in one call frame; a miss goes on.
  *   2. __alloc_pages(): failure injection; every zone of the zonelist at
  *      the low watermark (order 0: through its per-CPU list, refilled a
  *      batch at a time; else the buddy under the lock).
@@ -107,36 +109,47 @@ static __always_inline bool alloc_highatomic(gfp_t gfp, unsigned int level)
 	return level != ALLOC_WMARK_LOW && gfp_alloc_harder(gfp);
 }
 
+/* trace=: the split and the take (mm/trace.c), zone lock held. */
+static __noinline void rmqueue_trace_take(struct zone *zone, struct page *page, unsigned int order,
+					  enum alloc_source src)
+{
+	trace_split(zone, page, order);
+	trace_record(TR_TAKE, zone, order, src == ALLOC_SRC_RESERVE ? TR_SRC_RESERVE : TR_SRC_BUDDY,
+		     0, page->pfn, zone->free_pages, 0, 0);
+}
+
 /*
  * One zone, one block from the buddy: the watermark check
  * (zone_watermark_ok(), mm/internal.h) and the take, under the zone lock
  * in any context (mm/internal.h says why IRQ context may spin on it).
+ * Inline in its callers (one call frame less on the buddy path); the
+ * trace hooks test one flag, read once.
  */
-static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int level,
-			    unsigned int hi, gfp_t gfp)
+static __always_inline struct page *rmqueue(struct zone *zone, unsigned int order,
+					    unsigned int level, unsigned int hi, gfp_t gfp)
 {
 	enum alloc_source src = ALLOC_SRC_BUDDY;
-	bool harder = alloc_highatomic(gfp, level);
+	bool harder = alloc_highatomic(gfp, level), traced;
 	struct page *page = NULL;
 	unsigned long flags;
 
 	spin_lock_irqsave(&zone->lock, flags);
-	trace_mm(TR_WMARK, zone, order, level, hi, PFN_NIL, zone->free_pages,
-		 zone->wmark_thr[level][hi], (1ul << order) + zone_unusable_free(zone, harder));
+	traced = trace_on();
+	if (unlikely(traced))
+		trace_record(TR_WMARK, zone, order, level, hi, PFN_NIL, zone->free_pages,
+			     (unsigned long)zone->wmark_thr[level][hi],
+			     (1ul << order) + (unsigned long)zone_unusable_free(zone, harder));
 	if (zone_watermark_ok(zone, order, level, hi, harder))
 		page = __rmqueue(zone, order, gfp_migratetype(gfp), harder);
-	if (page && trace_on())
-		trace_split(zone, page, order);
 	if (page && zone->free_pages < zone->_watermark[WMARK_MIN])
 		src = ALLOC_SRC_RESERVE;
-	if (page)
-		trace_mm(TR_TAKE, zone, order,
-			 src == ALLOC_SRC_RESERVE ? TR_SRC_RESERVE : TR_SRC_BUDDY, 0, page->pfn,
-			 zone->free_pages, 0, 0);
+	if (unlikely(traced) && page)
+		rmqueue_trace_take(zone, page, order, src);
 	spin_unlock_irqrestore(&zone->lock, flags);
-	if (page)
-		mm_count_alloc(gfp, src);
-	if (unlikely(page && order && harder))
+	if (!page)
+		return NULL;
+	mm_count_alloc(gfp, src);
+	if (unlikely(order && harder))
 		reserve_highatomic_pageblock(page, zone); /* mm/buddy.c */
 	return page;
 }
@@ -144,8 +157,8 @@ static struct page *rmqueue(struct zone *zone, unsigned int order, unsigned int 
 /* Every zone of the zonelist at the low watermark; orders <= PCP_MAX_ORDER
  * through the per-CPU lists when they are on (Linux 6.1's
  * pcp_allowed_order()). */
-static struct page *get_page_from_zonelist(gfp_t gfp, unsigned int order, unsigned int hi,
-					   struct zone *const *zl)
+static __always_inline struct page *get_page_from_zonelist(gfp_t gfp, unsigned int order,
+							   unsigned int hi, struct zone *const *zl)
 {
 	bool pcp = order <= PCP_MAX_ORDER && mm_pcp_enabled();
 	struct page *page;
@@ -303,9 +316,11 @@ static __noinline struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int or
 	return page;
 }
 
-/* Everything but a per-CPU list hit, on behalf of node nid. */
-static __noinline struct page *__alloc_pages(gfp_t gfp, unsigned int order, unsigned int hi,
-					     int nid)
+/* Everything but a per-CPU list hit, on behalf of node nid: inline in
+ * alloc_pages_slow() (the buddy path: one call frame), out of line below
+ * for the other callers. */
+static __always_inline struct page *alloc_pages_nid(gfp_t gfp, unsigned int order, unsigned int hi,
+						    int nid)
 {
 	struct zone *const *zl = node_zonelist(nid, gfp, hi);
 	struct page *page;
@@ -328,6 +343,12 @@ static __noinline struct page *__alloc_pages(gfp_t gfp, unsigned int order, unsi
 	if (page && nr_node_ids > 1) /* one node: every page is local (mm/numa.c) */
 		numa_count_alloc(page);
 	return page;
+}
+
+static __noinline struct page *__alloc_pages(gfp_t gfp, unsigned int order, unsigned int hi,
+					     int nid)
+{
+	return alloc_pages_nid(gfp, order, hi, nid);
 }
 
 /* trace=alloc: one story per allocation (mm/trace.c). */
@@ -414,10 +435,35 @@ static __noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order, u
 	else if (unlikely(hooks & MM_HOOK_TRACE_ALLOC))
 		page = alloc_pages_traced(gfp, order, hi, numa_node_id());
 	else
-		page = __alloc_pages(gfp, order, hi, numa_node_id());
+		page = alloc_pages_nid(gfp, order, hi, numa_node_id());
 	if (unlikely((gfp & __GFP_ZERO) || mm_debug_poison) && page)
 		prep_new_page_slow(page, order, gfp);
 	return page;
+}
+
+/*
+ * The buddy path's common case in one call frame: order > 0, or order 0
+ * with the per-CPU lists off; no hook but that one; no __GFP_ZERO,
+ * __GFP_THISNODE or __GFP_EXCLUSIVE (alloc_pages() tested all that). The
+ * first try of get_page_from_zonelist(): this CPU's first zone for the
+ * gfp's highest zone (mm/pcp.c keeps it: the zonelist's first), at the low
+ * watermark. Anything else, a miss included, is alloc_pages_slow()'s,
+ * which starts over with the whole zonelist.
+ */
+static __noinline struct page *alloc_pages_buddy(gfp_t gfp, unsigned int order, u32 hooks)
+{
+	unsigned int hi = gfp_highest_zone(gfp);
+	struct page *page;
+
+	if (likely(order <= MAX_PAGE_ORDER && (gfp & GFP_MOVABLE_MASK) != GFP_MOVABLE_MASK)) {
+		page = rmqueue(pcp_first_zone[arch_cpu_id()][hi], order, ALLOC_WMARK_LOW, hi, gfp);
+		if (likely(page)) {
+			if (nr_node_ids > 1) /* one node: every page is local */
+				numa_count_alloc(page);
+			return page;
+		}
+	}
+	return alloc_pages_slow(gfp, order, hooks);
 }
 
 /*
@@ -445,6 +491,9 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 				      gfp_migratetype(gfp));
 		if (likely(page))
 			return page;
+	} else if (!((hooks & ~MM_HOOK_NO_PCP) |
+		     (gfp & (__GFP_ZERO | __GFP_THISNODE | __GFP_EXCLUSIVE)))) {
+		return alloc_pages_buddy(gfp, order, hooks); /* order > 0, or lists off */
 	}
 	return alloc_pages_slow(gfp, order, hooks);
 }
@@ -606,35 +655,6 @@ unsigned long get_zeroed_page(gfp_t gfp)
 
 /* ---- freeing ---- */
 
-static __always_inline bool page_free_ok(const struct page *page, unsigned int order)
-{
-	return (page->flags & PAGE_FLAGS_CHECK_AT_FREE) == PG_allocated && page->order == order;
-}
-
-static __noinline void free_pages_bad(struct zone *zone, struct page *page, unsigned int order,
-				      unsigned long flags)
-{
-	spin_unlock_irqrestore(&zone->lock, flags);
-	bad_page(page, order, page_free_bad_reason(page, order));
-}
-
-/* To the buddy, under the zone lock, checked there. */
-static void free_one_page(struct page *page, unsigned int order)
-{
-	struct zone *zone = page_zone(page);
-	unsigned long flags;
-
-	spin_lock_irqsave(&zone->lock, flags);
-	if (unlikely(!page_free_ok(page, order))) {
-		free_pages_bad(zone, page, order, flags);
-		return;
-	}
-	__free_one_page(zone, page, page->pfn, order, get_pfnblock_migratetype(page->pfn));
-	if (trace_on())
-		trace_merge(zone, page->pfn, order);
-	spin_unlock_irqrestore(&zone->lock, flags);
-}
-
 /* Everything but the plain order-0 free to a per-CPU list. */
 static __noinline void free_pages_slow(struct page *page, unsigned int order)
 {
@@ -689,6 +709,14 @@ void __free_pages(struct page *page, unsigned int order)
 	if (page && order <= PCP_MAX_ORDER && !hooks && page->flags == PG_allocated &&
 	    page->order == order) {
 		free_pages_pcp(page, order);
+		return;
+	}
+	/* Straight to the buddy (mm/buddy.c, which checks the page): order >
+	 * 0, or order 0 with the lists off, when no hook wants the page
+	 * (poisoning, tracing, the pool) and it is not exclusive. */
+	if (likely(page && order <= MAX_PAGE_ORDER && !(hooks & MM_HOOKS_FREE_SLOW) &&
+		   (order || (hooks & MM_HOOK_NO_PCP)) && !(page->flags & PG_exclusive))) {
+		free_one_page(page, order);
 		return;
 	}
 	if (unlikely(hooks & MM_HOOK_TRACE_FREE))

@@ -42,9 +42,8 @@
  */
 struct pool_stack {
 	u64 head __aligned(64); /* tag << 32 | top pfn */
-	long level;		/* pages in the stack (may lag a push/pop) */
+	long level;		/* pages in the stack; counted before a push shows its page */
 	long target;		/* pages it is meant to hold */
-	bool sealed;		/* a stack of sealed[] (below) */
 };
 
 static struct pool_stack stacks[MAX_NR_ZONES];
@@ -68,22 +67,42 @@ static const struct labyrinth_pool_sealer *sealer;
 
 /*
  * MM_HOOK_POOL_LOW (a bit of mm_alloc_hooks, mm/internal.h), set while
- * some unsealed stack is below its target: the free paths (mm/page_alloc.c) then
- * leave their fast path and offer their order-0 pages to
- * labyrinth_pool_refill_from_free(). Written on transitions only, read on
- * every free in the same load as the other hooks: a stale true costs one
- * call that clears it; a stale false is impossible because a pop sets it
- * after its decrement.
+ * some unsealed stack is below its target: the free paths (mm/page_alloc.c)
+ * then leave their fast path and offer their order-0 pages to
+ * labyrinth_pool_refill_from_free(). Read on every free in the same load as
+ * the other hooks. Never stale-false: a pop of an unsealed stack sets it
+ * after its decrement (SEQ_CST) if it went below the target, and the only
+ * clear (pool_clear_low()) is followed by a second look at every level,
+ * which sets it again if a pop slipped in between. Stale true is allowed
+ * and costs one call that clears it: so a push (give, refill) does not
+ * clear it, the next free or the balancer does.
  */
 static bool pool_low(void)
 {
 	return READ_ONCE(mm_alloc_hooks) & MM_HOOK_POOL_LOW;
 }
 
+/*
+ * The pool's hot word, shared by every take and give in one cache line:
+ * count is pushes << 32 | level, so a push counts itself and the level in
+ * one atomic add (before its page can be seen: labyrinth_pool_held_since()
+ * and the level never below the pages in it), and a pop its level in one
+ * subtraction (after its page is gone), whose result is the level to check
+ * against lowest: the exact low point of the total, both parts, with no
+ * sum over the stacks. The push count is kept mod 2^32 (a NULL judged
+ * "held" would need 2^32 pushes inside one allocation attempt).
+ */
+#define POOL_COUNT_PUSH ((1ull << 32) + 1)
+
+static struct {
+	u64 count __aligned(64); /* pushes (mod 2^32) << 32 | pages in both parts */
+	long lowest;		 /* lowest level since init or the last mark */
+	unsigned long hits, misses;
+} pool_hot;
+
 static struct {
 	unsigned long size; /* sum of the targets */
-	long lowest;	    /* lowest total level since init or the last mark */
-	unsigned long hits, misses, refills_free, refills_balancer, pushes;
+	unsigned long refills_free, refills_balancer;
 	unsigned long seed_hits, seed_misses, unsealed, sealed_pages;
 } pool;
 
@@ -102,22 +121,17 @@ static long stacks_level(const struct pool_stack *st)
 	return n;
 }
 
-static long pool_level(void) /* both parts, one loop: it is on every pop */
+static long pool_level(void) /* both parts */
 {
-	long n = 0;
-	int z;
-
-	for (z = 0; z < MAX_NR_ZONES; z++)
-		n += __atomic_load_n(&stacks[z].level, __ATOMIC_RELAXED) +
-		     __atomic_load_n(&sealed[z].level, __ATOMIC_RELAXED);
-	return n;
+	return (long)(u32)__atomic_load_n(&pool_hot.count, __ATOMIC_RELAXED);
 }
 
-static void pool_note_level(void)
+/* Off the hot path: a pop found a new low point. */
+static __noinline void pool_new_low(long level)
 {
-	long level = pool_level(), low = __atomic_load_n(&pool.lowest, __ATOMIC_RELAXED);
+	long low = __atomic_load_n(&pool_hot.lowest, __ATOMIC_RELAXED);
 
-	while (level < low && !__atomic_compare_exchange_n(&pool.lowest, &low, level, false,
+	while (level < low && !__atomic_compare_exchange_n(&pool_hot.lowest, &low, level, false,
 							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 }
@@ -132,11 +146,32 @@ static bool pool_all_full(void)
 	return true;
 }
 
-/* The stack itself: pop and push, no statistics but the level. */
-static __always_inline struct page *pool_pop(struct pool_stack *st)
+/* The only clear of MM_HOOK_POOL_LOW: clear, then look again (see above). */
+static void pool_clear_low(void)
+{
+	if (!pool_low() || !pool_all_full())
+		return;
+	mm_hooks_set(MM_HOOK_POOL_LOW, false);
+	if (!pool_all_full())
+		mm_hooks_set(MM_HOOK_POOL_LOW, true);
+}
+
+/* Off the hot path: an unsealed stack went below its target. */
+static __noinline void pool_set_low(void)
+{
+	if (!pool_low())
+		mm_hooks_set(MM_HOOK_POOL_LOW, true);
+}
+
+/*
+ * The stack itself: pop and push, no statistics but the levels. plain:
+ * st is a stack of stacks[] (a constant at every call, folded away).
+ */
+static __always_inline struct page *pool_pop(struct pool_stack *st, bool plain)
 {
 	u64 old = __atomic_load_n(&st->head, __ATOMIC_ACQUIRE), new;
 	struct page *page;
+	long level;
 
 	do {
 		if ((u32)old == PFN_NIL)
@@ -145,10 +180,15 @@ static __always_inline struct page *pool_pop(struct pool_stack *st)
 		new = pool_word(old, __atomic_load_n(&page->next, __ATOMIC_RELAXED));
 	} while (!__atomic_compare_exchange_n(&st->head, &old, new, false, __ATOMIC_ACQ_REL,
 					      __ATOMIC_ACQUIRE));
-	if (__atomic_sub_fetch(&st->level, 1, __ATOMIC_SEQ_CST) < st->target && !st->sealed &&
-	    !pool_low())
-		mm_hooks_set(MM_HOOK_POOL_LOW, true);
-	pool_note_level();
+	/* Both compared before the decrement: level - 1 < x is level <= x. */
+	if (plain && __atomic_fetch_sub(&st->level, 1, __ATOMIC_SEQ_CST) <= st->target &&
+	    unlikely(!pool_low()))
+		pool_set_low();
+	else if (!plain)
+		__atomic_fetch_sub(&st->level, 1, __ATOMIC_RELAXED);
+	level = (long)(u32)__atomic_fetch_sub(&pool_hot.count, 1, __ATOMIC_RELAXED);
+	if (unlikely(level <= __atomic_load_n(&pool_hot.lowest, __ATOMIC_RELAXED)))
+		pool_new_low(level - 1);
 	__atomic_store_n(&page->next, PFN_NIL, __ATOMIC_RELAXED);
 	page->flags = PG_allocated;
 	return page;
@@ -161,55 +201,79 @@ static __always_inline void pool_push_to(struct pool_stack *st, struct page *pag
 
 	page->flags = PG_pool;
 	page->order = 0;
-	/* Counted before the page can be seen: labyrinth_pool_unchanged_since(). */
-	__atomic_add_fetch(&pool.pushes, 1, __ATOMIC_SEQ_CST);
+	/* Counted before the page can be seen: labyrinth_pool_held_since(). */
+	__atomic_add_fetch(&pool_hot.count, POOL_COUNT_PUSH, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&st->level, 1, __ATOMIC_RELAXED);
 	do {
 		__atomic_store_n(&page->next, (u32)old, __ATOMIC_RELAXED);
 	} while (!__atomic_compare_exchange_n(&st->head, &old, pool_word(old, page->pfn), false,
 					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
-	if (__atomic_add_fetch(&st->level, 1, __ATOMIC_SEQ_CST) >= st->target && !st->sealed &&
-	    pool_low() && pool_all_full())
-		mm_hooks_set(MM_HOOK_POOL_LOW, false);
 }
 
+/* Its own zone's stack of stacks[] (pfn_zone_idx(), in two branches). */
 static void pool_push(struct page *page)
 {
-	pool_push_to(&stacks[pfn_zone_idx(page->pfn)], page);
+	u32 pfn = page->pfn;
+
+	pool_push_to(pfn >= ZONE_DMA32_END_PFN ? &stacks[ZONE_NORMAL]
+		     : pfn >= ZONE_DMA_END_PFN ? &stacks[ZONE_DMA32]
+					       : &stacks[ZONE_DMA],
+		     page);
 }
 
-/* A page of a zone at or below hi, from the highest such stack of st, or NULL. */
-static __always_inline struct page *stacks_pop_upto(struct pool_stack *st, unsigned int hi)
+/*
+ * A page of a zone at or below hi, from the highest such stack of st, or
+ * NULL. plain: st is stacks (else sealed).
+ */
+static __always_inline struct page *stacks_pop_upto(struct pool_stack *st, unsigned int hi,
+						    bool plain)
 {
 	struct page *page = NULL;
 	int z;
 
 	for (z = (int)min(hi, (unsigned int)MAX_NR_ZONES - 1); z >= 0 && !page; z--)
-		page = pool_pop(&st[z]);
+		page = pool_pop(&st[z], plain);
 	return page;
 }
 
 /*
- * For an ordinary caller: unsealed pages first; a sealed one is retagged
- * key 0 with this CPU's flush only (mm/exclusive.c), since a stale key-1
- * copy on another CPU is a restriction, retried there as spurious.
+ * For an ordinary caller, once the unsealed stacks had nothing: a sealed
+ * page retagged key 0 with this CPU's flush only (mm/exclusive.c), since a
+ * stale key-1 copy on another CPU is a restriction, retried there as
+ * spurious. Under debug_pagealloc it is then poisoned: an unsealed pool
+ * page carries the poison of its free, and the check at allocation
+ * (mm/page_alloc.c) expects it of every page; a sealed one holds zeros
+ * instead. Out of line: the common path never comes here.
  */
-static struct page *pool_pop_upto(unsigned int hi)
+static __noinline struct page *pool_pop_unsealing(unsigned int hi)
 {
-	struct page *page = stacks_pop_upto(stacks, hi);
+	struct page *page = stacks_pop_upto(sealed, hi, false);
 
-	if (!page && (page = stacks_pop_upto(sealed, hi))) {
+	if (page) {
 		sealer->unseal(page);
+		if (unlikely(mm_debug_poison))
+			debug_poison_page_range(page, 0);
 		__atomic_add_fetch(&pool.unsealed, 1, __ATOMIC_RELAXED);
 	}
 	return page;
 }
 
+/* Unsealed pages first; hits and misses counted. */
+static __always_inline struct page *pool_pop_upto(unsigned int hi)
+{
+	struct page *page = stacks_pop_upto(stacks, hi, true);
+
+	if (unlikely(!page) && !(page = pool_pop_unsealing(hi))) {
+		__atomic_add_fetch(&pool_hot.misses, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	__atomic_add_fetch(&pool_hot.hits, 1, __ATOMIC_RELAXED);
+	return page;
+}
+
 struct page *labyrinth_pool_take(void)
 {
-	struct page *page = pool_pop_upto(MAX_NR_ZONES - 1);
-
-	__atomic_add_fetch(page ? &pool.hits : &pool.misses, 1, __ATOMIC_RELAXED);
-	return page;
+	return pool_pop_upto(MAX_NR_ZONES - 1);
 }
 
 void labyrinth_pool_give(struct page *page)
@@ -227,7 +291,6 @@ struct page *labyrinth_pool_alloc(unsigned int hi)
 {
 	struct page *page = pool_pop_upto(hi);
 
-	__atomic_add_fetch(page ? &pool.hits : &pool.misses, 1, __ATOMIC_RELAXED);
 	trace_mm(TR_POOL, NULL, 0, 0, 0, page ? page->pfn : PFN_NIL, pool_level(), pool.size, 0);
 	return page;
 }
@@ -240,7 +303,7 @@ struct page *labyrinth_pool_alloc(unsigned int hi)
  */
 struct page *labyrinth_pool_take_sealed(unsigned int hi)
 {
-	struct page *page = stacks_pop_upto(sealed, hi);
+	struct page *page = stacks_pop_upto(sealed, hi, false);
 
 	__atomic_add_fetch(page ? &pool.seed_hits : &pool.seed_misses, 1, __ATOMIC_RELAXED);
 	return page;
@@ -256,8 +319,7 @@ bool labyrinth_pool_refill_from_free(struct page *page)
 	struct pool_stack *st = &stacks[pfn_zone_idx(page->pfn)];
 
 	if (__atomic_load_n(&st->level, __ATOMIC_RELAXED) >= st->target) {
-		if (pool_all_full())
-			mm_hooks_set(MM_HOOK_POOL_LOW, false);
+		pool_clear_low();
 		return false;
 	}
 	pool_push(page);
@@ -333,15 +395,15 @@ static unsigned long pool_refill_sealed(void)
 	return n;
 }
 
-/* Pops what a stack holds above its target and frees it (unsealed first). */
-static unsigned long pool_trim(struct pool_stack *st)
+/* Pops what a stack holds above its target and frees it (plain: of stacks[]). */
+static unsigned long pool_trim(struct pool_stack *st, bool plain)
 {
 	unsigned long n = 0;
 	struct page *page;
 
 	while (__atomic_load_n(&st->level, __ATOMIC_RELAXED) > st->target &&
-	       (page = pool_pop(st))) {
-		if (st->sealed)
+	       (page = pool_pop(st, plain))) {
+		if (!plain)
 			sealer->unseal(page);
 		__free_pages(page, 0);
 		n++;
@@ -371,7 +433,8 @@ unsigned long labyrinth_pool_refill(void)
 	}
 	added += pool_refill_sealed();
 	for (z = 0; z < MAX_NR_ZONES; z++)
-		trimmed += pool_trim(&stacks[z]) + pool_trim(&sealed[z]);
+		trimmed += pool_trim(&stacks[z], true) + pool_trim(&sealed[z], false);
+	pool_clear_low(); /* a push leaves a stale true to the next free or here */
 	added -= min(added, trimmed);
 	__atomic_add_fetch(&pool.refills_balancer, added, __ATOMIC_RELAXED);
 	if (added)
@@ -387,11 +450,11 @@ void labyrinth_pool_reset(void)
 		stacks[z].head = sealed[z].head = PFN_NIL;
 		stacks[z].level = stacks[z].target = 0;
 		sealed[z].level = sealed[z].target = 0;
-		sealed[z].sealed = true;
 	}
 	sealer = NULL;
 	mm_hooks_set(MM_HOOK_POOL_LOW, false);
 	memset(&pool, 0, sizeof(pool));
+	memset(&pool_hot, 0, sizeof(pool_hot));
 }
 
 /* With a sealer: half of each non-DMA zone's share (rounded up) sealed. */
@@ -408,7 +471,10 @@ static void pool_set_targets(unsigned long pages)
 		stacks[z].target -= sealed[z].target;
 	}
 	pool.size = pages;
-	mm_hooks_set(MM_HOOK_POOL_LOW, !pool_all_full());
+	if (pool_all_full())
+		pool_clear_low();
+	else
+		mm_hooks_set(MM_HOOK_POOL_LOW, true);
 }
 
 /*
@@ -423,7 +489,7 @@ void labyrinth_pool_set_sealer(const struct labyrinth_pool_sealer *s)
 	pool_set_targets(pool.size);
 	labyrinth_pool_refill();
 	pool.refills_balancer = 0;
-	pool.lowest = pool_level();
+	pool_hot.lowest = pool_level();
 	if (!sealed[ZONE_DMA32].target && !sealed[ZONE_NORMAL].target) {
 		pr_info("Labyrinth pool: no page outside DMA to seal: the exclusive seed call gets "
 			"NULL whenever its CPU's reserve is empty\n");
@@ -468,7 +534,7 @@ void labyrinth_pool_init(size_t bytes)
 	pool_set_targets(pages);
 	labyrinth_pool_refill();
 	pool.refills_balancer = 0;
-	pool.lowest = pool_level();
+	pool_hot.lowest = pool_level();
 	pr_info("Labyrinth pool: %ld/%lu pages (%luK) reserved for atomic callers (DMA %ld/%ld)\n",
 		pool_level(), pages, pages << (PAGE_SHIFT - 10), stacks[ZONE_DMA].level,
 		stacks[ZONE_DMA].target);
@@ -479,17 +545,17 @@ void labyrinth_pool_init(size_t bytes)
 void labyrinth_pool_stats(struct labyrinth_pool_stats *s)
 {
 	long level = pool_level();
-	long lowest = __atomic_load_n(&pool.lowest, __ATOMIC_RELAXED);
+	long lowest = __atomic_load_n(&pool_hot.lowest, __ATOMIC_RELAXED);
 
 	s->size = pool.size;
 	s->level = level > 0 ? (unsigned long)level : 0;
 	s->lowest = lowest > 0 ? (unsigned long)lowest : 0;
-	s->hits = __atomic_load_n(&pool.hits, __ATOMIC_RELAXED);
-	s->misses = __atomic_load_n(&pool.misses, __ATOMIC_RELAXED);
+	s->hits = __atomic_load_n(&pool_hot.hits, __ATOMIC_RELAXED);
+	s->misses = __atomic_load_n(&pool_hot.misses, __ATOMIC_RELAXED);
 	s->refills_free = __atomic_load_n(&pool.refills_free, __ATOMIC_RELAXED);
 	s->refills_balancer = __atomic_load_n(&pool.refills_balancer, __ATOMIC_RELAXED);
 	s->refills = s->refills_free + s->refills_balancer;
-	s->pushes = __atomic_load_n(&pool.pushes, __ATOMIC_RELAXED);
+	s->pushes = __atomic_load_n(&pool_hot.count, __ATOMIC_RELAXED) >> 32;
 	s->sealed_size = 0;
 	for (int z = 0; z < MAX_NR_ZONES; z++)
 		s->sealed_size += (unsigned long)sealed[z].target;
@@ -514,7 +580,7 @@ static bool stacks_held_since(const struct pool_stack *st, unsigned long pushes0
 
 	for (z = 0; z <= (int)min(hi, (unsigned int)MAX_NR_ZONES - 1); z++)
 		held |= (u32)__atomic_load_n(&st[z].head, __ATOMIC_SEQ_CST) != PFN_NIL;
-	return held && __atomic_load_n(&pool.pushes, __ATOMIC_SEQ_CST) == pushes0;
+	return held && __atomic_load_n(&pool_hot.count, __ATOMIC_SEQ_CST) >> 32 == pushes0;
 }
 
 /* Ordinary callers may take sealed pages too: either part counts. */
@@ -545,13 +611,13 @@ unsigned long labyrinth_pool_pages_in(const struct zone *zone)
 
 void labyrinth_pool_mark_lowest(void)
 {
-	__atomic_store_n(&pool.lowest, pool_level(), __ATOMIC_RELAXED);
+	__atomic_store_n(&pool_hot.lowest, pool_level(), __ATOMIC_RELAXED);
 }
 
 void labyrinth_pool_stats_reset(void)
 {
-	__atomic_store_n(&pool.hits, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&pool.misses, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&pool_hot.hits, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&pool_hot.misses, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&pool.refills_free, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&pool.refills_balancer, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&pool.seed_hits, 0, __ATOMIC_RELAXED);

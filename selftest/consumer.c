@@ -16,6 +16,7 @@
 #include <labyrinth/gfp.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/string.h>
+#include <asm/apic.h>
 
 #include "internal.h"
 
@@ -151,7 +152,35 @@ static void job_done(struct st_cpu *c)
 	__atomic_store_n(&c->done, READ_ONCE(st.job_seq), __ATOMIC_RELEASE);
 }
 
-/* A phase's work on one CPU, until st.deadline (queued work, or inline):
+/*
+ * A phase's goal: every participating CPU took MIN_TICKS timer interrupts
+ * since the phase began (TCG runs a vCPU only while a host core runs it:
+ * on a loaded host selftest_ms can pass with a CPU barely run), and under
+ * pressure saw its first GFP_KERNEL NULL (the zones lifted by reclaim
+ * until the test shrinker's budget ran out). Once met it stays met (the
+ * counts only grow), so every worker ends at the same point. verify.c
+ * checks each part and names what a phase cut at st.bound did not reach.
+ */
+bool st_goal_met(unsigned int ph)
+{
+	unsigned int cpu;
+
+	for_each_st_cpu(cpu) {
+		if (apic_timer_ticks(cpu) - st.ticks0[cpu] < MIN_TICKS)
+			return false;
+		if (ph == PH_PRESSURE && !READ_ONCE(st_cpus[cpu].kernel_null[ph]))
+			return false;
+	}
+	return true;
+}
+
+/* Until st.deadline, then on until the goal is met or st.bound. */
+static bool phase_running(u64 now, unsigned int ph)
+{
+	return now < READ_ONCE(st.deadline) || (now < st.bound && !st_goal_met(ph));
+}
+
+/* A phase's work on one CPU, while phase_running() (queued work, or inline):
  * pop and check, allocate GFP_KERNEL in bursts (under pressure only once
  * the pool was tapped or half the phase is gone, so the IRQ handlers meet
  * the reserve before reclaim lifts the zones again; then without pause). */
@@ -163,7 +192,7 @@ void st_worker(void *arg)
 	struct labyrinth_pool_stats ps;
 
 	(void)arg;
-	while ((now = arch_cycles()) < READ_ONCE(st.deadline)) {
+	while (phase_running(now = arch_cycles(), ph)) {
 		drain_rings(c, cpu, 32, keeping(), true);
 		if (now >= next_burst &&
 		    (ph != PH_PRESSURE || READ_ONCE(st.pool_tapped) || now >= st.half_time)) {

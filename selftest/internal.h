@@ -32,6 +32,10 @@ enum st_phase { PH_WARMUP, PH_PRESSURE, PH_EXHAUSTION, PH_RELEASE, NR_PHASES };
 #define ST_LONG_MAX ((long)(~0ul >> 1))
 #define LAT_SAMPLES 512	  /* per CPU, a uniform sample (reservoir) */
 #define JOB_SLACK_MS 3000 /* a CPU later than this is reported stuck */
+#define MIN_TICKS 5	  /* timer interrupts every CPU must take per phase */
+/* A phase runs selftest_ms, then on until its goal (consumer.c:
+ * st_goal_met()) is met, at most PHASE_BOUND times selftest_ms in all. */
+#define PHASE_BOUND 20
 
 /* The head of every page of a stamped block (stamp.c); its last 8 bytes
  * hold ~pattern. */
@@ -78,6 +82,8 @@ struct st_state {
 	unsigned long cpus; /* participating CPUs: those online at the start */
 	unsigned int nr_cpus, hz, ms;
 	u64 seed, deadline, half_time, burst_cycles;
+	u64 bound;	     /* the phase's hard end: PHASE_BOUND x ms */
+	u64 ticks0[NR_CPUS]; /* timer interrupts when the phase began */
 	u32 job_seq;
 	bool pool_tapped; /* pressure: the pool served someone; stop keeping IRQ pages */
 	unsigned long pool_hits0;
@@ -178,6 +184,7 @@ void st_exclusive_foreign_touch(struct ktest *t);
 
 /* ---- consumer.c: process context on every CPU ---- */
 
+bool st_goal_met(unsigned int ph);
 void st_worker(void *arg);
 void st_release_worker(void *arg);
 void st_sync_job(void *arg);

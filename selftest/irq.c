@@ -47,6 +47,7 @@ static void lat_record(struct st_cpu *c, u64 dt)
 struct st_snap {
 	unsigned long pushes, injected;
 	unsigned long frees[MAX_NUMNODES * MAX_NR_ZONES];
+	unsigned long released[MAX_NUMNODES * MAX_NR_ZONES];
 };
 
 /* Pages every zone holds above its atomic watermark (GFP_ATOMIC's level,
@@ -67,6 +68,7 @@ static long snap_take(struct st_snap *s)
 		long d =
 		    (long)READ_ONCE(z->free_pages) - z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL];
 
+		s->released[i] = READ_ONCE(z->nr_released);
 		s->frees[i++] = READ_ONCE(z->nr_frees);
 		if (populated_zone(z) && d > 0)
 			above += d;
@@ -75,17 +77,20 @@ static long snap_take(struct st_snap *s)
 }
 
 /*
- * No free since frees0, and the zone passes the allocator's own rule for a
+ * No free and no block released since the snapshot (slot i: see
+ * judge_null()), and the zone passes the allocator's own rule for a
  * GFP_ATOMIC request of this order (mm/internal.h: Linux 6.1's
  * __zone_watermark_ok() at the atomic level, ALLOC_HARDER, so the
  * highatomic reserve counts and its lists serve order > 0) with a block it
  * may take (zone_usable_free_orders(): order 0 never takes highatomic).
  */
-static bool zone_held_block(const struct zone *z, unsigned long frees0, unsigned int order)
+static bool zone_held_block(const struct zone *z, const struct st_snap *s, unsigned int i,
+			    unsigned int order)
 {
 	bool harder = gfp_alloc_harder(ST_IRQ_GFP);
 
-	return READ_ONCE(z->nr_frees) == frees0 &&
+	return READ_ONCE(z->nr_frees) == s->frees[i] &&
+	       READ_ONCE(z->nr_released) == s->released[i] &&
 	       (zone_usable_free_orders(z, order, harder) >> order) &&
 	       __zone_watermark_ok(z, order, z->wmark_thr[ALLOC_WMARK_ATOMIC][ZONE_NORMAL], harder,
 				   (long)READ_ONCE(z->free_pages));
@@ -98,11 +103,13 @@ enum st_null { NULL_JUSTIFIED, NULL_INJECTED, NULL_EXCL_EMPTY, NULL_UNJUSTIFIED 
  * per CPU during the attempt, interrupts off: this attempt's). Otherwise it
  * is unjustified if the pool (order 0) or some zone's reserve held a usable
  * page all through the attempt: nothing was pushed to the pool (resp. freed
- * to that zone) since the snapshot, and a usable page (resp. a block of the
- * order above the atomic watermark, checked again under the zone lock,
- * taken as the allocator takes it) is there now; takes only remove, so it
- * was there all along. A busy zone lock excuses nothing: the allocator
- * waits for it (mm/internal.h).
+ * to that zone, or released to more callers: a highatomic pageblock given
+ * back by another CPU's direct reclaim makes its free pages usable to
+ * order 0 without a free) since the snapshot, and a usable page (resp. a
+ * block of the order above the atomic watermark, checked again under the
+ * zone lock, taken as the allocator takes it) is there now; takes only
+ * remove, so it was there all along. A busy zone lock excuses nothing:
+ * the allocator waits for it (mm/internal.h).
  */
 static enum st_null judge_null(const struct st_snap *s, unsigned int order, bool excl)
 {
@@ -128,9 +135,9 @@ static enum st_null judge_null(const struct st_snap *s, unsigned int order, bool
 	if (!order && labyrinth_pool_held_since(s->pushes, ZONE_NORMAL))
 		return NULL_UNJUSTIFIED;
 	for_each_zone(z) {
-		if (populated_zone(z) && zone_held_block(z, s->frees[i], order)) {
+		if (populated_zone(z) && zone_held_block(z, s, i, order)) {
 			spin_lock_irqsave(&z->lock, flags);
-			held |= zone_held_block(z, s->frees[i], order);
+			held |= zone_held_block(z, s, i, order);
 			spin_unlock_irqrestore(&z->lock, flags);
 		}
 		i++;

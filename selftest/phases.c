@@ -1,9 +1,10 @@
 /*
  * phases.c - the four phases, one KTAP case each, in the order selftest.c
  * runs them: what each sets up (the timer rate, the drains and the test
- * shrinker of drain.c), its active part (selftest_ms long: the timer
- * hooks of irq.c allocate while the workers of consumer.c run on every
- * CPU), what it prints, and the release that gives everything back. What
+ * shrinker of drain.c), its active part (selftest_ms long, then on until
+ * its goal is met, consumer.c st_goal_met(), at most PHASE_BOUND times
+ * that: the timer hooks of irq.c allocate while the workers of consumer.c
+ * run on every CPU), what it prints, and the release that gives everything back. What
  * must then hold is verify.c's; the numbers are stats.c's, printed by
  * report.c.
  */
@@ -13,17 +14,25 @@
 #include <labyrinth/pcp.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/shrinker.h>
+#include <asm/apic.h>
 
 #include "internal.h"
 
 static const char *const phase_name[NR_PHASES] = { "warmup", "pressure", "exhaustion", "release" };
 
+/* selftest_ms of work on every CPU, longer until the phase's goal is met
+ * (consumer.c: st_goal_met()), at most PHASE_BOUND x selftest_ms. */
 static void run_phase(struct st_phase_stats *p, unsigned int ph)
 {
+	unsigned int cpu;
+
 	st_phase_reset(ph);
 	st_hooks_resume();
 	st_phase_begin(p, ph);
+	for_each_st_cpu(cpu)
+		st.ticks0[cpu] = apic_timer_ticks(cpu);
 	st.half_time = arch_cycles() + st_ms_to_cycles(st.ms / 2);
+	st.bound = arch_cycles() + st_ms_to_cycles((u64)st.ms * PHASE_BOUND);
 	WRITE_ONCE(st.deadline, arch_cycles() + st_ms_to_cycles(st.ms));
 	p->stuck = st_run_on_all(st_worker, JOB_SLACK_MS, phase_name[ph]);
 	st_phase_end(p, ph);

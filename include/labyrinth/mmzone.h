@@ -204,6 +204,11 @@ struct zone {
 	/* Statistics, updated under the lock. */
 	unsigned long nr_alloc_fail;
 	unsigned long nr_frees; /* blocks given to the free lists (__free_one_page) */
+	/* Free blocks moved off a list few callers take from (HIGHATOMIC:
+	 * order > 0 atomic only; ISOLATE: nobody) to another type's
+	 * (unreserve_highatomic_pageblock()): usable to more callers without
+	 * a free (mm/buddy.c: move_to_free_list()). */
+	unsigned long nr_released;
 
 	struct per_cpu_pages pcp[NR_CPUS]; /* mm/pcp.c */
 };

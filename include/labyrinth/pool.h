@@ -38,7 +38,7 @@ struct labyrinth_pool_stats {
 	unsigned long refills;		/* refills_free + refills_balancer */
 	unsigned long refills_free;	/* pages a free put in instead of the buddy */
 	unsigned long refills_balancer; /* net pages labyrinth_pool_refill() added */
-	unsigned long pushes;		/* every push ever (monotonic; never reset) */
+	unsigned long pushes;		/* every push ever, mod 2^32 (never reset) */
 	/* The sealed part (labyrinth_pool_set_sealer(); 0 without one, i.e. without PKS). */
 	unsigned long sealed_size;  /* of size: pages meant to be sealed */
 	unsigned long sealed_level; /* of level: sealed pages in it now */

@@ -92,14 +92,24 @@ static inline bool spin_is_locked(spinlock_t *l)
 }
 
 /*
- * Linux's virt_spin_lock(): test-and-set over the same two words. Wait
- * (reading only) until no ticket is out, then take the one free ticket
- * with ticket_trylock()'s compare-and-swap; lost the race: wait again.
+ * Linux's virt_spin_lock(): test-and-set over the same two words. Read
+ * both halves in one load; while a ticket is out (next != owner), wait
+ * reading only; else take the one free ticket (next + 1, owner kept) with
+ * a compare-and-swap of that value; lost the race: wait again.
  */
 static inline void virt_spin_lock(spinlock_t *l)
 {
-	while (spin_is_locked(l) || !ticket_trylock(l))
+	u32 *word = (u32 *)l;
+
+	for (;;) {
+		u32 v = __atomic_load_n(word, __ATOMIC_RELAXED);
+
+		if ((u16)v == (u16)(v >> 16) &&
+		    __atomic_compare_exchange_n(word, &v, (v & 0xffff0000u) | (u16)(v + 1), false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
 		arch_cpu_relax();
+	}
 }
 
 /* Set once at boot, before other CPUs run (kernel/spinlock.c). */

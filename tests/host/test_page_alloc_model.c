@@ -10,9 +10,9 @@
  * justified by the watermark of the caller's documented level
  * (lib/gfp_levels_table.h) or by the absence of a large enough block in
  * every zone it may use;
- * per-zone free counts equal the model's. At the end everything is freed
- * and the free lists must have coalesced back to exactly the blocks they
- * held after boot. Rerun a failure with LAB_SEED=<seed>.
+ * per-zone free counts equal the model's. At the end everything is freed,
+ * every highatomic reserve given back, and the free lists must have
+ * coalesced back to exactly the blocks they held after boot. Rerun a failure with LAB_SEED=<seed>.
  */
 #include <string.h>
 
@@ -192,7 +192,7 @@ static bool counts_match(void)
 
 int main(int argc, char **argv)
 {
-	unsigned long i, mismatches = 0, inv = 0;
+	unsigned long i, mismatches = 0, inv = 0, reserved;
 	bool coalesced = true;
 	int z, o;
 
@@ -218,6 +218,16 @@ int main(int argc, char **argv)
 	while (nr_live)
 		do_free();
 	is_u64(mm_check_invariants(), 0, "invariants after freeing everything");
+	/* A highatomic pageblock stays reserved (kept apart from its buddy,
+	 * __free_one_page) until pressure gives it back, as in Linux 6.1;
+	 * give every one back, then all memory must merge again. */
+	while (unreserve_highatomic_pageblock(node_zonelist(0, 0, MAX_NR_ZONES - 1),
+					      MIGRATE_MOVABLE, true))
+		;
+	for (z = 0, reserved = 0; z < MAX_NR_ZONES; z++)
+		reserved += contig_page_data.node_zones[z].nr_reserved_highatomic;
+	is_u64(reserved, 0, "every highatomic reserve given back");
+	is_u64(mm_check_invariants(), 0, "invariants after the give-back");
 	for (z = 0; z < MAX_NR_ZONES; z++)
 		for (o = 0; o < NR_PAGE_ORDERS; o++)
 			coalesced &= contig_page_data.node_zones[z].free_area[o].nr_free ==

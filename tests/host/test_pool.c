@@ -3,7 +3,8 @@
  * statistics, GFP_ATOMIC falling back to it below the atomic watermark and
  * when the zone lock is held by the interrupted context, refill, and
  * concurrent take/give from four threads (no page handed out twice, none
- * lost).
+ * lost), MM_HOOK_POOL_LOW (set by a take, cleared by the next free, never
+ * stale-false against a concurrent clear) and the exact low point.
  */
 #include <pthread.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <labyrinth/pcp.h>
 #include <labyrinth/pool.h>
 #include <labyrinth/shrinker.h>
+#include "mm/internal.h"
 #include "host.h"
 #include "lib/sim_mem.h"
 
@@ -439,6 +441,143 @@ static void test_sealed_part(void)
 	is_u64(mm_check_invariants(), 0, "invariants");
 }
 
+static bool hook_low(void)
+{
+	return __atomic_load_n(&mm_alloc_hooks, __ATOMIC_SEQ_CST) & MM_HOOK_POOL_LOW;
+}
+
+/*
+ * MM_HOOK_POOL_LOW: a take below the target sets it; a give leaves it
+ * (stale true is allowed), the next free clears it and goes to the buddy
+ * allocator. And lowest is the exact low point of the total level.
+ */
+static void test_low_hook_and_lowest(void)
+{
+	struct labyrinth_pool_stats s;
+	struct page *p[3], *q;
+	unsigned long free0, refills0;
+	int i;
+
+	boot(true);
+	labyrinth_pool_init(LABYRINTH_POOL_DEFAULT_BYTES);
+	ok(!hook_low(), "a full pool: the free paths are not sent to it");
+	p[0] = labyrinth_pool_take();
+	ok(p[0] && hook_low(), "a take below the target sets MM_HOOK_POOL_LOW");
+	labyrinth_pool_give(p[0]);
+	q = alloc_page(GFP_KERNEL);
+	labyrinth_pool_stats(&s);
+	refills0 = s.refills_free;
+	free0 = nr_free_pages();
+	__free_page(q);
+	labyrinth_pool_stats(&s);
+	ok(!hook_low() && s.refills_free == refills0 && nr_free_pages() == free0 + 1,
+	   "full again: the next free clears it and goes to the buddy allocator");
+	labyrinth_pool_stats_reset();
+	for (i = 0; i < 3; i++)
+		p[i] = labyrinth_pool_take();
+	for (i = 0; i < 3; i++)
+		labyrinth_pool_give(p[i]);
+	p[0] = labyrinth_pool_take();
+	labyrinth_pool_stats(&s);
+	ok(s.lowest == 5 && s.level == 7 && s.hits == 4, "lowest 5 (8 - 3), level 7 (%lu, %lu)",
+	   s.lowest, s.level);
+	labyrinth_pool_give(p[0]);
+	is_u64(mm_check_invariants(), 0, "invariants");
+}
+
+/*
+ * Never stale-false: one thread takes a page (its stack goes below the
+ * target) while another frees a page, whose free path may clear the hook
+ * (it saw the pool full just before the take). Each round starts both at
+ * once and checks, once both are done, that the hook is set while the
+ * page is out. A clear without the second look loses the take's flag when
+ * the take lands between the clearer's look and its clear.
+ */
+#define HOOK_ROUNDS 200000u
+static unsigned int hook_round, hook_done;
+static struct page *hook_taken;
+
+static void *hook_taker(void *arg)
+{
+	(void)arg;
+	host_set_cpu(1);
+	for (unsigned int r = 1; r <= HOOK_ROUNDS; r++) {
+		while (__atomic_load_n(&hook_round, __ATOMIC_ACQUIRE) != r)
+			;
+		hook_taken = labyrinth_pool_take();
+		__atomic_add_fetch(&hook_done, 1, __ATOMIC_ACQ_REL);
+	}
+	return NULL;
+}
+
+static void test_low_hook_never_stale_false(void)
+{
+	unsigned int r, stale = 0;
+	struct page *q;
+	pthread_t t;
+
+	boot(false); /* frees go straight to the free path and its hook test */
+	labyrinth_pool_init(LABYRINTH_POOL_DEFAULT_BYTES);
+	hook_round = hook_done = 0;
+	pthread_create(&t, NULL, hook_taker, NULL);
+	for (r = 1; r <= HOOK_ROUNDS; r++) {
+		q = alloc_page(GFP_KERNEL);
+		mm_hooks_set(MM_HOOK_POOL_LOW, true); /* stale true: the free will clear it */
+		__atomic_store_n(&hook_round, r, __ATOMIC_RELEASE);
+		__free_page(q);
+		while (__atomic_load_n(&hook_done, __ATOMIC_ACQUIRE) != r)
+			;
+		if (!hook_taken)
+			break;
+		stale += !hook_low();
+		labyrinth_pool_give(hook_taken);
+		labyrinth_pool_refill(); /* back to full, the hook cleared */
+	}
+	pthread_join(t, NULL);
+	ok(r > HOOK_ROUNDS, "%u rounds, a page taken in each", r - 1);
+	is_u64(stale, 0, "a page out of the pool, the hook never found clear");
+	is_u64(mm_check_invariants(), 0, "invariants");
+}
+
+/*
+ * debug_pagealloc with the sealed part: every page an ordinary caller gets
+ * from the pool must carry the poison, as a page from the buddy allocator
+ * does, or the check at allocation reports a "use after free". Sealed
+ * pages are zero by design (the seed call relies on it), so the pool
+ * poisons one when it unseals it for an ordinary caller. GFP_ATOMIC below
+ * the watermark empties the pool, 4 sealed pages included: no report.
+ */
+static void test_sealed_part_poisoned(void)
+{
+	struct page **held = calloc(40000, sizeof(*held));
+	struct labyrinth_pool_stats s;
+	unsigned long n, i, bad0;
+
+	boot(true);
+	memset(fake_key, 0, sizeof(fake_key));
+	fake_flush_fails = false;
+	mm_set_debug(true);
+	labyrinth_pool_init(LABYRINTH_POOL_DEFAULT_BYTES);
+	labyrinth_pool_set_sealer(&fake_sealer);
+	balancer_set_enabled(false);
+	host_log_clear();
+	bad0 = mm_bad_page_count;
+	n = drain_atomic(held, 40000);
+	labyrinth_pool_stats(&s);
+	ok(s.hits == 8 && s.unsealed == 4 && s.level == 0,
+	   "GFP_ATOMIC emptied the pool, its 4 sealed pages unsealed (hits %lu, unsealed %lu)",
+	   s.hits, s.unsealed);
+	ok(mm_bad_page_count == bad0 && !host_log_contains("page poison corrupted"),
+	   "debug_pagealloc: no poison report for the sealed pages (%lu report(s))",
+	   mm_bad_page_count - bad0);
+	for (i = 0; i < n; i++)
+		__free_page(held[i]);
+	balancer_set_enabled(true);
+	mm_set_debug(false);
+	is_u64(mm_check_invariants(), 0, "invariants");
+	free(held);
+}
+
 int main(void)
 {
 	test_normal_not_pooled();
@@ -448,6 +587,9 @@ int main(void)
 	test_refill_from_free();
 	test_concurrent();
 	test_sealed_part();
+	test_low_hook_and_lowest();
+	test_low_hook_never_stale_false();
+	test_sealed_part_poisoned();
 	sim_mem_unmap();
 	return done_testing();
 }

@@ -121,6 +121,7 @@ static void mm_alloc_every_page_order0(struct ktest *t)
 	struct exclusive_stats ex0, ex1;
 	unsigned long free;
 	struct labyrinth_pool_stats pool;
+	unsigned long bad0 = mm_bad_page_count;
 	struct drain d;
 
 	quiesce_begin();
@@ -139,6 +140,9 @@ static void mm_alloc_every_page_order0(struct ktest *t)
 		  ex1.tables_split - ex0.tables_split);
 	KEXPECT_EQ(t, nr_free_pages(), free - (ex1.tables_split - ex0.tables_split));
 	KEXPECT_EQ(t, mm_check_invariants(), 0);
+	/* every page, the pool's sealed ones too, in the state its source
+	 * promises: with debug_pagealloc=1, poisoned (no report) */
+	KEXPECT_EQ(t, mm_bad_page_count, bad0);
 	quiesce_end();
 }
 

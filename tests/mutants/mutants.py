@@ -20,14 +20,44 @@ survives is a missing test.
 
 MUTANTS = [
     dict(
+        name="buddy-fast-path-ignores-watermark",
+        why="alloc_pages_buddy() (order > 0 or lists off, no hook) takes from the first "
+            "zone below its low watermark",
+        file="mm/page_alloc.c",
+        original="rmqueue(pcp_first_zone[arch_cpu_id()][hi], order, ALLOC_WMARK_LOW, hi, gfp)",
+        replacement="rmqueue(pcp_first_zone[arch_cpu_id()][hi], order, ALLOC_NO_WATERMARKS, hi, "
+                    "gfp)",
+        tests=["test_gfp_levels", "test_page_alloc_model"],
+        fast=False,
+    ),
+    dict(
+        name="buddy-free-fast-path-skips-poison",
+        why="__free_pages() sends order > 0 frees straight to the buddy under "
+            "debug_pagealloc: the freed block is not poisoned",
+        file="mm/internal.h",
+        original="#define MM_HOOKS_FREE_SLOW (MM_HOOK_POISON | MM_HOOK_TRACE_FREE | MM_HOOK_POOL_LOW)",
+        replacement="#define MM_HOOKS_FREE_SLOW (MM_HOOK_TRACE_FREE | MM_HOOK_POOL_LOW)",
+        tests=["test_buddy", "test_page_alloc_model"],
+        fast=False,
+    ),
+    dict(
+        name="buddy-free-fast-path-takes-exclusive",
+        why="__free_pages() sends an exclusive page of order > 0 straight to the buddy: "
+            "not released by its owner, not scrubbed",
+        file="mm/page_alloc.c",
+        original="(order || (hooks & MM_HOOK_NO_PCP)) && !(page->flags & PG_exclusive)",
+        replacement="(order || (hooks & MM_HOOK_NO_PCP))",
+        tests=["test_exclusive"],
+        fast=False,
+    ),
+    dict(
         name="order-gt0-always-fails",
         why="every order > 0 allocation fails",
         file="mm/page_alloc.c",
-        original="\tpage = get_page_from_zonelist(gfp, order, hi, zl);\n"
-                 "\tif (unlikely(!page))\n\t\tpage = __alloc_pages_slowpath(gfp, order, hi, zl);",
-        replacement="\tif (order)\n\t\treturn NULL;\n"
-                    "\tpage = get_page_from_zonelist(gfp, order, hi, zl);\n"
-                    "\tif (unlikely(!page))\n\t\tpage = __alloc_pages_slowpath(gfp, order, hi, zl);",
+        # rmqueue(): every buddy take, alloc_pages_buddy()'s first try and the
+        # zonelist walks of the slow path alike
+        original="\tif (zone_watermark_ok(zone, order, level, hi, harder))",
+        replacement="\tif (!order && zone_watermark_ok(zone, order, level, hi, harder))",
         tests=["test_page_alloc_model"],
         fast=True,
     ),
@@ -99,12 +129,10 @@ MUTANTS = [
     ),
     dict(
         name="pool-hit-without-page",
-        why="labyrinth_pool_alloc() counts a hit even when it returns no page",
+        why="a pool take or labyrinth_pool_alloc() counts a hit even when it returns no page",
         file="mm/pool.c",
-        original="\tstruct page *page = pool_pop_upto(hi);\n\n"
-                 "\t__atomic_add_fetch(page ? &pool.hits : &pool.misses, 1, __ATOMIC_RELAXED);",
-        replacement="\tstruct page *page = pool_pop_upto(hi);\n\n"
-                    "\t__atomic_add_fetch(&pool.hits, 1, __ATOMIC_RELAXED);",
+        original="\t\t__atomic_add_fetch(&pool_hot.misses, 1, __ATOMIC_RELAXED);\n\t\treturn NULL;",
+        replacement="\t\t__atomic_add_fetch(&pool_hot.hits, 1, __ATOMIC_RELAXED);\n\t\treturn NULL;",
         tests=["test_pool"],
         fast=True,
     ),
@@ -122,8 +150,8 @@ MUTANTS = [
         why="an ordinary caller gets a sealed pool page still keyed 'nobody' (key 1): "
             "with PKS every access to it faults",
         file="mm/pool.c",
-        original="\t\tsealer->unseal(page);\n\t\t__atomic_add_fetch(&pool.unsealed",
-        replacement="\t\t__atomic_add_fetch(&pool.unsealed",
+        original="\t\tsealer->unseal(page);\n\t\tif (unlikely(mm_debug_poison))",
+        replacement="\t\tif (unlikely(mm_debug_poison))",
         tests=["test_pool"],
         fast=True,
     ),
@@ -220,6 +248,16 @@ MUTANTS = [
         original="+ alike",
         replacement="",
         tests=["test_migratetype"],
+        fast=True,
+    ),
+    dict(
+        name="unreserve-leaves-buddies-apart",
+        why="a highatomic pageblock given back keeps its free block apart from its free "
+            "buddy (no re-merge after unreserve_highatomic_pageblock(), as Linux 6.1)",
+        file="mm/buddy.c",
+        original="\t\t\t__merge_pageblock_start(zone, pfn);\n",
+        replacement="\t\t\t(void)__merge_pageblock_start;\n",
+        tests=["test_migratetype", "test_page_alloc_model"],
         fast=True,
     ),
     dict(

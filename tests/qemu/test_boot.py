@@ -79,6 +79,8 @@ def test_debug_pagealloc(boot):
     b = boot("bios", mem="256M", cmdline="debug_pagealloc=1")
     b.expect_success()
     b.expect("page poisoning on" in b.log, "poisoning not enabled")
+    b.expect("page poison corrupted" not in b.log,
+             "a page was handed out without its poison (or written while free)")
 
 
 @pytest.mark.parametrize("smp", [1, 2, 4, 8])
