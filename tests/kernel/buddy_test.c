@@ -20,6 +20,7 @@
 #include <labyrinth/mmzone.h>
 #include <labyrinth/shrinker.h>
 #include <labyrinth/pcp.h>
+#include <labyrinth/zero_cache.h>
 
 #define DRAIN_GFP (__GFP_MEMALLOC | __GFP_HIGHMEM | __GFP_NOWARN)
 
@@ -102,8 +103,8 @@ static void mm_present_matches_map(struct ktest *t)
  */
 /*
  * Exact counts need a quiet allocator: no balancer refilling the pool or
- * reclaiming from other CPUs' idle loops, and no pages parked on other
- * CPUs' per-CPU lists, which an atomic drain cannot reach.
+ * the zero cache or reclaiming from other CPUs' idle loops, and no pages
+ * parked on other CPUs' per-CPU lists, which an atomic drain cannot reach.
  */
 static void quiesce_begin(void)
 {
@@ -116,16 +117,34 @@ static void quiesce_end(void)
 	balancer_set_enabled(true);
 }
 
+/* Free pages plus the zero cache's: what the test's own __GFP_ZERO
+ * allocations draw from (the zero cache is not in nr_free_pages()). */
+static unsigned long free_and_zero_cache(void)
+{
+	struct zero_cache_stats zc;
+
+	zero_cache_stats(&zc);
+	return nr_free_pages() + zc.level;
+}
+
+/*
+ * The refill after the drain may split the direct map for the pool's sealed
+ * pages (vm_direct_split(), mm/vm.c): its stash of 2 table pages comes
+ * zeroed from the zero cache (__GFP_ZERO), the unused one goes to the buddy
+ * allocator. So the exact count is free + zero cache, less the tables made.
+ */
 static void mm_alloc_every_page_order0(struct ktest *t)
 {
 	struct exclusive_stats ex0, ex1;
-	unsigned long free;
+	struct zero_cache_stats zc0, zc1;
+	unsigned long free, held;
 	struct labyrinth_pool_stats pool;
 	unsigned long bad0 = mm_bad_page_count;
 	struct drain d;
 
 	quiesce_begin();
 	free = nr_free_pages();
+	held = free_and_zero_cache();
 	labyrinth_pool_stats(&pool);
 	drain_all(&d, 0);
 	ktest_log(t, "%lu pages allocated at order 0 (%lu from the pool)", d.blocks, pool.level);
@@ -133,12 +152,14 @@ static void mm_alloc_every_page_order0(struct ktest *t)
 	KEXPECT_EQ(t, nr_free_pages(), 0);
 	KEXPECT_EQ(t, d.outside_ram, 0);
 	release_all(&d, 0);
+	zero_cache_stats(&zc0);
 	exclusive_get_stats(&ex0);
 	labyrinth_pool_refill(); /* resealing may split the direct map: tables made */
 	exclusive_get_stats(&ex1);
-	ktest_log(t, "refill: %lu direct-map tables made sealing pool pages",
-		  ex1.tables_split - ex0.tables_split);
-	KEXPECT_EQ(t, nr_free_pages(), free - (ex1.tables_split - ex0.tables_split));
+	zero_cache_stats(&zc1);
+	ktest_log(t, "refill: %lu direct-map tables made sealing pool pages, zero cache %lu -> %lu",
+		  ex1.tables_split - ex0.tables_split, zc0.level, zc1.level);
+	KEXPECT_EQ(t, free_and_zero_cache(), held - (ex1.tables_split - ex0.tables_split));
 	KEXPECT_EQ(t, mm_check_invariants(), 0);
 	/* every page, the pool's sealed ones too, in the state its source
 	 * promises: with debug_pagealloc=1, poisoned (no report) */
