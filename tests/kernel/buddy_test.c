@@ -117,34 +117,37 @@ static void quiesce_end(void)
 	balancer_set_enabled(true);
 }
 
-/* Free pages plus the zero cache's: what the test's own __GFP_ZERO
- * allocations draw from (the zero cache is not in nr_free_pages()). */
-static unsigned long free_and_zero_cache(void)
+/*
+ * Pages nobody uses: free (nr_free_pages(), per-CPU lists included), in the
+ * zero cache, in the Labyrinth pool (both parts). With the allocator quiet
+ * only this test moves pages, so this total drops exactly by the page
+ * tables its refill makes. Counting the zero cache matters: the refill may
+ * split the direct map for the pool's sealed pages (vm_direct_split(),
+ * mm/vm.c), whose 2-page table stash comes zeroed from the zero cache
+ * (__GFP_ZERO) and whose unused page goes to the buddy allocator.
+ */
+static unsigned long pages_unused(void)
 {
+	struct labyrinth_pool_stats pool;
 	struct zero_cache_stats zc;
 
+	labyrinth_pool_stats(&pool);
 	zero_cache_stats(&zc);
-	return nr_free_pages() + zc.level;
+	return nr_free_pages() + zc.level + pool.level;
 }
 
-/*
- * The refill after the drain may split the direct map for the pool's sealed
- * pages (vm_direct_split(), mm/vm.c): its stash of 2 table pages comes
- * zeroed from the zero cache (__GFP_ZERO), the unused one goes to the buddy
- * allocator. So the exact count is free + zero cache, less the tables made.
- */
 static void mm_alloc_every_page_order0(struct ktest *t)
 {
 	struct exclusive_stats ex0, ex1;
 	struct zero_cache_stats zc0, zc1;
 	unsigned long free, held;
-	struct labyrinth_pool_stats pool;
+	struct labyrinth_pool_stats pool, pool1;
 	unsigned long bad0 = mm_bad_page_count;
 	struct drain d;
 
 	quiesce_begin();
 	free = nr_free_pages();
-	held = free_and_zero_cache();
+	held = pages_unused();
 	labyrinth_pool_stats(&pool);
 	drain_all(&d, 0);
 	ktest_log(t, "%lu pages allocated at order 0 (%lu from the pool)", d.blocks, pool.level);
@@ -159,7 +162,9 @@ static void mm_alloc_every_page_order0(struct ktest *t)
 	zero_cache_stats(&zc1);
 	ktest_log(t, "refill: %lu direct-map tables made sealing pool pages, zero cache %lu -> %lu",
 		  ex1.tables_split - ex0.tables_split, zc0.level, zc1.level);
-	KEXPECT_EQ(t, free_and_zero_cache(), held - (ex1.tables_split - ex0.tables_split));
+	KEXPECT_EQ(t, pages_unused(), held - (ex1.tables_split - ex0.tables_split));
+	labyrinth_pool_stats(&pool1); /* and the pool as full as before */
+	KEXPECT_EQ(t, pool1.level, pool.level);
 	KEXPECT_EQ(t, mm_check_invariants(), 0);
 	/* every page, the pool's sealed ones too, in the state its source
 	 * promises: with debug_pagealloc=1, poisoned (no report) */
