@@ -540,9 +540,9 @@ void reserve_highatomic_pageblock(struct page *page, struct zone *zone)
  * After the free blocks of pfn's pageblock moved from a type that does not
  * merge across pageblocks (HIGHATOMIC, ISOLATE) to one that does: the free
  * block at the pageblock's start, if it is the whole pageblock or more,
- * merged with its free buddies the way __free_one_page() would merge it
- * now. Only such a block can have been kept apart from its buddy (merges
- * inside a pageblock ignore the type). Without this the zone would keep two
+ * freed again: __free_one_page()'s merge now joins it to its free buddies.
+ * Only such a block can have been kept apart from its buddy (merges inside
+ * a pageblock ignore the type). Without this the zone would keep two
  * free buddies of order >= pageblock_order apart until one is allocated:
  * high-order blocks lost to every caller because a reserve was given back.
  * Linux 6.1 does this on undoing isolation (unset_migratetype_isolate():
@@ -565,23 +565,10 @@ static void __merge_pageblock_start(struct zone *zone, unsigned long pfn)
 	mt = get_pfnblock_migratetype(pfn);
 	if (mt >= MIGRATE_PCPTYPES)
 		return;
+	/* Taken off its list and freed again, as Linux's un-isolation does. */
 	del_page_from_free_list(zone, page, order);
-	while (order < MAX_PAGE_ORDER) {
-		unsigned long buddy_pfn = pfn ^ (1ul << order);
-		struct page *buddy = page + ((long)buddy_pfn - (long)pfn);
-		unsigned int bmt = get_pfnblock_migratetype(buddy_pfn);
-
-		if (buddy->flags != PG_buddy || buddy->order != order)
-			break;
-		if (bmt != mt && bmt >= MIGRATE_PCPTYPES)
-			break;
-		del_page_from_free_list(zone, buddy, order);
-		if (buddy_pfn < pfn)
-			page = buddy;
-		pfn &= buddy_pfn;
-		order++;
-	}
-	add_to_free_list(zone, page, (u32)pfn, order, get_pfnblock_migratetype(pfn));
+	zone->free_pages -= 1ul << order;
+	free_one_page_inline(zone, page, pfn, order, mt);
 }
 
 /* One zone's: the pageblock of the first free HIGHATOMIC block, back to mt
