@@ -565,7 +565,7 @@ def smp_latency(runs, key, where):
             raise SmpLogError(f"{where}: no {key} samples with hammer={h}")
         d = {k: median([r["vals"][k] for r in rs]) for k in ("p50", "p99", "max")}
         d.update({k: sum(r["vals"][k] for r in rs)
-                  for k in ("samples", "nulls", "lock_seen", "lock_busy", "src_pcp",
+                  for k in ("samples", "nulls", "lock_seen", "src_pcp",
                             "src_buddy", "src_pool")})
         d["runs"] = len(rs)
         d["what"] = rs[0]["what"]
@@ -593,8 +593,8 @@ def smp_table(summary):
                    f"({fmt(c2['min'], 0)}..{fmt(c2['max'], 0)}) | {t['ratio']:.2f}x "
                    f"({t['ratio_min']:.2f}..{t['ratio_max']:.2f}) | {t['runs']} |")
     out += ["", "| GFP_ATOMIC order-0 in CPU 0's timer interrupt | CPU 1 | p50 | p99 | max | "
-            "from list / buddy / pool | NULL | zone lock busy before | trylock gave up | runs |",
-            "|---|---|---:|---:|---:|---|---:|---:|---:|---:|"]
+            "from list / buddy / pool | NULL | zone lock busy before | runs |",
+            "|---|---|---:|---:|---:|---|---:|---:|---:|"]
     for key in SMP_LATENCY:
         for h in (0, 1):
             d = summary[key][f"hammer{h}"]
@@ -602,7 +602,7 @@ def smp_table(summary):
             out.append(f"| {lists} | {'hammering' if h else 'idle (control)'} | "
                        f"{fmt(d['p50'], 0)} | {fmt(d['p99'], 0)} | {fmt(d['max'], 0)} | "
                        f"{d['src_pcp']} / {d['src_buddy']} / {d['src_pool']} | {d['nulls']} | "
-                       f"{d['lock_seen']} of {d['samples']} | {d['lock_busy']} | {d['runs']} |")
+                       f"{d['lock_seen']} of {d['samples']} | {d['runs']} |")
     return out
 
 

@@ -412,21 +412,18 @@ static bool lat_collect(void)
 	return lat.n == SMPBENCH_SAMPLES;
 }
 
-/* lock_busy is always 0 since issue 14: IRQ context waits for the zone lock
- * (mm/internal.h), no trylock gives up; the field stays for the format
- * tools/bench-report.py reads. */
 static void irq_atomic_print(int run, bool hammer, const struct mm_alloc_stats *d)
 {
 	bool pcp = mm_pcp_enabled();
 
 	sort_u32(lat.s, lat.n);
 	pr_info("irq_atomic_%s run=%d hammer=%d samples=%u p50=%u p99=%u max=%u nulls=%lu "
-		"lock_seen=%lu src_pcp=%lu src_buddy=%lu src_pool=%lu lock_busy=%lu "
+		"lock_seen=%lu src_pcp=%lu src_buddy=%lu src_pool=%lu "
 		"(GFP_ATOMIC order-0 in CPU 0's timer interrupt, per-CPU lists %s, CPU 1 %s)\n",
 		pcp ? "pcp" : "buddy", run, hammer, lat.n, lat.s[lat.n / 2],
 		lat.s[(lat.n - 1) * 99 / 100], lat.s[lat.n - 1], lat.nulls, lat.lock_seen,
 		d->atomic[ALLOC_SRC_PCP], d->atomic[ALLOC_SRC_BUDDY] + d->atomic[ALLOC_SRC_RESERVE],
-		d->atomic[ALLOC_SRC_POOL], 0ul, pcp ? "on" : "off",
+		d->atomic[ALLOC_SRC_POOL], pcp ? "on" : "off",
 		hammer ? "hammering the zone (order 0-3 pairs)" : "idle (control)");
 }
 
