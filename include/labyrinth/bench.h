@@ -10,7 +10,12 @@
 #ifndef LABYRINTH_BENCH_H
 #define LABYRINTH_BENCH_H
 
+#include <labyrinth/types.h>
+
 void kernel_bench_run(void);
+
+/* Ticks of an empty timed region (tests/bench/kernel_bench.c), to subtract. */
+u64 bench_empty_region(void);
 
 /*
  * With `smpbench` on the command line (make bench-smp, -smp 2, no -icount):

@@ -466,19 +466,6 @@ static void irq_atomic_cases(void)
 	apic_timer_set_hook(NULL);
 }
 
-static void measure_empty_region(void)
-{
-	u64 best = ~0ull;
-
-	for (int i = 0; i < 16; i++) {
-		u64 t0 = rdtsc_ordered();
-		u64 t1 = rdtsc_ordered();
-
-		best = min(best, t1 - t0);
-	}
-	empty_region = best;
-}
-
 unsigned int kernel_smpbench_run(void)
 {
 	bool pcp = mm_pcp_enabled();
@@ -489,7 +476,7 @@ unsigned int kernel_smpbench_run(void)
 		     num_online_cpus() == 1 ? "" : "s");
 		return failures;
 	}
-	measure_empty_region();
+	empty_region = bench_empty_region();
 	pr_info("start: %u CPUs online, guest TSC %llu MHz, lock debugging %s, %d runs a "
 		"throughput case, %d a latency one; no -icount: ticks are wall time, noisy on a "
 		"busy host\n",
