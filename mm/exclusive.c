@@ -62,17 +62,32 @@
 #include "mm/internal.h"
 
 /*
- * This CPU's reserve: scrubbed pages, key 1 when isolated, flags
- * PG_exclusive (no PG_allocated), owner = this CPU. Only its own CPU
- * pushes and pops, with interrupts off. Filled by exclusive_init() and
- * exclusive_reserve_fill() (process context) and by the frees of owners.
+ * This CPU's reserve, in two parts, each a stack of {entry, pfn} slots:
+ *  - clean (slot[], nr): scrubbed pages, key 1 when isolated, flags
+ *    PG_exclusive (no PG_allocated), owner = this CPU. The allocation pops
+ *    these.
+ *  - dirty (dirty[], dirty_nr): pages their owner (this CPU) freed and
+ *    nobody has scrubbed yet. Invariant: a dirty page is key 1 (isolated),
+ *    flags PG_exclusive, on exactly one dirty list, and leaves it only
+ *    through a scrub (scrub_dirty_one(), alloc_dirty_inline()): no CPU, its
+ *    old owner included, can read it; without PKS nothing enforces that,
+ *    but it is still never handed out unscrubbed.
+ * nr + dirty_nr <= EXCLUSIVE_RESERVE_PAGES (the reserve's target): a free
+ * beyond it is scrubbed at once and goes back to the allocator. Only its
+ * own CPU pushes and pops either part, with interrupts off. Filled by
+ * exclusive_init() and exclusive_reserve_fill() (process context), by the
+ * frees of owners (dirty) and by the scrubber (idle loop: dirty -> clean).
  */
+struct excl_slot {
+	u64 *pte; /* its 4 KiB direct-map entry when isolated, else NULL */
+	u32 pfn;
+};
+
 struct excl_reserve {
 	u32 nr;
-	struct {
-		u64 *pte; /* its 4 KiB direct-map entry when isolated, else NULL */
-		u32 pfn;
-	} slot[EXCLUSIVE_RESERVE_PAGES];
+	u32 dirty_nr;
+	struct excl_slot slot[EXCLUSIVE_RESERVE_PAGES];
+	struct excl_slot dirty[EXCLUSIVE_RESERVE_PAGES];
 } __aligned(64);
 
 static struct excl_reserve reserves[NR_CPUS];
@@ -174,6 +189,22 @@ static bool key_block_nobody(struct page *page, unsigned int order)
 
 /* ---- the per-CPU reserve ---- */
 
+/* The pages a reserve holds, clean and dirty, against its target. */
+static inline bool reserve_has_room(const struct excl_reserve *r)
+{
+	return r->nr + r->dirty_nr < EXCLUSIVE_RESERVE_PAGES;
+}
+
+/*
+ * The one place a freed exclusive page is zeroed (the background scrubber,
+ * the inline scrub of an allocation, a free over the target or back to the
+ * allocator): the caller has access to it (its own key, or no PKS).
+ */
+static void scrub_page(struct page *page, unsigned int order)
+{
+	memset(page_address(page), 0, PAGE_SIZE << order); /* the scrub */
+}
+
 static struct page *reserve_pop(u64 **pte)
 {
 	unsigned long flags = arch_irq_save();
@@ -190,15 +221,16 @@ static struct page *reserve_pop(u64 **pte)
 }
 
 /*
- * A scrubbed order-0 page into this CPU's reserve; false if full. pte: its
- * direct-map entry, retagged key 1 here (isolated), or NULL (no PKS).
+ * A scrubbed order-0 page into this CPU's clean reserve; false if the
+ * reserve is at its target. pte: its direct-map entry, retagged key 1 here
+ * (isolated), or NULL (no PKS).
  */
 static bool reserve_push(struct page *page, u64 *pte)
 {
 	unsigned long flags = arch_irq_save();
 	unsigned int cpu = arch_cpu_id();
 	struct excl_reserve *r = &reserves[cpu];
-	bool room = r->nr < EXCLUSIVE_RESERVE_PAGES;
+	bool room = reserve_has_room(r);
 
 	if (room) {
 		if (pte)
@@ -210,6 +242,77 @@ static bool reserve_push(struct page *page, u64 *pte)
 	}
 	arch_irq_restore(flags);
 	return room;
+}
+
+/*
+ * The owner's free of an order-0 page, on its own CPU: key 1 (local INVLPG:
+ * others' stale entries are stricter, safe), onto this CPU's dirty list,
+ * unscrubbed; false (nothing done) when the reserve is at its target.
+ * pte: the page's entry, keyed for this CPU (checked by the caller), or
+ * NULL (no PKS).
+ */
+static bool dirty_push(struct page *page, u64 *pte)
+{
+	unsigned long flags = arch_irq_save();
+	struct excl_reserve *r = &reserves[arch_cpu_id()];
+	bool room = reserve_has_room(r);
+
+	if (room) {
+		if (pte)
+			set_pte_key(pte, page_address(page), PKS_KEY_NOBODY);
+		page->flags = PG_exclusive;
+		r->dirty[r->dirty_nr].pte = pte;
+		r->dirty[r->dirty_nr++].pfn = page->pfn;
+	}
+	arch_irq_restore(flags);
+	return room;
+}
+
+/*
+ * The scrubber's step: this CPU's top dirty page, scrubbed, onto its clean
+ * reserve. With interrupts off throughout: the page carries this CPU's key
+ * only between the two retags (each with this CPU's INVLPG), and no handler
+ * on this CPU runs in between; other CPUs never had rights to it. (Granting
+ * this CPU key 1 in IA32_PKRS instead would open every dirty page, and each
+ * write of the MSR is a WRMSR: the retag touches one entry.) False when the
+ * dirty list is empty.
+ */
+static bool scrub_dirty_one(void)
+{
+	unsigned long flags = arch_irq_save();
+	unsigned int cpu = arch_cpu_id();
+	struct excl_reserve *r = &reserves[cpu];
+	struct excl_slot s;
+	struct page *page;
+
+	if (!r->dirty_nr) {
+		arch_irq_restore(flags);
+		return false;
+	}
+	s = r->dirty[--r->dirty_nr];
+	page = pfn_to_page(s.pfn);
+	if (s.pte)
+		set_pte_key(s.pte, page_address(page), pks_cpu_key(cpu));
+	scrub_page(page, 0);
+	if (s.pte)
+		set_pte_key(s.pte, page_address(page), PKS_KEY_NOBODY);
+	r->slot[r->nr++] = s; /* nr + dirty_nr unchanged: within the target */
+	arch_irq_restore(flags);
+	return true;
+}
+
+unsigned int exclusive_scrub_dirty(void)
+{
+	unsigned int n = 0;
+
+	while (scrub_dirty_one())
+		n++;
+	if (n) {
+		__atomic_add_fetch(&stats.bg_scrubs, n, __ATOMIC_RELAXED);
+		trace_mm(TR_EXCLUSIVE, NULL, 0, TR_EXCL_SCRUB_BG, 0, PFN_NIL, n,
+			 reserves[arch_cpu_id()].nr, 0);
+	}
+	return n;
 }
 
 struct reserve_batch {
@@ -238,7 +341,9 @@ static void reserve_push_batch(void *arg)
 static unsigned int reserve_fill(unsigned int cpu)
 {
 	struct reserve_batch b = { .nr = 0 };
-	unsigned int want = EXCLUSIVE_RESERVE_PAGES - READ_ONCE(reserves[cpu].nr), got;
+	unsigned int want = EXCLUSIVE_RESERVE_PAGES - READ_ONCE(reserves[cpu].nr) -
+			    READ_ONCE(reserves[cpu].dirty_nr),
+		     got;
 
 	while (b.nr < want) {
 		struct page *page =
@@ -335,10 +440,12 @@ static struct page *exclusive_alloc_slow(gfp_t gfp, unsigned int order, int nid)
 		__atomic_add_fetch(&stats.reserve_empty, 1, __ATOMIC_RELAXED);
 		trace_mm(TR_EXCLUSIVE, NULL, order, TR_EXCL_EMPTY, 0, PFN_NIL, 0, 0, 0);
 		if (!(gfp & __GFP_NOWARN))
-			pr_warn_once("CPU %u: no keyed page for an atomic order-%u request "
-				     "(reserve and the pool's sealed part empty, or order > 0); "
-				     "NULL\n",
-				     arch_cpu_id(), order);
+			pr_warn_once(
+			    "CPU %u: no keyed page for an atomic order-%u request "
+			    "(reserve, the pool's sealed part and the dirty list empty, or "
+			    "order > 0); "
+			    "NULL\n",
+			    arch_cpu_id(), order);
 		return NULL;
 	}
 	page = alloc_pages_node(nid, plain | (excl_isolated ? __GFP_ZERO : 0), order);
@@ -377,6 +484,51 @@ static void exclusive_take(struct page *page, unsigned int order, u64 *pte)
 	page->flags = PG_allocated | PG_exclusive;
 }
 
+/*
+ * Clean reserve and sealed part empty (order 0): scrub one of this CPU's
+ * dirty pages here, on the caller's time, and hand it out -- bounded: one
+ * page, one scrub (counted, "inline scrubs"). Interrupts off from the pop
+ * to the end of the scrub: the page is this CPU's from its first retag,
+ * and no handler on this CPU sees it half scrubbed. NULL: no dirty page.
+ */
+static struct page *alloc_dirty_inline(gfp_t gfp)
+{
+	unsigned long flags = arch_irq_save();
+	unsigned int cpu = arch_cpu_id();
+	struct excl_reserve *r = &reserves[cpu];
+	struct page *page = NULL;
+	struct excl_slot s;
+
+	if (r->dirty_nr) {
+		s = r->dirty[--r->dirty_nr];
+		page = pfn_to_page(s.pfn);
+		if (s.pte)
+			set_pte_key(s.pte, page_address(page), pks_cpu_key(cpu));
+		scrub_page(page, 0);
+		if (r->nr < EXCLUSIVE_RESERVE_PAGES)
+			r->slot[r->nr] = s; /* owned_page_pte()'s hint for the free */
+		page->order = 0;
+		page->owner = (u8)cpu;
+		page->flags = PG_allocated | PG_exclusive;
+	}
+	arch_irq_restore(flags);
+	if (!page)
+		return NULL;
+	__atomic_add_fetch(&stats.inline_scrubs, 1, __ATOMIC_RELAXED);
+	mm_count_alloc(gfp, ALLOC_SRC_EXCLUSIVE);
+	if (nr_node_ids > 1)
+		numa_count_alloc(page);
+	trace_mm(TR_EXCLUSIVE, page_zone(page), 0, TR_EXCL_INLINE, excl_isolated, page->pfn,
+		 r->dirty_nr, pks_cpu_key(cpu), 0);
+	return page;
+}
+
+/*
+ * The seed call's order: this CPU's clean reserve; then (isolated, atomic)
+ * the Labyrinth pool's sealed part, zeroed already; then one of this CPU's
+ * dirty pages scrubbed inline; then the allocator (a caller that may
+ * sleep, or no PKS) or NULL.
+ */
 struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid)
 {
 	u64 *pte = NULL;
@@ -392,6 +544,8 @@ struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid)
 	} else if (!order && excl_isolated && excl_atomic(gfp) &&
 		   (page = exclusive_from_pool(gfp, &pte))) {
 		/* the Labyrinth pool's sealed part: counted there */
+	} else if (!order && (page = alloc_dirty_inline(gfp))) {
+		return page; /* keyed, scrubbed and marked there */
 	} else {
 		page = exclusive_alloc_slow(gfp, order, nid);
 	}
@@ -433,9 +587,12 @@ static u64 *owned_page_pte(const struct page *page, unsigned int cpu)
 }
 
 /*
- * The owner frees: scrub while this CPU still has access, then into its
- * reserve (key 1) or back to the allocator (key 0; true is returned only
- * when the free is complete or refused, false lets it go on).
+ * The owner frees. Order 0, keyed for this CPU (or no PKS), this CPU's
+ * node, reserve below its target: key 1 and onto the dirty list, no scrub
+ * (the scrubber or the next allocation that finds no clean page does it).
+ * Otherwise scrubbed here while this CPU still has access, key 0, and back
+ * to the allocator. True when the free is complete or refused, false lets
+ * the generic free go on.
  */
 bool exclusive_page_release(struct page *page, unsigned int order)
 {
@@ -460,11 +617,15 @@ bool exclusive_page_release(struct page *page, unsigned int order)
 		bad_page(page, order, "exclusive page keyed for another CPU");
 		return true;
 	}
-	memset(page_address(page), 0, PAGE_SIZE << order); /* the scrub */
-	trace_mm(TR_EXCLUSIVE, page_zone(page), order, TR_EXCL_SCRUB, keyed, page->pfn, 0, 0, 0);
 	if (!order && (keyed || !excl_isolated) && reserve_node_ok(page) &&
-	    reserve_push(page, keyed ? pte : NULL))
+	    dirty_push(page, keyed ? pte : NULL)) {
+		trace_mm(TR_EXCLUSIVE, page_zone(page), 0, TR_EXCL_DIRTY, keyed, page->pfn,
+			 reserves[cpu].dirty_nr, 0, 0);
 		return true;
+	}
+	scrub_page(page, order);
+	__atomic_add_fetch(&stats.free_scrubs, 1, __ATOMIC_RELAXED);
+	trace_mm(TR_EXCLUSIVE, page_zone(page), order, TR_EXCL_SCRUB, keyed, page->pfn, 0, 0, 0);
 	if (keyed)
 		set_block_key(page, order, PKS_KEY_DEFAULT);
 	page->flags &= (u16)~PG_exclusive;
@@ -562,9 +723,9 @@ static void enable_this_cpu(void *arg)
 static void exclusive_enable_pks(void)
 {
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		if (reserves[cpu].nr) { /* freed before the keys: key 0, unsafe to hand out */
+		if (reserves[cpu].nr || reserves[cpu].dirty_nr) { /* freed before the keys */
 			pr_err("CPU %u's reserve holds %u unkeyed pages: isolation off\n", cpu,
-			       reserves[cpu].nr);
+			       reserves[cpu].nr + reserves[cpu].dirty_nr);
 			return;
 		}
 	}
@@ -618,16 +779,20 @@ void exclusive_reset(void)
 }
 
 /*
- * The idle loop (kernel/idle.c): this CPU's reserve below half, after
- * exclusive_init(): top it up. Process context, interrupts on: the flush
- * on every CPU is an IPI this CPU waits for.
+ * The idle loop (kernel/idle.c), after exclusive_init(): this CPU's dirty
+ * pages scrubbed into its clean reserve (the zero-page thread's work), then
+ * the reserve topped up if below half. Process context, interrupts on: the
+ * flush on every CPU is an IPI this CPU waits for.
  */
 void exclusive_idle_work(void)
 {
 	unsigned int cpu = arch_cpu_id();
 
-	if (READ_ONCE(excl_inited) && !READ_ONCE(excl_idle_off) &&
-	    READ_ONCE(reserves[cpu].nr) < EXCLUSIVE_RESERVE_PAGES / 2)
+	if (!READ_ONCE(excl_inited) || READ_ONCE(excl_idle_off))
+		return;
+	exclusive_scrub_dirty();
+	if (READ_ONCE(reserves[cpu].nr) + READ_ONCE(reserves[cpu].dirty_nr) <
+	    EXCLUSIVE_RESERVE_PAGES / 2)
 		__atomic_add_fetch(&stats.idle_refills, reserve_fill(cpu), __ATOMIC_RELAXED);
 }
 
@@ -649,9 +814,13 @@ unsigned long exclusive_reserve_pages_in(const struct zone *zone)
 {
 	unsigned long n = 0;
 
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
 		for (u32 i = 0; i < min(READ_ONCE(reserves[cpu].nr), EXCLUSIVE_RESERVE_PAGES); i++)
 			n += page_zone(pfn_to_page(reserves[cpu].slot[i].pfn)) == zone;
+		for (u32 i = 0; i < min(READ_ONCE(reserves[cpu].dirty_nr), EXCLUSIVE_RESERVE_PAGES);
+		     i++)
+			n += page_zone(pfn_to_page(reserves[cpu].dirty[i].pfn)) == zone;
+	}
 	return n;
 }
 
@@ -665,9 +834,16 @@ unsigned int exclusive_reserve_level(unsigned int cpu)
 	return cpu < NR_CPUS ? READ_ONCE(reserves[cpu].nr) : 0;
 }
 
+unsigned int exclusive_dirty_level(unsigned int cpu)
+{
+	return cpu < NR_CPUS ? READ_ONCE(reserves[cpu].dirty_nr) : 0;
+}
+
 void exclusive_get_stats(struct exclusive_stats *s)
 {
 	*s = stats;
-	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
 		s->reserve[cpu] = READ_ONCE(reserves[cpu].nr);
+		s->dirty[cpu] = READ_ONCE(reserves[cpu].dirty_nr);
+	}
 }

@@ -79,7 +79,7 @@ static void note_source(struct trace_story *st, const struct trace_event *e)
 		st->src = e->x;
 	else if (e->type == TR_POOL && e->pfn != PFN_NIL)
 		st->src = TR_SRC_POOL;
-	else if (e->type == TR_EXCLUSIVE && e->x == TR_EXCL_RESERVE)
+	else if (e->type == TR_EXCLUSIVE && (e->x == TR_EXCL_RESERVE || e->x == TR_EXCL_INLINE))
 		st->src = TR_SRC_EXCLUSIVE;
 	else if (e->type == TR_EXCLUSIVE && e->x == TR_EXCL_POOL)
 		st->src = TR_SRC_POOL;
@@ -350,8 +350,31 @@ static int fmt_exclusive(const struct trace_event *e, char *buf, size_t size)
 				"4 KiB, key 1, every CPU's TLB flushed",
 				e->order, e->pfn);
 	case TR_EXCL_SCRUB:
-		return snprintf(buf, size, "exclusive: pfn %#x scrubbed (zeroed) by its owner%s",
-				e->pfn, e->y ? ", key 1 (nobody) or 0 next" : "");
+		return snprintf(
+		    buf, size,
+		    "exclusive: pfn %#x scrubbed (zeroed) by its owner on free (reserve at "
+		    "its target, or order > 0)%s",
+		    e->pfn, e->y ? ", key 0 next: back to the allocator" : "");
+	case TR_EXCL_DIRTY:
+		return snprintf(
+		    buf, size,
+		    "exclusive: pfn %#x freed onto cpu%u's dirty list (%u dirty)%s; not "
+		    "scrubbed yet",
+		    e->pfn, e->cpu, e->a,
+		    e->y ? ": owner's key -> key 1 (nobody, its owner included), INVLPG here"
+			 : " (no PKS: not isolated)");
+	case TR_EXCL_INLINE:
+		return snprintf(
+		    buf, size,
+		    "exclusive: cpu%u's clean reserve and the pool's sealed part empty: "
+		    "dirty pfn %#x scrubbed inline (%u dirty left)%s",
+		    e->cpu, e->pfn, e->a, e->y ? ", key 1 -> key of this CPU, INVLPG here" : "");
+	case TR_EXCL_SCRUB_BG:
+		return snprintf(
+		    buf, size,
+		    "exclusive: scrubber: %u dirty pages of cpu%u zeroed into its clean "
+		    "reserve (%u clean)",
+		    e->a, e->cpu, e->b);
 	case TR_EXCL_HANDOVER:
 		return snprintf(buf, size, "exclusive: pfn %#x handed over cpu%u -> cpu%u", e->pfn,
 				e->a, e->y);

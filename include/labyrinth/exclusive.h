@@ -32,7 +32,7 @@ void exclusive_init(void);
 unsigned int exclusive_reserve_fill(void);
 /* The idle loop: tops this CPU's reserve up when below half. */
 void exclusive_idle_work(void);
-/* Off: idle loops stop refilling (a test comparing exact free counts turns
+/* Off: idle loops stop scrubbing and refilling (a test comparing exact free counts turns
  * it off before its CPUs' next pass through the idle loop, like
  * balancer_set_enabled()). */
 void exclusive_idle_refill_set_enabled(bool on);
@@ -42,6 +42,12 @@ struct zone;
 unsigned long exclusive_reserve_pages_in(const struct zone *zone);
 /* Keyed pages in cpu's reserve now (exact on that CPU with interrupts off). */
 unsigned int exclusive_reserve_level(unsigned int cpu);
+/* Freed pages on cpu's dirty list, waiting for the scrubber. */
+unsigned int exclusive_dirty_level(unsigned int cpu);
+/* The scrubber (the idle loop runs it; any context): zeroes this CPU's
+ * dirty pages into its clean reserve, each with interrupts off; returns
+ * how many. */
+unsigned int exclusive_scrub_dirty(void);
 /* True when the MMU enforces exclusive pages (PKS on every CPU). */
 bool exclusive_isolated(void);
 
@@ -53,8 +59,12 @@ struct exclusive_stats {
 	unsigned long violations;      /* accesses reported (probed or not) */
 	unsigned long tables_split;    /* 4 KiB tables made splitting the direct map */
 	unsigned long idle_refills;    /* pages put into reserves by idle loops */
+	unsigned long bg_scrubs;       /* dirty pages zeroed by the scrubber (idle loop) */
+	unsigned long inline_scrubs;   /* allocations that scrubbed a dirty page themselves */
+	unsigned long free_scrubs;     /* frees scrubbed at once (over the target, order > 0) */
 	unsigned int cpus_keyed;       /* CPUs with CR4.PKS and their rights set */
-	unsigned int reserve[NR_CPUS]; /* pages in each CPU's reserve now */
+	unsigned int reserve[NR_CPUS]; /* clean pages in each CPU's reserve now */
+	unsigned int dirty[NR_CPUS];   /* dirty pages on each CPU's list now */
 };
 void exclusive_get_stats(struct exclusive_stats *s);
 

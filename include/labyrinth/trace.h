@@ -84,6 +84,10 @@ enum trace_excl {
 	TR_EXCL_SCRUB,	  /* scrubbed on free: y = keyed */
 	TR_EXCL_HANDOVER, /* y = new owner, a = old owner */
 	TR_EXCL_POOL,	  /* reserve empty: a sealed page of the Labyrinth pool, b = key */
+	TR_EXCL_DIRTY,	  /* freed onto this CPU's dirty list: y = keyed (key 1), a = dirty now */
+	TR_EXCL_INLINE,	  /* clean part and sealed part empty: a dirty page scrubbed inline:
+			   * y = keyed, a = dirty left, b = key */
+	TR_EXCL_SCRUB_BG, /* the scrubber (idle loop): a = pages scrubbed, b = clean now */
 };
 
 /* One binary record of a CPU's ring: 48 bytes. */

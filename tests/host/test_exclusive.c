@@ -2,8 +2,10 @@
  * test_exclusive.c - the bookkeeping of __GFP_EXCLUSIVE pages
  * (mm/exclusive.c, mm/page_alloc.c) on the host, which has no PKS: zeroed
  * even when the previous owner left data, marked with their owner CPU,
- * scrubbed on free (into the freeing CPU's reserve, or back to the
- * allocator: the issue's 0x42 reproducer), a free by another CPU reported
+ * put on the freeing CPU's dirty list unscrubbed and scrubbed from there by
+ * the scrubber into the clean reserve, or inline by an allocation that
+ * finds no clean page, or scrubbed at once on a free over the reserve's
+ * target (back to the allocator: the issue's 0x42 reproducer), a free by another CPU reported
  * and refused, an explicit hand-over honoured (and the old owner's free
  * then refused), a second free reported, hand-overs by a non-owner or to
  * no such CPU refused, the reserve bounded. The isolation itself is the
@@ -48,6 +50,14 @@ static unsigned int reserve_of(unsigned int cpu)
 	return st.reserve[cpu];
 }
 
+static unsigned int dirty_of(unsigned int cpu)
+{
+	struct exclusive_stats st;
+
+	exclusive_get_stats(&st);
+	return st.dirty[cpu];
+}
+
 static void test_zeroed_and_marked(void)
 {
 	struct page *p, *q;
@@ -62,9 +72,12 @@ static void test_zeroed_and_marked(void)
 	ok(page_is_exclusive(q) && q->owner == 0, "PG_exclusive, owner CPU 0");
 	memset(page_address(q), 0x42, PAGE_SIZE);
 	__free_page(q);
-	ok(q->flags == PG_exclusive && q->owner == 0 && reserve_of(0) == 1,
-	   "the owner's free keeps it in CPU 0's reserve (PG_exclusive alone)");
-	ok(all_zero(q, 0), "scrubbed on the way in");
+	ok(q->flags == PG_exclusive && q->owner == 0 && dirty_of(0) == 1 && reserve_of(0) == 0,
+	   "the owner's free puts it on CPU 0's dirty list (PG_exclusive alone)");
+	ok(has_byte(q, 0x42), "not scrubbed on the caller's path (no PKS here to hide it)");
+	ok(exclusive_scrub_dirty() == 1 && dirty_of(0) == 0 && reserve_of(0) == 1,
+	   "the scrubber moves it to the clean reserve");
+	ok(all_zero(q, 0), "scrubbed on the way");
 	p = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
 	ok(p == q && reserve_of(0) == 0 && page_is_exclusive(p),
 	   "the next seed call takes it back");
@@ -100,7 +113,7 @@ static void test_scrub_before_general_reuse(void)
 static void test_foreign_free_and_handover(void)
 {
 	unsigned long bad0 = mm_bad_page_count, free0;
-	unsigned int r1 = reserve_of(1);
+	unsigned int r1 = reserve_of(1), d1 = dirty_of(1);
 	struct page *p;
 
 	p = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
@@ -124,12 +137,13 @@ static void test_foreign_free_and_handover(void)
 	   "after the hand-over the old owner's free is refused");
 	host_set_cpu(1);
 	__free_page(p);
-	ok(reserve_of(1) == r1 + 1 && p->flags == PG_exclusive && p->owner == 1,
-	   "CPU 1 may now free it: into CPU 1's reserve");
+	ok(dirty_of(1) == d1 + 1 && reserve_of(1) == r1 && p->flags == PG_exclusive &&
+	       p->owner == 1,
+	   "CPU 1 may now free it: onto CPU 1's dirty list");
 	host_log_clear();
 	__free_page(p);
 	ok(host_log_contains("double free (already in an exclusive reserve)") &&
-	       reserve_of(1) == r1 + 1,
+	       dirty_of(1) == d1 + 1,
 	   "a second free is reported: double free, the reserve unchanged");
 	host_set_cpu(0);
 	p = alloc_page(GFP_KERNEL);
@@ -146,23 +160,65 @@ static void test_foreign_free_and_handover(void)
 	is_u64(mm_check_invariants(), 0, "invariants");
 }
 
-/* The reserve holds EXCLUSIVE_RESERVE_PAGES; frees beyond go to the allocator. */
+/*
+ * The reserve's target is EXCLUSIVE_RESERVE_PAGES, clean and dirty
+ * together: frees beyond it are scrubbed at once and go to the allocator.
+ */
 static void test_reserve_bounded(void)
 {
 	struct page *pg[EXCLUSIVE_RESERVE_PAGES + 4];
-	unsigned int i, n = EXCLUSIVE_RESERVE_PAGES + 4, kept = 0;
+	unsigned int i, n = EXCLUSIVE_RESERVE_PAGES + 4, kept = 0, leaked = 0;
 
 	host_set_cpu(2);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		pg[i] = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
+		memset(page_address(pg[i]), 0x42, PAGE_SIZE);
+	}
 	for (i = 0; i < n; i++) {
 		__free_page(pg[i]);
 		kept += pg[i]->flags == PG_exclusive;
+		leaked += pg[i]->flags != PG_exclusive && has_byte(pg[i], 0x42);
 	}
-	ok(kept == EXCLUSIVE_RESERVE_PAGES && reserve_of(2) == EXCLUSIVE_RESERVE_PAGES,
-	   "%u frees: %u kept in CPU 2's reserve, the rest to the allocator", n, kept);
+	ok(kept == EXCLUSIVE_RESERVE_PAGES && dirty_of(2) == EXCLUSIVE_RESERVE_PAGES,
+	   "%u frees: %u kept on CPU 2's dirty list, the rest to the allocator", n, kept);
+	ok(leaked == 0, "the frees over the target were scrubbed before they left (%u not)",
+	   leaked);
+	host_set_cpu(0);
+	is_u64(mm_check_invariants(), 0, "invariants with pages on dirty lists");
+	host_set_cpu(2);
+	ok(exclusive_scrub_dirty() == EXCLUSIVE_RESERVE_PAGES &&
+	       reserve_of(2) == EXCLUSIVE_RESERVE_PAGES && dirty_of(2) == 0,
+	   "the scrubber moves all %u to the clean reserve", EXCLUSIVE_RESERVE_PAGES);
+	for (i = 0, leaked = 0; i < EXCLUSIVE_RESERVE_PAGES; i++)
+		leaked += !all_zero(pg[i], 0);
+	ok(leaked == 0, "every one zeroed (%u not)", leaked);
 	host_set_cpu(0);
 	is_u64(mm_check_invariants(), 0, "invariants with pages in reserves");
+}
+
+/*
+ * No clean page (and no sealed pool part: no PKS on the host): the seed
+ * call scrubs one of this CPU's dirty pages itself, counted.
+ */
+static void test_inline_scrub(void)
+{
+	struct exclusive_stats st0, st1;
+	struct page *p, *q;
+
+	host_set_cpu(4);
+	p = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
+	memset(page_address(p), 0x42, PAGE_SIZE);
+	__free_page(p);
+	ok(reserve_of(4) == 0 && dirty_of(4) == 1, "CPU 4: no clean page, one dirty");
+	exclusive_get_stats(&st0);
+	q = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
+	exclusive_get_stats(&st1);
+	ok(q == p && dirty_of(4) == 0 && st1.inline_scrubs == st0.inline_scrubs + 1,
+	   "the seed call takes the dirty page, one inline scrub counted");
+	ok(q && all_zero(q, 0) && page_is_exclusive(q) && q->owner == 4,
+	   "zeroed, exclusive, owner CPU 4");
+	__free_page(q);
+	host_set_cpu(0);
 }
 
 static void test_without_pcp(void)
@@ -189,6 +245,7 @@ int main(void)
 	test_scrub_before_general_reuse();
 	test_foreign_free_and_handover();
 	test_reserve_bounded();
+	test_inline_scrub();
 	test_without_pcp();
 	sim_mem_unmap();
 	return done_testing();
