@@ -381,6 +381,7 @@ static void do_seed_first(void *arg)
 	struct seed_req *r = arg;
 	unsigned int cpu = arch_cpu_id();
 
+	exclusive_scrub_dirty(); /* no dirty page: the last seed call must find none */
 	for (r->held = 0; exclusive_reserve_level(cpu) && r->held < EXCLUSIVE_RESERVE_PAGES;)
 		seed_held[r->held++] = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE | __GFP_NOWARN);
 	r->reserve_left = exclusive_reserve_level(cpu);

@@ -13,7 +13,13 @@
 #include <labyrinth/printk.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/string.h>
+#include <labyrinth/pool.h>
+#include <labyrinth/shrinker.h>
 #include <labyrinth/vm.h>
+#ifdef __KERNEL__ /* the extable probes: the kernel's (the host has no PKS) */
+#include <asm/extable.h>
+#include <asm/traps.h>
+#endif
 
 static bool page_all_zero(const struct page *p)
 {
@@ -138,6 +144,161 @@ static void exclusive_double_free_in_reserve(struct ktest *t)
 	KEXPECT_EQ(t, p->flags, PG_exclusive);
 }
 
+/*
+ * The old owner reads, then writes, the freed page through the extable
+ * probes: true when both fault with a protection-key fault. Kernel only.
+ */
+static bool old_owner_faults(struct ktest *t, struct page *p)
+{
+#ifdef __KERNEL__
+	volatile u8 *b = page_address(p);
+	bool r_pk, w_pk;
+	u8 seen;
+
+	ktest_log_level(t, LOGLEVEL_ERR,
+			"a deliberate after-free read and write follow: two 'exclusive page ... "
+			"touched by CPU %u' reports (expected)",
+			arch_cpu_id());
+	r_pk = !probe_read_u8(b, &seen) && last_fault()->vector == X86_TRAP_PF &&
+	       (last_fault()->error_code & X86_PF_PK);
+	w_pk = !probe_write_u8(b, 0x77) && last_fault()->vector == X86_TRAP_PF &&
+	       (last_fault()->error_code & X86_PF_PK);
+	return r_pk && w_pk;
+#else
+	(void)t;
+	(void)p;
+	return false;
+#endif
+}
+
+static unsigned int dirty_here(void)
+{
+	return exclusive_dirty_level(arch_cpu_id());
+}
+
+/*
+ * The zero-page-thread design (issue 15): the owner's free puts the page on
+ * this CPU's dirty list unscrubbed -- key 1, so the old owner faults on it
+ * (with PKS) -- and the scrubber (the idle loop's, run here by hand with
+ * idle work off) zeroes it into the clean reserve, from which the next seed
+ * call takes it back, zero.
+ */
+static void exclusive_freed_page_dirty_until_scrubbed(struct ktest *t)
+{
+	unsigned int cpu = arch_cpu_id(), clean0, dirty0;
+	struct page *p, *q;
+
+	exclusive_idle_refill_set_enabled(false);
+	exclusive_scrub_dirty(); /* start with no dirty page: room below the target */
+	p = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
+	KEXPECT_TRUE(t, p != NULL);
+	if (!p)
+		goto out;
+	memset(page_address(p), 0x42, PAGE_SIZE);
+	clean0 = exclusive_reserve_level(cpu);
+	dirty0 = dirty_here();
+	__free_page(p);
+	KEXPECT_EQ(t, p->flags, PG_exclusive);
+	KEXPECT_EQ(t, dirty_here(), dirty0 + 1);
+	KEXPECT_EQ(t, exclusive_reserve_level(cpu), clean0);
+	if (exclusive_isolated()) {
+		KEXPECT_TRUE(t, old_owner_faults(t, p)); /* dirty, key 1: nobody */
+	} else {
+		ktest_log(t, "no PKS: the dirty page is not isolated (its 0x42 still there)");
+		KEXPECT_TRUE(t, page_has_byte(p, 0x42));
+	}
+	KEXPECT_TRUE(t, exclusive_scrub_dirty() >= 1);
+	KEXPECT_EQ(t, dirty_here(), 0);
+	KEXPECT_EQ(t, exclusive_reserve_level(cpu), clean0 + dirty0 + 1);
+	if (exclusive_isolated())
+		KEXPECT_TRUE(t, old_owner_faults(t, p)); /* clean, still key 1 */
+	q = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);	 /* the clean reserve's top */
+	KEXPECT_TRUE(t, q == p);
+	if (q) {
+		KEXPECT_TRUE(t, page_all_zero(q));
+		__free_page(q);
+	}
+out:
+	exclusive_idle_refill_set_enabled(true);
+}
+
+#define HOLD_MAX (EXCLUSIVE_RESERVE_PAGES + 64)
+static struct page *held[HOLD_MAX];
+
+/*
+ * Takes this CPU's clean reserve and (isolated) the pool's sealed part
+ * until both are empty; the pages are kept in held[]. Returns how many, or
+ * -1 if more than HOLD_MAX.
+ */
+static int drain_clean_and_sealed(void)
+{
+	struct labyrinth_pool_stats ps;
+	unsigned int n = 0;
+
+	for (;;) {
+		labyrinth_pool_stats(&ps);
+		if (!exclusive_reserve_level(arch_cpu_id()) &&
+		    (!exclusive_isolated() || !ps.sealed_level))
+			return (int)n;
+		if (n == HOLD_MAX)
+			return -1;
+		if (!(held[n] = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE | __GFP_NOWARN)))
+			return (int)n;
+		n++;
+	}
+}
+
+/*
+ * No clean page and no sealed pool page: the seed call scrubs one of this
+ * CPU's dirty pages itself (counted as an inline scrub) and returns it
+ * zeroed and owned.
+ */
+static void exclusive_alloc_scrubs_inline(struct ktest *t)
+{
+	struct exclusive_stats st0, st1;
+	struct page *p, *q = NULL;
+	int n;
+
+	exclusive_idle_refill_set_enabled(false);
+	balancer_set_enabled(false); /* it refills the pool's sealed part */
+	exclusive_scrub_dirty();
+	p = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
+	KEXPECT_TRUE(t, p != NULL);
+	if (!p)
+		goto out;
+	memset(page_address(p), 0x42, PAGE_SIZE);
+	n = drain_clean_and_sealed();
+	if (n < 0) {
+		ktest_skip(t, "the clean reserve and sealed part hold more than this test drains");
+		n = HOLD_MAX;
+		__free_page(p);
+		goto free;
+	}
+	ktest_log(t, "held %d pages to empty the clean reserve and the sealed part", n);
+	__free_page(p); /* the only dirty page */
+	KEXPECT_EQ(t, dirty_here(), 1);
+	exclusive_get_stats(&st0);
+	q = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE | __GFP_NOWARN);
+	exclusive_get_stats(&st1);
+	KEXPECT_TRUE(t, q == p);
+	KEXPECT_EQ(t, st1.inline_scrubs, st0.inline_scrubs + 1);
+	KEXPECT_EQ(t, dirty_here(), 0);
+	if (q) {
+		KEXPECT_TRUE(t, page_is_exclusive(q) && q->owner == arch_cpu_id());
+		KEXPECT_TRUE(t, page_all_zero(q));
+		__free_page(q);
+	}
+free:
+	while (n > 0)
+		if (held[--n])
+			__free_page(held[n]);
+out:
+	balancer_set_enabled(true);
+	exclusive_idle_refill_set_enabled(true);
+}
+
 KTEST_SUITE(exclusive, KTEST_ORDER_EXCLUSIVE, KTEST_CASE(exclusive_page_is_private),
 	    KTEST_CASE(exclusive_foreign_free_refused), KTEST_CASE(exclusive_scrubbed_before_reuse),
-	    KTEST_CASE(exclusive_double_free_in_reserve));
+	    KTEST_CASE(exclusive_double_free_in_reserve),
+	    KTEST_CASE(exclusive_freed_page_dirty_until_scrubbed),
+	    KTEST_CASE(exclusive_alloc_scrubs_inline));
