@@ -62,7 +62,7 @@
 #include "mm/internal.h"
 
 /*
- * This CPU's reserve, in two parts, each a stack of {entry, pfn} slots:
+ * This CPU's reserve, in two parts, each a stack of {entry, page} slots:
  *  - clean (slot[], nr): scrubbed pages, key 1 when isolated, flags
  *    PG_exclusive (no PG_allocated), owner = this CPU. The allocation pops
  *    these.
@@ -79,13 +79,15 @@
  * frees of owners (dirty) and by the scrubber (idle loop: dirty -> clean).
  */
 struct excl_slot {
-	u64 *pte; /* its 4 KiB direct-map entry when isolated, else NULL */
-	u32 pfn;
+	u64 *pte;	   /* its 4 KiB direct-map entry when isolated, else NULL */
+	struct page *page; /* no pfn_to_page() on the fast paths */
 };
 
 struct excl_reserve {
 	u32 nr;
 	u32 dirty_nr;
+	unsigned int key;   /* pks_cpu_key(this CPU), set by exclusive_init() */
+	unsigned long hits; /* pops of the clean part (exclusive_stats.reserve_hits) */
 	struct excl_slot slot[EXCLUSIVE_RESERVE_PAGES];
 	struct excl_slot dirty[EXCLUSIVE_RESERVE_PAGES];
 } __aligned(64);
@@ -205,16 +207,33 @@ static void scrub_page(struct page *page, unsigned int order)
 	memset(page_address(page), 0, PAGE_SIZE << order); /* the scrub */
 }
 
-static struct page *reserve_pop(u64 **pte)
+/*
+ * The seed call's fast path: pop this CPU's clean reserve and make the page
+ * this CPU's -- key own, INVLPG here (no other CPU had rights to key 1),
+ * owner, flags -- all with interrupts off, so a handler on this CPU sees
+ * the reserve and the page either before or after. A key-1 page needs no
+ * zeroing: it was zeroed before it got key 1 and no CPU can write it;
+ * without PKS nothing guarantees that, so it is zeroed. NULL if empty.
+ */
+static struct page *reserve_take(void)
 {
 	unsigned long flags = arch_irq_save();
-	struct excl_reserve *r = &reserves[arch_cpu_id()];
+	unsigned int cpu = arch_cpu_id();
+	struct excl_reserve *r = &reserves[cpu];
 	struct page *page = NULL;
 
-	if (r->nr) {
-		r->nr--;
-		page = pfn_to_page(r->slot[r->nr].pfn);
-		*pte = r->slot[r->nr].pte;
+	if (likely(r->nr)) {
+		const struct excl_slot *s = &r->slot[--r->nr];
+
+		page = s->page;
+		if (likely(s->pte))
+			set_pte_key(s->pte, page_address(page), r->key);
+		else
+			memset(page_address(page), 0, PAGE_SIZE);
+		page->order = 0;
+		page->owner = (u8)cpu;
+		page->flags = PG_allocated | PG_exclusive;
+		r->hits++;
 	}
 	arch_irq_restore(flags);
 	return page;
@@ -238,7 +257,7 @@ static bool reserve_push(struct page *page, u64 *pte)
 		page->flags = PG_exclusive;
 		page->owner = (u8)cpu;
 		r->slot[r->nr].pte = pte;
-		r->slot[r->nr++].pfn = page->pfn;
+		r->slot[r->nr++].page = page;
 	}
 	arch_irq_restore(flags);
 	return room;
@@ -262,7 +281,7 @@ static bool dirty_push(struct page *page, u64 *pte)
 			set_pte_key(pte, page_address(page), PKS_KEY_NOBODY);
 		page->flags = PG_exclusive;
 		r->dirty[r->dirty_nr].pte = pte;
-		r->dirty[r->dirty_nr++].pfn = page->pfn;
+		r->dirty[r->dirty_nr++].page = page;
 	}
 	arch_irq_restore(flags);
 	return room;
@@ -290,7 +309,7 @@ static bool scrub_dirty_one(void)
 		return false;
 	}
 	s = r->dirty[--r->dirty_nr];
-	page = pfn_to_page(s.pfn);
+	page = s.page;
 	if (s.pte)
 		set_pte_key(s.pte, page_address(page), pks_cpu_key(cpu));
 	scrub_page(page, 0);
@@ -473,7 +492,7 @@ static void exclusive_take(struct page *page, unsigned int order, u64 *pte)
 {
 	unsigned int cpu = arch_cpu_id();
 
-	if (pte) /* from the reserve: its entry is at hand */
+	if (pte) /* from the pool's sealed part: its entry is at hand */
 		set_pte_key(pte, page_address(page), pks_cpu_key(cpu));
 	else if (excl_isolated) /* a fresh block, key 1 (exclusive_alloc_slow()) */
 		set_block_key(page, order, pks_cpu_key(cpu));
@@ -501,7 +520,7 @@ static struct page *alloc_dirty_inline(gfp_t gfp)
 
 	if (r->dirty_nr) {
 		s = r->dirty[--r->dirty_nr];
-		page = pfn_to_page(s.pfn);
+		page = s.page;
 		if (s.pte)
 			set_pte_key(s.pte, page_address(page), pks_cpu_key(cpu));
 		scrub_page(page, 0);
@@ -529,29 +548,48 @@ static struct page *alloc_dirty_inline(gfp_t gfp)
  * dirty pages scrubbed inline; then the allocator (a caller that may
  * sleep, or no PKS) or NULL.
  */
-struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid)
+/* Out of the fast path's way: the per-node count and the trace step. */
+static __noinline void reserve_take_note(struct page *page)
+{
+	if (nr_node_ids > 1) /* own node or not, as __alloc_pages() counts */
+		numa_count_alloc(page);
+	trace_mm(TR_EXCLUSIVE, page_zone(page), 0, TR_EXCL_RESERVE, excl_isolated, page->pfn,
+		 reserves[arch_cpu_id()].nr, pks_cpu_key(arch_cpu_id()), 0);
+}
+
+/* Everything but a hit in this CPU's clean reserve. */
+static __noinline struct page *exclusive_alloc_rest(gfp_t gfp, unsigned int order, int nid)
 {
 	u64 *pte = NULL;
-	struct page *page = order ? NULL : reserve_pop(&pte);
+	struct page *page;
 
-	if (page) {
-		__atomic_add_fetch(&stats.reserve_hits, 1, __ATOMIC_RELAXED);
-		mm_count_alloc(gfp, ALLOC_SRC_EXCLUSIVE);
-		if (nr_node_ids > 1) /* own node or not, as __alloc_pages() counts */
-			numa_count_alloc(page);
-		trace_mm(TR_EXCLUSIVE, page_zone(page), 0, TR_EXCL_RESERVE, excl_isolated,
-			 page->pfn, reserves[arch_cpu_id()].nr, pks_cpu_key(arch_cpu_id()), 0);
-	} else if (!order && excl_isolated && excl_atomic(gfp) &&
-		   (page = exclusive_from_pool(gfp, &pte))) {
-		/* the Labyrinth pool's sealed part: counted there */
-	} else if (!order && (page = alloc_dirty_inline(gfp))) {
+	if (!order && excl_isolated && excl_atomic(gfp) && (page = exclusive_from_pool(gfp, &pte)))
+		; /* the Labyrinth pool's sealed part: counted there */
+	else if (!order && (page = alloc_dirty_inline(gfp)))
 		return page; /* keyed, scrubbed and marked there */
-	} else {
+	else
 		page = exclusive_alloc_slow(gfp, order, nid);
-	}
 	if (page)
 		exclusive_take(page, order, pte);
 	return page;
+}
+
+struct page *exclusive_alloc_page(gfp_t gfp)
+{
+	struct page *page = reserve_take();
+
+	if (likely(page)) {
+		mm_count_alloc(gfp, ALLOC_SRC_EXCLUSIVE);
+		if (unlikely(nr_node_ids > 1 || trace_on()))
+			reserve_take_note(page);
+		return page;
+	}
+	return exclusive_alloc_rest(gfp, 0, numa_node_id());
+}
+
+struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid)
+{
+	return order ? exclusive_alloc_rest(gfp, order, nid) : exclusive_alloc_page(gfp);
 }
 
 /* ---- free and hand-over ---- */
@@ -580,10 +618,55 @@ static u64 *owned_page_pte(const struct page *page, unsigned int cpu)
 	if (!excl_isolated)
 		return NULL;
 	flags = arch_irq_save();
-	if (r->nr < EXCLUSIVE_RESERVE_PAGES && r->slot[r->nr].pfn == page->pfn)
+	if (r->nr < EXCLUSIVE_RESERVE_PAGES && r->slot[r->nr].page == page)
 		pte = r->slot[r->nr].pte;
 	arch_irq_restore(flags);
 	return pte ? pte : vm_direct_pte(page_address(page));
+}
+
+/*
+ * The owner's free of the page this CPU's reserve handed out last (the
+ * common case: the slot just above the clean top still names it, with its
+ * entry; see owned_page_pte()): every check of the slow path, in one
+ * stretch with interrupts off -- live and exclusive, owned by this CPU,
+ * keyed for it (or no PKS), room below the target -- then key 1, INVLPG
+ * here, onto the dirty list. False (nothing done) for anything else: the
+ * slow path decides and reports. The node check is the slow path's too:
+ * with one node every page is of this CPU's node.
+ */
+static bool release_fast(struct page *page)
+{
+	unsigned long flags = arch_irq_save();
+	unsigned int cpu = arch_cpu_id();
+	struct excl_reserve *r = &reserves[cpu];
+	const struct excl_slot *s = &r->slot[r->nr];
+	bool done = false;
+
+	if (likely(page->flags == (PG_allocated | PG_exclusive) && page->owner == cpu &&
+		   r->nr + r->dirty_nr < EXCLUSIVE_RESERVE_PAGES && s->page == page &&
+		   nr_node_ids == 1)) {
+		u64 *pte = s->pte;
+
+		if (likely(pte && arch_pte_pkey(*pte) == r->key))
+			set_pte_key(pte, page_address(page), PKS_KEY_NOBODY);
+		else if (pte || excl_isolated)
+			goto out; /* keyed otherwise: the slow path reports it */
+		page->flags = PG_exclusive;
+		r->dirty[r->dirty_nr++] = *s;
+		done = true;
+	}
+out:
+	arch_irq_restore(flags);
+	return done;
+}
+
+bool exclusive_free_page_fast(struct page *page)
+{
+	if (!release_fast(page))
+		return false;
+	trace_mm(TR_EXCLUSIVE, page_zone(page), 0, TR_EXCL_DIRTY, excl_isolated, page->pfn,
+		 reserves[arch_cpu_id()].dirty_nr, 0, 0);
+	return true;
 }
 
 /*
@@ -600,6 +683,8 @@ bool exclusive_page_release(struct page *page, unsigned int order)
 	u64 *pte;
 	bool keyed;
 
+	if (likely(!order) && exclusive_free_page_fast(page))
+		return true;
 	if (page->flags == PG_exclusive) {
 		bad_page(page, order, "double free (already in an exclusive reserve)");
 		return true;
@@ -753,6 +838,8 @@ void exclusive_init(void)
 {
 	unsigned int total;
 
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		reserves[cpu].key = pks_cpu_key(cpu);
 	if (arch_pks_supported() && vm_ready())
 		exclusive_enable_pks();
 	else
@@ -816,10 +903,10 @@ unsigned long exclusive_reserve_pages_in(const struct zone *zone)
 
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
 		for (u32 i = 0; i < min(READ_ONCE(reserves[cpu].nr), EXCLUSIVE_RESERVE_PAGES); i++)
-			n += page_zone(pfn_to_page(reserves[cpu].slot[i].pfn)) == zone;
+			n += page_zone(reserves[cpu].slot[i].page) == zone;
 		for (u32 i = 0; i < min(READ_ONCE(reserves[cpu].dirty_nr), EXCLUSIVE_RESERVE_PAGES);
 		     i++)
-			n += page_zone(pfn_to_page(reserves[cpu].dirty[i].pfn)) == zone;
+			n += page_zone(reserves[cpu].dirty[i].page) == zone;
 	}
 	return n;
 }
@@ -843,6 +930,7 @@ void exclusive_get_stats(struct exclusive_stats *s)
 {
 	*s = stats;
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		s->reserve_hits += READ_ONCE(reserves[cpu].hits);
 		s->reserve[cpu] = READ_ONCE(reserves[cpu].nr);
 		s->dirty[cpu] = READ_ONCE(reserves[cpu].dirty_nr);
 	}

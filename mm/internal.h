@@ -354,9 +354,16 @@ void exclusive_reset(void);
 /* alloc_pages() for __GFP_EXCLUSIVE: a zeroed block owned (and with PKS
  * keyed) for this CPU, from its reserve when order 0, or NULL. */
 struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid);
-/* On free, scrubbed: true if the free is over (page kept in this CPU's
- * reserve, or refused and reported), false to go on (PG_exclusive cleared). */
+/* The same for order 0 on this CPU's node: alloc_pages()'s untraced seed call. */
+struct page *exclusive_alloc_page(gfp_t gfp);
+/* On free: true if the free is over (page parked unscrubbed on this CPU's
+ * dirty list, or refused and reported), false to go on (scrubbed, key 0,
+ * PG_exclusive cleared). */
 bool exclusive_page_release(struct page *page, unsigned int order);
+/* __free_pages()'s untraced order-0 free by the owner of the page its CPU's
+ * reserve handed out last: onto the dirty list (true), or false and nothing
+ * done (exclusive_page_release() decides). */
+bool exclusive_free_page_fast(struct page *page);
 
 /* ---- reclaim (mm/reclaim.c) and failure injection (mm/fail_page_alloc.c) ---- */
 

@@ -494,6 +494,8 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 	} else if (!((hooks & ~MM_HOOK_NO_PCP) |
 		     (gfp & (__GFP_ZERO | __GFP_THISNODE | __GFP_EXCLUSIVE)))) {
 		return alloc_pages_buddy(gfp, order, hooks); /* order > 0, or lists off */
+	} else if ((gfp & __GFP_EXCLUSIVE) && !(order | (hooks & MM_HOOK_TRACE_ALLOC))) {
+		return exclusive_alloc_page(gfp); /* the seed call (mm/exclusive.c) */
 	}
 	return alloc_pages_slow(gfp, order, hooks);
 }
@@ -719,6 +721,10 @@ void __free_pages(struct page *page, unsigned int order)
 		free_one_page(page, order);
 		return;
 	}
+	/* the seed call's free: onto the owner's dirty list (mm/exclusive.c) */
+	if (page && (page->flags & PG_exclusive) && !(order | (hooks & MM_HOOK_TRACE_FREE)) &&
+	    exclusive_free_page_fast(page))
+		return;
 	if (unlikely(hooks & MM_HOOK_TRACE_FREE))
 		free_pages_traced(page, order);
 	else
