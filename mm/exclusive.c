@@ -215,28 +215,35 @@ static void scrub_page(struct page *page, unsigned int order)
  * zeroing: it was zeroed before it got key 1 and no CPU can write it;
  * without PKS nothing guarantees that, so it is zeroed. NULL if empty.
  */
-static struct page *reserve_take(void)
+/* No PKS: nothing kept the page from being written since its scrub. */
+static __noinline void zero_unkeyed(struct page *page)
+{
+	memset(page_address(page), 0, PAGE_SIZE);
+}
+
+static __always_inline struct page *reserve_take(gfp_t gfp)
 {
 	unsigned long flags = arch_irq_save();
 	unsigned int cpu = arch_cpu_id();
 	struct excl_reserve *r = &reserves[cpu];
-	struct page *page = NULL;
+	u32 nr = r->nr;
+	struct excl_slot s = { NULL, NULL };
 
-	if (likely(r->nr)) {
-		const struct excl_slot *s = &r->slot[--r->nr];
-
-		page = s->page;
-		if (likely(s->pte))
-			set_pte_key(s->pte, page_address(page), r->key);
-		else
-			memset(page_address(page), 0, PAGE_SIZE);
-		page->order = 0;
-		page->owner = (u8)cpu;
-		page->flags = PG_allocated | PG_exclusive;
+	if (likely(nr)) {
+		s = r->slot[nr - 1];
+		r->nr = nr - 1;
 		r->hits++;
+		mm_count_alloc_on(cpu, gfp, ALLOC_SRC_EXCLUSIVE);
+		if (likely(s.pte))
+			set_pte_key(s.pte, page_address(s.page), r->key);
+		else
+			zero_unkeyed(s.page);
+		s.page->order = 0;
+		s.page->owner = (u8)cpu;
+		s.page->flags = PG_allocated | PG_exclusive;
 	}
 	arch_irq_restore(flags);
-	return page;
+	return s.page;
 }
 
 /*
@@ -576,11 +583,10 @@ static __noinline struct page *exclusive_alloc_rest(gfp_t gfp, unsigned int orde
 
 struct page *exclusive_alloc_page(gfp_t gfp)
 {
-	struct page *page = reserve_take();
+	struct page *page = reserve_take(gfp);
 
 	if (likely(page)) {
-		mm_count_alloc(gfp, ALLOC_SRC_EXCLUSIVE);
-		if (unlikely(nr_node_ids > 1 || trace_on()))
+		if (unlikely(nr_node_ids > 1))
 			reserve_take_note(page);
 		return page;
 	}
@@ -589,7 +595,12 @@ struct page *exclusive_alloc_page(gfp_t gfp)
 
 struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid)
 {
-	return order ? exclusive_alloc_rest(gfp, order, nid) : exclusive_alloc_page(gfp);
+	struct page *page = order ? NULL : reserve_take(gfp);
+
+	if (!page)
+		return exclusive_alloc_rest(gfp, order, nid);
+	reserve_take_note(page); /* the traced path: the step recorded */
+	return page;
 }
 
 /* ---- free and hand-over ---- */
@@ -639,20 +650,22 @@ static bool release_fast(struct page *page)
 	unsigned long flags = arch_irq_save();
 	unsigned int cpu = arch_cpu_id();
 	struct excl_reserve *r = &reserves[cpu];
-	const struct excl_slot *s = &r->slot[r->nr];
+	u32 nr = r->nr, dn = r->dirty_nr;
 	bool done = false;
 
-	if (likely(page->flags == (PG_allocated | PG_exclusive) && page->owner == cpu &&
-		   r->nr + r->dirty_nr < EXCLUSIVE_RESERVE_PAGES && s->page == page &&
+	/* nr + dn below the target: slot[nr] exists */
+	if (likely(nr + dn < EXCLUSIVE_RESERVE_PAGES && r->slot[nr].page == page &&
+		   page->flags == (PG_allocated | PG_exclusive) && page->owner == cpu &&
 		   nr_node_ids == 1)) {
-		u64 *pte = s->pte;
+		struct excl_slot s = r->slot[nr];
 
-		if (likely(pte && arch_pte_pkey(*pte) == r->key))
-			set_pte_key(pte, page_address(page), PKS_KEY_NOBODY);
-		else if (pte || excl_isolated)
+		if (likely(s.pte && arch_pte_pkey(*s.pte) == r->key))
+			set_pte_key(s.pte, page_address(page), PKS_KEY_NOBODY);
+		else if (s.pte || excl_isolated)
 			goto out; /* keyed otherwise: the slow path reports it */
 		page->flags = PG_exclusive;
-		r->dirty[r->dirty_nr++] = *s;
+		r->dirty[dn] = s;
+		r->dirty_nr = dn + 1;
 		done = true;
 	}
 out:
@@ -662,11 +675,7 @@ out:
 
 bool exclusive_free_page_fast(struct page *page)
 {
-	if (!release_fast(page))
-		return false;
-	trace_mm(TR_EXCLUSIVE, page_zone(page), 0, TR_EXCL_DIRTY, excl_isolated, page->pfn,
-		 reserves[arch_cpu_id()].dirty_nr, 0, 0);
-	return true;
+	return release_fast(page);
 }
 
 /*
@@ -683,8 +692,11 @@ bool exclusive_page_release(struct page *page, unsigned int order)
 	u64 *pte;
 	bool keyed;
 
-	if (likely(!order) && exclusive_free_page_fast(page))
+	if (likely(!order) && release_fast(page)) {
+		trace_mm(TR_EXCLUSIVE, page_zone(page), 0, TR_EXCL_DIRTY, excl_isolated, page->pfn,
+			 reserves[cpu].dirty_nr, 0, 0);
 		return true;
+	}
 	if (page->flags == PG_exclusive) {
 		bad_page(page, order, "double free (already in an exclusive reserve)");
 		return true;

@@ -317,12 +317,18 @@ extern struct mm_alloc_stats mm_alloc_stats_cpu[NR_CPUS];
  * every allocation. An atomic add, because an IRQ handler on this CPU may
  * count concurrently.
  */
-static __always_inline void mm_count_alloc(gfp_t gfp, enum alloc_source src)
+/* The same, for a caller that has this CPU's number at hand. */
+static __always_inline void mm_count_alloc_on(unsigned int cpu, gfp_t gfp, enum alloc_source src)
 {
-	struct mm_alloc_stats *s = &mm_alloc_stats_cpu[arch_cpu_id()];
+	struct mm_alloc_stats *s = &mm_alloc_stats_cpu[cpu];
 
 	__atomic_add_fetch(gfpflags_allow_blocking(gfp) ? &s->other[src] : &s->atomic[src], 1,
 			   __ATOMIC_RELAXED);
+}
+
+static __always_inline void mm_count_alloc(gfp_t gfp, enum alloc_source src)
+{
+	mm_count_alloc_on(arch_cpu_id(), gfp, src);
 }
 
 void mm_count_failure(gfp_t gfp, bool injected);
@@ -354,13 +360,14 @@ void exclusive_reset(void);
 /* alloc_pages() for __GFP_EXCLUSIVE: a zeroed block owned (and with PKS
  * keyed) for this CPU, from its reserve when order 0, or NULL. */
 struct page *exclusive_alloc_pages(gfp_t gfp, unsigned int order, int nid);
-/* The same for order 0 on this CPU's node: alloc_pages()'s untraced seed call. */
+/* The same for order 0 on this CPU's node: alloc_pages()'s untraced seed
+ * call (no trace step recorded on its reserve hit). */
 struct page *exclusive_alloc_page(gfp_t gfp);
 /* On free: true if the free is over (page parked unscrubbed on this CPU's
  * dirty list, or refused and reported), false to go on (scrubbed, key 0,
  * PG_exclusive cleared). */
 bool exclusive_page_release(struct page *page, unsigned int order);
-/* __free_pages()'s untraced order-0 free by the owner of the page its CPU's
+/* __free_pages()'s untraced (no trace step) order-0 free by the owner of the page its CPU's
  * reserve handed out last: onto the dirty list (true), or false and nothing
  * done (exclusive_page_release() decides). */
 bool exclusive_free_page_fast(struct page *page);

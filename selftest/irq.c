@@ -123,13 +123,17 @@ static enum st_null judge_null(const struct st_snap *s, unsigned int order, bool
 	if (mm.injected != s->injected)
 		return NULL_INJECTED;
 	/* With PKS an atomic exclusive request is served from this CPU's
-	 * reserve (only this CPU takes from it, and it cannot refill during
-	 * this interrupt), then, order 0, from the pool's sealed part: a NULL
-	 * is right exactly when the reserve is empty and the sealed part did
-	 * not hold a page all along (held_since, as for the pool below). */
+	 * clean reserve (only this CPU takes from it, and it cannot refill
+	 * during this interrupt), then, order 0, from the pool's sealed part,
+	 * then from this CPU's dirty list (scrubbed inline): a NULL is right
+	 * exactly when the reserve is empty, the sealed part did not hold a
+	 * page all along (held_since, as for the pool below) and, order 0, no
+	 * dirty page is left (frees of this CPU only add to it). */
 	if (excl && exclusive_isolated())
 		return exclusive_reserve_level(arch_cpu_id()) ||
-			       (!order && labyrinth_pool_sealed_held_since(s->pushes, ZONE_NORMAL))
+			       (!order &&
+				(exclusive_dirty_level(arch_cpu_id()) ||
+				 labyrinth_pool_sealed_held_since(s->pushes, ZONE_NORMAL)))
 			   ? NULL_UNJUSTIFIED
 			   : NULL_EXCL_EMPTY;
 	if (!order && labyrinth_pool_held_since(s->pushes, ZONE_NORMAL))

@@ -32,7 +32,14 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUEST_TARGETS = {"order0": 100, "order0_atomic": 100, "order3": 150, "order4": 300,
-                 "order9": 600, "order10": 600, "bulk64": 40, "pool": 40, "exclusive_pair": 200}
+                 "order9": 600, "order10": 600, "bulk64": 40, "pool": 40, "exclusive_pair": 200,
+                 "exclusive_sustained": 200}
+# Issue 15's goal for the seed call's pair is about its worst case too: these rows
+# (medians of pairs timed one by one, "max N" in their description) are met only
+# when the median and the maximum are both within the target and the maximum is
+# within 2x the median.
+MAX_RULE_KEYS = ("exclusive_pair", "exclusive_sustained")
+MAX_IN_WHAT = re.compile(r"\bmax (\d+)")
 LINE = re.compile(r"bench: (\w+) (\d+\.\d) ticks per (\w+) \((.*)\)")
 
 # Why a target is missed and what would close it, by result key.
@@ -234,13 +241,27 @@ def host_table(host):
     return out
 
 
+def guest_max(key, what):
+    m = MAX_IN_WHAT.search(what) if key in MAX_RULE_KEYS else None
+    return int(m.group(1)) if m else None
+
+
+def guest_met(key, what, ticks, tgt):
+    """None without a target; else whether the row meets it (MAX_RULE_KEYS: max too)."""
+    if tgt is None:
+        return None
+    mx = guest_max(key, what)
+    return ticks <= tgt and (mx is None or (mx <= tgt and mx <= 2 * ticks))
+
+
 def guest_rows(qemu, linux_run=None):
     figures = linux_figures(linux_run)
     rows = []
     for r in qemu["results"]:
         linux = figures.get(r["key"])
         tgt = GUEST_TARGETS.get(r["key"])
-        met = "" if tgt is None else ("met" if r["ticks"] <= tgt else "**missed**")
+        ok = guest_met(r["key"], r["what"], r["ticks"], tgt)
+        met = "" if ok is None else ("met" if ok else "**missed**")
         speed = f"{linux / r['ticks']:.1f}x" if linux and r["ticks"] else "-"
         rows.append((r["key"], r["what"], r["ticks"], r["unit"], linux, speed, tgt, met))
     return rows
@@ -274,9 +295,13 @@ def missed(host, qemu):
                        f"{by:.2f} ({100 * by / r['target']:.0f}%). "
                        + MISS_NOTES.get(r["key"], "No analysis recorded yet."))
     for key, what, ticks, unit, linux, speed, tgt, met in guest_rows(qemu or {"results": []}):
-        if tgt is not None and ticks > tgt:
-            out.append(f"- **{what}** (in guest): {ticks:.1f} ticks against <= {tgt}, off by "
-                       f"{ticks - tgt:.1f} ({100 * (ticks - tgt) / tgt:.0f}%). "
+        if guest_met(key, what, ticks, tgt) is False:
+            mx = guest_max(key, what)
+            worst = max(ticks, mx if mx is not None else ticks)
+            also = (f" (median {ticks:.1f}, max {mx}: the goal is both <= {tgt} and max <= 2x "
+                    f"the median)" if mx is not None else "")
+            out.append(f"- **{what}** (in guest): {worst:.1f} ticks against <= {tgt}{also}, "
+                       f"off by {worst - tgt:.1f} ({100 * (worst - tgt) / tgt:.0f}%). "
                        + MISS_NOTES.get("guest_" + key, "No analysis recorded yet."))
     return out or ["- none"]
 

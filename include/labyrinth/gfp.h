@@ -49,40 +49,59 @@
  * TLB flush. Key 0 is ordinary memory, key 1 nobody's, keys 2..15 one per
  * CPU (shared as cpu % 14 + 2 beyond 14 CPUs: those CPUs are then not
  * isolated from each other). The path of the seed call:
- *   1. alloc_pages() sees __GFP_EXCLUSIVE and goes to
- *      exclusive_alloc_pages(): it pops this CPU's reserve of key-1 pages
- *      with interrupts off (no lock, no IPI, no other CPU involved);
- *   2. the page's direct-map entry gets this CPU's key, and this CPU's TLB
- *      entry for it is invalidated (INVLPG): now only this CPU may touch it;
- *   3. it is zero: a key-1 page was zeroed before it got key 1 and nobody
- *      can write it since (without PKS it is zeroed here);
+ *   1. alloc_pages() sees __GFP_EXCLUSIVE, order 0, untraced, and goes to
+ *      exclusive_alloc_page(): it pops this CPU's clean reserve of key-1
+ *      pages with interrupts off (no lock, no IPI, no other CPU involved);
+ *   2. in the same interrupt-off stretch the page's direct-map entry gets
+ *      this CPU's key, and this CPU's TLB entry for it is invalidated
+ *      (INVLPG): now only this CPU may touch it;
+ *   3. it is zero: a key-1 page in the clean reserve was zeroed before it
+ *      got there and nobody can write it since (without PKS it is zeroed
+ *      here);
  *   4. struct page: PG_allocated | PG_exclusive, owner = this CPU.
  * Another CPU's read or write now faults: "exclusive page pfn 0x7f4e
  * (owner CPU 1) touched by CPU 2 at <symbol+off>", then the fault goes on as
  * any kernel fault (a probe survives it, anything else is an oops).
  * exclusive_page_handover(page, cpu) gives the page the other CPU's key:
- * the old owner faults from then on. __free_page() by the owner scrubs
- * (zeroes) the page while it still may, then gives it key 1 and keeps it in
- * its reserve, or, reserve full, key 0 and back to the allocator: whoever
- * gets it next, exclusive or not, finds zeroes; the old owner touching it
- * in the reserve faults. A free on another CPU is reported ("BUG: Bad page
- * state ... exclusive page freed by another CPU (no hand-over)") and the
- * page left intact; a second free is a "double free".
- * Once back with the allocator it is an ordinary page: a late touch by the
- * old owner is no longer caught. Under pressure, with this CPU's reserve
- * empty, the order-0 atomic request is served from the Labyrinth pool's
- * sealed part (mm/pool.c): pages sealed ahead, in process context, like the
- * reserve's (4 KiB-mapped, zeroed, key 1, every CPU's TLB flushed), so the
- * same local retag makes one this CPU's. The seed call gets NULL only when
- * its reserve AND the sealed part are both empty; for order > 0 an atomic
- * request gets NULL (keying a fresh page needs every CPU's TLB flushed, an
- * IPI); one that may sleep keys a fresh block (without PKS the pool has
- * nothing to seal and both take the ordinary path, Labyrinth pool
- * included: a zeroed page, not isolated). The reserves are set
- * apart at boot (EXCLUSIVE_RESERVE_PAGES per CPU) and refilled by frees and
- * by each CPU's idle loop (below half), so memory pressure on the zones does
- * not reach them. Without PKS (boot line "exclusive: no PKS on this CPU; ..."): the
- * same zeroing, scrubbing and bookkeeping, no isolation.
+ * the old owner faults from then on.
+ *
+ * Freeing: the zero-page thread's design (Windows' MmZeroPageThread and its
+ * zeroed page list; Zircon also zeroes free pages in the background).
+ * __free_page() by the owner does not scrub: it gives the page key 1
+ * (nobody: the old owner faults on it from then on; INVLPG here only, since
+ * other CPUs' stale entries are stricter) and parks it on this CPU's dirty
+ * list. The page leaves that list only through a scrub: the idle loop's
+ * scrubber (exclusive_scrub_dirty(): retag to this CPU's key with
+ * interrupts off, zero, key 1 again, into the clean reserve), or an
+ * allocation that finds neither a clean page nor a sealed pool page, which
+ * scrubs one dirty page itself (bounded: one page; counted as an inline
+ * scrub). So the seed call's pair costs the caller no scrub while the CPU
+ * has idle time to scrub in; a CPU at 100% pays the scrub inside its
+ * allocations instead (make bench-qemu reports both). A free beyond the
+ * reserve's target (clean + dirty = EXCLUSIVE_RESERVE_PAGES), or of
+ * order > 0, is scrubbed at once and goes back to the allocator with key 0:
+ * whoever gets it next, exclusive or not, finds zeroes. A free on another
+ * CPU is reported ("BUG: Bad page state ... exclusive page freed by another
+ * CPU (no hand-over)") and the page left intact; a second free is a
+ * "double free". Once back with the allocator it is an ordinary page: a
+ * late touch by the old owner is no longer caught.
+ *
+ * The seed call's order of sources: this CPU's clean reserve; then (PKS,
+ * atomic) the Labyrinth pool's sealed part (mm/pool.c): pages sealed ahead,
+ * in process context (4 KiB-mapped, zeroed, key 1, every CPU's TLB
+ * flushed), so the same local retag makes one this CPU's; then one of this
+ * CPU's dirty pages, scrubbed inline; then NULL (atomic, PKS) or the
+ * allocator. For order > 0 an atomic request gets NULL (keying a fresh page
+ * needs every CPU's TLB flushed, an IPI); one that may sleep keys a fresh
+ * block (without PKS the pool has nothing to seal and both take the
+ * ordinary path, Labyrinth pool included: a zeroed page, not isolated).
+ * The reserves are set apart at boot (EXCLUSIVE_RESERVE_PAGES per CPU) and
+ * refilled by frees (dirty) and by each CPU's idle loop (scrubbed; topped
+ * up from the allocator below half), so memory pressure on the zones does
+ * not reach them. Without PKS (boot line "exclusive: no PKS on this CPU;
+ * ..."): the same zeroing, scrubbing and bookkeeping, no isolation (a dirty
+ * page is then readable by its old owner: it is only never handed out
+ * unscrubbed).
  */
 #ifndef LABYRINTH_GFP_H
 #define LABYRINTH_GFP_H
