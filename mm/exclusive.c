@@ -2,7 +2,7 @@
  * exclusive.c - __GFP_EXCLUSIVE pages (gfp.h, exclusive.h): a page private
  * to one CPU, enforced by the MMU where the CPU has protection keys for
  * supervisor pages (PKS, asm/pks.h), zeroed before the owner sees it and
- * scrubbed on free before anyone else can.
+ * scrubbed after its free before anyone else can have it.
  *
  * The keys (asm/pgtable_types.h). A page's key is in its 4 KiB entry of the
  * direct map; each CPU's IA32_PKRS grants key 0 (ordinary memory) and its
@@ -21,22 +21,30 @@
  * allocation path only ever moves key 1 -> owner (nobody had rights before)
  * and flushes this CPU's entry alone: no IPI, no lock shared with another
  * CPU, no sleep. Those key-1 pages wait in a per-CPU reserve, filled at boot
- * and by frees, which serves GFP_ATOMIC exclusive requests in any context,
+ * and by frees (through the dirty list and the scrubber), which serves GFP_ATOMIC exclusive requests in any context,
  * under memory pressure too, since it is set apart from the zones.
  *
- *   alloc, order 0:  pop this CPU's reserve (IRQs off) -> key own, INVLPG
- *                    (already zero) -> PG_allocated|PG_exclusive, owner
+ *   alloc, order 0:  pop this CPU's clean reserve, key own, INVLPG (one
+ *                    IRQs-off stretch; already zero) ->
+ *                    PG_allocated|PG_exclusive, owner
  *   reserve empty,   a sealed page of the Labyrinth pool (mm/pool.c: key 1,
  *   order 0, atomic: zero, every CPU flushed when it was sealed) -> key own,
- *                    INVLPG, as above; sealed part empty too: NULL (counted)
+ *                    INVLPG, as above; sealed part empty too: one of this
+ *                    CPU's dirty pages, key own, scrubbed here (counted:
+ *                    inline scrubs); none: NULL (counted)
  *   otherwise:       atomic order > 0: NULL; may sleep: a zeroed block from
  *                    the allocator, split to 4 KiB, key 1, every CPU
  *                    flushed, then key own as above
- *   free (owner):    scrub (zero) while we have access -> key 1, INVLPG,
- *                    into this CPU's reserve; reserve full: key 0, back to
- *                    the allocator (others' stale key-1 copies: spurious;
- *                    from then on an ordinary page, a late touch by the old
- *                    owner is no longer caught)
+ *   free (owner),    key 1, INVLPG, onto this CPU's dirty list, NOT
+ *   order 0:         scrubbed (Windows' zero-page thread: the scrub leaves
+ *                    the caller's path); the old owner faults on it
+ *   idle loop:       the scrubber: each dirty page key own, zeroed, key 1,
+ *                    onto the clean reserve (IRQs off per page)
+ *   free over the    (clean + dirty at EXCLUSIVE_RESERVE_PAGES), order > 0
+ *   target:          or another node's page: scrub (zero) while we have
+ *                    access -> key 0, back to the allocator (others' stale
+ *                    key-1 copies: spurious; from then on an ordinary page,
+ *                    a late touch by the old owner is no longer caught)
  *   hand-over:       key new owner, INVLPG; the old owner now faults
  *
  * Without PKS (or before exclusive_init()), the same bookkeeping, zeroing

@@ -2,8 +2,10 @@
  * exclusive.h - __GFP_EXCLUSIVE pages (gfp.h; mm/exclusive.c): private to
  * the allocating CPU -- with PKS, enforced by the MMU (any other CPU's
  * access, or the owner's after the free, faults with a report) -- zeroed
- * when allocated, scrubbed when freed, PG_exclusive + owner CPU in their
- * struct page. Freeing one on another CPU than its owner is reported ("BUG:
+ * when allocated, scrubbed before anyone can reuse it once freed (parked
+ * unscrubbed, key 1, on its CPU's dirty list; zeroed by the idle loop's
+ * scrubber or by an allocation that finds no clean page), PG_exclusive +
+ * owner CPU in their struct page. Freeing one on another CPU than its owner is reported ("BUG:
  * Bad page state", reason named) and the page left as it is, unless the
  * owner first handed it over with exclusive_page_handover().
  *
