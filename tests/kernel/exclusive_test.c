@@ -144,6 +144,17 @@ static void exclusive_double_free_in_reserve(struct ktest *t)
 	KEXPECT_EQ(t, p->flags, PG_exclusive);
 }
 
+#ifdef __KERNEL__
+/* Each deliberate touch is announced on the line just before its report. */
+static void explain_after_free(struct ktest *t, const char *access)
+{
+	ktest_log_level(t, LOGLEVEL_ERR,
+			"a deliberate after-free %s follows: one 'exclusive page ... touched by "
+			"CPU %u' report (expected)",
+			access, arch_cpu_id());
+}
+#endif
+
 /*
  * The old owner reads, then writes, the freed page through the extable
  * probes: true when both fault with a protection-key fault. Kernel only.
@@ -155,12 +166,10 @@ static bool old_owner_faults(struct ktest *t, struct page *p)
 	bool r_pk, w_pk;
 	u8 seen;
 
-	ktest_log_level(t, LOGLEVEL_ERR,
-			"a deliberate after-free read and write follow: two 'exclusive page ... "
-			"touched by CPU %u' reports (expected)",
-			arch_cpu_id());
+	explain_after_free(t, "read");
 	r_pk = !probe_read_u8(b, &seen) && last_fault()->vector == X86_TRAP_PF &&
 	       (last_fault()->error_code & X86_PF_PK);
+	explain_after_free(t, "write");
 	w_pk = !probe_write_u8(b, 0x77) && last_fault()->vector == X86_TRAP_PF &&
 	       (last_fault()->error_code & X86_PF_PK);
 	return r_pk && w_pk;
