@@ -98,7 +98,7 @@ struct excl_reserve {
 	unsigned long hits; /* pops of the clean part (exclusive_stats.reserve_hits) */
 	struct excl_slot slot[EXCLUSIVE_RESERVE_PAGES];
 	struct excl_slot dirty[EXCLUSIVE_RESERVE_PAGES];
-} __aligned(64);
+} __aligned(2048); /* a power of two: reserves[cpu] is one shift on the fast paths */
 
 static struct excl_reserve reserves[NR_CPUS];
 static bool excl_isolated; /* PKS on every CPU, pages keyed */
@@ -653,7 +653,7 @@ static u64 *owned_page_pte(const struct page *page, unsigned int cpu)
  * slow path decides and reports. The node check is the slow path's too:
  * with one node every page is of this CPU's node.
  */
-static bool release_fast(struct page *page)
+static __always_inline bool release_fast(struct page *page)
 {
 	unsigned long flags = arch_irq_save();
 	unsigned int cpu = arch_cpu_id();
