@@ -111,9 +111,11 @@ MISS_NOTES = {
         "sealed part (4 pages here), and from then on every seed call scrubs one dirty page "
         "inline (zeroing 4 KiB is one `rep stosq` of 512 iterations, each counted by "
         "-icount): the scrub is back inside the pair, moved from the free to the allocation. "
-        "The maximum is one of the few pairs served from the sealed part, whose free finds "
-        "the reserve at its target and scrubs at once before giving the page back to the "
-        "allocator. Nothing closes this while a page must be zeroed before reuse and the "
+        "The maximum is inferred, not timed apart, to be one of the 4 pairs served from the "
+        "sealed part: the run's counts (printed with it) show 4 sealed-part allocations and "
+        "4 frees scrubbed at once, since each such free found the reserve at its target; "
+        "such a pair pays the pool's take, the walk to the page's entry, the scrub on the "
+        "free and the return to the allocator. Nothing closes this while a page must be zeroed before reuse and the "
         "CPU never idles: the zeroing is the cost; only its place can move.",
     "guest_exclusive_scrub":
         "The scrub itself, timed apart: retag to this CPU's key, zero 4 KiB, key 1 again, "
