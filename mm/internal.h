@@ -210,6 +210,9 @@ static __always_inline unsigned int page_zone_id(const struct page *page)
 
 	return mem_section[pfn >> PFN_SECTION_SHIFT].zone_id - (pfn < ZONE_DMA_END_PFN);
 }
+/* mm_set_direct_map(): the struct page pointers in every ring move by delta
+ * with the struct page arrays (one CPU running, before SMP bring-up). */
+void pcp_rebase_rings(long delta);
 /* Recomputes cpu's first zones (its node changed, or the zonelists did). */
 void pcp_update_first_zones(unsigned int cpu);
 
@@ -226,8 +229,8 @@ void pcp_show_zoneinfo(const struct zone *z);
  * Fast path: pop this CPU's hottest block of the order (<= PCP_MAX_ORDER;
  * a constant 0 on the order-0 fast path) and type mt from pcp (this CPU's
  * list set, pcp_cpu_tables), or NULL. No lock, no watermark (see pcp.h),
- * no division, no zone loop: interrupts off, one ring load, one struct
- * page store.
+ * no division, no zone loop, no section lookup: interrupts off, one ring
+ * load (the struct page itself), one struct page store.
  */
 static __always_inline struct page *pcp_alloc_fast(struct per_cpu_pages *pcp, gfp_t gfp,
 						   unsigned int order, unsigned long mt)
@@ -240,7 +243,7 @@ static __always_inline struct page *pcp_alloc_fast(struct per_cpu_pages *pcp, gf
 	if (likely(n)) {
 		l->count = --n;
 		pcp->count -= 1u << order;
-		page = pfn_to_page(*pcp_ring_slot(pcp, order, (unsigned int)mt, l->base + n));
+		page = *pcp_ring_slot(pcp, order, (unsigned int)mt, l->base + n);
 		page->flags = PG_allocated; /* page->order is the block's already */
 		pcp->hits[(gfp / __GFP_DIRECT_RECLAIM) & 1]++;
 	}
@@ -265,7 +268,7 @@ pcp_push_to(struct per_cpu_pages *pcp, unsigned int order, unsigned long mt, str
 	struct pcp_list *l = &pcp->lists[pcp_pindex(order, mt)];
 
 	page->flags = PG_pcp;
-	*pcp_ring_slot(pcp, order, (unsigned int)mt, l->base + l->count++) = page->pfn;
+	*pcp_ring_slot(pcp, order, (unsigned int)mt, l->base + l->count++) = page;
 	pcp->count += 1u << order;
 	return unlikely(pcp->count > pcp->high) ? PCP_OVER_HIGH : PCP_PUSHED;
 }

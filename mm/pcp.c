@@ -148,6 +148,27 @@ void pcp_zones_init(void)
 		pcp_update_first_zones(cpu);
 }
 
+void pcp_rebase_rings(long delta)
+{
+	unsigned int cpu, pindex, i;
+	struct zone *z;
+
+	for_each_zone(z)
+		for (cpu = 0; cpu < NR_CPUS; cpu++)
+			for (pindex = 0; pindex < NR_PCP_LISTS; pindex++) {
+				struct per_cpu_pages *pcp = &z->pcp[cpu];
+				const struct pcp_list *l = &pcp->lists[pindex];
+				unsigned int order = pindex / MIGRATE_PCPTYPES;
+
+				for (i = 0; i < l->count; i++) {
+					struct page **slot = pcp_ring_slot(
+					    pcp, order, pindex % MIGRATE_PCPTYPES, l->base + i);
+
+					*slot = (struct page *)((unsigned long)*slot + delta);
+				}
+			}
+}
+
 /* Up to n blocks of the order and type mt (Linux's rmqueue_bulk(): with
  * fallback and stealing) from the buddy onto the hot end of ring (order,
  * mt); returns how many. */
@@ -165,7 +186,7 @@ static u32 __pcp_refill(struct zone *zone, struct per_cpu_pages *pcp, unsigned i
 		if (trace_on())
 			trace_split(zone, page, order);
 		page->flags = PG_pcp; /* page->order: the block's, set by __rmqueue */
-		*pcp_ring_slot(pcp, order, mt, l->base + l->count++) = page->pfn;
+		*pcp_ring_slot(pcp, order, mt, l->base + l->count++) = page;
 	}
 	pcp->count += i << order;
 	return i;
@@ -177,12 +198,12 @@ static u32 __pcp_drain_one(struct zone *zone, struct per_cpu_pages *pcp, unsigne
 {
 	unsigned int order = pindex / MIGRATE_PCPTYPES, mt = pindex % MIGRATE_PCPTYPES;
 	struct pcp_list *l = &pcp->lists[pindex];
-	u32 pfn = *pcp_ring_slot(pcp, order, mt, l->base);
+	struct page *page = *pcp_ring_slot(pcp, order, mt, l->base);
 
 	l->base = (l->base + 1) & pcp_ring_mask(order);
 	l->count--;
 	pcp->count -= 1u << order;
-	__free_one_page(zone, pfn_to_page(pfn), pfn, order, get_pfnblock_migratetype(pfn));
+	__free_one_page(zone, page, page->pfn, order, get_pfnblock_migratetype(page->pfn));
 	return 1u << order;
 }
 
@@ -214,7 +235,7 @@ unsigned long pcp_push_run(struct per_cpu_pages *pcp, unsigned int mt, struct pa
 			   unsigned long nr)
 {
 	struct pcp_list *l = &pcp->lists[pcp_pindex(0, mt)];
-	u32 *ring = &pcp->ring[pcp_ring_off(0, mt)];
+	struct page **ring = &pcp->ring[pcp_ring_off(0, mt)];
 	u32 n = l->count, base = l->base, pb = pages[0]->pfn >> pageblock_order;
 	unsigned int zid = page_zone_id(pages[0]);
 	unsigned long i;
@@ -234,7 +255,7 @@ unsigned long pcp_push_run(struct per_cpu_pages *pcp, unsigned int mt, struct pa
 			pb = pfn >> pageblock_order;
 		}
 		page->flags = PG_pcp;
-		ring[(base + n++) & PCP_RING_MASK] = pfn;
+		ring[(base + n++) & PCP_RING_MASK] = page;
 	}
 	l->count = n;
 	pcp->count += (u32)i;
@@ -329,7 +350,7 @@ struct page *pcp_alloc_refill(struct zone *zone, unsigned int order, unsigned in
 	if (l->count) {
 		l->count--;
 		pcp->count -= 1u << order;
-		page = pfn_to_page(*pcp_ring_slot(pcp, order, mt, l->base + l->count));
+		page = *pcp_ring_slot(pcp, order, mt, l->base + l->count);
 		page->flags = PG_allocated;
 		trace_mm(TR_PCP_HIT, zone, order, 0, 0, page->pfn, l->count + 1, l->count, 0);
 	}
@@ -364,7 +385,7 @@ unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt
 	unsigned long flags = arch_irq_save(), got = 0;
 	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
 	struct pcp_list *l = &pcp->lists[mt];
-	const u32 *ring = &pcp->ring[pcp_ring_off(0, mt)];
+	struct page *const *ring = &pcp->ring[pcp_ring_off(0, mt)];
 
 	while (got < want) {
 		/* the counts in locals while popping (the stores to struct page
@@ -380,7 +401,7 @@ unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt
 				array++;
 				continue;
 			}
-			page = pfn_to_page(ring[(base + --n) & PCP_RING_MASK]);
+			page = ring[(base + --n) & PCP_RING_MASK];
 			page->flags = PG_allocated;
 			*array++ = page;
 			k--;

@@ -160,7 +160,7 @@ static void test_checker_catches_corruption(void)
 {
 	struct per_cpu_pages *pcp;
 	struct page *p;
-	u32 saved;
+	struct page *saved;
 
 	boot(128 << 20);
 	p = alloc_page(GFP_KERNEL);
@@ -174,9 +174,9 @@ static void test_checker_catches_corruption(void)
 	ok(mm_check_invariants() > 0 && host_log_contains("twice"),
 	   "a pfn on a list twice is caught");
 	*pcp_ring_slot(pcp, 0, 0, pcp->lists[0].base + pcp->lists[0].count - 1) = saved;
-	pfn_to_page(saved)->flags = PG_allocated;
+	saved->flags = PG_allocated;
 	ok(mm_check_invariants() > 0, "a list page that lost PG_pcp is caught");
-	pfn_to_page(saved)->flags = PG_pcp;
+	saved->flags = PG_pcp;
 	is_u64(mm_check_invariants(), 0, "repaired: clean again");
 }
 
@@ -600,9 +600,9 @@ static void test_high_orders_types_and_high(void)
 static void test_high_orders_isolate_and_checker(void)
 {
 	struct per_cpu_pages *pcp;
-	struct page *p, *q;
+	struct page *p, *q, *saved;
 	unsigned long pb;
-	u32 c, saved;
+	u32 c;
 
 	boot(128 << 20);
 	pcp = pcp_of(0);
@@ -627,7 +627,7 @@ static void test_high_orders_isolate_and_checker(void)
 	    pcp, 3, 0, pcp->lists[pcp_pindex(3, 0)].base + pcp->lists[pcp_pindex(3, 0)].count - 2);
 	*pcp_ring_slot(pcp, 3, 0,
 		       pcp->lists[pcp_pindex(3, 0)].base + pcp->lists[pcp_pindex(3, 0)].count - 2) =
-	    p->pfn;
+	    p;
 	host_log_clear();
 	ok(mm_check_invariants() > 0 && host_log_contains("twice"),
 	   "an order-3 block on its list twice is caught");
