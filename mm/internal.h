@@ -219,8 +219,8 @@ void pcp_update_first_zones(unsigned int cpu);
 /* Out-of-line halves of the fast paths. */
 struct page *pcp_alloc_refill(struct zone *zone, unsigned int order, unsigned int hi, gfp_t gfp,
 			      unsigned int mt);
-unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt,
-			     unsigned long want, struct page **array);
+unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt, unsigned long nr,
+			     struct page **array, unsigned long *got);
 
 /* zoneinfo's "pagesets" block (mm/zone.c calls it). */
 void pcp_show_zoneinfo(const struct zone *z);

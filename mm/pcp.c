@@ -227,20 +227,26 @@ static void __pcp_drain(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
 }
 
 /*
- * The ring's count and base in locals while pushing (stores to struct page
- * could alias them for the compiler). At most PCP_MAX_BATCH pages before
- * the caller's drain: the ring then holds <= PCP_MAX_HIGH + PCP_MAX_BATCH.
+ * The ring's count in a local while pushing (stores to struct page could
+ * alias it for the compiler), and the pages stored through a pointer up
+ * to the ring's wrap (a run ends there; the caller's next run starts at
+ * ring[0]). Per page: the free's check, the pageblock compared with the
+ * previous page's, the flag store and the ring store; a new pageblock's
+ * list (and zone, if another section) is looked up. At most
+ * PCP_MAX_BATCH pages before the caller's drain: the ring then holds <=
+ * PCP_MAX_HIGH + PCP_MAX_BATCH.
  */
 unsigned long pcp_push_run(struct per_cpu_pages *pcp, unsigned int mt, struct page **pages,
 			   unsigned long nr)
 {
 	struct pcp_list *l = &pcp->lists[pcp_pindex(0, mt)];
-	struct page **ring = &pcp->ring[pcp_ring_off(0, mt)];
-	u32 n = l->count, base = l->base, pb = pages[0]->pfn >> pageblock_order;
+	u32 n = l->count, slot = (l->base + n) & PCP_RING_MASK;
+	struct page **dst = &pcp->ring[pcp_ring_off(0, mt) + slot];
+	u32 pb = pages[0]->pfn >> pageblock_order, sec = pages[0]->pfn >> PFN_SECTION_SHIFT;
 	unsigned int zid = page_zone_id(pages[0]);
 	unsigned long i;
 
-	nr = min(nr, (unsigned long)PCP_MAX_BATCH);
+	nr = min(nr, (unsigned long)min(PCP_MAX_BATCH, PCP_RING_SIZE - slot));
 	for (i = 0; i < nr; i++) {
 		struct page *page = pages[i];
 		u32 pfn;
@@ -249,15 +255,18 @@ unsigned long pcp_push_run(struct per_cpu_pages *pcp, unsigned int mt, struct pa
 			break;
 		pfn = page->pfn;
 		if (unlikely(pfn >> pageblock_order != pb)) {
-			/* another pageblock: the same list if the same zone and type */
-			if (page_zone_id(page) != zid || get_pfnblock_pcp_list(pfn) != mt)
+			/* another pageblock: the same list if the same zone and type
+			 * (a section's pageblocks share a zone but in section 0) */
+			if ((pfn >> PFN_SECTION_SHIFT != sec || !sec) && page_zone_id(page) != zid)
+				break;
+			if (get_pfnblock_pcp_list(pfn) != mt)
 				break;
 			pb = pfn >> pageblock_order;
 		}
 		page->flags = PG_pcp;
-		ring[(base + n++) & PCP_RING_MASK] = page;
+		*dst++ = page;
 	}
-	l->count = n;
+	l->count = n + (u32)i;
 	pcp->count += (u32)i;
 	return i;
 }
@@ -377,43 +386,67 @@ static bool pcp_bulk_refill(struct zone *zone, unsigned int hi, struct per_cpu_p
 	return n != 0;
 }
 
-/* Fills up to want NULL slots of array from this CPU's list of zone
- * (refilled as needed); returns the number filled. */
-unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt,
-			     unsigned long want, struct page **array)
+/*
+ * Pops up to k pages of the list (its count k, base in locals: stores to
+ * struct page could alias them) into the NULL slots of array[*i, nr), hot
+ * end first, one segment of the ring at a time so that the loop walks a
+ * pointer instead of masking an index. Returns the list's new count.
+ */
+static u32 pcp_pop_into(struct page *const *ring, u32 base, u32 k, struct page **array,
+			unsigned long *i, unsigned long nr)
 {
-	unsigned long flags = arch_irq_save(), got = 0;
+	unsigned long j = *i;
+
+	while (k && j < nr) {
+		u32 top = (base + k - 1) & PCP_RING_MASK;
+		struct page *const *src = &ring[top];
+		u32 seg = min(k, top + 1); /* ring[top - seg + 1 .. top]: no wrap */
+		unsigned long stop = min(nr, j + seg), taken;
+
+		for (; j < stop; j++) {
+			struct page *page;
+
+			if (unlikely(array[j])) { /* a filled slot: one more to look at */
+				stop = min(nr, stop + 1);
+				continue;
+			}
+			page = *src--;
+			page->flags = PG_allocated;
+			array[j] = page;
+		}
+		taken = (unsigned long)(&ring[top] - src);
+		k -= (u32)taken;
+	}
+	*i = j;
+	return k;
+}
+
+/* Fills the NULL slots of array[0, nr) from this CPU's list of zone,
+ * refilled as needed; returns where it stopped (nr: every slot is
+ * filled; less: the list and the zone, at the low watermark, ran out) and
+ * in *got how many pages it placed. */
+unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt, unsigned long nr,
+			     struct page **array, unsigned long *got)
+{
+	unsigned long flags = arch_irq_save(), i = 0;
 	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
 	struct pcp_list *l = &pcp->lists[mt];
 	struct page *const *ring = &pcp->ring[pcp_ring_off(0, mt)];
 
-	while (got < want) {
-		/* the counts in locals while popping (the stores to struct page
-		 * could alias them for the compiler), written back before a
-		 * refill reads them */
-		u32 n = l->count, base = l->base;
-		u32 taken = (u32)min(want - got, (unsigned long)n), k = taken;
+	*got = 0;
+	for (;;) {
+		u32 n = l->count, k = pcp_pop_into(ring, l->base, n, array, &i, nr);
 
-		while (k) { /* the next k NULL slots */
-			struct page *page;
-
-			if (*array) {
-				array++;
-				continue;
-			}
-			page = ring[(base + --n) & PCP_RING_MASK];
-			page->flags = PG_allocated;
-			*array++ = page;
-			k--;
-		}
-		got += taken;
-		l->count = n;
-		pcp->count -= taken;
-		if (got < want && !n && !pcp_bulk_refill(zone, hi, pcp, mt, want - got))
+		*got += n - k;
+		l->count = k;
+		pcp->count -= n - k;
+		while (i < nr && array[i])
+			i++;
+		if (i == nr || !pcp_bulk_refill(zone, hi, pcp, mt, nr - i))
 			break;
 	}
 	arch_irq_restore(flags);
-	return got;
+	return i;
 }
 
 /* Every page of cpu's list of zone back to the buddy (interrupts off). */
