@@ -428,8 +428,7 @@ static __noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order, u
 		return alloc_exclusive(gfp, order, hooks);
 	/* A __GFP_ZERO request of order <= 3 still takes its block from a list */
 	if (order <= PCP_MAX_ORDER && !((hooks & MM_HOOKS_ALLOC) | (gfp & __GFP_THISNODE)))
-		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp, order,
-				      gfp_migratetype(gfp));
+		page = pcp_alloc_fast(this_cpu_pcp_table(), gfp, order);
 	if (page)
 		;
 	else if (unlikely(hooks & MM_HOOK_TRACE_ALLOC))
@@ -480,15 +479,13 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 	struct page *page;
 
 	if (likely(!(order | hooks | (gfp & (__GFP_ZERO | __GFP_THISNODE | __GFP_EXCLUSIVE))))) {
-		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp, 0,
-				      gfp_migratetype(gfp));
+		page = pcp_alloc_fast(this_cpu_pcp_table(), gfp, 0);
 		if (likely(page))
 			return page;
 	} else if (order <= PCP_MAX_ORDER &&
 		   !(hooks | (gfp & (__GFP_ZERO | __GFP_THISNODE | __GFP_EXCLUSIVE)))) {
 		/* orders 1-3: the same pop, out of the order-0 path's way */
-		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp, order,
-				      gfp_migratetype(gfp));
+		page = pcp_alloc_fast(this_cpu_pcp_table(), gfp, order);
 		if (likely(page))
 			return page;
 	} else if (!((hooks & ~MM_HOOK_NO_PCP) |

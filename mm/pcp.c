@@ -115,7 +115,19 @@ void pcp_update_first_zones(unsigned int cpu)
 			   (zbits & GFP_MOVABLE_MASK) == GFP_MOVABLE_MASK
 			       ? &pcp_none
 			       : &pcp_first_zone[cpu][hi]->pcp[cpu]);
+		WRITE_ONCE(pcp_cpu_tables[cpu].mt_of_gfp[zbits], (u8)gfp_migratetype(zbits));
 	}
+}
+
+void pcp_update_mobility(void)
+{
+	unsigned int cpu;
+	gfp_t zbits;
+
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		for (zbits = 0; zbits <= PCP_GFP_MASK; zbits++)
+			WRITE_ONCE(pcp_cpu_tables[cpu].mt_of_gfp[zbits],
+				   (u8)gfp_migratetype(zbits));
 }
 
 void pcp_zones_init(void)

@@ -253,6 +253,37 @@ static void test_bulk_ring_wrap(void)
 	is_u64(nr_free_pages(), free0, "all back");
 }
 
+/* mobility=0 switched after the lists are up: the fast path's copy of
+ * gfp_migratetype() (the rows' mt_of_gfp[]) follows at once, so a movable
+ * request pops the unmovable list even while the movable one has pages. */
+static void test_mobility_switch_fast_path(void)
+{
+	struct page *p;
+	u32 u0, m0;
+
+	boot(128 << 20);
+	__free_page(alloc_page(GFP_KERNEL));
+	__free_page(alloc_page(GFP_KERNEL | __GFP_MOVABLE));
+	mm_set_mobility_grouping(false);
+	u0 = list_blocks(0, 0, MIGRATE_UNMOVABLE);
+	m0 = list_blocks(0, 0, MIGRATE_MOVABLE);
+	ok(u0 && m0, "both lists hold pages (%u unmovable, %u movable)", u0, m0);
+	p = alloc_page(GFP_KERNEL | __GFP_MOVABLE);
+	ok(list_blocks(0, 0, MIGRATE_UNMOVABLE) == u0 - 1 &&
+	       list_blocks(0, 0, MIGRATE_MOVABLE) == m0,
+	   "mobility=0 after boot: a movable request pops the unmovable list");
+	__free_page(p);
+	mm_set_mobility_grouping(true);
+	u0 = list_blocks(0, 0, MIGRATE_UNMOVABLE);
+	p = alloc_page(GFP_KERNEL | __GFP_MOVABLE);
+	ok(list_blocks(0, 0, MIGRATE_UNMOVABLE) == u0 &&
+	       list_blocks(0, 0, MIGRATE_MOVABLE) == m0 - 1,
+	   "mobility=1 again: the movable list");
+	__free_page(p);
+	drain_local_pages(NULL);
+	is_u64(mm_check_invariants(), 0, "invariants after switching mobility");
+}
+
 /* free_pages_bulk(): the fast path for a whole array; odd pages go the long way. */
 static void test_bulk_free(void)
 {
@@ -707,6 +738,7 @@ int main(void)
 	test_high_orders_isolate_and_checker();
 	test_bulk();
 	test_bulk_ring_wrap();
+	test_mobility_switch_fast_path();
 	test_bulk_free();
 	test_bulk_free_mixed();
 	test_drain_other_cpus_under_pressure();
