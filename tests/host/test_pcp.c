@@ -284,6 +284,39 @@ static void test_mobility_switch_fast_path(void)
 	is_u64(mm_check_invariants(), 0, "invariants after switching mobility");
 }
 
+/* The rings hold struct page pointers: when mm's memory moves to the
+ * direct map (mm_set_direct_map(), here the sim memory moved, sim_mem_move()),
+ * they move with the struct page arrays (pcp_rebase_rings()); the lists
+ * stay checkable and their pages come back from them. */
+static void test_rings_follow_direct_map(void)
+{
+	struct page *p, *q;
+	u32 pfn0, pfn3;
+
+	boot(128 << 20);
+	p = alloc_page(GFP_KERNEL);
+	q = alloc_pages(GFP_KERNEL, 3);
+	pfn0 = p->pfn;
+	pfn3 = q->pfn;
+	__free_page(p);
+	__free_pages(q, 3);
+	if (!sim_mem_move()) {
+		ok(true, "# SKIP the host refused a second sim memory mapping");
+		return;
+	}
+	ok(*pcp_ring_slot(pcp_of(0), 0, 0, pcp_of(0)->lists[0].base + list_blocks(0, 0, 0) - 1) ==
+	       pfn_to_page(pfn0),
+	   "the hot ring entry is the moved struct page of the page freed last");
+	is_u64(mm_check_invariants(), 0, "invariants after the move: every ring entry valid");
+	p = alloc_page(GFP_KERNEL);
+	q = alloc_pages(GFP_KERNEL, 3);
+	ok(p->pfn == pfn0 && q->pfn == pfn3, "the hot pages come back (pfn %#x, %#x)", p->pfn,
+	   q->pfn);
+	__free_page(p);
+	__free_pages(q, 3);
+	is_u64(mm_check_invariants(), 0, "invariants after using the moved lists");
+}
+
 /* free_pages_bulk(): the fast path for a whole array; odd pages go the long way. */
 static void test_bulk_free(void)
 {
@@ -739,6 +772,7 @@ int main(void)
 	test_bulk();
 	test_bulk_ring_wrap();
 	test_mobility_switch_fast_path();
+	test_rings_follow_direct_map();
 	test_bulk_free();
 	test_bulk_free_mixed();
 	test_drain_other_cpus_under_pressure();
