@@ -36,6 +36,7 @@ void mm_set_mobility_grouping(bool on)
 	page_group_by_mobility_disabled = !on;
 	gfp_migratetype_table[1] = on ? MIGRATE_MOVABLE : MIGRATE_UNMOVABLE;
 	gfp_migratetype_table[2] = on ? MIGRATE_RECLAIMABLE : MIGRATE_UNMOVABLE;
+	pcp_update_mobility(); /* the per-CPU fast path's copy (mm/pcp.c) */
 }
 
 bool mm_mobility_grouping(void)

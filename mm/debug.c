@@ -313,9 +313,28 @@ static void check_free_block(struct zone *z, u32 pfn, u32 prev, unsigned int o)
 }
 
 /*
- * One CPU's list (order, mt): every pfn the head of an aligned block of the
- * zone, PG_pcp with the list's order, free tails, and on no other list
- * (marked PG_checked on the way, so a pfn twice is caught). Returns pages.
+ * A ring entry is a struct page pointer: the pfn of the struct page of
+ * z's sections that it points at, or PFN_NIL if it points at none (a
+ * corrupted entry is never dereferenced before this says it is one).
+ */
+static u32 pcp_entry_pfn(const struct zone *z, const struct page *page)
+{
+	unsigned long sec = z->zone_start_pfn >> PFN_SECTION_SHIFT;
+	unsigned long last = (zone_end_pfn(z) - 1) >> PFN_SECTION_SHIFT;
+
+	for (; sec <= last && sec < nr_mem_sections; sec++) {
+		const struct page *map = mem_section[sec].map;
+
+		if (map && page >= map && page < map + PAGES_PER_SECTION)
+			return (u32)((sec << PFN_SECTION_SHIFT) + (unsigned long)(page - map));
+	}
+	return PFN_NIL;
+}
+
+/*
+ * One CPU's list (order, mt): every entry the head of an aligned block of
+ * the zone, PG_pcp with the list's order, free tails, and on no other list
+ * (marked PG_checked on the way, so a block twice is caught). Returns pages.
  */
 static unsigned long check_pcp_ring(struct zone *z, unsigned int cpu, unsigned int pindex)
 {
@@ -330,16 +349,16 @@ static unsigned long check_pcp_ring(struct zone *z, unsigned int cpu, unsigned i
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
-		u32 pfn =
+		struct page *page =
 		    pcp->ring[pcp_ring_off(order, mt) + ((l->base + i) & pcp_ring_mask(order))];
-		struct page *page;
+		u32 pfn = pcp_entry_pfn(z, page);
 
-		if (!pfn_valid(pfn) || pfn < z->zone_start_pfn ||
+		if (pfn == PFN_NIL || pfn < z->zone_start_pfn ||
 		    pfn + (1u << order) > zone_end_pfn(z) || (pfn & ((1u << order) - 1))) {
-			inv_err(z, "cpu %u: order-%u list holds bad pfn %#x", cpu, order, pfn);
+			inv_err(z, "cpu %u: order-%u list holds bad entry %p (pfn %#x)", cpu, order,
+				(void *)page, pfn);
 			continue;
 		}
-		page = pfn_to_page(pfn);
 		if (page->flags != PG_pcp || page->order != order)
 			inv_err(z, "cpu %u: pfn %#x on its order-%u list has flags %#x order %u%s",
 				cpu, pfn, order, page->flags, page->order,
@@ -375,11 +394,11 @@ static void uncheck_pcp_list(struct zone *z, unsigned int cpu)
 		u32 i, n = min(READ_ONCE(l->count), pcp_ring_mask(order) + 1);
 
 		for (i = 0; i < n; i++) {
-			u32 pfn = pcp->ring[pcp_ring_off(order, mt) +
-					    ((l->base + i) & pcp_ring_mask(order))];
+			struct page *page = pcp->ring[pcp_ring_off(order, mt) +
+						      ((l->base + i) & pcp_ring_mask(order))];
 
-			if (pfn_valid(pfn))
-				pfn_to_page(pfn)->flags &= (u16)~PG_checked;
+			if (pcp_entry_pfn(z, page) != PFN_NIL)
+				page->flags &= (u16)~PG_checked;
 		}
 	}
 }

@@ -136,6 +136,7 @@ static void rebase_mem_sections(long delta)
 		mem_section[s].pageblock_flags += delta;
 	}
 	mem_section = (struct mem_section *)((unsigned long)mem_section + delta);
+	pcp_rebase_rings(delta); /* they hold struct page pointers too */
 }
 
 void mm_set_direct_map(unsigned long base)

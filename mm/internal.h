@@ -183,15 +183,19 @@ extern struct zone *pcp_first_zone[NR_CPUS][MAX_NR_ZONES];
  * gfp_highest_zone() once the direct map exists: MM_HOOK_NO_DIRECT_MAP
  * keeps the fast path off before), or pcp_none, whose lists are always
  * empty, for __GFP_MOVABLE|__GFP_RECLAIMABLE together (the slow path warns
- * about it); by_zone[zone_id] is cpu's list set of that zone (a free pushes
- * there). Written by mm/pcp.c when the lists are set up and when cpu's
- * node or the zonelists change. 512 bytes a row: the row is a shift away.
+ * about it); mt_of_gfp[] the same index's gfp_migratetype() (indexed
+ * with the same register, no shift and mask of its own); by_zone[zone_id]
+ * is cpu's list set of that zone (a free pushes there). Written by
+ * mm/pcp.c when the lists are set up, when cpu's node or the zonelists
+ * change, and when mobility grouping is switched (pcp_update_mobility()).
+ * 512 bytes a row: the row is a shift away.
  */
 #define GFP_ZONEMASK (__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32)
 #define PCP_GFP_MASK (GFP_ZONEMASK | GFP_MOVABLE_MASK)
 struct pcp_cpu_table {
 	struct per_cpu_pages *by_gfp[PCP_GFP_MASK + 1];
 	struct per_cpu_pages *by_zone[MAX_NUMNODES * MAX_NR_ZONES];
+	u8 mt_of_gfp[PCP_GFP_MASK + 1];
 } __aligned(512);
 BUILD_BUG_ON(sizeof(struct pcp_cpu_table) != 512);
 extern struct pcp_cpu_table pcp_cpu_tables[NR_CPUS];
@@ -203,35 +207,47 @@ static __always_inline struct pcp_cpu_table *this_cpu_pcp_table(void)
 }
 
 /* Which zone of all: node * MAX_NR_ZONES + zone index, from the section
- * (mm/numa.c keeps its zone_id): a load and a compare. */
+ * (mm/numa.c keeps its zone_id): a load, and a compare and a branch not
+ * taken but for the DMA pages of section 0. */
 static __always_inline unsigned int page_zone_id(const struct page *page)
 {
 	unsigned long pfn = page->pfn;
+	unsigned int zid = mem_section[pfn >> PFN_SECTION_SHIFT].zone_id;
 
-	return mem_section[pfn >> PFN_SECTION_SHIFT].zone_id - (pfn < ZONE_DMA_END_PFN);
+	if (unlikely(pfn < ZONE_DMA_END_PFN))
+		zid--;
+	return zid;
 }
+/* mm_set_direct_map(): the struct page pointers in every ring move by delta
+ * with the struct page arrays (one CPU running, before SMP bring-up). */
+void pcp_rebase_rings(long delta);
 /* Recomputes cpu's first zones (its node changed, or the zonelists did). */
 void pcp_update_first_zones(unsigned int cpu);
+/* mm_set_mobility_grouping() changed gfp_migratetype(): every row's
+ * mt_of_gfp[] follows. */
+void pcp_update_mobility(void);
 
 /* Out-of-line halves of the fast paths. */
 struct page *pcp_alloc_refill(struct zone *zone, unsigned int order, unsigned int hi, gfp_t gfp,
 			      unsigned int mt);
-unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt,
-			     unsigned long want, struct page **array);
+unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt, unsigned long nr,
+			     struct page **array, unsigned long *got);
 
 /* zoneinfo's "pagesets" block (mm/zone.c calls it). */
 void pcp_show_zoneinfo(const struct zone *z);
 
 /*
  * Fast path: pop this CPU's hottest block of the order (<= PCP_MAX_ORDER;
- * a constant 0 on the order-0 fast path) and type mt from pcp (this CPU's
- * list set, pcp_cpu_tables), or NULL. No lock, no watermark (see pcp.h),
- * no division, no zone loop: interrupts off, one ring load, one struct
- * page store.
+ * a constant 0 on the order-0 fast path) and the gfp's type from its list
+ * set for the gfp (row: this CPU's pcp_cpu_tables row), or NULL. No lock, no watermark (see pcp.h),
+ * no division, no zone loop, no section lookup: interrupts off, one ring
+ * load (the struct page itself), one struct page store.
  */
-static __always_inline struct page *pcp_alloc_fast(struct per_cpu_pages *pcp, gfp_t gfp,
-						   unsigned int order, unsigned long mt)
+static __always_inline struct page *pcp_alloc_fast(struct pcp_cpu_table *row, gfp_t gfp,
+						   unsigned int order)
 {
+	struct per_cpu_pages *pcp = row->by_gfp[gfp & PCP_GFP_MASK];
+	unsigned long mt = row->mt_of_gfp[gfp & PCP_GFP_MASK];
 	unsigned long flags = arch_irq_save();
 	struct pcp_list *l = &pcp->lists[pcp_pindex(order, mt)];
 	struct page *page = NULL;
@@ -240,7 +256,7 @@ static __always_inline struct page *pcp_alloc_fast(struct per_cpu_pages *pcp, gf
 	if (likely(n)) {
 		l->count = --n;
 		pcp->count -= 1u << order;
-		page = pfn_to_page(*pcp_ring_slot(pcp, order, (unsigned int)mt, l->base + n));
+		page = *pcp_ring_slot(pcp, order, (unsigned int)mt, l->base + n);
 		page->flags = PG_allocated; /* page->order is the block's already */
 		pcp->hits[(gfp / __GFP_DIRECT_RECLAIM) & 1]++;
 	}
@@ -265,7 +281,7 @@ pcp_push_to(struct per_cpu_pages *pcp, unsigned int order, unsigned long mt, str
 	struct pcp_list *l = &pcp->lists[pcp_pindex(order, mt)];
 
 	page->flags = PG_pcp;
-	*pcp_ring_slot(pcp, order, (unsigned int)mt, l->base + l->count++) = page->pfn;
+	*pcp_ring_slot(pcp, order, (unsigned int)mt, l->base + l->count++) = page;
 	pcp->count += 1u << order;
 	return unlikely(pcp->count > pcp->high) ? PCP_OVER_HIGH : PCP_PUSHED;
 }

@@ -428,8 +428,7 @@ static __noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order, u
 		return alloc_exclusive(gfp, order, hooks);
 	/* A __GFP_ZERO request of order <= 3 still takes its block from a list */
 	if (order <= PCP_MAX_ORDER && !((hooks & MM_HOOKS_ALLOC) | (gfp & __GFP_THISNODE)))
-		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp, order,
-				      gfp_migratetype(gfp));
+		page = pcp_alloc_fast(this_cpu_pcp_table(), gfp, order);
 	if (page)
 		;
 	else if (unlikely(hooks & MM_HOOK_TRACE_ALLOC))
@@ -480,15 +479,13 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 	struct page *page;
 
 	if (likely(!(order | hooks | (gfp & (__GFP_ZERO | __GFP_THISNODE | __GFP_EXCLUSIVE))))) {
-		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp, 0,
-				      gfp_migratetype(gfp));
+		page = pcp_alloc_fast(this_cpu_pcp_table(), gfp, 0);
 		if (likely(page))
 			return page;
 	} else if (order <= PCP_MAX_ORDER &&
 		   !(hooks | (gfp & (__GFP_ZERO | __GFP_THISNODE | __GFP_EXCLUSIVE)))) {
 		/* orders 1-3: the same pop, out of the order-0 path's way */
-		page = pcp_alloc_fast(this_cpu_pcp_table()->by_gfp[gfp & PCP_GFP_MASK], gfp, order,
-				      gfp_migratetype(gfp));
+		page = pcp_alloc_fast(this_cpu_pcp_table(), gfp, order);
 		if (likely(page))
 			return page;
 	} else if (!((hooks & ~MM_HOOK_NO_PCP) |
@@ -599,6 +596,16 @@ static unsigned long bulk_prepped(gfp_t gfp, unsigned long nr_pages, struct page
 	return filled;
 }
 
+/* The slots of page_array[0, nr) that hold a page. */
+static unsigned long bulk_count_filled(unsigned long nr, struct page *const *page_array)
+{
+	unsigned long k, filled = 0;
+
+	for (k = 0; k < nr; k++)
+		filled += page_array[k] != NULL;
+	return filled;
+}
+
 /*
  * Fills the NULL slots of page_array with order-0 pages and returns how
  * many slots are filled (Linux's alloc_pages_bulk). With the per-CPU lists
@@ -606,29 +613,40 @@ static unsigned long bulk_prepped(gfp_t gfp, unsigned long nr_pages, struct page
  * the buddy of every zone, one lock round per zone and chunk. If that
  * gives nothing at all, one try through alloc_pages() (reserves, pool,
  * reclaim). Failure injection decides once per call, as Linux's.
+ *
+ * The common case (lists on, nothing to prepare, no failure injection)
+ * walks the array once, in pcp_alloc_bulk(): when it reaches the end,
+ * every slot is filled and nothing is counted (Linux's loop skips the
+ * filled slots the same way); only a shortfall counts the slots.
  */
 unsigned long alloc_pages_bulk(gfp_t gfp, unsigned long nr_pages, struct page **page_array)
 {
-	unsigned long filled = 0, k, before;
+	unsigned long filled, k, before, got = 0;
 	unsigned int hi = gfp_highest_zone(gfp);
 	u32 hooks = READ_ONCE(mm_alloc_hooks);
+	bool prep = (gfp & (__GFP_ZERO | __GFP_EXCLUSIVE)) || mm_debug_poison;
 
-	for (k = 0; k < nr_pages; k++)
-		filled += page_array[k] != NULL;
+	if (likely(!(hooks & (MM_HOOK_NO_PCP | MM_HOOK_FAULT)) && !prep) &&
+	    pcp_alloc_bulk(pcp_first_zone[arch_cpu_id()][hi], hi, gfp_migratetype(gfp), nr_pages,
+			   page_array, &got) == nr_pages)
+		return nr_pages;
+	filled = bulk_count_filled(nr_pages, page_array);
 	if (filled == nr_pages)
 		return filled;
+	before = filled - got; /* got: the per-CPU list's pages, if it was tried */
 	if (unlikely(hooks & MM_HOOK_FAULT) && should_fail_alloc_page(gfp, 0)) {
 		warn_alloc(gfp, 0, true);
 		return filled;
 	}
-	before = filled;
-	if (unlikely((gfp & (__GFP_ZERO | __GFP_EXCLUSIVE)) || mm_debug_poison)) {
+	if (unlikely(prep)) {
 		filled = bulk_prepped(gfp, nr_pages, page_array, filled);
 	} else {
-		if (likely(!(hooks & MM_HOOK_NO_PCP)))
-			filled +=
-			    pcp_alloc_bulk(pcp_first_zone[arch_cpu_id()][hi], hi,
-					   gfp_migratetype(gfp), nr_pages - filled, page_array);
+		if ((hooks & (MM_HOOK_NO_PCP | MM_HOOK_FAULT)) == MM_HOOK_FAULT) {
+			/* the injection said no failure: the lists' turn now */
+			pcp_alloc_bulk(pcp_first_zone[arch_cpu_id()][hi], hi, gfp_migratetype(gfp),
+				       nr_pages, page_array, &got);
+			filled += got;
+		}
 		if (filled < nr_pages)
 			filled = bulk_from_buddy(gfp, nr_pages, page_array, filled);
 	}

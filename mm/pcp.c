@@ -115,7 +115,19 @@ void pcp_update_first_zones(unsigned int cpu)
 			   (zbits & GFP_MOVABLE_MASK) == GFP_MOVABLE_MASK
 			       ? &pcp_none
 			       : &pcp_first_zone[cpu][hi]->pcp[cpu]);
+		WRITE_ONCE(pcp_cpu_tables[cpu].mt_of_gfp[zbits], (u8)gfp_migratetype(zbits));
 	}
+}
+
+void pcp_update_mobility(void)
+{
+	unsigned int cpu;
+	gfp_t zbits;
+
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		for (zbits = 0; zbits <= PCP_GFP_MASK; zbits++)
+			WRITE_ONCE(pcp_cpu_tables[cpu].mt_of_gfp[zbits],
+				   (u8)gfp_migratetype(zbits));
 }
 
 void pcp_zones_init(void)
@@ -148,6 +160,27 @@ void pcp_zones_init(void)
 		pcp_update_first_zones(cpu);
 }
 
+void pcp_rebase_rings(long delta)
+{
+	unsigned int cpu, pindex, i;
+	struct zone *z;
+
+	for_each_zone(z)
+		for (cpu = 0; cpu < NR_CPUS; cpu++)
+			for (pindex = 0; pindex < NR_PCP_LISTS; pindex++) {
+				struct per_cpu_pages *pcp = &z->pcp[cpu];
+				const struct pcp_list *l = &pcp->lists[pindex];
+				unsigned int order = pindex / MIGRATE_PCPTYPES;
+
+				for (i = 0; i < l->count; i++) {
+					struct page **slot = pcp_ring_slot(
+					    pcp, order, pindex % MIGRATE_PCPTYPES, l->base + i);
+
+					*slot = (struct page *)((unsigned long)*slot + delta);
+				}
+			}
+}
+
 /* Up to n blocks of the order and type mt (Linux's rmqueue_bulk(): with
  * fallback and stealing) from the buddy onto the hot end of ring (order,
  * mt); returns how many. */
@@ -165,7 +198,7 @@ static u32 __pcp_refill(struct zone *zone, struct per_cpu_pages *pcp, unsigned i
 		if (trace_on())
 			trace_split(zone, page, order);
 		page->flags = PG_pcp; /* page->order: the block's, set by __rmqueue */
-		*pcp_ring_slot(pcp, order, mt, l->base + l->count++) = page->pfn;
+		*pcp_ring_slot(pcp, order, mt, l->base + l->count++) = page;
 	}
 	pcp->count += i << order;
 	return i;
@@ -177,12 +210,12 @@ static u32 __pcp_drain_one(struct zone *zone, struct per_cpu_pages *pcp, unsigne
 {
 	unsigned int order = pindex / MIGRATE_PCPTYPES, mt = pindex % MIGRATE_PCPTYPES;
 	struct pcp_list *l = &pcp->lists[pindex];
-	u32 pfn = *pcp_ring_slot(pcp, order, mt, l->base);
+	struct page *page = *pcp_ring_slot(pcp, order, mt, l->base);
 
 	l->base = (l->base + 1) & pcp_ring_mask(order);
 	l->count--;
 	pcp->count -= 1u << order;
-	__free_one_page(zone, pfn_to_page(pfn), pfn, order, get_pfnblock_migratetype(pfn));
+	__free_one_page(zone, page, page->pfn, order, get_pfnblock_migratetype(page->pfn));
 	return 1u << order;
 }
 
@@ -206,20 +239,26 @@ static void __pcp_drain(struct zone *zone, struct per_cpu_pages *pcp, u32 n)
 }
 
 /*
- * The ring's count and base in locals while pushing (stores to struct page
- * could alias them for the compiler). At most PCP_MAX_BATCH pages before
- * the caller's drain: the ring then holds <= PCP_MAX_HIGH + PCP_MAX_BATCH.
+ * The ring's count in a local while pushing (stores to struct page could
+ * alias it for the compiler), and the pages stored through a pointer up
+ * to the ring's wrap (a run ends there; the caller's next run starts at
+ * ring[0]). Per page: the free's check, the pageblock compared with the
+ * previous page's, the flag store and the ring store; a new pageblock's
+ * list (and zone, if another section) is looked up. At most
+ * PCP_MAX_BATCH pages before the caller's drain: the ring then holds <=
+ * PCP_MAX_HIGH + PCP_MAX_BATCH.
  */
 unsigned long pcp_push_run(struct per_cpu_pages *pcp, unsigned int mt, struct page **pages,
 			   unsigned long nr)
 {
 	struct pcp_list *l = &pcp->lists[pcp_pindex(0, mt)];
-	u32 *ring = &pcp->ring[pcp_ring_off(0, mt)];
-	u32 n = l->count, base = l->base, pb = pages[0]->pfn >> pageblock_order;
+	u32 n = l->count, slot = (l->base + n) & PCP_RING_MASK;
+	struct page **dst = &pcp->ring[pcp_ring_off(0, mt) + slot];
+	u32 pb = pages[0]->pfn >> pageblock_order, sec = pages[0]->pfn >> PFN_SECTION_SHIFT;
 	unsigned int zid = page_zone_id(pages[0]);
 	unsigned long i;
 
-	nr = min(nr, (unsigned long)PCP_MAX_BATCH);
+	nr = min(nr, (unsigned long)min(PCP_MAX_BATCH, PCP_RING_SIZE - slot));
 	for (i = 0; i < nr; i++) {
 		struct page *page = pages[i];
 		u32 pfn;
@@ -228,15 +267,18 @@ unsigned long pcp_push_run(struct per_cpu_pages *pcp, unsigned int mt, struct pa
 			break;
 		pfn = page->pfn;
 		if (unlikely(pfn >> pageblock_order != pb)) {
-			/* another pageblock: the same list if the same zone and type */
-			if (page_zone_id(page) != zid || get_pfnblock_pcp_list(pfn) != mt)
+			/* another pageblock: the same list if the same zone and type
+			 * (a section's pageblocks share a zone but in section 0) */
+			if ((pfn >> PFN_SECTION_SHIFT != sec || !sec) && page_zone_id(page) != zid)
+				break;
+			if (get_pfnblock_pcp_list(pfn) != mt)
 				break;
 			pb = pfn >> pageblock_order;
 		}
 		page->flags = PG_pcp;
-		ring[(base + n++) & PCP_RING_MASK] = pfn;
+		*dst++ = page;
 	}
-	l->count = n;
+	l->count = n + (u32)i;
 	pcp->count += (u32)i;
 	return i;
 }
@@ -329,7 +371,7 @@ struct page *pcp_alloc_refill(struct zone *zone, unsigned int order, unsigned in
 	if (l->count) {
 		l->count--;
 		pcp->count -= 1u << order;
-		page = pfn_to_page(*pcp_ring_slot(pcp, order, mt, l->base + l->count));
+		page = *pcp_ring_slot(pcp, order, mt, l->base + l->count);
 		page->flags = PG_allocated;
 		trace_mm(TR_PCP_HIT, zone, order, 0, 0, page->pfn, l->count + 1, l->count, 0);
 	}
@@ -356,43 +398,67 @@ static bool pcp_bulk_refill(struct zone *zone, unsigned int hi, struct per_cpu_p
 	return n != 0;
 }
 
-/* Fills up to want NULL slots of array from this CPU's list of zone
- * (refilled as needed); returns the number filled. */
-unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt,
-			     unsigned long want, struct page **array)
+/*
+ * Pops up to k pages of the list (its count k, base in locals: stores to
+ * struct page could alias them) into the NULL slots of array[*i, nr), hot
+ * end first, one segment of the ring at a time so that the loop walks a
+ * pointer instead of masking an index. Returns the list's new count.
+ */
+static u32 pcp_pop_into(struct page *const *ring, u32 base, u32 k, struct page **array,
+			unsigned long *i, unsigned long nr)
 {
-	unsigned long flags = arch_irq_save(), got = 0;
-	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
-	struct pcp_list *l = &pcp->lists[mt];
-	const u32 *ring = &pcp->ring[pcp_ring_off(0, mt)];
+	unsigned long j = *i;
 
-	while (got < want) {
-		/* the counts in locals while popping (the stores to struct page
-		 * could alias them for the compiler), written back before a
-		 * refill reads them */
-		u32 n = l->count, base = l->base;
-		u32 taken = (u32)min(want - got, (unsigned long)n), k = taken;
+	while (k && j < nr) {
+		u32 top = (base + k - 1) & PCP_RING_MASK;
+		struct page *const *src = &ring[top];
+		u32 seg = min(k, top + 1); /* ring[top - seg + 1 .. top]: no wrap */
+		unsigned long stop = min(nr, j + seg), taken;
 
-		while (k) { /* the next k NULL slots */
+		for (; j < stop; j++) {
 			struct page *page;
 
-			if (*array) {
-				array++;
+			if (unlikely(array[j])) { /* a filled slot: one more to look at */
+				stop = min(nr, stop + 1);
 				continue;
 			}
-			page = pfn_to_page(ring[(base + --n) & PCP_RING_MASK]);
+			page = *src--;
 			page->flags = PG_allocated;
-			*array++ = page;
-			k--;
+			array[j] = page;
 		}
-		got += taken;
-		l->count = n;
-		pcp->count -= taken;
-		if (got < want && !n && !pcp_bulk_refill(zone, hi, pcp, mt, want - got))
+		taken = (unsigned long)(&ring[top] - src);
+		k -= (u32)taken;
+	}
+	*i = j;
+	return k;
+}
+
+/* Fills the NULL slots of array[0, nr) from this CPU's list of zone,
+ * refilled as needed; returns where it stopped (nr: every slot is
+ * filled; less: the list and the zone, at the low watermark, ran out) and
+ * in *got how many pages it placed. */
+unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt, unsigned long nr,
+			     struct page **array, unsigned long *got)
+{
+	unsigned long flags = arch_irq_save(), i = 0;
+	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
+	struct pcp_list *l = &pcp->lists[mt];
+	struct page *const *ring = &pcp->ring[pcp_ring_off(0, mt)];
+
+	*got = 0;
+	for (;;) {
+		u32 n = l->count, k = pcp_pop_into(ring, l->base, n, array, &i, nr);
+
+		*got += n - k;
+		l->count = k;
+		pcp->count -= n - k;
+		while (i < nr && array[i])
+			i++;
+		if (i == nr || !pcp_bulk_refill(zone, hi, pcp, mt, nr - i))
 			break;
 	}
 	arch_irq_restore(flags);
-	return got;
+	return i;
 }
 
 /* Every page of cpu's list of zone back to the buddy (interrupts off). */

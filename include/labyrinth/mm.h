@@ -68,8 +68,9 @@
  *                  allocations, firmware holes); PG_nomem too if no RAM is
  *                  behind it at all (a hole inside a section)
  *   0              tail page of a free or allocated block
- *   PG_pcp         free, on a per-CPU list (mm/pcp.c): the pfn sits in a
- *                  ring of zone->pcp[cpu]; order 0; next/prev unused
+ *   PG_pcp         free, on a per-CPU list (mm/pcp.c): the head of a block
+ *                  of `order` (0-3) whose struct page pointer sits in a
+ *                  ring of zone->pcp[cpu]; next/prev unused
  *   PG_exclusive   with PG_allocated: owned by CPU `owner` (__GFP_EXCLUSIVE,
  *                  mm/exclusive.c); alone: free, scrubbed, in CPU `owner`'s
  *                  exclusive reserve (allocated from the buddy's view)

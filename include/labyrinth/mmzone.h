@@ -113,20 +113,21 @@ static __always_inline unsigned int get_pageblock_migratetype(const struct page 
 
 /*
  * Per-CPU page lists (mm/pcp.c; the rules are in include/labyrinth/pcp.h).
- * One set per zone and CPU: a ring of free blocks (their head pfns) per
- * order <= PCP_MAX_ORDER and pcp migratetype, as Linux 6.1's
- * pcp->lists[order_to_pindex(mt, order)]. The hot end of a ring (where
+ * One set per zone and CPU: a ring of free blocks (their head struct pages)
+ * per order <= PCP_MAX_ORDER and pcp migratetype, as Linux 6.1's
+ * pcp->lists[order_to_pindex(mt, order)] (whose lists link struct pages:
+ * a pop needs no pfn_to_page()). The hot end of a ring (where
  * alloc pops and free pushes) is the entry at (base + count - 1) & mask;
  * the cold end, at base, is what a drain gives back. Only the owning CPU
  * touches its lists, with local interrupts off; the buddy allocator never
- * does. A block whose head pfn is in a ring has flags PG_pcp on its head,
+ * does. A block whose head is in a ring has flags PG_pcp on its head,
  * page->order its order, 0 on its tail pages, and is not in
  * zone->free_pages (as Linux's NR_FREE_PAGES).
  */
 #define PCP_MAX_ORDER 3 /* Linux's PAGE_ALLOC_COSTLY_ORDER (compaction.h) */
 #define NR_PCP_ORDERS (PCP_MAX_ORDER + 1)
 #define NR_PCP_LISTS (MIGRATE_PCPTYPES * NR_PCP_ORDERS)
-/* The order-0 rings hold PCP_RING_SIZE pfns, an order-k ring
+/* The order-0 rings hold PCP_RING_SIZE pages, an order-k ring
  * PCP_RING_SIZE >> k: mm/pcp.c says why none can overflow. */
 #define PCP_RING_SIZE 512u
 #define PCP_RING_MASK (PCP_RING_SIZE - 1)
@@ -152,8 +153,10 @@ struct per_cpu_pages {
 	/* allocations served from the lists: [atomic, may sleep], indexed by
 	 * the gfp's __GFP_DIRECT_RECLAIM bit */
 	unsigned long hits[2];
-	struct zone *zone;	    /* the zone these lists belong to (set by mm/pcp.c) */
-	u32 ring[PCP_RING_ENTRIES]; /* the rings, at pcp_ring_off(order, mt) */
+	struct zone *zone; /* the zone these lists belong to (set by mm/pcp.c) */
+	/* the rings, at pcp_ring_off(order, mt): 8 bytes a block (a pfn would
+	 * be 4, but a pop would then go through the section table) */
+	struct page *ring[PCP_RING_ENTRIES];
 } __aligned(64);
 /* pcp_ring_off() and pcp_ring_mask() by pindex, for an order not known
  * at compile time (one load instead of shifts and a multiply; mm/pcp.c). */
@@ -162,8 +165,8 @@ struct pcp_ring_geom {
 };
 extern const struct pcp_ring_geom pcp_ring_geom[NR_PCP_LISTS];
 /* The entry i (mod ring size) of ring (order, mt). */
-static __always_inline u32 *pcp_ring_slot(struct per_cpu_pages *pcp, unsigned int order,
-					  unsigned int mt, u32 i)
+static __always_inline struct page **pcp_ring_slot(struct per_cpu_pages *pcp, unsigned int order,
+						   unsigned int mt, u32 i)
 {
 	const struct pcp_ring_geom *g = &pcp_ring_geom[pcp_pindex(order, mt)];
 

@@ -10,7 +10,7 @@
  * Linux 6.1's pcp->lists[order_to_pindex(migratetype, order)] (without
  * its THP list: Labyrinth has no transparent huge pages): an allocation of
  * order <= 3 pops the ring of its order and gfp_migratetype(), a free
- * pushes the block's head pfn onto the ring of its order and its
+ * pushes the block's head struct page onto the ring of its order and its
  * pageblock's type; a drain takes the coldest block of each non-empty
  * ring in turn (Linux's free_pcppages_bulk() round robin; Linux empties
  * a list before moving on, Labyrinth takes one block per list).

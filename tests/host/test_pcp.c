@@ -160,7 +160,7 @@ static void test_checker_catches_corruption(void)
 {
 	struct per_cpu_pages *pcp;
 	struct page *p;
-	u32 saved;
+	struct page *saved;
 
 	boot(128 << 20);
 	p = alloc_page(GFP_KERNEL);
@@ -174,9 +174,9 @@ static void test_checker_catches_corruption(void)
 	ok(mm_check_invariants() > 0 && host_log_contains("twice"),
 	   "a pfn on a list twice is caught");
 	*pcp_ring_slot(pcp, 0, 0, pcp->lists[0].base + pcp->lists[0].count - 1) = saved;
-	pfn_to_page(saved)->flags = PG_allocated;
+	saved->flags = PG_allocated;
 	ok(mm_check_invariants() > 0, "a list page that lost PG_pcp is caught");
-	pfn_to_page(saved)->flags = PG_pcp;
+	saved->flags = PG_pcp;
 	is_u64(mm_check_invariants(), 0, "repaired: clean again");
 }
 
@@ -205,6 +205,116 @@ static void test_bulk(void)
 			__free_page(arr[i]);
 	is_u64(nr_free_pages(), free0, "all back");
 	is_u64(mm_check_invariants(), 0, "invariants after bulk");
+}
+
+/*
+ * Bulk allocation and free across the end of the ring: pcp_alloc_bulk()
+ * pops and pcp_push_run() pushes one unwrapped segment of the ring at a
+ * time, so a list whose pages straddle the wrap takes two segments each
+ * way. Every slot filled once, with a distinct page, the filled slots
+ * kept, the list intact after.
+ */
+static void test_bulk_ring_wrap(void)
+{
+	struct page *arr[80], *keep = (struct page *)&arr;
+	struct per_cpu_pages *pcp;
+	unsigned long free0, n;
+	int i, j, dup = 0, bad = 0;
+
+	boot(1ull << 30);
+	pcp = pcp_of(0);
+	drain_local_pages(NULL);
+	free0 = nr_free_pages();
+	/* an empty list may have any base: drains move it (GFP_KERNEL: list 0) */
+	pcp->lists[0].base = PCP_RING_SIZE - 20;
+	memset(arr, 0, sizeof(arr));
+	arr[5] = arr[70] = keep; /* filled slots on both sides of the wrap */
+	n = alloc_pages_bulk(GFP_KERNEL, 80, arr);
+	is_u64(n, 80, "bulk across the ring's wrap: every slot filled");
+	ok(arr[5] == keep && arr[70] == keep, "the filled slots are kept");
+	arr[5] = arr[70] = NULL;
+	for (i = 0; i < 80; i++) {
+		if (!arr[i])
+			continue;
+		bad += arr[i]->flags != PG_allocated || arr[i]->order;
+		for (j = 0; j < i; j++)
+			dup += arr[j] == arr[i];
+	}
+	ok(!dup && !bad, "78 distinct allocated pages (%d twice, %d not allocated)", dup, bad);
+	is_u64(mm_check_invariants(), 0, "invariants after the wrapped bulk allocation");
+	drain_local_pages(NULL);
+	pcp->lists[0].base = PCP_RING_SIZE - 30;
+	for (i = j = 0; i < 80; i++)
+		if (arr[i])
+			arr[j++] = arr[i];
+	free_pages_bulk((unsigned long)j, arr);
+	is_u64(list_blocks(0, 0, 0), 78, "the bulk free pushes all 78 across the wrap");
+	is_u64(mm_check_invariants(), 0, "invariants after the wrapped bulk free");
+	is_u64(nr_free_pages(), free0, "all back");
+}
+
+/* mobility=0 switched after the lists are up: the fast path's copy of
+ * gfp_migratetype() (the rows' mt_of_gfp[]) follows at once, so a movable
+ * request pops the unmovable list even while the movable one has pages. */
+static void test_mobility_switch_fast_path(void)
+{
+	struct page *p;
+	u32 u0, m0;
+
+	boot(128 << 20);
+	__free_page(alloc_page(GFP_KERNEL));
+	__free_page(alloc_page(GFP_KERNEL | __GFP_MOVABLE));
+	mm_set_mobility_grouping(false);
+	u0 = list_blocks(0, 0, MIGRATE_UNMOVABLE);
+	m0 = list_blocks(0, 0, MIGRATE_MOVABLE);
+	ok(u0 && m0, "both lists hold pages (%u unmovable, %u movable)", u0, m0);
+	p = alloc_page(GFP_KERNEL | __GFP_MOVABLE);
+	ok(list_blocks(0, 0, MIGRATE_UNMOVABLE) == u0 - 1 &&
+	       list_blocks(0, 0, MIGRATE_MOVABLE) == m0,
+	   "mobility=0 after boot: a movable request pops the unmovable list");
+	__free_page(p);
+	mm_set_mobility_grouping(true);
+	u0 = list_blocks(0, 0, MIGRATE_UNMOVABLE);
+	p = alloc_page(GFP_KERNEL | __GFP_MOVABLE);
+	ok(list_blocks(0, 0, MIGRATE_UNMOVABLE) == u0 &&
+	       list_blocks(0, 0, MIGRATE_MOVABLE) == m0 - 1,
+	   "mobility=1 again: the movable list");
+	__free_page(p);
+	drain_local_pages(NULL);
+	is_u64(mm_check_invariants(), 0, "invariants after switching mobility");
+}
+
+/* The rings hold struct page pointers: when mm's memory moves to the
+ * direct map (mm_set_direct_map(), here the sim memory moved, sim_mem_move()),
+ * they move with the struct page arrays (pcp_rebase_rings()); the lists
+ * stay checkable and their pages come back from them. */
+static void test_rings_follow_direct_map(void)
+{
+	struct page *p, *q;
+	u32 pfn0, pfn3;
+
+	boot(128 << 20);
+	p = alloc_page(GFP_KERNEL);
+	q = alloc_pages(GFP_KERNEL, 3);
+	pfn0 = p->pfn;
+	pfn3 = q->pfn;
+	__free_page(p);
+	__free_pages(q, 3);
+	if (!sim_mem_move()) {
+		ok(true, "# SKIP the host refused a second sim memory mapping");
+		return;
+	}
+	ok(*pcp_ring_slot(pcp_of(0), 0, 0, pcp_of(0)->lists[0].base + list_blocks(0, 0, 0) - 1) ==
+	       pfn_to_page(pfn0),
+	   "the hot ring entry is the moved struct page of the page freed last");
+	is_u64(mm_check_invariants(), 0, "invariants after the move: every ring entry valid");
+	p = alloc_page(GFP_KERNEL);
+	q = alloc_pages(GFP_KERNEL, 3);
+	ok(p->pfn == pfn0 && q->pfn == pfn3, "the hot pages come back (pfn %#x, %#x)", p->pfn,
+	   q->pfn);
+	__free_page(p);
+	__free_pages(q, 3);
+	is_u64(mm_check_invariants(), 0, "invariants after using the moved lists");
 }
 
 /* free_pages_bulk(): the fast path for a whole array; odd pages go the long way. */
@@ -600,9 +710,9 @@ static void test_high_orders_types_and_high(void)
 static void test_high_orders_isolate_and_checker(void)
 {
 	struct per_cpu_pages *pcp;
-	struct page *p, *q;
+	struct page *p, *q, *saved;
 	unsigned long pb;
-	u32 c, saved;
+	u32 c;
 
 	boot(128 << 20);
 	pcp = pcp_of(0);
@@ -627,7 +737,7 @@ static void test_high_orders_isolate_and_checker(void)
 	    pcp, 3, 0, pcp->lists[pcp_pindex(3, 0)].base + pcp->lists[pcp_pindex(3, 0)].count - 2);
 	*pcp_ring_slot(pcp, 3, 0,
 		       pcp->lists[pcp_pindex(3, 0)].base + pcp->lists[pcp_pindex(3, 0)].count - 2) =
-	    p->pfn;
+	    p;
 	host_log_clear();
 	ok(mm_check_invariants() > 0 && host_log_contains("twice"),
 	   "an order-3 block on its list twice is caught");
@@ -660,6 +770,9 @@ int main(void)
 	test_high_orders_types_and_high();
 	test_high_orders_isolate_and_checker();
 	test_bulk();
+	test_bulk_ring_wrap();
+	test_mobility_switch_fast_path();
+	test_rings_follow_direct_map();
 	test_bulk_free();
 	test_bulk_free_mixed();
 	test_drain_other_cpus_under_pressure();

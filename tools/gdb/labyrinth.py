@@ -640,7 +640,7 @@ def online_cpus():
 def pcp_rings(p):
     """(pindex, order, mt, offset, size) of each ring of a per_cpu_pages:
     include/labyrinth/mmzone.h pcp_pindex() and pcp_ring_off(); the order-0
-    ring holds 512 pfns, an order-k ring 512 >> k."""
+    ring holds 512 struct page pointers, an order-k ring 512 >> k."""
     nlists, ntypes, size0 = array_len(p["lists"]), 3, 512   # MIGRATE_PCPTYPES, PCP_RING_SIZE
     for pindex in range(nlists):
         order, mt = divmod(pindex, ntypes)
@@ -673,7 +673,9 @@ def pagesets_lines(z, ring=False):
                 base, n = u(p["lists"][pindex]["base"]), u(p["lists"][pindex]["count"])
                 if order and not n:
                     continue
-                pfns = [u(p["ring"][off + (base + i) % size]) for i in range(n)][::-1]
+                # each entry is the block's head struct page (mmzone.h)
+                pfns = [u(p["ring"][off + (base + i) % size].dereference()["pfn"])
+                        for i in range(n)][::-1]
                 out.append("                order %d %-11s %3d: %s" % (
                     order, MIGRATETYPE_NAMES[mt], n,
                     " ".join("%#x" % x for x in pfns[:12]) + (" ..." if n > 12 else "")))

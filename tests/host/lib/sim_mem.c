@@ -36,6 +36,25 @@ void sim_mem_map(u64 phys_size)
 	mm_set_direct_map((unsigned long)sim_base);
 }
 
+/*
+ * The kernel's two mappings of RAM alias the same pages, and
+ * mm_set_direct_map() rebases through the old one; here the new mapping is
+ * a copy, made after the rebase (which wrote through the old mapping).
+ */
+unsigned long sim_mem_move(void)
+{
+	void *to = mmap(NULL, sim_size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (to == MAP_FAILED)
+		return 0;
+	mm_set_direct_map((unsigned long)to);
+	memcpy(to, sim_base, sim_size);
+	munmap(sim_base, sim_size);
+	sim_base = to;
+	return (unsigned long)sim_base;
+}
+
 struct boot_info *sim_boot_info(void)
 {
 	static struct boot_info *bi;

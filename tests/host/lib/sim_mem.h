@@ -17,6 +17,11 @@
 
 void sim_mem_map(u64 phys_size);
 void sim_mem_unmap(void);
+/* Moves the sim memory to another host address and tells mm
+ * (mm_set_direct_map()), as the kernel's switch from the boot identity map
+ * to the direct map: every pointer mm keeps into it must follow. Returns
+ * the new base, or 0 if the host refused (the caller skips). */
+unsigned long sim_mem_move(void);
 /* A zeroed boot_info with the kernel image at [1 MiB, 3 MiB). */
 struct boot_info *sim_boot_info(void);
 void sim_boot_info_add_e820(struct boot_info *bi, u64 addr, u64 len, u32 type);
