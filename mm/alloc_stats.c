@@ -41,8 +41,10 @@ static void stats_add(struct mm_alloc_stats *out, unsigned int cpu)
 	out->other_failures += READ_ONCE(s->other_failures);
 	out->injected += READ_ONCE(s->injected);
 	for_each_zone(z) { /* fast-path hits are counted in the lists themselves */
-		out->atomic[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[0]);
-		out->other[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu].hits[1]);
+		if (!z->pcp[cpu])
+			continue;
+		out->atomic[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu]->hits[0]);
+		out->other[ALLOC_SRC_PCP] += READ_ONCE(z->pcp[cpu]->hits[1]);
 	}
 }
 
@@ -65,5 +67,6 @@ void mm_alloc_stats_reset(void)
 	numa_stats_clear();
 	for_each_zone(z)
 		for (c = 0; c < NR_CPUS; c++)
-			z->pcp[c].hits[0] = z->pcp[c].hits[1] = 0;
+			if (z->pcp[c])
+				z->pcp[c]->hits[0] = z->pcp[c]->hits[1] = 0;
 }

@@ -338,7 +338,7 @@ static u32 pcp_entry_pfn(const struct zone *z, const struct page *page)
  */
 static unsigned long check_pcp_ring(struct zone *z, unsigned int cpu, unsigned int pindex)
 {
-	const struct per_cpu_pages *pcp = &z->pcp[cpu];
+	const struct per_cpu_pages *pcp = z->pcp[cpu];
 	const struct pcp_list *l = &pcp->lists[pindex];
 	unsigned int order = pindex / MIGRATE_PCPTYPES, mt = pindex % MIGRATE_PCPTYPES;
 	u32 i, n = READ_ONCE(l->count);
@@ -377,15 +377,15 @@ static unsigned long check_pcp_list(struct zone *z, unsigned int cpu)
 
 	for (pindex = 0; pindex < NR_PCP_LISTS; pindex++)
 		n += check_pcp_ring(z, cpu, pindex);
-	if (n != READ_ONCE(z->pcp[cpu].count))
+	if (n != READ_ONCE(z->pcp[cpu]->count))
 		inv_err(z, "cpu %u: lists hold %lu pages, count says %u", cpu, n,
-			z->pcp[cpu].count);
+			z->pcp[cpu]->count);
 	return n;
 }
 
 static void uncheck_pcp_list(struct zone *z, unsigned int cpu)
 {
-	const struct per_cpu_pages *pcp = &z->pcp[cpu];
+	const struct per_cpu_pages *pcp = z->pcp[cpu];
 	unsigned int pindex;
 
 	for (pindex = 0; pindex < NR_PCP_LISTS; pindex++) {
@@ -431,10 +431,19 @@ static void __check_zone_pcp(struct zone *z)
 	unsigned long on_lists = 0;
 	unsigned int cpu;
 
+	/* a set for each CPU below pcp_nr_cpus if the zone has RAM, else none */
+	for (cpu = 0; cpu < NR_CPUS; cpu++) {
+		bool want = z->present_pages && cpu < pcp_nr_cpus;
+
+		if (!z->pcp[cpu] != !want || (z->pcp[cpu] && z->pcp[cpu]->zone != z))
+			inv_err(z, "cpu %u: list set %p, expected %s", cpu, (void *)z->pcp[cpu],
+				want ? "one of this zone" : "none");
+		else if (z->pcp[cpu])
+			on_lists += check_pcp_list(z, cpu);
+	}
 	for (cpu = 0; cpu < NR_CPUS; cpu++)
-		on_lists += check_pcp_list(z, cpu);
-	for (cpu = 0; cpu < NR_CPUS; cpu++)
-		uncheck_pcp_list(z, cpu);
+		if (z->pcp[cpu] && z->pcp[cpu]->zone == z)
+			uncheck_pcp_list(z, cpu);
 	if (count_pcp_flagged(z) != on_lists)
 		inv_err(z, "%lu pages say PG_pcp, the per-CPU lists hold %lu", count_pcp_flagged(z),
 			on_lists);

@@ -91,7 +91,7 @@ static void print_memory_line(const struct memmap *map, unsigned long metadata_b
 void mm_init(const struct memmap *map)
 {
 	phys_addr_t before;
-	unsigned long freed;
+	unsigned long freed, pcp_bytes;
 
 	memblock_reset();
 	memblock_from_memmap(map);
@@ -104,6 +104,7 @@ void mm_init(const struct memmap *map)
 	numa_assign_sections();
 	zones_init();
 	mem_map_init_pages();
+	pcp_bytes = pcp_alloc_sets(); /* before the buddy takes memblock's free RAM */
 	freed = memblock_free_all();
 	zones_setup_watermarks();
 	pcp_zones_init();
@@ -113,7 +114,7 @@ void mm_init(const struct memmap *map)
 	mm_debug_init_done();
 	zone_print_ranges();
 	numa_print_nodes();
-	print_memory_line(map, (unsigned long)(memblock.reserved.total_size - before));
+	print_memory_line(map, (unsigned long)(memblock.reserved.total_size - before) - pcp_bytes);
 	pr_info("%lu pages to the buddy allocator, struct page %u bytes, %lu sections\n", freed,
 		(unsigned int)sizeof(struct page), nr_mem_sections);
 	show_buddyinfo();

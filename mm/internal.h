@@ -169,8 +169,18 @@ void mem_map_init_pages(void);
 
 /* ---- per-CPU lists (mm/pcp.c; the rules are in include/labyrinth/pcp.h) ---- */
 
-/* mm_init(): size every zone's lists from its managed pages. */
+/* mm_init(), before memblock_free_all(): every zone with present pages
+ * gets a list set for each of CPUs 0..pcp_nr_cpus-1 from memblock (a
+ * panic if there is no room); returns the bytes reserved. */
+unsigned long pcp_alloc_sets(void);
+/* mm_init(), after the watermarks: size every zone's lists from its managed
+ * pages, fill the per-CPU table rows. */
 void pcp_zones_init(void);
+/* CPUs with list sets (mm_set_possible_cpus(), default NR_CPUS). */
+extern unsigned int pcp_nr_cpus;
+/* cpu comes online (mm/numa.c:numa_add_cpu()): one beyond pcp_nr_cpus has
+ * no list sets, so the lists go off for good, with a warning. */
+void pcp_cpu_up(unsigned int cpu);
 /* The zone whose list an order-0 request from cpu with highest zone hi tries
  * first: the first of its node's zonelist (mm/numa.c). Per-CPU lists are per
  * zone, so per node; only the owning CPU touches one, whatever its node. */

@@ -234,6 +234,7 @@ void numa_add_cpu(unsigned int cpu, u32 apic_id)
 		nid = config.cpus[i].nid;
 	WRITE_ONCE(numa_cpu_node[cpu], (u8)nid);
 	pcp_update_first_zones(cpu);
+	pcp_cpu_up(cpu); /* the lists off if it has no list sets */
 	if (!config.nr_nodes)
 		return;
 	if (i == config.nr_cpus)
@@ -316,8 +317,12 @@ static void numa_stats_add(struct numa_alloc_stats *out, unsigned int cpu)
 	out->local_node += READ_ONCE(numa_stats[cpu].local_node);
 	out->other_node += READ_ONCE(numa_stats[cpu].other_node);
 	for_each_zone(z) {
-		unsigned long hits =
-		    READ_ONCE(z->pcp[cpu].hits[0]) + READ_ONCE(z->pcp[cpu].hits[1]);
+		const struct per_cpu_pages *pcp = z->pcp[cpu];
+		unsigned long hits;
+
+		if (!pcp)
+			continue;
+		hits = READ_ONCE(pcp->hits[0]) + READ_ONCE(pcp->hits[1]);
 
 		if (zone_to_nid(z) == cpu_to_node(cpu))
 			out->local_node += hits;

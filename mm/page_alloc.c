@@ -690,8 +690,8 @@ static __noinline void free_pages_slow(struct page *page, unsigned int order)
 		return;
 	if (order <= PCP_MAX_ORDER && mm_pcp_enabled() && page_free_ok(page, order)) {
 		trace_mm(TR_PCP_FREE, page_zone(page), order, 0, 0, page->pfn,
-			 page_zone(page)->pcp[arch_cpu_id()].count + (1u << order),
-			 page_zone(page)->pcp[arch_cpu_id()].high, 0);
+			 this_cpu_pcp_table()->by_zone[page_zone_id(page)]->count + (1u << order),
+			 this_cpu_pcp_table()->by_zone[page_zone_id(page)]->high, 0);
 		pcp_free_fast(page, order);
 	} else {
 		free_one_page(page, order);

@@ -12,6 +12,7 @@
 #define pr_fmt(fmt) "pcp: " fmt
 
 #include <labyrinth/compaction.h>
+#include <labyrinth/memblock.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include <labyrinth/pcp.h>
@@ -48,7 +49,12 @@ struct zone *pcp_first_zone[NR_CPUS][MAX_NR_ZONES] = {
 };
 
 struct pcp_cpu_table pcp_cpu_tables[NR_CPUS];
-struct per_cpu_pages pcp_none; /* never filled: a fast-path miss */
+/* never filled: a fast-path miss; the rows' entry for a zone or CPU
+ * without a list set (only pushed to while the lists are off: never) */
+struct per_cpu_pages pcp_none;
+unsigned int pcp_nr_cpus = NR_CPUS;
+/* A CPU beyond pcp_nr_cpus came online: the lists stay off (pcp_cpu_up()). */
+static bool pcp_cpu_lost;
 
 #define PCP_MAX_BATCH 64u
 #define PCP_MAX_HIGH (PCP_RING_SIZE - 2 * PCP_MAX_BATCH)
@@ -87,6 +93,13 @@ static void pcp_tune(const struct zone *z, u32 *batch, u32 *high)
 	*high = (u32)h;
 }
 
+/* cpu's list set of z, or pcp_none if it has none (empty zone, CPU beyond
+ * pcp_nr_cpus): the table rows' entries. */
+static struct per_cpu_pages *pcp_or_none(const struct zone *z, unsigned int cpu)
+{
+	return z->pcp[cpu] ? z->pcp[cpu] : &pcp_none;
+}
+
 /*
  * cpu's first zone for each highest zone: the head of its node's fallback
  * zonelist, which for a memoryless node is the nearest node's. An empty
@@ -114,7 +127,7 @@ void pcp_update_first_zones(unsigned int cpu)
 		WRITE_ONCE(pcp_cpu_tables[cpu].by_gfp[zbits],
 			   (zbits & GFP_MOVABLE_MASK) == GFP_MOVABLE_MASK
 			       ? &pcp_none
-			       : &pcp_first_zone[cpu][hi]->pcp[cpu]);
+			       : pcp_or_none(pcp_first_zone[cpu][hi], cpu));
 		WRITE_ONCE(pcp_cpu_tables[cpu].mt_of_gfp[zbits], (u8)gfp_migratetype(zbits));
 	}
 }
@@ -130,45 +143,110 @@ void pcp_update_mobility(void)
 				   (u8)gfp_migratetype(zbits));
 }
 
+void mm_set_possible_cpus(unsigned int n)
+{
+	if (!n) {
+		pr_warn("0 possible CPUs: list sets for all %u\n", NR_CPUS);
+		n = NR_CPUS;
+	} else if (n > NR_CPUS) {
+		pr_warn("%u possible CPUs: list sets for NR_CPUS=%u only\n", n, NR_CPUS);
+		n = NR_CPUS;
+	}
+	pcp_nr_cpus = n;
+}
+
+/*
+ * Linux's setup_zone_pageset(), from memblock as the struct page arrays
+ * are (the buddy does not run yet): one zeroed block per zone with present
+ * pages, a set for each CPU below pcp_nr_cpus. Every other pointer, in the
+ * nodes not in use too, is NULL. Each set is ~23 KiB (its rings), so sets
+ * for empty zones and absent CPUs would be most of the kernel's BSS.
+ */
+unsigned long pcp_alloc_sets(void)
+{
+	const unsigned long size = pcp_nr_cpus * sizeof(struct per_cpu_pages);
+	unsigned long bytes = 0;
+	unsigned int nid, zi, cpu;
+
+	for (nid = 0; nid < MAX_NUMNODES; nid++)
+		for (zi = 0; zi < MAX_NR_ZONES; zi++) {
+			struct zone *z = &node_data[nid].node_zones[zi];
+			struct per_cpu_pages *sets = NULL;
+
+			if ((int)nid < nr_node_ids && z->present_pages) {
+				sets = memblock_alloc(size, 64);
+				if (!sets)
+					panic("pcp: no memblock room for %lu bytes of list sets "
+					      "(node %u zone %s)",
+					      size, nid, z->name);
+				bytes += size;
+			}
+			for (cpu = 0; cpu < NR_CPUS; cpu++)
+				z->pcp[cpu] = sets && cpu < pcp_nr_cpus ? &sets[cpu] : NULL;
+		}
+	pr_info("list sets for %u CPU%s, %lu zone%s with memory: %luK from memblock\n", pcp_nr_cpus,
+		pcp_nr_cpus == 1 ? "" : "s", bytes / size, bytes / size == 1 ? "" : "s",
+		bytes >> 10);
+	return bytes;
+}
+
+/* cpu's table row: by_zone[] for every zone, by_gfp[] for its first zones. */
+static void pcp_fill_row(unsigned int cpu)
+{
+	unsigned int nid, zi;
+
+	for (nid = 0; nid < MAX_NUMNODES; nid++)
+		for (zi = 0; zi < MAX_NR_ZONES; zi++)
+			pcp_cpu_tables[cpu].by_zone[nid * MAX_NR_ZONES + zi] =
+			    pcp_or_none(&node_data[nid].node_zones[zi], cpu);
+	pcp_update_first_zones(cpu);
+}
+
 void pcp_zones_init(void)
 {
-	unsigned int cpu, nid, zi;
+	unsigned int cpu;
 	struct zone *z;
 
+	pcp_cpu_lost = false;
 	for (cpu = 0; cpu < NR_CPUS; cpu++)
 		arch_set_cpu_mm(cpu, &pcp_cpu_tables[cpu]);
-	for (cpu = 0; cpu < NR_CPUS; cpu++)
-		for (nid = 0; nid < MAX_NUMNODES; nid++)
-			for (zi = 0; zi < MAX_NR_ZONES; zi++) {
-				z = &node_data[nid].node_zones[zi];
-				z->pcp[cpu].zone = z;
-				pcp_cpu_tables[cpu].by_zone[nid * MAX_NR_ZONES + zi] = &z->pcp[cpu];
-			}
-
 	for_each_zone(z) {
 		u32 batch, high;
 
 		pcp_tune(z, &batch, &high);
 		for (cpu = 0; cpu < NR_CPUS; cpu++) {
-			memset(z->pcp[cpu].lists, 0, sizeof(z->pcp[cpu].lists));
-			z->pcp[cpu].count = z->pcp[cpu].drain_next = 0;
-			z->pcp[cpu].batch = batch;
-			z->pcp[cpu].high = high;
+			struct per_cpu_pages *pcp = z->pcp[cpu];
+
+			if (!pcp)
+				continue;
+			memset(pcp->lists, 0, sizeof(pcp->lists));
+			pcp->count = pcp->drain_next = 0;
+			pcp->batch = batch;
+			pcp->high = high;
+			pcp->zone = z;
 		}
 	}
 	for (cpu = 0; cpu < NR_CPUS; cpu++)
-		pcp_update_first_zones(cpu);
+		pcp_fill_row(cpu);
 }
 
+/*
+ * Called while the old mapping is still loaded (and, on the host, the only
+ * one): each set's ring entries are rewritten through its old address, then
+ * the set's own pointer and the table rows move by delta too.
+ */
 void pcp_rebase_rings(long delta)
 {
 	unsigned int cpu, pindex, i;
 	struct zone *z;
 
 	for_each_zone(z)
-		for (cpu = 0; cpu < NR_CPUS; cpu++)
+		for (cpu = 0; cpu < NR_CPUS; cpu++) {
+			struct per_cpu_pages *pcp = z->pcp[cpu];
+
+			if (!pcp)
+				continue;
 			for (pindex = 0; pindex < NR_PCP_LISTS; pindex++) {
-				struct per_cpu_pages *pcp = &z->pcp[cpu];
 				const struct pcp_list *l = &pcp->lists[pindex];
 				unsigned int order = pindex / MIGRATE_PCPTYPES;
 
@@ -179,6 +257,26 @@ void pcp_rebase_rings(long delta)
 					*slot = (struct page *)((unsigned long)*slot + delta);
 				}
 			}
+			z->pcp[cpu] = (struct per_cpu_pages *)((unsigned long)pcp + delta);
+		}
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		pcp_fill_row(cpu);
+}
+
+/*
+ * A CPU with no list sets (beyond the possible CPUs mm_init() was told
+ * of) must not use the lists: its row points at pcp_none, which no push
+ * may fill. So the lists go off for every CPU, and stay off.
+ */
+void pcp_cpu_up(unsigned int cpu)
+{
+	if (cpu < pcp_nr_cpus || pcp_cpu_lost)
+		return;
+	WARN_ON(cpu >= pcp_nr_cpus);
+	pr_warn("CPU %u has no list sets (allocated for %u CPUs): per-CPU lists off\n", cpu,
+		pcp_nr_cpus);
+	mm_pcp_set_enabled(false);
+	pcp_cpu_lost = true;
 }
 
 /* Up to n blocks of the order and type mt (Linux's rmqueue_bulk(): with
@@ -353,11 +451,18 @@ struct page *pcp_alloc_refill(struct zone *zone, unsigned int order, unsigned in
 			      unsigned int mt)
 {
 	unsigned long flags = arch_irq_save();
-	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
-	struct pcp_list *l = &pcp->lists[pcp_pindex(order, mt)];
+	struct per_cpu_pages *pcp = zone->pcp[arch_cpu_id()];
+	struct pcp_list *l;
 	enum alloc_source src = ALLOC_SRC_PCP;
 	struct page *page = NULL;
 
+	/* zonelists hold zones with sets; a CPU without sets turned the lists
+	 * off before it came up (pcp_cpu_up()) */
+	if (WARN_ON_ONCE(!pcp)) {
+		arch_irq_restore(flags);
+		return NULL;
+	}
+	l = &pcp->lists[pcp_pindex(order, mt)];
 	if (!l->count) {
 		spin_lock(&zone->lock);
 		trace_mm(TR_WMARK, zone, order, ALLOC_WMARK_LOW, hi, PFN_NIL, zone->free_pages,
@@ -440,12 +545,17 @@ static u32 pcp_pop_into(struct page *const *ring, u32 base, u32 k, struct page *
 unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt, unsigned long nr,
 			     struct page **array, unsigned long *got)
 {
-	unsigned long flags = arch_irq_save(), i = 0;
-	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
-	struct pcp_list *l = &pcp->lists[mt];
-	struct page *const *ring = &pcp->ring[pcp_ring_off(0, mt)];
+	unsigned long flags, i = 0;
+	struct per_cpu_pages *pcp = zone->pcp[arch_cpu_id()];
+	struct pcp_list *l;
+	struct page *const *ring;
 
 	*got = 0;
+	if (unlikely(!pcp)) /* an empty zone (no zone has memory up to hi) */
+		return 0;
+	flags = arch_irq_save();
+	l = &pcp->lists[mt];
+	ring = &pcp->ring[pcp_ring_off(0, mt)];
 	for (;;) {
 		u32 n = l->count, k = pcp_pop_into(ring, l->base, n, array, &i, nr);
 
@@ -464,8 +574,8 @@ unsigned long pcp_alloc_bulk(struct zone *zone, unsigned int hi, unsigned int mt
 /* Every page of cpu's list of zone back to the buddy (interrupts off). */
 static unsigned long drain_zone_cpu(struct zone *zone, unsigned int cpu)
 {
-	struct per_cpu_pages *pcp = &zone->pcp[cpu];
-	unsigned long n = pcp->count;
+	struct per_cpu_pages *pcp = zone->pcp[cpu];
+	unsigned long n = pcp ? pcp->count : 0;
 
 	if (n) {
 		spin_lock(&zone->lock);
@@ -531,6 +641,10 @@ void mm_pcp_set_enabled(bool on)
 {
 	unsigned int cpu;
 
+	if (on && pcp_cpu_lost) {
+		pr_warn("per-CPU lists stay off: a CPU without list sets is online\n");
+		return;
+	}
 	if (on) {
 		__atomic_and_fetch(&mm_alloc_hooks, ~MM_HOOK_NO_PCP, __ATOMIC_SEQ_CST);
 		return;
@@ -550,7 +664,8 @@ unsigned long zone_nr_free_pages(const struct zone *z)
 	unsigned int cpu;
 
 	for (cpu = 0; cpu < NR_CPUS; cpu++)
-		n += READ_ONCE(z->pcp[cpu].count);
+		if (z->pcp[cpu])
+			n += READ_ONCE(z->pcp[cpu]->count);
 	return n;
 }
 
@@ -562,8 +677,10 @@ void pcp_show_zoneinfo(const struct zone *z)
 
 	printk(KERN_INFO "  pagesets\n");
 	for (cpu = 0; cpu < NR_CPUS; cpu++) {
-		const struct per_cpu_pages *pcp = &z->pcp[cpu];
+		const struct per_cpu_pages *pcp = z->pcp[cpu];
 
+		if (!pcp)
+			continue;
 		if (!cpu_online(cpu) && cpu != arch_cpu_id() && !READ_ONCE(pcp->count))
 			continue;
 		printk(KERN_INFO "    cpu: %u\n", cpu);

@@ -213,7 +213,11 @@ struct zone {
 	 * a free (mm/buddy.c: move_to_free_list()). */
 	unsigned long nr_released;
 
-	struct per_cpu_pages pcp[NR_CPUS]; /* mm/pcp.c */
+	/* Each possible CPU's list set (Linux's zone->per_cpu_pageset,
+	 * setup_zone_pageset()): allocated from memblock at mm_init() for a
+	 * zone with present pages and CPUs below pcp_nr_cpus (mm/pcp.c); NULL
+	 * for an empty zone and for a CPU beyond those. */
+	struct per_cpu_pages *pcp[NR_CPUS];
 };
 
 /*

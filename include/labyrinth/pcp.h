@@ -58,6 +58,12 @@
 void mm_pcp_set_enabled(bool on);
 bool mm_pcp_enabled(void);
 
+/* Before mm_init(): how many CPUs may come online (the MADT's enabled
+ * processors), so that mm_init() allocates list sets for CPUs 0..n-1 only;
+ * capped at NR_CPUS, which is also the default when nobody says. A CPU
+ * beyond n that comes online anyway turns the lists off (mm/pcp.c). */
+void mm_set_possible_cpus(unsigned int n);
+
 /* Gives back this CPU's lists (all zones, or one) to the buddy. */
 void drain_local_pages(struct zone *zone);
 /* Gives back cpu's lists: cpu is this CPU or one that is not running. */

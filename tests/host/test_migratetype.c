@@ -211,7 +211,7 @@ static void test_pcp_per_type(void)
 	free0 = nr_free_pages();
 	m = alloc_pages(GFP_KERNEL | __GFP_MOVABLE, 0);
 	u = alloc_pages(GFP_KERNEL, 0);
-	pcp = &page_zone(m)->pcp[0];
+	pcp = page_zone(m)->pcp[0];
 	ok(pcp->lists[MIGRATE_MOVABLE].count > 0 && pcp->lists[MIGRATE_UNMOVABLE].count > 0,
 	   "a movable and an unmovable refill: both rings filled");
 	is_u64(pcp->count, pcp->lists[0].count + pcp->lists[1].count + pcp->lists[2].count,
@@ -408,7 +408,7 @@ static void test_isolate(void)
 	ok(!alloc_pages(GFP_NOWAIT | __GFP_DMA | __GFP_MOVABLE, 0),
 	   "an isolated zone gives nothing");
 	__free_pages(p, 0);
-	is_u64(DMA->pcp[0].count, 0, "a free into an isolated block skips the per-CPU list");
+	is_u64(DMA->pcp[0]->count, 0, "a free into an isolated block skips the per-CPU list");
 	is_u64(free_on(DMA, MIGRATE_ISOLATE), 1024, "all DMA pages on the isolate lists");
 	is_u64(mm_check_invariants(), 0, "invariants");
 	mm_pcp_set_enabled(false);

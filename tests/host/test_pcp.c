@@ -30,7 +30,7 @@ static void boot(u64 ram)
 
 static struct per_cpu_pages *pcp_of(unsigned int cpu)
 {
-	return &DMA32->pcp[cpu];
+	return DMA32->pcp[cpu];
 }
 
 /* Blocks on cpu's list (order, mt) of DMA32. */
@@ -44,8 +44,8 @@ static void test_tuning(void)
 	boot(128 << 20);
 	is_u64(pcp_of(0)->batch, 32, "128 MiB: DMA32 batch 32 (one page per 2 MiB)");
 	is_u64(pcp_of(0)->high, 128, "128 MiB: DMA32 high = 4 * batch");
-	is_u64(contig_page_data.node_zones[ZONE_DMA].pcp[0].batch, 4, "DMA (16 MiB): batch 4");
-	is_u64(contig_page_data.node_zones[ZONE_DMA].pcp[0].high, 16, "DMA: high 16");
+	is_u64(contig_page_data.node_zones[ZONE_DMA].pcp[0]->batch, 4, "DMA (16 MiB): batch 4");
+	is_u64(contig_page_data.node_zones[ZONE_DMA].pcp[0]->high, 16, "DMA: high 16");
 	boot(2ull << 30);
 	is_u64(pcp_of(7)->batch, 64, "2 GiB: batch capped at 64");
 	is_u64(pcp_of(7)->high, 256, "2 GiB: high 256");
@@ -353,11 +353,12 @@ static void test_bulk_free_mixed(void)
 {
 	struct page *arr[12];
 	unsigned long free0;
-	struct per_cpu_pages *dma = &contig_page_data.node_zones[ZONE_DMA].pcp[0];
+	struct per_cpu_pages *dma;
 	u32 unmov, mov;
 	int i;
 
 	boot(128 << 20);
+	dma = contig_page_data.node_zones[ZONE_DMA].pcp[0]; /* allocated by this boot */
 	free0 = nr_free_pages();
 	for (i = 0; i < 12; i++)
 		arr[i] = alloc_page(i % 3 == 0	 ? GFP_KERNEL
@@ -586,7 +587,7 @@ static void test_fast_path_zone_choice(void)
 
 		for (m = 0; m < ARRAY_SIZE(mob); m++) {
 			gfp_t gfp = GFP_KERNEL | zbits | mob[m] | __GFP_NOWARN;
-			struct per_cpu_pages *pcp = &contig_page_data.node_zones[want].pcp[0];
+			struct per_cpu_pages *pcp = contig_page_data.node_zones[want].pcp[0];
 			unsigned long h0 = pcp->hits[0] + pcp->hits[1];
 
 			for (k = 0; k < ARRAY_SIZE(pages); k++) {

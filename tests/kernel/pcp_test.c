@@ -33,14 +33,14 @@ static void pcp_refill_drain_conservation(struct ktest *t)
 	KEXPECT_EQ(t, nr_free_pages(), free0);
 	KEXPECT_EQ(t, mm_check_invariants(), 0);
 	for_each_zone(z) {
-		const struct per_cpu_pages *pcp = &z->pcp[arch_cpu_id()];
+		const struct per_cpu_pages *pcp = z->pcp[arch_cpu_id()];
 
 		KEXPECT_TRUE(t, pcp->count <= pcp->high);
 		KEXPECT_TRUE(t, !populated_zone(z) || (pcp->batch && pcp->high >= pcp->batch));
 	}
 	drain_local_pages(NULL);
 	for_each_zone(z)
-		KEXPECT_EQ(t, z->pcp[arch_cpu_id()].count, 0);
+		KEXPECT_EQ(t, z->pcp[arch_cpu_id()]->count, 0);
 	KEXPECT_EQ(t, nr_free_pages(), free0);
 	mm_pcp_set_enabled(was);
 }
