@@ -13,6 +13,10 @@
  *                     points into those tables: the result is a copy, which
  *                     kmain hands to numa_config_set() (mm/numa.c). The
  *                     table list is walked quietly here.
+ *   acpi_early_nr_cpus()  before mm_init() too, the same way: the MADT's
+ *                     enabled processors, counted as kernel/smpboot.c
+ *                     will count them, so that mm allocates its per-CPU
+ *                     page sets (mm/pcp.c) for those CPUs only.
  *   acpi_init()       after vm_init(): the table list again, printed, kept
  *                     in acpi_tables through acpi_os_map_memory()
  *                     (memremap()), and the MADT parsed into acpi_madt.
@@ -53,6 +57,25 @@ const struct numa_config *acpi_numa_init(const void *rsdp, size_t rsdp_len, acpi
 		acpi_parse_slit(slit, &cfg);
 	acpi_numa_print(&cfg);
 	return &cfg;
+}
+
+unsigned int acpi_early_nr_cpus(const void *rsdp, size_t rsdp_len, acpi_map_fn map)
+{
+	static struct acpi_tables early; /* pointers into the early mapping: this step only */
+	static struct acpi_madt_info madt;
+	const struct acpi_table_header *h;
+	unsigned int i, n = 0;
+	int r;
+
+	acpi_quiet = true; /* acpi_init() lists the tables later */
+	r = acpi_tables_init(&early, rsdp, rsdp_len, map);
+	acpi_quiet = false;
+	h = r ? NULL : acpi_find(&early, "APIC", 0);
+	if (!h || acpi_parse_madt(h, &madt))
+		return 0;
+	for (i = 0; i < madt.nr_cpus; i++)
+		n += !!(madt.cpus[i].flags & ACPI_MADT_ENABLED);
+	return n;
 }
 
 int acpi_init(const void *rsdp, size_t rsdp_len, acpi_map_fn map)

@@ -99,6 +99,9 @@ void kmain(u32 magic, u64 info_phys)
 	map = memmap_init(&boot_info);			/* firmware map -> one sorted, clean map */
 	/* SRAT/SLIT -> nodes, before the zones: read through the boot identity map */
 	numa_config_set(acpi_numa_init(boot_info.rsdp, boot_info.rsdp_len, acpi_os_map_early));
+	/* the MADT's CPUs (one without it): mm_init() sizes per-CPU sets for them */
+	mm_set_possible_cpus(max(acpi_early_nr_cpus(boot_info.rsdp, boot_info.rsdp_len,
+						    acpi_os_map_early), 1u));
 	mm_set_debug(param_bool("debug_pagealloc"));	/* page poisoning on request */
 	mm_set_mobility_grouping(param_bool("mobility")); /* pageblocks by migratetype */
 	mm_set_compaction(param_bool("compaction"));	/* moving pages for high orders */

@@ -176,8 +176,6 @@ unsigned long pcp_alloc_sets(void);
 /* mm_init(), after the watermarks: size every zone's lists from its managed
  * pages, fill the per-CPU table rows. */
 void pcp_zones_init(void);
-/* CPUs with list sets (mm_set_possible_cpus(), default NR_CPUS). */
-extern unsigned int pcp_nr_cpus;
 /* cpu comes online (mm/numa.c:numa_add_cpu()): one beyond pcp_nr_cpus has
  * no list sets, so the lists go off for good, with a warning. */
 void pcp_cpu_up(unsigned int cpu);

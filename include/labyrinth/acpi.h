@@ -238,6 +238,11 @@ int acpi_init(const void *rsdp, size_t rsdp_len, acpi_map_fn map);
  * stays valid; nothing points into the tables. */
 const struct numa_config *acpi_numa_init(const void *rsdp, size_t rsdp_len, acpi_map_fn map);
 
+/* Before mm_init(): the MADT's enabled processors (those smp_init() will
+ * try to start, before its NR_CPUS cap), read through map; 0 if there is no
+ * usable MADT. A malformed MADT's warnings print here and in acpi_init(). */
+unsigned int acpi_early_nr_cpus(const void *rsdp, size_t rsdp_len, acpi_map_fn map);
+
 /* ---- the kernel's map functions (kernel/acpi_osl.c) ---- */
 
 /* Before vm_init(): the boot identity map of [0, BOOT_IDENTITY_MAP_END). */

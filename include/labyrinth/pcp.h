@@ -63,6 +63,8 @@ bool mm_pcp_enabled(void);
  * capped at NR_CPUS, which is also the default when nobody says. A CPU
  * beyond n that comes online anyway turns the lists off (mm/pcp.c). */
 void mm_set_possible_cpus(unsigned int n);
+/* CPUs with list sets: 0..pcp_nr_cpus-1 (mm_set_possible_cpus()). */
+extern unsigned int pcp_nr_cpus;
 
 /* Gives back this CPU's lists (all zones, or one) to the buddy. */
 void drain_local_pages(struct zone *zone);

@@ -9,6 +9,7 @@
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
 #include <labyrinth/pcp.h>
+#include <labyrinth/smp.h>
 
 #define PCP_TEST_PAGES 300
 
@@ -35,12 +36,15 @@ static void pcp_refill_drain_conservation(struct ktest *t)
 	for_each_zone(z) {
 		const struct per_cpu_pages *pcp = z->pcp[arch_cpu_id()];
 
+		if (!populated_zone(z))
+			continue;
 		KEXPECT_TRUE(t, pcp->count <= pcp->high);
-		KEXPECT_TRUE(t, !populated_zone(z) || (pcp->batch && pcp->high >= pcp->batch));
+		KEXPECT_TRUE(t, pcp->batch && pcp->high >= pcp->batch);
 	}
 	drain_local_pages(NULL);
 	for_each_zone(z)
-		KEXPECT_EQ(t, z->pcp[arch_cpu_id()]->count, 0);
+		if (populated_zone(z))
+			KEXPECT_EQ(t, z->pcp[arch_cpu_id()]->count, 0);
 	KEXPECT_EQ(t, nr_free_pages(), free0);
 	mm_pcp_set_enabled(was);
 }
@@ -82,5 +86,32 @@ static void pcp_bulk(struct ktest *t)
 	mm_pcp_set_enabled(was);
 }
 
+/*
+ * The list sets mm_init() allocated (mm/pcp.c:pcp_alloc_sets()): one per
+ * CPU below pcp_nr_cpus in each zone with memory, none elsewhere, each of
+ * its zone; every online CPU found its own (APs come up after mm_init()).
+ */
+static void pcp_sets_where_needed(struct ktest *t)
+{
+	unsigned int cpu, with = 0, without = 0;
+	struct zone *z;
+
+	ktest_log(t, "list sets for %u CPU(s), %u online", pcp_nr_cpus, num_online_cpus());
+	KEXPECT_TRUE(t, pcp_nr_cpus >= 1 && pcp_nr_cpus <= NR_CPUS);
+	for_each_zone(z)
+		for (cpu = 0; cpu < NR_CPUS; cpu++) {
+			bool want = z->present_pages && cpu < pcp_nr_cpus;
+
+			KEXPECT_TRUE(t, !z->pcp[cpu] == !want);
+			KEXPECT_TRUE(t, !z->pcp[cpu] || z->pcp[cpu]->zone == z);
+			if (cpu_online(cpu) && z->present_pages)
+				KEXPECT_TRUE(t, z->pcp[cpu] != NULL);
+			z->pcp[cpu] ? with++ : without++;
+		}
+	ktest_log(t, "%u sets, %u NULL (empty zones, CPUs beyond)", with, without);
+	KEXPECT_TRUE(t, with > 0);
+}
+
 KTEST_SUITE(pcp, KTEST_ORDER_PCP, KTEST_CASE(pcp_refill_drain_conservation),
-	    KTEST_CASE(pcp_hot_page_reused), KTEST_CASE(pcp_bulk));
+	    KTEST_CASE(pcp_hot_page_reused), KTEST_CASE(pcp_bulk),
+	    KTEST_CASE(pcp_sets_where_needed));
