@@ -6,6 +6,7 @@
  *   struct page arrays (mm/sparse.c), allocated from memblock
  *   the node of each section (mm/numa.c; one node without SRAT)
  *   zones of every node (mm/zone.c): spans and present pages; zonelists
+ *   per-CPU list sets of the zones with RAM (mm/pcp.c), from memblock
  *   memblock_free_all(): every free range to mm/buddy.c
  *   watermarks, per-CPU list sizes (mm/pcp.c; the lists stay off until
  *   mm_pcp_set_enabled(true)), an empty Labyrinth pool (mm/pool.c;
@@ -103,8 +104,9 @@ void mm_init(const struct memmap *map)
 	sparse_init();
 	numa_assign_sections();
 	zones_init();
+	/* before the pages are marked (PG_reserved) and the buddy takes the rest */
+	pcp_bytes = pcp_alloc_sets();
 	mem_map_init_pages();
-	pcp_bytes = pcp_alloc_sets(); /* before the buddy takes memblock's free RAM */
 	freed = memblock_free_all();
 	zones_setup_watermarks();
 	pcp_zones_init();

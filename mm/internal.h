@@ -169,7 +169,7 @@ void mem_map_init_pages(void);
 
 /* ---- per-CPU lists (mm/pcp.c; the rules are in include/labyrinth/pcp.h) ---- */
 
-/* mm_init(), before memblock_free_all(): every zone with present pages
+/* mm_init(), before mem_map_init_pages(): every zone with present pages
  * gets a list set for each of CPUs 0..pcp_nr_cpus-1 from memblock (a
  * panic if there is no room); returns the bytes reserved. */
 unsigned long pcp_alloc_sets(void);

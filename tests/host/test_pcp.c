@@ -12,6 +12,7 @@
 #include <labyrinth/memmap.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
+#include <labyrinth/numa.h>
 #include <labyrinth/pcp.h>
 #include <labyrinth/smp.h>
 #include "host.h"
@@ -291,6 +292,7 @@ static void test_mobility_switch_fast_path(void)
 static void test_rings_follow_direct_map(void)
 {
 	struct page *p, *q;
+	unsigned long to;
 	u32 pfn0, pfn3;
 
 	boot(128 << 20);
@@ -300,10 +302,14 @@ static void test_rings_follow_direct_map(void)
 	pfn3 = q->pfn;
 	__free_page(p);
 	__free_pages(q, 3);
-	if (!sim_mem_move()) {
+	to = sim_mem_move();
+	if (!to) {
 		ok(true, "# SKIP the host refused a second sim memory mapping");
 		return;
 	}
+	ok((unsigned long)pcp_of(0) - to < (128ul << 20),
+	   "the list set itself is in the moved memory (%p)", (void *)pcp_of(0));
+	ok(this_cpu_pcp_table()->by_zone[ZONE_DMA32] == pcp_of(0), "and the fast path's row too");
 	ok(*pcp_ring_slot(pcp_of(0), 0, 0, pcp_of(0)->lists[0].base + list_blocks(0, 0, 0) - 1) ==
 	       pfn_to_page(pfn0),
 	   "the hot ring entry is the moved struct page of the page freed last");
@@ -758,6 +764,86 @@ static void test_high_orders_isolate_and_checker(void)
 	is_u64(mm_check_invariants(), 0, "repaired: clean again");
 }
 
+/*
+ * Sets only where they can be used (mm/pcp.c:pcp_alloc_sets()): with two
+ * possible CPUs and 128 MiB (DMA and DMA32 have RAM, Normal none), CPUs 0
+ * and 1 get a set in DMA and DMA32, nothing else does; the sets are
+ * memblock's, never handed to the buddy; the checker wants exactly these.
+ */
+static void test_sets_only_where_needed(void)
+{
+	unsigned int zi, cpu, sets = 0, bad = 0;
+
+	mm_set_possible_cpus(2);
+	host_log_clear();
+	boot(128 << 20);
+	for (zi = 0; zi < MAX_NR_ZONES; zi++)
+		for (cpu = 0; cpu < NR_CPUS; cpu++) {
+			const struct zone *z = &contig_page_data.node_zones[zi];
+			bool want = zi != ZONE_NORMAL && cpu < 2;
+			const struct per_cpu_pages *pcp = z->pcp[cpu];
+
+			sets += pcp != NULL;
+			bad += !pcp != !want || (pcp && pcp->zone != z);
+			bad += pcp && !(virt_to_page(pcp)->flags & PG_reserved);
+		}
+	is_u64(sets, 4, "4 sets: CPUs 0 and 1 in DMA and DMA32");
+	is_u64(bad, 0, "none for Normal (empty) or CPUs 2+; each set reserved, of its zone");
+	ok(host_log_contains("list sets for 2 CPUs, 2 zones with memory: 90K from memblock"),
+	   "the boot reports the reservation");
+	ok(node_data[1].node_zones[ZONE_DMA32].pcp[0] == NULL, "a node not in use: none");
+	is_u64(mm_check_invariants(), 0, "invariants: the sets are where they should be");
+	DMA32->pcp[2] = DMA32->pcp[1];
+	ok(mm_check_invariants() > 0, "the checker reports a set for a CPU beyond them");
+	DMA32->pcp[2] = NULL;
+	mm_set_possible_cpus(0); /* bad input: reported, all NR_CPUS */
+	is_u64(pcp_nr_cpus, NR_CPUS, "0 possible CPUs: sets for all NR_CPUS");
+	mm_set_possible_cpus(NR_CPUS + 1);
+	is_u64(pcp_nr_cpus, NR_CPUS, "more than NR_CPUS: capped");
+	ok(host_log_contains("list sets for NR_CPUS"), "and reported");
+}
+
+/*
+ * A CPU beyond the sets comes online (numa_add_cpu(), as smp_init() calls
+ * it): a warning, the lists off for every CPU (CPU 0's drained) and kept
+ * off; that CPU then allocates and frees through the buddy, nothing lost.
+ */
+static void test_cpu_beyond_sets(void)
+{
+	struct page *arr[64], *p, *q;
+	unsigned long free0;
+
+	mm_set_possible_cpus(1);
+	boot(128 << 20);
+	__free_page(alloc_page(GFP_KERNEL));
+	ok(pcp_of(0)->count > 0, "CPU 0's list holds pages");
+	free0 = nr_free_pages();
+	host_log_clear();
+	numa_add_cpu(1, 1);
+	cpu_online_mask |= 2;
+	ok(host_log_contains("CPU 1 has no list sets (allocated for 1 CPUs): per-CPU lists off"),
+	   "CPU 1 without sets: reported");
+	ok(!mm_pcp_enabled() && pcp_of(0)->count == 0, "the lists are off, CPU 0's drained");
+	mm_pcp_set_enabled(true);
+	ok(!mm_pcp_enabled(), "and stay off");
+	host_set_cpu(1);
+	p = alloc_page(GFP_KERNEL);
+	q = alloc_pages(GFP_KERNEL, 3);
+	memset(arr, 0, sizeof(arr));
+	is_u64(alloc_pages_bulk(GFP_KERNEL, 64, arr), 64, "CPU 1: a bulk of 64");
+	ok(p && q, "CPU 1: orders 0 and 3 from the buddy");
+	__free_page(p);
+	__free_pages(q, 3);
+	free_pages_bulk(64, arr);
+	host_set_cpu(0);
+	is_u64(nr_free_pages(), free0, "every page back");
+	is_u64(mm_check_invariants(), 0, "invariants with a CPU beyond the sets");
+	cpu_online_mask = 1;
+	mm_set_possible_cpus(NR_CPUS);
+	boot(128 << 20);
+	ok(mm_pcp_enabled(), "a new mm_init(): lists on again");
+}
+
 int main(void)
 {
 	test_fast_path_zone_choice();
@@ -779,6 +865,8 @@ int main(void)
 	test_drain_other_cpus_under_pressure();
 	test_switch_off_and_zoneinfo();
 	test_two_cpus_concurrently();
+	test_sets_only_where_needed();
+	test_cpu_beyond_sets();
 	sim_mem_unmap();
 	return done_testing();
 }
