@@ -362,6 +362,21 @@ static void test_acpi_init(void)
 	ok(acpi_init(&r, 0, sim_map) < 0, "acpi_init without an RSDP fails softly");
 }
 
+/* The early count mm's per-CPU sets are sized by: the enabled processors
+ * only (smp_init() starts those), the table list not printed twice. */
+static void test_acpi_early_nr_cpus(void)
+{
+	struct acpi_rsdp r;
+
+	reset();
+	setup_good(&r, 2);
+	host_log_clear();
+	is_u64(acpi_early_nr_cpus(&r, sizeof(r), sim_map), 3,
+	       "3 enabled CPUs (not the online-capable one)");
+	ok(!host_log_contains("APIC 0x"), "quietly: acpi_init() lists the tables");
+	is_u64(acpi_early_nr_cpus(&r, 0, sim_map), 0, "no RSDP: 0 (kmain then says 1)");
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t seed = test_seed(argc, argv);
@@ -374,6 +389,7 @@ int main(int argc, char **argv)
 	test_many_cpus();
 	test_random_corruption(seed);
 	test_acpi_init();
+	test_acpi_early_nr_cpus();
 	free(mem);
 	return done_testing();
 }

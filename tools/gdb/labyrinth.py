@@ -650,13 +650,17 @@ def pcp_rings(p):
 
 def pagesets_lines(z, ring=False):
     """mm/pcp.c pcp_show_zoneinfo(): online CPUs, and any other whose list
-    is not empty; with ring, the list's pfns from hot to cold too."""
+    is not empty; with ring, the list's pfns from hot to cold too.
+    zone->pcp[cpu] points at the CPU's set (allocated at mm_init() by
+    pcp_alloc_sets()), NULL for a CPU without one."""
     out = ["  pagesets"]
     online = online_cpus()
     pcp = z["pcp"]
-    names = [f.name for f in pcp[0].type.strip_typedefs().fields()]
+    names = [f.name for f in pcp[0].type.strip_typedefs().target().fields()]
     for c in range(array_len(pcp)):
-        p = pcp[c]
+        if u(pcp[c]) == 0:
+            continue
+        p = pcp[c].dereference()
         count = u(p["count"])
         if c not in online and not count:
             continue
@@ -694,7 +698,7 @@ def pcp_lines(ring=False):
 
 
 class LabPcp(gdb.Command):
-    """Per-CPU page lists (zone->pcp[cpu], mm/pcp.c) of every populated zone, as
+    """Per-CPU page lists (*zone->pcp[cpu], mm/pcp.c) of every populated zone, as
 the "pagesets" block the kernel prints in zoneinfo (mm/pcp.c pcp_show_zoneinfo,
 Linux's /proc/zoneinfo layout): the online CPUs (cpu_online_mask) and any CPU
 whose list is not empty.
