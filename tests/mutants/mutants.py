@@ -270,4 +270,34 @@ MUTANTS = [
         tests=["test_compaction"],
         fast=True,
     ),
+    dict(
+        name="pcp-sets-for-empty-zones",
+        why="pcp_alloc_sets() gives every zone of the nodes in use list sets, empty ones too: "
+            "the memory the change saves is spent again",
+        file="mm/pcp.c",
+        original="if ((int)nid < nr_node_ids && z->present_pages) {",
+        replacement="if ((int)nid < nr_node_ids) {",
+        tests=["test_pcp", "test_mm_ktest"],
+        fast=True,
+    ),
+    dict(
+        name="pcp-set-pointer-not-rebased",
+        why="pcp_rebase_rings() rebases the ring entries but not zone->pcp[cpu]: the sets "
+            "are reached through the dropped identity map",
+        file="mm/pcp.c",
+        original="\t\t\tz->pcp[cpu] = (struct per_cpu_pages *)((unsigned long)pcp + delta);\n",
+        replacement="",
+        tests=["test_pcp"],
+        fast=True,
+    ),
+    dict(
+        name="pcp-cpu-beyond-sets-ignored",
+        why="pcp_cpu_up() lets a CPU without list sets come online with the lists on: its "
+            "refill dereferences a NULL set",
+        file="mm/pcp.c",
+        original="\tif (cpu < pcp_nr_cpus || pcp_cpu_lost)\n\t\treturn;",
+        replacement="\treturn;",
+        tests=["test_pcp"],
+        fast=True,
+    ),
 ]
