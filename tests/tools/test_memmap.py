@@ -179,6 +179,42 @@ def test_picture_draws_the_same_map(name):
     assert (">node 1<" in py.stdout) == (len(nodes) > 1)
 
 
+# A Labyrinth boot (128 MiB, 2026-12): the kernel image, then the pool's two stacks
+# (its DMA page, DMA32's seven) close together on the picture's address axis.
+LABYRINTH_LOG = """\
+[    0.000306] boot: kernel image [mem 0x0000000000100000-0x00000000004b5fff], boot info [mem 0x00000000005e1768-0x00000000005e1e17]
+[    0.000471] BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable
+[    0.000514] BIOS-e820: [mem 0x000000000009fc00-0x000000000009ffff] reserved
+[    0.000558] BIOS-e820: [mem 0x00000000000f0000-0x00000000000fffff] reserved
+[    0.000601] BIOS-e820: [mem 0x0000000000100000-0x0000000007fdffff] usable
+[    0.000645] BIOS-e820: [mem 0x0000000007fe0000-0x0000000007ffffff] reserved
+[    0.000689] BIOS-e820: [mem 0x00000000fffc0000-0x00000000ffffffff] reserved
+[    0.000733] BIOS-e820: [mem 0x000000fd00000000-0x000000ffffffffff] reserved
+[    0.013735] mm: Labyrinth pool: 8/8 pages (32K) reserved for atomic callers (DMA 1/1)
+[    0.013774] mm: Labyrinth pool: [mem 0x0000000000803000-0x0000000000803fff] 1 page(s)
+[    0.013814] mm: Labyrinth pool: [mem 0x0000000001022000-0x0000000001028fff] 7 page(s)
+"""
+
+
+def test_picture_mark_labels_do_not_overlap():
+    """The kernel image's and the pool's labels under their marks: close ranges put
+    their labels on separate lines (the bug: 'kernel image 3.7 MiB', 'Labyrinth pool
+    4 KiB' and 'Labyrinth pool 28 KiB' printed over one another on one line)."""
+    py = subprocess.run([sys.executable, SVG], input=LABYRINTH_LOG, capture_output=True,
+                        text=True, timeout=60)
+    assert py.returncode == 0, py.stderr
+    labels = [(float(x), int(y), t) for x, y, t in
+              re.findall(r'<text x="([\d.]+)" y="(\d+)">((?:kernel image|Labyrinth pool) '
+                         r'[^<]*)</text>', py.stdout)]
+    assert sorted(t for _, _, t in labels) == ["Labyrinth pool 28 KiB", "Labyrinth pool 4 KiB",
+                                               "kernel image 3.7 MiB"], labels
+    for i, (x0, y0, t0) in enumerate(labels):
+        for x1, y1, t1 in labels[i + 1:]:
+            if y0 == y1:  # on one line: 11 px DejaVu Sans is under 7 px a character
+                left, right = sorted([(x0, t0), (x1, t1)])
+                assert left[0] + 7 * len(left[1]) <= right[0], (left, right)
+
+
 def test_half_open_e820_line_is_bad_not_a_crash():
     """Found by tests/fuzz/fuzz_memmap_text.c: '[mem a-b)' in a BIOS-e820 line (only old EFI
     lines close with ')') once read past a NULL; now it is an unreadable line."""
