@@ -113,7 +113,18 @@ static u64 type_priority(u32 type)
 	return (u64)type + 2;
 }
 
-/* Bottom-up merge sort of change points by address: O(n log n), stable. */
+/*
+ * Change point a before b: by address, and at one address an end before a
+ * start, so that an entry that merely touches the next one (its end is the
+ * other's start) is not counted as an overlap, in whatever order the
+ * firmware listed the two.
+ */
+static bool cp_before(const struct change_point *a, const struct change_point *b)
+{
+	return a->addr < b->addr || (a->addr == b->addr && a->is_end && !b->is_end);
+}
+
+/* Bottom-up merge sort of change points (cp_before()): O(n log n), stable. */
 static void sort_change_points(u32 n)
 {
 	struct change_point *src = cp, *dst = cp_tmp, *t;
@@ -125,7 +136,7 @@ static void sort_change_points(u32 n)
 			u32 k = i;
 
 			while (l < mid && r < end)
-				dst[k++] = src[r].addr < src[l].addr ? src[r++] : src[l++];
+				dst[k++] = cp_before(&src[r], &src[l]) ? src[r++] : src[l++];
 			while (l < mid)
 				dst[k++] = src[l++];
 			while (r < end)

@@ -69,6 +69,31 @@ static void test_bad_entries(void)
 	   "trampoline kept by the kernel");
 }
 
+/*
+ * Entries that only touch, listed out of order (an EFI map may list its
+ * descriptors in any order; the laptop log of tests/data/dmesg/ lists RAM
+ * above 4 GiB before the MMIO ranges below it): no overlap to resolve.
+ * The bug: the later entry's start sorted before the earlier one's end at
+ * the shared address, and normalization reported "1 overlapping entries
+ * resolved by type priority".
+ */
+static void test_touching_out_of_order(void)
+{
+	struct memmap_stats st;
+
+	memmap_reset(&m);
+	memmap_add(&m, 0x100000000ull, 0x40000000, E820_TYPE_RAM); /* [4 GiB, 5 GiB) */
+	memmap_add(&m, 0xff000000, 0x1000000, E820_TYPE_RESERVED); /* ends at 4 GiB */
+	memmap_add(&m, 0x100000, 0xff00000, E820_TYPE_RAM);	   /* ends at 0x10000000 */
+	memmap_add(&m, 0x10000000, 0x1000, E820_TYPE_NVS);	   /* starts there */
+	memmap_normalize(&m, 46, &st);
+	is_u64(st.overlaps, 0, "touching entries are not overlaps, in any order");
+	is_u64(st.out_of_order, 2, "the disorder itself is still counted (twice)");
+	ok(m.nr == 4 && entry_is(2, 0xff000000, 0xffffffff, E820_TYPE_RESERVED) &&
+	       entry_is(3, 0x100000000ull, 0x13fffffffull, E820_TYPE_RAM),
+	   "sorted, nothing lost");
+}
+
 static void put_desc(u8 *buf, u32 size, u32 i, u32 type, u64 start, u64 pages, u64 attr)
 {
 	struct efi_memory_desc d = { type, 0, start, 0, pages, attr };
@@ -171,6 +196,7 @@ int main(void)
 {
 	test_priority_and_alignment();
 	test_bad_entries();
+	test_touching_out_of_order();
 	test_efi();
 	test_memmap_init();
 	return done_testing();
