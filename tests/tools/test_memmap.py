@@ -150,6 +150,9 @@ def test_options():
     assert memmap("--bogus").returncode == 2
     r = memmap("-b", "x7")
     assert r.returncode == 2 and "-b" in r.stderr
+    r = memmap("/nonexistent/dmesg.txt")  # named by the tool, as its other errors are
+    assert r.returncode == 1 and r.stderr == \
+        "memmap: /nonexistent/dmesg.txt: No such file or directory\n", r.stderr
 
 
 def test_trampoline_remark_only_when_it_matters():
