@@ -174,14 +174,18 @@ gdb-attach:
 	gdb -q -x $(BUILD)/gdbinit
 
 help:
-	@echo "Build:   make [all] | kernel | iso | esp | tools | compile_commands.json | clean"
+	@echo "Build:   make [all] | kernel | iso | esp | efi-loader | tools | compile_commands.json"
+	@echo "         | clean; V=1 prints the full command lines"
 	@echo "Run:     make run (BIOS) | run-grub-efi | run-efi | run-bochs (BOCHS_CPU=model)"
 	@echo "Debug:   make gdb (one terminal) | qemu-gdb + gdb-attach (two terminals);"
 	@echo "         in gdb: lab-help"
-	@echo "Test:    make test = check-format check-host check-tools fuzz-smoke docs"
-	@echo "         check-layers check-qemu check-bochs (PYTEST_ARGS=... for pytest)"
-	@echo "Other:   make format | check-layers | docs | fuzz (FUZZ_SECONDS=$(FUZZ_SECONDS))"
-	@echo "         | bench | bench-qemu | bench-smp | bench-linux | deps"
+	@echo "Test:    make test = check-format check-host mutate-fast check-tools fuzz-smoke"
+	@echo "         docs check-layers check-qemu check-bochs (PYTEST_ARGS=... for pytest)"
+	@echo "         make mutate (every deliberate bug) | check-docs | fuzz (FUZZ_SECONDS=$(FUZZ_SECONDS))"
+	@echo "Docs:    make docs | docs-diagrams-update | docs-pictures | docs-pictures-update"
+	@echo "Bench:   make bench | bench-qemu | bench-smp | bench-linux | bench-report"
+	@echo "         | bench-frag | bench-frag-qemu"
+	@echo "Other:   make format | deps (install the packages) | help (this list)"
 	@echo ""
 	@echo "Variables of the run targets (checked by tools/run.py before QEMU starts):"
 	@echo "  MEM=128M         guest memory: a number with K/M/G/T (M if none), at least 8M"
