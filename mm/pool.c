@@ -103,7 +103,6 @@ struct pool_cache {
  * hot word's line (shared by every CPU) anyway, and a slot is then one
  * scaled address from the CPU's index, no multiply.
  */
-
 static struct pool_cache pool_cache[NR_CPUS];
 
 /*
