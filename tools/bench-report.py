@@ -169,23 +169,26 @@ MISS_NOTES = {
         "stores, the two ring accesses, the loop counters, and the bench's clearing of "
         "the array (~3). A refill or drain is rare in this loop.",
     "guest_pool":
-        "168 -> 90 (issue 18). labyrinth_pool_take/give are Treiber stacks, one per "
-        "zone: a take tries the Normal stack (empty under 4 GiB), then pops DMA32 "
-        "(pfn_to_page through the section table, one locked cmpxchg), decrements the "
-        "stack's level and the pool's hot word, and counts a hit; a give checks the "
-        "page, picks its zone's stack, counts the push and the level in the hot word "
-        "and the stack's level, and pushes with one locked cmpxchg. What went: the sum "
-        "of six stack levels on every pop for the lowest-level statistic (one word, "
-        "pushes << 32 | level, now counts both parts: the pop's own decrement gives "
-        "the total to compare with lowest), the test of which part a stack belongs to "
-        "(folded at compile time; ordinary callers reach the sealed part out of line), "
-        "and the push's clear of MM_HOOK_POOL_LOW with its walk of every stack (a give "
-        "now leaves the flag set: the next free clears it, re-checking, so it is never "
-        "stale-false). What is left over 40: two locked cmpxchg loops, five locked adds "
-        "(the stack's level and the hot word on each side, the hit count), pfn_to_page through "
-        "mem_section, the give's checks, and the frame-pointer prologues. Reaching 40 "
-        "would need a per-CPU cache of pool pages in front of the stacks, with the "
-        "exact lowest level and the refill-from-free flag kept over it: not built.",
+        "168 -> 90 -> 39 (issue 18; met). The pair is now a per-CPU cache hit: "
+        "labyrinth_pool_give() puts its page in this CPU's slot (one word per CPU, "
+        "mm/pool.c's pool_cache) and the next labyrinth_pool_take() on this CPU "
+        "exchanges it out. From the disassembly: the take 17 instructions (the CPU "
+        "index, one xchg of the slot, the hot word's locked decrement compared with "
+        "the exact lowest, the MM_HOOK_POOL_LOW test, the locked hit count, one 32-bit "
+        "flags store), the give 15 (the NULL and flags/order checks, one 32-bit flags "
+        "store, the hot word's locked push count, one locked cmpxchg into the slot), "
+        "the bench loop 7; no frame on either side (the slow halves are tail calls). "
+        "What went: the Treiber pop and push (two cmpxchg loops, pfn_to_page through "
+        "mem_section, the tag arithmetic), the per-zone stack levels (two locked adds: "
+        "a slot's pages are counted per zone off the fast path, by the free path's "
+        "refill test, the balancer and the flag's clear) and the Normal stack's empty "
+        "test. Kept: the exact lowest level and the push count (held_since) in the hot "
+        "word, the hit count, every check of the give, MM_HOOK_POOL_LOW never "
+        "stale-false (a take from a slot sets it whenever it is clear; the next free "
+        "clears it after counting the slots). The guarantee: a take whose slot and the "
+        "stacks are empty takes another CPU's slot before the sealed part, so no page "
+        "is stranded on an idle CPU; a request that may not use a slot's zone leaves "
+        "its page (GFP_DMA gets DMA or nothing).",
 }
 
 
