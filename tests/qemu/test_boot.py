@@ -150,6 +150,22 @@ def test_smp_call_stuck_cpu(boot):
              f"test_call_unresponsive_cpu: {cases.get('smp')}")
 
 
+def test_smp_call_slot_contention(boot):
+    """smp_test_slot_contention=1: three CPUs post a 3 s call to CPU 1 at
+    once; the last waits ~6 s for the slot, longer than the 5 s call
+    timeout, while CPU 1 answers every call. CPU 1 must stay online and all
+    three calls run (with 16 CPUs, every CPU draining every other's lists
+    at once, the self-test's pressure phase once took CPU 0 offline this
+    way). About 20 s."""
+    b = boot("bios", mem="256M", smp=4, cmdline="ktest=smp smp_test_slot_contention=1",
+             timeout=180)
+    b.expect_success()
+    b.expect("taken offline" not in b.log, "a CPU that answered its calls was taken offline")
+    _, cases = ktap.parse(b.raw)
+    b.expect(cases.get("smp", {}).get("test_call_slot_contention") == "ok",
+             f"test_call_slot_contention: {cases.get('smp')}")
+
+
 @pytest.mark.parametrize("broken", [False, True])
 def test_tlb_shootdown(boot, broken):
     """smp.test_tlb_shootdown: CPU 1 caches a mapping, CPU 0 unmaps and frees
