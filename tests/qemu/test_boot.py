@@ -102,7 +102,7 @@ def test_smp16(boot):
     suite and the IRQ self-test -- passes, and since PKS has 14 keys for
     CPUs, the two pairs that share one (0 and 14, 1 and 15) are named at
     boot and left out of the exclusive isolation cases, not failed there.
-    About 13 s on an idle host (BIOS, 128 MiB)."""
+    13-20 s here (BIOS, 128 MiB; 2 cores shared with other runs)."""
     b = boot("bios", mem="128M", smp=16, timeout=300)
     b.expect_success()
     b.expect("Brought up 16 CPUs (16 listed)" in b.log, "not all 16 CPUs online")
