@@ -189,7 +189,7 @@ help:
 	@echo ""
 	@echo "Variables of the run targets (checked by tools/run.py before QEMU starts):"
 	@echo "  MEM=128M         guest memory: a number with K/M/G/T (M if none), at least 8M"
-	@echo "  SMP=1            CPUs, 1..255 (the kernel uses at most NR_CPUS = 8)"
+	@echo "  SMP=1            CPUs, 1..255 (the kernel uses at most NR_CPUS = 16)"
 	@echo "  NUMA=N           N equal memory nodes (1..8), CPUs round-robin; MEM=1G SMP=N"
 	@echo "  CMDLINE=\"...\"    kernel parameters, key=value words (kernel/params.c);"
 	@echo "                   no quotes, \$$ ; \\ # { } | & < > (GRUB's shell syntax)"

@@ -825,6 +825,20 @@ static void enable_this_cpu(void *arg)
 	__atomic_add_fetch(&stats.cpus_keyed, 1, __ATOMIC_RELAXED);
 }
 
+/* More CPUs than keys: name every pair that shares one (no isolation between them). */
+static void warn_shared_keys(void)
+{
+	unsigned int a, b;
+
+	for_each_online_cpu(b)
+		for (a = 0; a < b; a++)
+			if (cpu_online(a) && pks_cpu_key(a) == pks_cpu_key(b))
+				pr_warn("CPUs %u and %u share key %u (%u CPUs, %u keys): no "
+					"isolation between them, each can read and write the "
+					"other's exclusive pages\n",
+					a, b, pks_cpu_key(a), num_online_cpus(), PKS_NR_CPU_KEYS);
+}
+
 static void exclusive_enable_pks(void)
 {
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
@@ -848,10 +862,7 @@ static void exclusive_enable_pks(void)
 		"keys %u..%u one per CPU\n",
 		stats.cpus_keyed, PKS_KEY_FIRST_CPU,
 		PKS_KEY_FIRST_CPU + min(num_online_cpus(), PKS_NR_CPU_KEYS) - 1);
-	if (num_online_cpus() > PKS_NR_CPU_KEYS)
-		pr_warn("%u CPUs, %u keys: CPUs c and c+%u share a key and are not isolated "
-			"from each other\n",
-			num_online_cpus(), PKS_NR_CPU_KEYS, PKS_NR_CPU_KEYS);
+	warn_shared_keys();
 }
 
 void exclusive_init(void)
@@ -934,6 +945,11 @@ unsigned long exclusive_reserve_pages_in(const struct zone *zone)
 bool exclusive_isolated(void)
 {
 	return READ_ONCE(excl_isolated);
+}
+
+bool exclusive_cpus_isolated(unsigned int a, unsigned int b)
+{
+	return READ_ONCE(excl_isolated) && a != b && pks_cpu_key(a) != pks_cpu_key(b);
 }
 
 unsigned int exclusive_reserve_level(unsigned int cpu)

@@ -52,6 +52,12 @@ unsigned int exclusive_dirty_level(unsigned int cpu);
 unsigned int exclusive_scrub_dirty(void);
 /* True when the MMU enforces exclusive pages (PKS on every CPU). */
 bool exclusive_isolated(void);
+/* True when the MMU keeps CPUs a and b out of each other's exclusive pages:
+ * isolation on and a different key for each. With more CPUs than keys
+ * (PKS has 14 for CPUs: cpu and cpu + 14 share one) a pair may share a key
+ * and then each reads and writes the other's pages unreported; the boot
+ * log names such pairs. */
+bool exclusive_cpus_isolated(unsigned int a, unsigned int b);
 
 struct exclusive_stats {
 	unsigned long reserve_hits;    /* order-0 requests served from a reserve */

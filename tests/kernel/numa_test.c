@@ -9,6 +9,7 @@
  * What QEMU was given is compared with what was found by
  * tests/qemu/test_numa.py, from the "numa:" lines.
  */
+#include <labyrinth/exclusive.h>
 #include <labyrinth/ktest.h>
 #include <labyrinth/mm.h>
 #include <labyrinth/mmzone.h>
@@ -112,7 +113,9 @@ static unsigned int drain_node(struct ktest *t, int nid, bool *exhausted)
  * zero cache's gives its pages to the buddy allocator: nr_free_pages() alone
  * came out 64 pages (the cache) above where it started, in one 5 GiB, 4-CPU
  * boot of two. With the balancer off nothing refills the cache meanwhile,
- * so this sum is the same before and after.
+ * so this sum is the same before and after. Another CPU's idle loop would
+ * run the balancer and the exclusive reserves' refills meanwhile: both are
+ * paused for the count (as pool_test and reclaim_test do).
  */
 static unsigned long numa_pages_unused(void)
 {
@@ -133,6 +136,7 @@ static void numa_thisnode_never_falls_back(struct ktest *t)
 	int nid;
 
 	balancer_set_enabled(false); /* no refill of the zero cache or the pool meanwhile */
+	exclusive_idle_refill_set_enabled(false);
 	drain_all_pages(NULL);
 	unused0 = numa_pages_unused();
 
@@ -155,6 +159,7 @@ static void numa_thisnode_never_falls_back(struct ktest *t)
 	}
 	KEXPECT_EQ(t, numa_pages_unused(), unused0);
 	KEXPECT_EQ(t, mm_check_invariants(), 0);
+	exclusive_idle_refill_set_enabled(true);
 	balancer_set_enabled(true);
 }
 
