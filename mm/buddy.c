@@ -56,63 +56,10 @@ void set_pageblock_migratetype(unsigned long pfn, unsigned int mt)
 
 /* ---- the free lists: one per order and migratetype ---- */
 
-static __always_inline void add_to_free_list(struct zone *zone, struct page *page, u32 pfn,
-					     unsigned int order, unsigned int mt)
-{
-	struct free_area *area = &zone->free_area[order];
-	u32 head = area->head[mt];
-
-	page->flags = PG_buddy;
-	page->order = (u8)order;
-	page->buddy_mt = (u8)mt;
-	page->next = head;
-	page->prev = PFN_NIL;
-	if (head != PFN_NIL)
-		pfn_to_page(head)->prev = pfn;
-	else
-		zone->free_mask_mt[mt] |= (u16)(1u << order);
-	zone->free_mask |= (u16)(1u << order);
-	area->head[mt] = pfn;
-	area->nr_free++;
-}
-
-/* Pushes onto a list the caller knows is empty: no neighbour to touch. */
-static __always_inline void add_to_empty_free_list(struct zone *zone, struct page *page, u32 pfn,
-						   unsigned int order, unsigned int mt)
-{
-	struct free_area *area = &zone->free_area[order];
-
-	page->flags = PG_buddy;
-	page->order = (u8)order;
-	page->buddy_mt = (u8)mt;
-	page->next = PFN_NIL;
-	page->prev = PFN_NIL;
-	zone->free_mask_mt[mt] |= (u16)(1u << order);
-	zone->free_mask |= (u16)(1u << order);
-	area->head[mt] = pfn;
-	area->nr_free++;
-}
-
-static __always_inline void del_page_from_free_list(struct zone *zone, struct page *page,
-						    unsigned int order)
-{
-	struct free_area *area = &zone->free_area[order];
-	unsigned int mt = page->buddy_mt;
-	u32 next = page->next, prev = page->prev;
-
-	if (prev != PFN_NIL)
-		pfn_to_page(prev)->next = next;
-	else
-		area->head[mt] = next;
-	if (next != PFN_NIL)
-		pfn_to_page(next)->prev = prev;
-	if (area->head[mt] == PFN_NIL)
-		zone->free_mask_mt[mt] &= (u16) ~(1u << order);
-	if (!--area->nr_free)
-		zone->free_mask &= (u16) ~(1u << order);
-	page->flags = 0;
-	page->buddy_mt = 0;
-}
+/* add_to_free_list(), add_to_empty_free_list(), del_page_from_free_list()
+ * and the take, rmqueue_smallest(): inline in mm/internal.h, so that the
+ * allocation path (mm/page_alloc.c:rmqueue()) takes a block without a
+ * call. */
 
 /* Linux's move_to_free_list(): the free block to the list of type mt;
  * counted in nr_released if that makes it usable to more callers. */
@@ -165,39 +112,6 @@ void __isolate_free_page(struct zone *zone, struct page *page, unsigned int orde
  * (zone boundaries are MAX_ORDER-aligned, mmzone.h), so the buddy's struct
  * page is page + (buddy_pfn - pfn): no table lookup, no zone check.
  */
-static __always_inline struct page *rmqueue_smallest(struct zone *zone, unsigned int order,
-						     unsigned int mt)
-{
-	unsigned int mask = zone->free_mask_mt[mt] >> order, high;
-	struct free_area *area;
-	struct page *page;
-	u32 pfn, next;
-
-	if (unlikely(!mask))
-		return NULL;
-	high = order + (unsigned int)__builtin_ctz(mask);
-	area = &zone->free_area[high];
-	pfn = area->head[mt];
-	page = pfn_to_page(pfn);
-	next = page->next;
-	area->head[mt] = next;
-	if (next != PFN_NIL)
-		pfn_to_page(next)->prev = PFN_NIL;
-	else
-		zone->free_mask_mt[mt] &= (u16) ~(1u << high);
-	if (!--area->nr_free)
-		zone->free_mask &= (u16) ~(1u << high);
-	while (high > order) {
-		high--;
-		add_to_empty_free_list(zone, page + (1u << high), pfn + (1u << high), high, mt);
-	}
-	page->flags = PG_allocated;
-	page->order = (u8)order;
-	page->owner = 0;
-	zone->free_pages -= 1ul << order;
-	return page;
-}
-
 struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned int mt)
 {
 	return rmqueue_smallest(zone, order, mt);
@@ -363,15 +277,9 @@ do_steal:
 	return true;
 }
 
-/*
- * Linux's __rmqueue() (+ rmqueue_buddy()'s highatomic step): a block of
- * order for an allocation of type mt. High-order atomic callers (Linux
- * 6.1's ALLOC_HARDER; `highatomic`) try the MIGRATE_HIGHATOMIC lists first.
- * Zone lock held.
- */
-/* The preferred type's lists were empty: steal from another type, retry. */
-static __noinline struct page *__rmqueue_steal(struct zone *zone, unsigned int order,
-					       unsigned int mt)
+/* The preferred type's lists were empty: steal from another type, retry
+ * (rmqueue_take()'s slow part, mm/internal.h). */
+struct page *__rmqueue_steal(struct zone *zone, unsigned int order, unsigned int mt)
 {
 	struct page *page = NULL;
 
@@ -380,21 +288,19 @@ static __noinline struct page *__rmqueue_steal(struct zone *zone, unsigned int o
 	return page;
 }
 
-/* The common case (the preferred list has a block) inline: one call frame,
- * no fallback search. */
+/* A high-order atomic request's take: the MIGRATE_HIGHATOMIC lists first
+ * (rmqueue_take()'s, out of line). */
+struct page *__rmqueue_highatomic(struct zone *zone, unsigned int order, unsigned int mt)
+{
+	struct page *page = rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
+
+	return page ? page : rmqueue_take(zone, order, mt, false);
+}
+
+/* rmqueue_take() for the callers outside the allocation path. */
 struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, bool highatomic)
 {
-	struct page *page;
-
-	if (unlikely(highatomic) && order) {
-		page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
-		if (page)
-			return page;
-	}
-	page = rmqueue_smallest(zone, order, mt);
-	if (likely(page))
-		return page;
-	return __rmqueue_steal(zone, order, mt);
+	return rmqueue_take(zone, order, mt, highatomic);
 }
 
 /*
