@@ -347,6 +347,29 @@ void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, un
 	free_one_page_inline(zone, page, pfn, order, mt);
 }
 
+/* Is the buddy of the block (pfn, order) a free block of that order, the
+ * first thing the merge tests? Order < MAX_PAGE_ORDER (the buddy of a
+ * maximal block may be outside its section). */
+static __always_inline bool buddy_is_free(const struct page *page, unsigned long pfn,
+					  unsigned int order)
+{
+	const struct page *buddy = page + ((long)(pfn ^ (1ul << order)) - (long)pfn);
+
+	return buddy->flags == PG_buddy && buddy->order == order;
+}
+
+/* free_one_page()'s block whose buddy is not free: no merge, so it goes on
+ * the list of its own order and pageblock type (what the merge loop would
+ * do after its first test). */
+static __always_inline void free_one_page_nomerge(struct zone *zone, struct page *page,
+						  unsigned long pfn, unsigned int order,
+						  unsigned int mt)
+{
+	zone->free_pages += 1ul << order;
+	zone->nr_frees++;
+	add_to_free_list(zone, page, (u32)pfn, order, mt);
+}
+
 static __noinline void free_pages_bad(struct zone *zone, struct page *page, unsigned int order,
 				      unsigned long flags)
 {
@@ -362,6 +385,7 @@ static __noinline void free_pages_bad(struct zone *zone, struct page *page, unsi
 void free_one_page(struct page *page, unsigned int order)
 {
 	unsigned long flags, pfn = page->pfn;
+	unsigned int mt;
 	const struct mem_section *ms = &mem_section[pfn >> PFN_SECTION_SHIFT];
 	struct zone *zone = &node_data[ms->nid].node_zones[pfn_zone_idx(pfn)];
 	/* One section lookup for both: page_zone() and, read under the lock,
@@ -374,8 +398,12 @@ void free_one_page(struct page *page, unsigned int order)
 		free_pages_bad(zone, page, order, flags);
 		return;
 	}
-	free_one_page_inline(zone, page, pfn, order,
-			     READ_ONCE(*pb) & ((1u << PB_MIGRATETYPE_BITS) - 1));
+	mt = READ_ONCE(*pb) & ((1u << PB_MIGRATETYPE_BITS) - 1);
+	/* The merge out of line: a freed block's buddy is usually in use */
+	if (order < MAX_PAGE_ORDER && buddy_is_free(page, pfn, order))
+		__free_one_page(zone, page, pfn, order, mt);
+	else
+		free_one_page_nomerge(zone, page, pfn, order, mt);
 	if (trace_on())
 		trace_merge(zone, pfn, order);
 	spin_unlock_irqrestore(&zone->lock, flags);
