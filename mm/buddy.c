@@ -112,6 +112,15 @@ void __isolate_free_page(struct zone *zone, struct page *page, unsigned int orde
  * (zone boundaries are MAX_ORDER-aligned, mmzone.h), so the buddy's struct
  * page is page + (buddy_pfn - pfn): no table lookup, no zone check.
  */
+void expand(struct zone *zone, struct page *page, u32 pfn, unsigned int order, unsigned int high,
+	    unsigned int mt)
+{
+	while (high > order) {
+		high--;
+		add_to_empty_free_list(zone, page + (1u << high), pfn + (1u << high), high, mt);
+	}
+}
+
 struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned int mt)
 {
 	return rmqueue_smallest(zone, order, mt);

@@ -221,6 +221,12 @@ static __always_inline void del_page_from_free_list(struct zone *zone, struct pa
 	page->buddy_mt = 0;
 }
 
+/* Linux's expand(): the halves of a block of order high above order back
+ * on their (empty) lists; out of line (mm/buddy.c), off the take's path
+ * when the list had a block of the wanted order. */
+void expand(struct zone *zone, struct page *page, u32 pfn, unsigned int order, unsigned int high,
+	    unsigned int mt);
+
 /* Linux's __rmqueue_smallest(): the first block of the smallest non-empty
  * list of type mt and order >= order, split down to order (mm/buddy.c). */
 static __always_inline struct page *rmqueue_smallest(struct zone *zone, unsigned int order,
@@ -245,10 +251,8 @@ static __always_inline struct page *rmqueue_smallest(struct zone *zone, unsigned
 		free_list_emptied(zone, high, mt);
 	if (!--area->nr_free)
 		zone->free_mask &= (u16) ~(1u << high);
-	while (high > order) {
-		high--;
-		add_to_empty_free_list(zone, page + (1u << high), pfn + (1u << high), high, mt);
-	}
+	if (unlikely(high > order))
+		expand(zone, page, pfn, order, high, mt);
 	page->flags = PG_allocated;
 	page->order = (u8)order;
 	page->owner = 0;
