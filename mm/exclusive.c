@@ -101,9 +101,10 @@ struct excl_reserve {
 } __aligned(2048); /* a power of two: reserves[cpu] is one shift on the fast paths */
 
 static struct excl_reserve reserves[NR_CPUS];
-static bool excl_isolated; /* PKS on every CPU, pages keyed */
-static bool excl_inited;   /* exclusive_init() ran: the idle loop refills */
-static bool excl_idle_off; /* exclusive_idle_refill_set_enabled(false): tests count */
+static bool excl_isolated;	    /* PKS on every CPU, pages keyed */
+static bool excl_inited;	    /* exclusive_init() ran: the idle loop refills */
+static bool excl_idle_off;	    /* exclusive_idle_refill_set_enabled(false): tests count */
+static unsigned int excl_idle_busy; /* idle passes under way: the switch waits for them */
 static struct exclusive_stats stats;
 static struct {
 	u64 addr, ip, when;   /* this CPU's last retried fault, arch_cycles() */
@@ -906,17 +907,34 @@ void exclusive_idle_work(void)
 {
 	unsigned int cpu = arch_cpu_id();
 
-	if (!READ_ONCE(excl_inited) || READ_ONCE(excl_idle_off))
+	if (!READ_ONCE(excl_inited))
 		return;
-	exclusive_scrub_dirty();
-	if (READ_ONCE(reserves[cpu].nr) + READ_ONCE(reserves[cpu].dirty_nr) <
-	    EXCLUSIVE_RESERVE_PAGES / 2)
-		__atomic_add_fetch(&stats.idle_refills, reserve_fill(cpu), __ATOMIC_RELAXED);
+	/* Announce the pass before reading the switch (both seq_cst), so that
+	 * the switch either sees this pass or this pass sees it off. */
+	__atomic_add_fetch(&excl_idle_busy, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&excl_idle_off, __ATOMIC_SEQ_CST)) {
+		exclusive_scrub_dirty();
+		if (READ_ONCE(reserves[cpu].nr) + READ_ONCE(reserves[cpu].dirty_nr) <
+		    EXCLUSIVE_RESERVE_PAGES / 2)
+			__atomic_add_fetch(&stats.idle_refills, reserve_fill(cpu),
+					   __ATOMIC_RELAXED);
+	}
+	__atomic_sub_fetch(&excl_idle_busy, 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * Off waits for the passes already under way on other CPUs, as
+ * balancer_set_enabled(false) does: when it returns no idle loop scrubs or
+ * refills until it is turned on again, so a test's exact count holds. A pass
+ * is a few pages of work; the caller is a test in process context.
+ */
 void exclusive_idle_refill_set_enabled(bool on)
 {
-	WRITE_ONCE(excl_idle_off, !on);
+	__atomic_store_n(&excl_idle_off, !on, __ATOMIC_SEQ_CST);
+	if (on)
+		return;
+	while (__atomic_load_n(&excl_idle_busy, __ATOMIC_ACQUIRE))
+		arch_cpu_relax();
 }
 
 unsigned int exclusive_reserve_fill(void)

@@ -34,9 +34,9 @@ void exclusive_init(void);
 unsigned int exclusive_reserve_fill(void);
 /* The idle loop: tops this CPU's reserve up when below half. */
 void exclusive_idle_work(void);
-/* Off: idle loops stop scrubbing and refilling (a test comparing exact free counts turns
- * it off before its CPUs' next pass through the idle loop, like
- * balancer_set_enabled()). */
+/* Off: idle loops stop scrubbing and refilling; it returns once the passes under way on
+ * other CPUs are over (a test comparing exact free counts, like balancer_set_enabled()).
+ * Process context only: never from the idle loop itself. */
 void exclusive_idle_refill_set_enabled(bool on);
 /* Pages of zone held in the exclusive reserves (free to mm, allocated to the
  * buddy): for an exact count of free memory; read while quiet. */
