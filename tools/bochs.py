@@ -47,8 +47,9 @@ DEFAULT_TIMEOUT = 240
 # Instructions per emulated second: the TSC's rate and the PIT's pace.
 DEFAULT_IPS = 50000000
 # Bochs 2.7 allocates at most 2048 MiB of host memory (`megs:` is that limit
-# too); a larger guest gets `memory: guest=N, host=2048` and Bochs swaps the
-# rest to a file in the run's temporary directory.
+# too); a larger guest gets `memory: guest=N, host=2048`: Bochs backs each
+# block the guest touches from that pool, and panics (a failed run, its log
+# shown) if the guest touches more than 2048 MiB.
 HOST_MEM_MAX_MIB = 2048
 
 # The kernel's last words: (substring, exit status). kernel/main.c prints

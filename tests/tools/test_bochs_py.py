@@ -33,7 +33,7 @@ def test_bochs_py_bochsrc():
 
 def test_bochs_py_mem_above_host_limit():
     """Bochs 2.7 allocates at most 2048 MiB ('megs: 5120' is a Bochs panic, host_size out
-    of range): a larger guest gets the rest swapped, guest=5120, host=2048."""
+    of range): a larger guest is backed on demand from 2048 MiB, guest=5120, host=2048."""
     args = argparse.Namespace(mem="5G", smp=1, cpu="corei7_haswell_4770", ips=50000000)
     rc = bochs.bochsrc(args, "/w", "/w/l.iso", "/w/serial.log", "/w/bochs.log")
     assert "memory: guest=5120, host=2048\n" in rc
