@@ -112,10 +112,10 @@ static unsigned int drain_node(struct ktest *t, int nid, bool *exhausted)
  * drained to its last block makes the slow path run the shrinkers, and the
  * zero cache's gives its pages to the buddy allocator: nr_free_pages() alone
  * came out 64 pages (the cache) above where it started, in one 5 GiB, 4-CPU
- * boot of two. With the balancer off nothing refills the cache meanwhile,
- * so this sum is the same before and after. Another CPU's idle loop would
+ * boot of two (and on Bochs, 2 CPUs, 5 GiB). Another CPU's idle loop would
  * run the balancer and the exclusive reserves' refills meanwhile: both are
- * paused for the count (as pool_test and reclaim_test do).
+ * paused for the count (as pool_test and reclaim_test do), so nothing
+ * refills the cache and this sum is the same before and after.
  */
 static unsigned long numa_pages_unused(void)
 {
