@@ -61,6 +61,10 @@ static const struct kernel_param kernel_params[] = {
 	{ "smp_test_stuck_cpu", PARAM_UINT, 0, NR_CPUS - 1, 0, NULL,
 	  "KTAP smp suite: hang CPU N (1..) with interrupts off and check that a call to it "
 	  "gives up and takes it offline (costs the CPU); 0 = skip that case" },
+	{ "smp_test_slot_contention", PARAM_BOOL, 0, 1, 0, NULL,
+	  "KTAP smp suite: three CPUs post a 3 s call to one CPU at once (about 9 s; needs 4 "
+	  "CPUs); the last waits longer than the call timeout and must not take it offline; "
+	  "0 = skip that case" },
 	{ "tlb_test_no_shootdown", PARAM_BOOL, 0, 1, 0, NULL,
 	  "BREAKS THE KERNEL on purpose: unmaps flush only the local TLB, to show that the "
 	  "KTAP case smp.test_tlb_shootdown catches it" },

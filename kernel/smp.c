@@ -25,6 +25,9 @@
 unsigned long cpu_online_mask = 1; /* the boot CPU is online from the start */
 unsigned long cpu_missing_mask;
 
+/* The longest a caller waits for a busy slot whose CPU keeps answering others. */
+#define SMP_CALL_POST_MAX_MS (4 * SMP_CALL_TIMEOUT_MS)
+
 /*
  * One request at a time per target CPU. Sequence numbers under the lock:
  * posted = the last request posted, taken = the last the target started,
@@ -184,17 +187,24 @@ static void cpu_stopped_answering(unsigned int cpu, const char *what, bool park)
  * Posts fn to cpu's slot and sends the IPI. Waits at most
  * SMP_CALL_TIMEOUT_MS for an earlier request to finish; returns the new
  * request's number, or 0 if the slot stayed busy (the CPU is then taken
- * offline: it was not answering).
+ * offline: it was not answering). The bound is on the target, not on this
+ * caller's luck: each request the slot finishes (done moves) restarts it,
+ * so a target that keeps answering other callers -- every CPU draining
+ * every other's lists at once, 15 callers on one slot with 16 CPUs -- is
+ * never taken for a dead one; after SMP_CALL_POST_MAX_MS of other callers'
+ * requests this caller gives up (reported, 0), the target staying online.
  */
 static u32 call_post(unsigned int cpu, smp_call_func_t fn, void *arg)
 {
 	struct call_slot *s = &call_slots[cpu];
 	u64 deadline = smp_deadline_ms(SMP_CALL_TIMEOUT_MS);
+	u64 give_up = smp_deadline_ms(SMP_CALL_POST_MAX_MS);
 	unsigned long flags;
-	u32 seq = 0;
+	u32 seq = 0, done = __atomic_load_n(&s->done, __ATOMIC_RELAXED), now;
 
 	for (;;) {
 		spin_lock_irqsave(&s->lock, flags);
+		now = s->done;
 		if (s->done == s->posted) {
 			s->fn = fn;
 			s->arg = arg;
@@ -205,6 +215,16 @@ static u32 call_post(unsigned int cpu, smp_call_func_t fn, void *arg)
 		spin_unlock_irqrestore(&s->lock, flags);
 		if (seq)
 			break;
+		if (now != done) { /* the target finished a call: it is answering */
+			done = now;
+			deadline = smp_deadline_ms(SMP_CALL_TIMEOUT_MS);
+		}
+		if (arch_cycles() > give_up && cpu_online(cpu)) {
+			pr_err("CPU %u answers calls, but its slot stayed busy with other callers' "
+			       "for %u ms: this call is not made\n",
+			       cpu, SMP_CALL_POST_MAX_MS);
+			return 0;
+		}
 		if (arch_cycles() > deadline || !cpu_online(cpu)) {
 			cpu_stopped_answering(cpu, "did not finish an earlier call", false);
 			return 0;

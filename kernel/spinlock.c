@@ -20,6 +20,16 @@
 
 bool virt_spin_lock_enabled;
 
+/* spin_acquire()'s wait when the lock was not free: queued (fair) or
+ * test-and-set (virt), the mode read here only, off the fast path. */
+void spin_acquire_slow(spinlock_t *l)
+{
+	if (READ_ONCE(virt_spin_lock_enabled))
+		virt_spin_lock(l);
+	else
+		ticket_lock(l);
+}
+
 void virt_spin_lock_init(bool hypervisor, bool allowed)
 {
 	__atomic_store_n(&virt_spin_lock_enabled, hypervisor && allowed, __ATOMIC_RELEASE);

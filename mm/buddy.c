@@ -57,63 +57,10 @@ void set_pageblock_migratetype(unsigned long pfn, unsigned int mt)
 
 /* ---- the free lists: one per order and migratetype ---- */
 
-static __always_inline void add_to_free_list(struct zone *zone, struct page *page, u32 pfn,
-					     unsigned int order, unsigned int mt)
-{
-	struct free_area *area = &zone->free_area[order];
-	u32 head = area->head[mt];
-
-	page->flags = PG_buddy;
-	page->order = (u8)order;
-	page->buddy_mt = (u8)mt;
-	page->next = head;
-	page->prev = PFN_NIL;
-	if (head != PFN_NIL)
-		pfn_to_page(head)->prev = pfn;
-	else
-		zone->free_mask_mt[mt] |= (u16)(1u << order);
-	zone->free_mask |= (u16)(1u << order);
-	area->head[mt] = pfn;
-	area->nr_free++;
-}
-
-/* Pushes onto a list the caller knows is empty: no neighbour to touch. */
-static __always_inline void add_to_empty_free_list(struct zone *zone, struct page *page, u32 pfn,
-						   unsigned int order, unsigned int mt)
-{
-	struct free_area *area = &zone->free_area[order];
-
-	page->flags = PG_buddy;
-	page->order = (u8)order;
-	page->buddy_mt = (u8)mt;
-	page->next = PFN_NIL;
-	page->prev = PFN_NIL;
-	zone->free_mask_mt[mt] |= (u16)(1u << order);
-	zone->free_mask |= (u16)(1u << order);
-	area->head[mt] = pfn;
-	area->nr_free++;
-}
-
-static __always_inline void del_page_from_free_list(struct zone *zone, struct page *page,
-						    unsigned int order)
-{
-	struct free_area *area = &zone->free_area[order];
-	unsigned int mt = page->buddy_mt;
-	u32 next = page->next, prev = page->prev;
-
-	if (prev != PFN_NIL)
-		pfn_to_page(prev)->next = next;
-	else
-		area->head[mt] = next;
-	if (next != PFN_NIL)
-		pfn_to_page(next)->prev = prev;
-	if (area->head[mt] == PFN_NIL)
-		zone->free_mask_mt[mt] &= (u16) ~(1u << order);
-	if (!--area->nr_free)
-		zone->free_mask &= (u16) ~(1u << order);
-	page->flags = 0;
-	page->buddy_mt = 0;
-}
+/* add_to_free_list(), add_to_empty_free_list(), del_page_from_free_list()
+ * and the take, rmqueue_smallest(): inline in mm/internal.h, so that the
+ * allocation path (mm/page_alloc.c:rmqueue()) takes a block without a
+ * call. */
 
 /* Linux's move_to_free_list(): the free block to the list of type mt;
  * counted in nr_released if that makes it usable to more callers. */
@@ -166,37 +113,13 @@ void __isolate_free_page(struct zone *zone, struct page *page, unsigned int orde
  * (zone boundaries are MAX_ORDER-aligned, mmzone.h), so the buddy's struct
  * page is page + (buddy_pfn - pfn): no table lookup, no zone check.
  */
-static __always_inline struct page *rmqueue_smallest(struct zone *zone, unsigned int order,
-						     unsigned int mt)
+void expand(struct zone *zone, struct page *page, u32 pfn, unsigned int order, unsigned int high,
+	    unsigned int mt)
 {
-	unsigned int mask = zone->free_mask_mt[mt] >> order, high;
-	struct free_area *area;
-	struct page *page;
-	u32 pfn, next;
-
-	if (unlikely(!mask))
-		return NULL;
-	high = order + (unsigned int)__builtin_ctz(mask);
-	area = &zone->free_area[high];
-	pfn = area->head[mt];
-	page = pfn_to_page(pfn);
-	next = page->next;
-	area->head[mt] = next;
-	if (next != PFN_NIL)
-		pfn_to_page(next)->prev = PFN_NIL;
-	else
-		zone->free_mask_mt[mt] &= (u16) ~(1u << high);
-	if (!--area->nr_free)
-		zone->free_mask &= (u16) ~(1u << high);
 	while (high > order) {
 		high--;
 		add_to_empty_free_list(zone, page + (1u << high), pfn + (1u << high), high, mt);
 	}
-	page->flags = PG_allocated;
-	page->order = (u8)order;
-	page->owner = 0;
-	zone->free_pages -= 1ul << order;
-	return page;
 }
 
 struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned int mt)
@@ -364,15 +287,9 @@ do_steal:
 	return true;
 }
 
-/*
- * Linux's __rmqueue() (+ rmqueue_buddy()'s highatomic step): a block of
- * order for an allocation of type mt. High-order atomic callers (Linux
- * 6.1's ALLOC_HARDER; `highatomic`) try the MIGRATE_HIGHATOMIC lists first.
- * Zone lock held.
- */
-/* The preferred type's lists were empty: steal from another type, retry. */
-static __noinline struct page *__rmqueue_steal(struct zone *zone, unsigned int order,
-					       unsigned int mt)
+/* The preferred type's lists were empty: steal from another type, retry
+ * (rmqueue_take()'s slow part, mm/internal.h). */
+struct page *__rmqueue_steal(struct zone *zone, unsigned int order, unsigned int mt)
 {
 	struct page *page = NULL;
 
@@ -381,21 +298,19 @@ static __noinline struct page *__rmqueue_steal(struct zone *zone, unsigned int o
 	return page;
 }
 
-/* The common case (the preferred list has a block) inline: one call frame,
- * no fallback search. */
+/* A high-order atomic request's take: the MIGRATE_HIGHATOMIC lists first
+ * (rmqueue_take()'s, out of line). */
+struct page *__rmqueue_highatomic(struct zone *zone, unsigned int order, unsigned int mt)
+{
+	struct page *page = rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
+
+	return page ? page : rmqueue_take(zone, order, mt, false);
+}
+
+/* rmqueue_take() for the callers outside the allocation path. */
 struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, bool highatomic)
 {
-	struct page *page;
-
-	if (unlikely(highatomic) && order) {
-		page = __rmqueue_smallest(zone, order, MIGRATE_HIGHATOMIC);
-		if (page)
-			return page;
-	}
-	page = rmqueue_smallest(zone, order, mt);
-	if (likely(page))
-		return page;
-	return __rmqueue_steal(zone, order, mt);
+	return rmqueue_take(zone, order, mt, highatomic);
 }
 
 /*
@@ -442,6 +357,29 @@ void __free_one_page(struct zone *zone, struct page *page, unsigned long pfn, un
 	free_one_page_inline(zone, page, pfn, order, mt);
 }
 
+/* Is the buddy of the block (pfn, order) a free block of that order, the
+ * first thing the merge tests? Order < MAX_PAGE_ORDER (the buddy of a
+ * maximal block may be outside its section). */
+static __always_inline bool buddy_is_free(const struct page *page, unsigned long pfn,
+					  unsigned int order)
+{
+	const struct page *buddy = page + ((long)(pfn ^ (1ul << order)) - (long)pfn);
+
+	return buddy->flags == PG_buddy && buddy->order == order;
+}
+
+/* free_one_page()'s block whose buddy is not free: no merge, so it goes on
+ * the list of its own order and pageblock type (what the merge loop would
+ * do after its first test). */
+static __always_inline void free_one_page_nomerge(struct zone *zone, struct page *page,
+						  unsigned long pfn, unsigned int order,
+						  unsigned int mt)
+{
+	zone->free_pages += 1ul << order;
+	zone->nr_frees++;
+	add_to_free_list(zone, page, (u32)pfn, order, mt);
+}
+
 static __noinline void free_pages_bad(struct zone *zone, struct page *page, unsigned int order,
 				      unsigned long flags)
 {
@@ -457,6 +395,7 @@ static __noinline void free_pages_bad(struct zone *zone, struct page *page, unsi
 void free_one_page(struct page *page, unsigned int order)
 {
 	unsigned long flags, pfn = page->pfn;
+	unsigned int mt;
 	const struct mem_section *ms = &mem_section[pfn >> PFN_SECTION_SHIFT];
 	struct zone *zone = &node_data[ms->nid].node_zones[pfn_zone_idx(pfn)];
 	/* One section lookup for both: page_zone() and, read under the lock,
@@ -469,8 +408,12 @@ void free_one_page(struct page *page, unsigned int order)
 		free_pages_bad(zone, page, order, flags);
 		return;
 	}
-	free_one_page_inline(zone, page, pfn, order,
-			     READ_ONCE(*pb) & ((1u << PB_MIGRATETYPE_BITS) - 1));
+	mt = READ_ONCE(*pb) & ((1u << PB_MIGRATETYPE_BITS) - 1);
+	/* The merge out of line: a freed block's buddy is usually in use */
+	if (order < MAX_PAGE_ORDER && buddy_is_free(page, pfn, order))
+		__free_one_page(zone, page, pfn, order, mt);
+	else
+		free_one_page_nomerge(zone, page, pfn, order, mt);
 	if (trace_on())
 		trace_merge(zone, pfn, order);
 	spin_unlock_irqrestore(&zone->lock, flags);

@@ -233,11 +233,7 @@ static void migrate_batch(struct compact_control *cc)
 /* A free block of the order on a list an ordinary allocation may use. */
 static bool compact_finished(const struct zone *zone, unsigned int order)
 {
-	unsigned int mask = READ_ONCE(zone->free_mask_mt[MIGRATE_UNMOVABLE]) |
-			    READ_ONCE(zone->free_mask_mt[MIGRATE_MOVABLE]) |
-			    READ_ONCE(zone->free_mask_mt[MIGRATE_RECLAIMABLE]);
-
-	return (mask >> order) != 0;
+	return (READ_ONCE(zone->free_mask_pcp) >> order) != 0;
 }
 
 /* Linux's compaction_suitable(): is compaction the answer at all? */

@@ -495,6 +495,11 @@ static void __check_zone(struct zone *z)
 				area->nr_free);
 		total += count << o;
 	}
+	if (z->free_mask_pcp !=
+	    (z->free_mask_mt[MIGRATE_UNMOVABLE] | z->free_mask_mt[MIGRATE_MOVABLE] |
+	     z->free_mask_mt[MIGRATE_RECLAIMABLE]))
+		inv_err(z, "free_mask_pcp %#x is not the per-CPU types' masks OR-ed",
+			z->free_mask_pcp);
 	if (total != z->free_pages)
 		inv_err(z, "%lu pages on the lists, free_pages says %lu", total, z->free_pages);
 	if (z->free_pages > z->managed_pages)

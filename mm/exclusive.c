@@ -101,9 +101,10 @@ struct excl_reserve {
 } __aligned(2048); /* a power of two: reserves[cpu] is one shift on the fast paths */
 
 static struct excl_reserve reserves[NR_CPUS];
-static bool excl_isolated; /* PKS on every CPU, pages keyed */
-static bool excl_inited;   /* exclusive_init() ran: the idle loop refills */
-static bool excl_idle_off; /* exclusive_idle_refill_set_enabled(false): tests count */
+static bool excl_isolated;	    /* PKS on every CPU, pages keyed */
+static bool excl_inited;	    /* exclusive_init() ran: the idle loop refills */
+static bool excl_idle_off;	    /* exclusive_idle_refill_set_enabled(false): tests count */
+static unsigned int excl_idle_busy; /* idle passes under way: the switch waits for them */
 static struct exclusive_stats stats;
 static struct {
 	u64 addr, ip, when;   /* this CPU's last retried fault, arch_cycles() */
@@ -825,6 +826,20 @@ static void enable_this_cpu(void *arg)
 	__atomic_add_fetch(&stats.cpus_keyed, 1, __ATOMIC_RELAXED);
 }
 
+/* More CPUs than keys: name every pair that shares one (no isolation between them). */
+static void warn_shared_keys(void)
+{
+	unsigned int a, b;
+
+	for_each_online_cpu(b)
+		for (a = 0; a < b; a++)
+			if (cpu_online(a) && pks_cpu_key(a) == pks_cpu_key(b))
+				pr_warn("CPUs %u and %u share key %u (%u CPUs, %u keys): no "
+					"isolation between them, each can read and write the "
+					"other's exclusive pages\n",
+					a, b, pks_cpu_key(a), num_online_cpus(), PKS_NR_CPU_KEYS);
+}
+
 static void exclusive_enable_pks(void)
 {
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
@@ -848,10 +863,7 @@ static void exclusive_enable_pks(void)
 		"keys %u..%u one per CPU\n",
 		stats.cpus_keyed, PKS_KEY_FIRST_CPU,
 		PKS_KEY_FIRST_CPU + min(num_online_cpus(), PKS_NR_CPU_KEYS) - 1);
-	if (num_online_cpus() > PKS_NR_CPU_KEYS)
-		pr_warn("%u CPUs, %u keys: CPUs c and c+%u share a key and are not isolated "
-			"from each other\n",
-			num_online_cpus(), PKS_NR_CPU_KEYS, PKS_NR_CPU_KEYS);
+	warn_shared_keys();
 }
 
 void exclusive_init(void)
@@ -895,17 +907,34 @@ void exclusive_idle_work(void)
 {
 	unsigned int cpu = arch_cpu_id();
 
-	if (!READ_ONCE(excl_inited) || READ_ONCE(excl_idle_off))
+	if (!READ_ONCE(excl_inited))
 		return;
-	exclusive_scrub_dirty();
-	if (READ_ONCE(reserves[cpu].nr) + READ_ONCE(reserves[cpu].dirty_nr) <
-	    EXCLUSIVE_RESERVE_PAGES / 2)
-		__atomic_add_fetch(&stats.idle_refills, reserve_fill(cpu), __ATOMIC_RELAXED);
+	/* Announce the pass before reading the switch (both seq_cst), so that
+	 * the switch either sees this pass or this pass sees it off. */
+	__atomic_add_fetch(&excl_idle_busy, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&excl_idle_off, __ATOMIC_SEQ_CST)) {
+		exclusive_scrub_dirty();
+		if (READ_ONCE(reserves[cpu].nr) + READ_ONCE(reserves[cpu].dirty_nr) <
+		    EXCLUSIVE_RESERVE_PAGES / 2)
+			__atomic_add_fetch(&stats.idle_refills, reserve_fill(cpu),
+					   __ATOMIC_RELAXED);
+	}
+	__atomic_sub_fetch(&excl_idle_busy, 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * Off waits for the passes already under way on other CPUs, as
+ * balancer_set_enabled(false) does: when it returns no idle loop scrubs or
+ * refills until it is turned on again, so a test's exact count holds. A pass
+ * is a few pages of work; the caller is a test in process context.
+ */
 void exclusive_idle_refill_set_enabled(bool on)
 {
-	WRITE_ONCE(excl_idle_off, !on);
+	__atomic_store_n(&excl_idle_off, !on, __ATOMIC_SEQ_CST);
+	if (on)
+		return;
+	while (__atomic_load_n(&excl_idle_busy, __ATOMIC_ACQUIRE))
+		arch_cpu_relax();
 }
 
 unsigned int exclusive_reserve_fill(void)
@@ -934,6 +963,11 @@ unsigned long exclusive_reserve_pages_in(const struct zone *zone)
 bool exclusive_isolated(void)
 {
 	return READ_ONCE(excl_isolated);
+}
+
+bool exclusive_cpus_isolated(unsigned int a, unsigned int b)
+{
+	return READ_ONCE(excl_isolated) && a != b && pks_cpu_key(a) != pks_cpu_key(b);
 }
 
 unsigned int exclusive_reserve_level(unsigned int cpu)

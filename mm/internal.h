@@ -132,8 +132,159 @@ extern bool mm_debug_poison;
 extern bool page_group_by_mobility_disabled;
 void set_pageblock_migratetype(unsigned long pfn, unsigned int mt);
 
+/*
+ * The free lists' operations, zone lock held, inline here so that the
+ * allocation path takes a block with no call (the buddy system's rules:
+ * the comment above __rmqueue_smallest() in mm/buddy.c). Lists are doubly
+ * linked through struct page's next/prev pfns. Each keeps, as its list
+ * empties and fills: zone->free_mask_mt[mt] bit o (this list non-empty),
+ * zone->free_mask_pcp (the per-CPU types' masks OR-ed: what a request may
+ * fall back among, so the watermark check reads one word), zone->free_mask
+ * bit o (any list of order o non-empty, by nr_free). mm/debug.c checks all
+ * three against the lists.
+ */
+
+/* The list (order, mt) just emptied: its bits off. */
+static __always_inline void free_list_emptied(struct zone *zone, unsigned int order,
+					      unsigned int mt)
+{
+	zone->free_mask_mt[mt] &= (u16) ~(1u << order);
+	if (mt < MIGRATE_PCPTYPES)
+		zone->free_mask_pcp = zone->free_mask_mt[MIGRATE_UNMOVABLE] |
+				      zone->free_mask_mt[MIGRATE_MOVABLE] |
+				      zone->free_mask_mt[MIGRATE_RECLAIMABLE];
+}
+
+/* The list (order, mt) was empty and now holds a block: its bits on. */
+static __always_inline void free_list_filled(struct zone *zone, unsigned int order, unsigned int mt)
+{
+	zone->free_mask_mt[mt] |= (u16)(1u << order);
+	if (mt < MIGRATE_PCPTYPES)
+		zone->free_mask_pcp |= (u16)(1u << order);
+}
+
+static __always_inline void add_to_free_list(struct zone *zone, struct page *page, u32 pfn,
+					     unsigned int order, unsigned int mt)
+{
+	struct free_area *area = &zone->free_area[order];
+	u32 head = area->head[mt];
+
+	page->flags = PG_buddy;
+	page->order = (u8)order;
+	page->buddy_mt = (u8)mt;
+	page->next = head;
+	page->prev = PFN_NIL;
+	if (head != PFN_NIL)
+		pfn_to_page(head)->prev = pfn;
+	else
+		free_list_filled(zone, order, mt);
+	if (!area->nr_free++)
+		zone->free_mask |= (u16)(1u << order);
+	area->head[mt] = pfn;
+}
+
+/* Pushes onto a list the caller knows is empty: no neighbour to touch. */
+static __always_inline void add_to_empty_free_list(struct zone *zone, struct page *page, u32 pfn,
+						   unsigned int order, unsigned int mt)
+{
+	struct free_area *area = &zone->free_area[order];
+
+	page->flags = PG_buddy;
+	page->order = (u8)order;
+	page->buddy_mt = (u8)mt;
+	page->next = PFN_NIL;
+	page->prev = PFN_NIL;
+	free_list_filled(zone, order, mt);
+	zone->free_mask |= (u16)(1u << order);
+	area->head[mt] = pfn;
+	area->nr_free++;
+}
+
+static __always_inline void del_page_from_free_list(struct zone *zone, struct page *page,
+						    unsigned int order)
+{
+	struct free_area *area = &zone->free_area[order];
+	unsigned int mt = page->buddy_mt;
+	u32 next = page->next, prev = page->prev;
+
+	if (prev != PFN_NIL)
+		pfn_to_page(prev)->next = next;
+	else
+		area->head[mt] = next;
+	if (next != PFN_NIL)
+		pfn_to_page(next)->prev = prev;
+	if (area->head[mt] == PFN_NIL)
+		free_list_emptied(zone, order, mt);
+	if (!--area->nr_free)
+		zone->free_mask &= (u16) ~(1u << order);
+	page->flags = 0;
+	page->buddy_mt = 0;
+}
+
+/* Linux's expand(): the halves of a block of order high above order back
+ * on their (empty) lists; out of line (mm/buddy.c), off the take's path
+ * when the list had a block of the wanted order. */
+void expand(struct zone *zone, struct page *page, u32 pfn, unsigned int order, unsigned int high,
+	    unsigned int mt);
+
+/* Linux's __rmqueue_smallest(): the first block of the smallest non-empty
+ * list of type mt and order >= order, split down to order (mm/buddy.c). */
+static __always_inline struct page *rmqueue_smallest(struct zone *zone, unsigned int order,
+						     unsigned int mt)
+{
+	unsigned int mask = zone->free_mask_mt[mt] >> order, high;
+	struct free_area *area;
+	struct page *page;
+	u32 pfn, next;
+
+	if (unlikely(!mask))
+		return NULL;
+	high = order + (unsigned int)__builtin_ctz(mask);
+	area = &zone->free_area[high];
+	pfn = area->head[mt];
+	page = pfn_to_page(pfn);
+	next = page->next;
+	area->head[mt] = next;
+	if (next != PFN_NIL)
+		pfn_to_page(next)->prev = PFN_NIL;
+	else
+		free_list_emptied(zone, high, mt);
+	if (!--area->nr_free)
+		zone->free_mask &= (u16) ~(1u << high);
+	if (unlikely(high > order))
+		expand(zone, page, pfn, order, high, mt);
+	page->flags = PG_allocated;
+	page->order = (u8)order;
+	page->owner = 0;
+	zone->free_pages -= 1ul << order;
+	return page;
+}
+
 struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, unsigned int mt);
-/* With fallback and stealing; highatomic: try MIGRATE_HIGHATOMIC first. */
+struct page *__rmqueue_steal(struct zone *zone, unsigned int order, unsigned int mt);
+struct page *__rmqueue_highatomic(struct zone *zone, unsigned int order, unsigned int mt);
+
+/*
+ * Linux's __rmqueue() (+ rmqueue_buddy()'s highatomic step): a block of
+ * order for an allocation of type mt. High-order atomic callers (Linux
+ * 6.1's ALLOC_HARDER; `highatomic`) try the MIGRATE_HIGHATOMIC lists first;
+ * when the preferred type's lists are empty, fallback and stealing
+ * (mm/buddy.c). The common case, a block on the preferred list, is inline:
+ * no call. Zone lock held.
+ */
+static __always_inline struct page *rmqueue_take(struct zone *zone, unsigned int order,
+						 unsigned int mt, bool highatomic)
+{
+	struct page *page;
+
+	if (unlikely(highatomic) && order)
+		return __rmqueue_highatomic(zone, order, mt);
+	page = rmqueue_smallest(zone, order, mt);
+	if (likely(page))
+		return page;
+	return __rmqueue_steal(zone, order, mt);
+}
+/* rmqueue_take() out of line (the per-CPU refill, the bulk path). */
 struct page *__rmqueue(struct zone *zone, unsigned int order, unsigned int mt, bool highatomic);
 /* A block allocated at this order, freeable: what every free checks. */
 static __always_inline bool page_free_ok(const struct page *page, unsigned int order)

@@ -43,6 +43,7 @@ void memmap_reset(struct memmap *m)
 {
 	m->nr = 0;
 	m->nr_lost = 0;
+	m->from_efi = false;
 }
 
 bool memmap_add(struct memmap *m, u64 addr, u64 size, u32 type)
@@ -99,6 +100,7 @@ bool memmap_add_efi(struct memmap *m, const void *descs, size_t map_size, u32 de
 		size = d.num_pages << PAGE_SHIFT;
 		memmap_add(m, d.phys_start, size, memmap_type_from_efi(d.type, d.attribute));
 	}
+	m->from_efi = true;
 	return true;
 }
 
@@ -113,7 +115,18 @@ static u64 type_priority(u32 type)
 	return (u64)type + 2;
 }
 
-/* Bottom-up merge sort of change points by address: O(n log n), stable. */
+/*
+ * Change point a before b: by address, and at one address an end before a
+ * start, so that an entry that merely touches the next one (its end is the
+ * other's start) is not counted as an overlap, in whatever order the
+ * firmware listed the two.
+ */
+static bool cp_before(const struct change_point *a, const struct change_point *b)
+{
+	return a->addr < b->addr || (a->addr == b->addr && a->is_end && !b->is_end);
+}
+
+/* Bottom-up merge sort of change points (cp_before()): O(n log n), stable. */
 static void sort_change_points(u32 n)
 {
 	struct change_point *src = cp, *dst = cp_tmp, *t;
@@ -125,7 +138,7 @@ static void sort_change_points(u32 n)
 			u32 k = i;
 
 			while (l < mid && r < end)
-				dst[k++] = src[r].addr < src[l].addr ? src[r++] : src[l++];
+				dst[k++] = cp_before(&src[r], &src[l]) ? src[r++] : src[l++];
 			while (l < mid)
 				dst[k++] = src[l++];
 			while (r < end)
@@ -148,8 +161,14 @@ static void filter_entries(struct memmap *m, unsigned int phys_bits, struct memm
 		char line[80];
 
 		memmap_format_entry(line, sizeof(line), &e);
-		if (i && e.addr < m->map[i - 1].addr && !st->out_of_order++)
-			pr_warn(FW_BUG "out of order E820 entry %u: %s\n", i, line);
+		if (i && e.addr < m->map[i - 1].addr && !st->out_of_order++) {
+			if (m->from_efi) /* allowed by UEFI */
+				pr_info(
+				    "memmap: EFI descriptor %u out of address order, sorted: %s\n",
+				    i, line);
+			else
+				pr_warn(FW_BUG "out of order E820 entry %u: %s\n", i, line);
+		}
 		if (!e.size) {
 			st->zero_length++;
 			pr_warn("memmap: zero-length entry %u at 0x%llx dropped\n", i,

@@ -140,7 +140,7 @@ static __always_inline struct page *rmqueue(struct zone *zone, unsigned int orde
 			     (unsigned long)zone->wmark_thr[level][hi],
 			     (1ul << order) + (unsigned long)zone_unusable_free(zone, harder));
 	if (zone_watermark_ok(zone, order, level, hi, harder))
-		page = __rmqueue(zone, order, gfp_migratetype(gfp), harder);
+		page = rmqueue_take(zone, order, gfp_migratetype(gfp), harder);
 	if (page && zone->free_pages < zone->_watermark[WMARK_MIN])
 		src = ALLOC_SRC_RESERVE;
 	if (unlikely(traced) && page)

@@ -7,6 +7,9 @@
  * mm/reclaim.c's balancer tops it up too; __GFP_EXCLUSIVE, Labyrinth's
  * other own feature, is mm/exclusive.c's.
  *
+ * In front of the stacks, one page per CPU (the per-CPU cache, below): a
+ * take and a give on the same CPU swap a pointer.
+ *
  * The pool is one Treiber stack per zone. A head is one 64-bit word: the top page's
  * 32-bit pfn (PFN_NIL when empty) and a 32-bit tag bumped by every
  * successful push or pop. A pop reads the head, then the top page's
@@ -66,16 +69,54 @@ static struct pool_stack sealed[MAX_NR_ZONES];
 static const struct labyrinth_pool_sealer *sealer;
 
 /*
+ * The per-CPU cache: one page per CPU in front of the stacks (issue 18),
+ * so that an IRQ handler that takes a page and gives it back swaps one
+ * pointer in its CPU's slot: no pfn_to_page(), no compare-exchange loop,
+ * no per-zone level. A give fills this CPU's slot when it is empty, else
+ * pushes onto its zone's stack; a take empties this CPU's slot first,
+ * then pops the stacks, then takes another CPU's slot, then the sealed
+ * part (pool_take_slow()). Every slot is exchanged with a locked
+ * instruction, by its owner and by a thief alike, so a page in an idle
+ * CPU's slot is never stranded: a take returns NULL only when every slot
+ * it may use and every stack it may use were empty when it looked.
+ *
+ * A cached page is in the pool: PG_pool, counted in the hot word (level,
+ * lowest and pushes stay exact) and in labyrinth_pool_held_since() and
+ * labyrinth_pool_pages_in(). It is not in its stack's level: the per-zone
+ * judgements (refill from free, the balancer's refill and trim,
+ * MM_HOOK_POOL_LOW's clear) add the slots' pages of the zone
+ * (zone_level(), a walk of NR_CPUS slots, never on the fast path). So a
+ * take from a slot cannot tell whether its zone went below its target: it
+ * sets MM_HOOK_POOL_LOW whenever the flag is clear (stale true costs the
+ * next free one call, which clears it again). A page never moves between
+ * a slot and a stack: it enters the pool by a push (counted) and leaves by
+ * a take, so "no push since, a page there now" still means "there all
+ * along". A slot holds a page of any zone (whatever was given): a request
+ * that may not use that zone leaves it there.
+ */
+struct pool_cache {
+	struct page *page; /* NULL, or a PG_pool order-0 page of any zone */
+};
+
+/*
+ * Eight slots to a cache line, not one each: a take or a give writes the
+ * hot word's line (shared by every CPU) anyway, and a slot is then one
+ * scaled address from the CPU's index, no multiply.
+ */
+static struct pool_cache pool_cache[NR_CPUS];
+
+/*
  * MM_HOOK_POOL_LOW (a bit of mm_alloc_hooks, mm/internal.h), set while
  * some unsealed stack is below its target: the free paths (mm/page_alloc.c)
  * then leave their fast path and offer their order-0 pages to
  * labyrinth_pool_refill_from_free(). Read on every free in the same load as
  * the other hooks. Never stale-false: a pop of an unsealed stack sets it
- * after its decrement (SEQ_CST) if it went below the target, and the only
- * clear (pool_clear_low()) is followed by a second look at every level,
- * which sets it again if a pop slipped in between. Stale true is allowed
- * and costs one call that clears it: so a push (give, refill) does not
- * clear it, the next free or the balancer does.
+ * after its decrement (SEQ_CST) if it went below the target, a take from
+ * a slot after its exchange whenever it is clear, and the only clear
+ * (pool_clear_low()) is followed by a second look at every level and
+ * slot, which sets it again if a take slipped in between. Stale true is
+ * allowed and costs one call that clears it: so a push (give, refill)
+ * does not clear it, the next free or the balancer does.
  */
 static bool pool_low(void)
 {
@@ -96,7 +137,7 @@ static bool pool_low(void)
 
 static struct {
 	u64 count __aligned(64); /* pushes (mod 2^32) << 32 | pages in both parts */
-	long lowest;		 /* lowest level since init or the last mark */
+	u32 lowest;		 /* lowest level since init or the last mark */
 	unsigned long hits, misses;
 } pool_hot;
 
@@ -121,15 +162,34 @@ static long stacks_level(const struct pool_stack *st)
 	return n;
 }
 
+/* Pages of zone z in the slots (SEQ_CST: pool_clear_low()'s second look). */
+static long cached_in_zone(int z)
+{
+	long n = 0;
+
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct page *page = __atomic_load_n(&pool_cache[cpu].page, __ATOMIC_SEQ_CST);
+
+		n += page && pfn_zone_idx(page->pfn) == (enum zone_type)z;
+	}
+	return n;
+}
+
+/* The unsealed pages of zone z: its stack and the slots' pages of it. */
+static long zone_level(int z)
+{
+	return __atomic_load_n(&stacks[z].level, __ATOMIC_SEQ_CST) + cached_in_zone(z);
+}
+
 static long pool_level(void) /* both parts */
 {
 	return (long)(u32)__atomic_load_n(&pool_hot.count, __ATOMIC_RELAXED);
 }
 
 /* Off the hot path: a pop found a new low point. */
-static __noinline void pool_new_low(long level)
+static __noinline void pool_new_low(u32 level)
 {
-	long low = __atomic_load_n(&pool_hot.lowest, __ATOMIC_RELAXED);
+	u32 low = __atomic_load_n(&pool_hot.lowest, __ATOMIC_RELAXED);
 
 	while (level < low && !__atomic_compare_exchange_n(&pool_hot.lowest, &low, level, false,
 							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
@@ -141,7 +201,7 @@ static bool pool_all_full(void)
 	int z;
 
 	for (z = 0; z < MAX_NR_ZONES; z++)
-		if (__atomic_load_n(&stacks[z].level, __ATOMIC_SEQ_CST) < stacks[z].target)
+		if (stacks[z].target && zone_level(z) < stacks[z].target)
 			return false;
 	return true;
 }
@@ -156,11 +216,26 @@ static void pool_clear_low(void)
 		mm_hooks_set(MM_HOOK_POOL_LOW, true);
 }
 
-/* Off the hot path: an unsealed stack went below its target. */
+/* Off the hot path: an unsealed stack (or maybe a zone, a slot's page
+ * taken) went below its target. */
 static __noinline void pool_set_low(void)
 {
 	if (!pool_low())
 		mm_hooks_set(MM_HOOK_POOL_LOW, true);
+}
+
+/*
+ * A pool page's flags with order 0 and owner 0 (it has none) in one 32-bit
+ * store: what an allocated order-0 page from the buddy allocator has
+ * besides its flags (mm/buddy.c), and all labyrinth_pool_give() checks.
+ */
+static __always_inline void pool_page_state(struct page *page, u16 flags)
+{
+	u32 word = flags;
+
+	BUILD_BUG_ON(__builtin_offsetof(struct page, order) != 2 ||
+		     __builtin_offsetof(struct page, owner) != 3);
+	__builtin_memcpy(page, &word, sizeof(word));
 }
 
 /*
@@ -171,7 +246,7 @@ static __always_inline struct page *pool_pop(struct pool_stack *st, bool plain)
 {
 	u64 old = __atomic_load_n(&st->head, __ATOMIC_ACQUIRE), new;
 	struct page *page;
-	long level;
+	u32 level;
 
 	do {
 		if ((u32)old == PFN_NIL)
@@ -186,23 +261,30 @@ static __always_inline struct page *pool_pop(struct pool_stack *st, bool plain)
 		pool_set_low();
 	else if (!plain)
 		__atomic_fetch_sub(&st->level, 1, __ATOMIC_RELAXED);
-	level = (long)(u32)__atomic_fetch_sub(&pool_hot.count, 1, __ATOMIC_RELAXED);
+	level = (u32)__atomic_fetch_sub(&pool_hot.count, 1, __ATOMIC_RELAXED);
 	if (unlikely(level <= __atomic_load_n(&pool_hot.lowest, __ATOMIC_RELAXED)))
 		pool_new_low(level - 1);
 	__atomic_store_n(&page->next, PFN_NIL, __ATOMIC_RELAXED);
-	page->flags = PG_allocated;
+	pool_page_state(page, PG_allocated);
 	return page;
 }
 
-/* Onto st, which is its zone's stack of stacks[] or of sealed[]. */
-static __always_inline void pool_push_to(struct pool_stack *st, struct page *page)
+/*
+ * A push, counted before its page can be seen (labyrinth_pool_held_since()
+ * and the level never below the pages in it). The caller then puts the
+ * page in a slot or on a stack. A give's page is order 0 already.
+ */
+static __always_inline void pool_count_push(struct page *page)
+{
+	pool_page_state(page, PG_pool);
+	__atomic_add_fetch(&pool_hot.count, POOL_COUNT_PUSH, __ATOMIC_SEQ_CST);
+}
+
+/* Onto st, which is its zone's stack of stacks[] or of sealed[]; counted. */
+static __always_inline void pool_stack_push(struct pool_stack *st, struct page *page)
 {
 	u64 old = __atomic_load_n(&st->head, __ATOMIC_RELAXED);
 
-	page->flags = PG_pool;
-	page->order = 0;
-	/* Counted before the page can be seen: labyrinth_pool_held_since(). */
-	__atomic_add_fetch(&pool_hot.count, POOL_COUNT_PUSH, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&st->level, 1, __ATOMIC_RELAXED);
 	do {
 		__atomic_store_n(&page->next, (u32)old, __ATOMIC_RELAXED);
@@ -210,15 +292,29 @@ static __always_inline void pool_push_to(struct pool_stack *st, struct page *pag
 					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 
+static __always_inline void pool_push_to(struct pool_stack *st, struct page *page)
+{
+	pool_count_push(page);
+	pool_stack_push(st, page);
+}
+
 /* Its own zone's stack of stacks[] (pfn_zone_idx(), in two branches). */
+static __always_inline struct pool_stack *zone_stack(u32 pfn)
+{
+	return pfn >= ZONE_DMA32_END_PFN ? &stacks[ZONE_NORMAL]
+	       : pfn >= ZONE_DMA_END_PFN ? &stacks[ZONE_DMA32]
+					 : &stacks[ZONE_DMA];
+}
+
 static void pool_push(struct page *page)
 {
-	u32 pfn = page->pfn;
+	pool_push_to(zone_stack(page->pfn), page);
+}
 
-	pool_push_to(pfn >= ZONE_DMA32_END_PFN ? &stacks[ZONE_NORMAL]
-		     : pfn >= ZONE_DMA_END_PFN ? &stacks[ZONE_DMA32]
-					       : &stacks[ZONE_DMA],
-		     page);
+/* A give whose slot was full: its zone's stack (the push is counted). */
+static __noinline void pool_push_counted(struct page *page)
+{
+	pool_stack_push(zone_stack(page->pfn), page);
 }
 
 /*
@@ -258,38 +354,117 @@ static __noinline struct page *pool_pop_unsealing(unsigned int hi)
 	return page;
 }
 
-/* Unsealed pages first; hits and misses counted. */
-static __always_inline struct page *pool_pop_upto(unsigned int hi)
+/* A page returned, from a slot or a stack: counted as a hit. */
+static __always_inline struct page *pool_hit(struct page *page)
 {
-	struct page *page = stacks_pop_upto(stacks, hi, true);
-
-	if (unlikely(!page) && !(page = pool_pop_unsealing(hi))) {
-		__atomic_add_fetch(&pool_hot.misses, 1, __ATOMIC_RELAXED);
-		return NULL;
-	}
 	__atomic_add_fetch(&pool_hot.hits, 1, __ATOMIC_RELAXED);
+	pool_page_state(page, PG_allocated);
 	return page;
 }
 
-struct page *labyrinth_pool_take(void)
+/* Off the fast path: a slot's page taken at a new low point, or with
+ * MM_HOOK_POOL_LOW clear (see the per-CPU cache above). */
+static __noinline struct page *pool_cache_out_slow(struct page *page, u32 level)
 {
-	return pool_pop_upto(MAX_NR_ZONES - 1);
+	pool_new_low(level);
+	pool_set_low();
+	return pool_hit(page);
 }
 
+/*
+ * A page out of a slot: the hot word's level after it left (the exact low
+ * point, as a pop's), and the flag. The slow half is a tail call, so the
+ * fast path has no frame of its own.
+ */
+static __always_inline struct page *pool_cache_out(struct page *page)
+{
+	u32 level = (u32)__atomic_fetch_sub(&pool_hot.count, 1, __ATOMIC_SEQ_CST);
+
+	if (unlikely(level <= __atomic_load_n(&pool_hot.lowest, __ATOMIC_RELAXED) || !pool_low()))
+		return pool_cache_out_slow(page, level - 1);
+	return pool_hit(page);
+}
+
+/*
+ * cpu's slot's page, if its zone is at or below hi (else it stays). The
+ * slot may change meanwhile (its owner, another thief): the exchange takes
+ * the page only if it is still the one whose zone was checked (the same
+ * page back again is as good: nothing is read through it).
+ */
+static struct page *pool_cache_take(unsigned int cpu, unsigned int hi)
+{
+	struct page *page = __atomic_load_n(&pool_cache[cpu].page, __ATOMIC_ACQUIRE);
+
+	while (page && pfn_zone_idx(page->pfn) <= hi)
+		if (__atomic_compare_exchange_n(&pool_cache[cpu].page, &page, NULL, false,
+						__ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE))
+			return page;
+	return NULL;
+}
+
+/* The stacks had nothing: another CPU's slot (from the next CPU on). */
+static struct page *pool_steal(unsigned int hi)
+{
+	unsigned int me = arch_cpu_id(), i;
+	struct page *page = NULL;
+
+	for (i = 1; i < NR_CPUS && !page; i++)
+		page = pool_cache_take((me + i) % NR_CPUS, hi);
+	return page;
+}
+
+/*
+ * A take whose own slot had nothing it may use: the unsealed stacks
+ * (highest zone first), then the other CPUs' slots, then the sealed part.
+ * NULL (a miss) only when all of them were empty as it looked.
+ */
+static __noinline struct page *pool_take_slow(unsigned int hi)
+{
+	struct page *page = stacks_pop_upto(stacks, hi, true);
+
+	if (page)
+		return pool_hit(page);
+	if ((page = pool_steal(hi)))
+		return pool_cache_out(page);
+	if ((page = pool_pop_unsealing(hi)))
+		return pool_hit(page);
+	__atomic_add_fetch(&pool_hot.misses, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* This CPU's slot, else pool_take_slow(). */
+struct page *labyrinth_pool_take(void)
+{
+	struct page *page =
+	    __atomic_exchange_n(&pool_cache[arch_cpu_id()].page, NULL, __ATOMIC_SEQ_CST);
+
+	if (unlikely(!page))
+		return pool_take_slow(MAX_NR_ZONES - 1);
+	return pool_cache_out(page);
+}
+
+/* Into this CPU's slot if it is empty, else onto its zone's stack. */
 void labyrinth_pool_give(struct page *page)
 {
+	struct page *none = NULL;
+
 	if (unlikely(!page || page->flags != PG_allocated || page->order)) {
 		bad_page(page, page ? page->order : 0,
 			 "given to the Labyrinth pool while not an allocated order-0 page");
 		return;
 	}
-	pool_push(page);
+	pool_count_push(page);
+	if (unlikely(!__atomic_compare_exchange_n(&pool_cache[arch_cpu_id()].page, &none, page,
+						  false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)))
+		pool_push_counted(page);
 }
 
-/* Only stacks of zones the request may use: a hit is a page returned. */
+/* Only pages of zones the request may use: a hit is a page returned. */
 struct page *labyrinth_pool_alloc(unsigned int hi)
 {
-	struct page *page = pool_pop_upto(hi);
+	struct page *page = pool_cache_take(arch_cpu_id(), hi);
+
+	page = page ? pool_cache_out(page) : pool_take_slow(hi);
 
 	trace_mm(TR_POOL, NULL, 0, 0, 0, page ? page->pfn : PFN_NIL, pool_level(), pool.size, 0);
 	return page;
@@ -316,9 +491,9 @@ struct page *labyrinth_pool_take_sealed(unsigned int hi)
  */
 bool labyrinth_pool_refill_from_free(struct page *page)
 {
-	struct pool_stack *st = &stacks[pfn_zone_idx(page->pfn)];
+	int z = pfn_zone_idx(page->pfn);
 
-	if (__atomic_load_n(&st->level, __ATOMIC_RELAXED) >= st->target) {
+	if (zone_level(z) >= stacks[z].target) {
 		pool_clear_low();
 		return false;
 	}
@@ -395,14 +570,36 @@ static unsigned long pool_refill_sealed(void)
 	return n;
 }
 
-/* Pops what a stack holds above its target and frees it (plain: of stacks[]). */
-static unsigned long pool_trim(struct pool_stack *st, bool plain)
+/* The trim, the stack empty: a slot's page of zone z (not a hit). */
+static struct page *pool_cache_trim(int z)
 {
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct page *page = __atomic_load_n(&pool_cache[cpu].page, __ATOMIC_ACQUIRE);
+
+		if (page && pfn_zone_idx(page->pfn) == (enum zone_type)z &&
+		    __atomic_compare_exchange_n(&pool_cache[cpu].page, &page, NULL, false,
+						__ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+			pool_new_low((u32)__atomic_sub_fetch(&pool_hot.count, 1, __ATOMIC_SEQ_CST));
+			pool_page_state(page, PG_allocated);
+			return page;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Pops what a zone's part holds above its target and frees it (plain:
+ * stacks[z], whose zone's pages in the slots count too; else sealed[z]).
+ */
+static unsigned long pool_trim(int z, bool plain)
+{
+	struct pool_stack *st = plain ? &stacks[z] : &sealed[z];
 	unsigned long n = 0;
 	struct page *page;
 
-	while (__atomic_load_n(&st->level, __ATOMIC_RELAXED) > st->target &&
-	       (page = pool_pop(st, plain))) {
+	while ((plain ? zone_level(z) : __atomic_load_n(&st->level, __ATOMIC_RELAXED)) >
+		   st->target &&
+	       ((page = pool_pop(st, plain)) || (plain && (page = pool_cache_trim(z))))) {
 		if (!plain)
 			sealer->unseal(page);
 		__free_pages(page, 0);
@@ -423,7 +620,7 @@ unsigned long labyrinth_pool_refill(void)
 		struct pool_stack *st = &stacks[z];
 		long tries = st->target;
 
-		while (tries-- > 0 && __atomic_load_n(&st->level, __ATOMIC_RELAXED) < st->target) {
+		while (tries-- > 0 && zone_level(z) < st->target) {
 			page = alloc_pages(POOL_REFILL_GFP | zone_gfp(z), 0);
 			if (!page)
 				break;
@@ -433,7 +630,7 @@ unsigned long labyrinth_pool_refill(void)
 	}
 	added += pool_refill_sealed();
 	for (z = 0; z < MAX_NR_ZONES; z++)
-		trimmed += pool_trim(&stacks[z], true) + pool_trim(&sealed[z], false);
+		trimmed += pool_trim(z, true) + pool_trim(z, false);
 	pool_clear_low(); /* a push leaves a stale true to the next free or here */
 	added -= min(added, trimmed);
 	__atomic_add_fetch(&pool.refills_balancer, added, __ATOMIC_RELAXED);
@@ -446,6 +643,7 @@ void labyrinth_pool_reset(void)
 {
 	int z;
 
+	memset(pool_cache, 0, sizeof(pool_cache));
 	for (z = 0; z < MAX_NR_ZONES; z++) {
 		stacks[z].head = sealed[z].head = PFN_NIL;
 		stacks[z].level = stacks[z].target = 0;
@@ -489,7 +687,7 @@ void labyrinth_pool_set_sealer(const struct labyrinth_pool_sealer *s)
 	pool_set_targets(pool.size);
 	labyrinth_pool_refill();
 	pool.refills_balancer = 0;
-	pool_hot.lowest = pool_level();
+	pool_hot.lowest = (u32)pool_level();
 	if (!sealed[ZONE_DMA32].target && !sealed[ZONE_NORMAL].target) {
 		pr_info("Labyrinth pool: no page outside DMA to seal: the exclusive seed call gets "
 			"NULL whenever its CPU's reserve is empty\n");
@@ -534,7 +732,7 @@ void labyrinth_pool_init(size_t bytes)
 	pool_set_targets(pages);
 	labyrinth_pool_refill();
 	pool.refills_balancer = 0;
-	pool_hot.lowest = pool_level();
+	pool_hot.lowest = (u32)pool_level();
 	pr_info("Labyrinth pool: %ld/%lu pages (%luK) reserved for atomic callers (DMA %ld/%ld)\n",
 		pool_level(), pages, pages << (PAGE_SHIFT - 10), stacks[ZONE_DMA].level,
 		stacks[ZONE_DMA].target);
@@ -545,17 +743,20 @@ void labyrinth_pool_init(size_t bytes)
 void labyrinth_pool_stats(struct labyrinth_pool_stats *s)
 {
 	long level = pool_level();
-	long lowest = __atomic_load_n(&pool_hot.lowest, __ATOMIC_RELAXED);
+	u32 lowest = __atomic_load_n(&pool_hot.lowest, __ATOMIC_RELAXED);
 
 	s->size = pool.size;
 	s->level = level > 0 ? (unsigned long)level : 0;
-	s->lowest = lowest > 0 ? (unsigned long)lowest : 0;
+	s->lowest = lowest;
 	s->hits = __atomic_load_n(&pool_hot.hits, __ATOMIC_RELAXED);
 	s->misses = __atomic_load_n(&pool_hot.misses, __ATOMIC_RELAXED);
 	s->refills_free = __atomic_load_n(&pool.refills_free, __ATOMIC_RELAXED);
 	s->refills_balancer = __atomic_load_n(&pool.refills_balancer, __ATOMIC_RELAXED);
 	s->refills = s->refills_free + s->refills_balancer;
 	s->pushes = __atomic_load_n(&pool_hot.count, __ATOMIC_RELAXED) >> 32;
+	s->cached = 0;
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		s->cached += (unsigned long)cached_in_zone(z);
 	s->sealed_size = 0;
 	for (int z = 0; z < MAX_NR_ZONES; z++)
 		s->sealed_size += (unsigned long)sealed[z].target;
@@ -571,27 +772,46 @@ void labyrinth_pool_stats(struct labyrinth_pool_stats *s)
  * Did a request whose highest zone is hi have a pool page all along since
  * pushes0 was read (labyrinth_pool_stats().pushes)? Every push counts
  * itself before its page can be seen, so: no push since, and a page there
- * now, means the page was there all the time (pops only take away).
+ * now, means the page was there all the time (takes only take away, and
+ * no page moves between a slot and a stack).
  */
-static bool stacks_held_since(const struct pool_stack *st, unsigned long pushes0, unsigned int hi)
+static bool stacks_hold(const struct pool_stack *st, unsigned int hi)
 {
 	bool held = false;
 	int z;
 
 	for (z = 0; z <= (int)min(hi, (unsigned int)MAX_NR_ZONES - 1); z++)
 		held |= (u32)__atomic_load_n(&st[z].head, __ATOMIC_SEQ_CST) != PFN_NIL;
-	return held && __atomic_load_n(&pool_hot.count, __ATOMIC_SEQ_CST) >> 32 == pushes0;
+	return held;
 }
 
-/* Ordinary callers may take sealed pages too: either part counts. */
+/* Some CPU's slot holds a page of a zone at or below hi. */
+static bool cache_holds(unsigned int hi)
+{
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct page *page = __atomic_load_n(&pool_cache[cpu].page, __ATOMIC_SEQ_CST);
+
+		if (page && pfn_zone_idx(page->pfn) <= hi)
+			return true;
+	}
+	return false;
+}
+
+static bool no_push_since(unsigned long pushes0)
+{
+	return __atomic_load_n(&pool_hot.count, __ATOMIC_SEQ_CST) >> 32 == pushes0;
+}
+
+/* Ordinary callers take the slots' pages and the sealed ones too: all count. */
 bool labyrinth_pool_held_since(unsigned long pushes0, unsigned int hi)
 {
-	return stacks_held_since(stacks, pushes0, hi) || stacks_held_since(sealed, pushes0, hi);
+	return (cache_holds(hi) || stacks_hold(stacks, hi) || stacks_hold(sealed, hi)) &&
+	       no_push_since(pushes0);
 }
 
 bool labyrinth_pool_sealed_held_since(unsigned long pushes0, unsigned int hi)
 {
-	return stacks_held_since(sealed, pushes0, hi);
+	return stacks_hold(sealed, hi) && no_push_since(pushes0);
 }
 
 /* Quiescent callers only (nobody pops or pushes meanwhile): walks the stack. */
@@ -606,12 +826,17 @@ unsigned long labyrinth_pool_pages_in(const struct zone *zone)
 		for (pfn = (u32)__atomic_load_n(&st[i]->head, __ATOMIC_ACQUIRE); pfn != PFN_NIL;
 		     pfn = pfn_to_page(pfn)->next)
 			n += page_zone(pfn_to_page(pfn)) == zone;
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct page *page = __atomic_load_n(&pool_cache[cpu].page, __ATOMIC_ACQUIRE);
+
+		n += page && page_zone(page) == zone;
+	}
 	return n;
 }
 
 void labyrinth_pool_mark_lowest(void)
 {
-	__atomic_store_n(&pool_hot.lowest, pool_level(), __ATOMIC_RELAXED);
+	__atomic_store_n(&pool_hot.lowest, (u32)pool_level(), __ATOMIC_RELAXED);
 }
 
 void labyrinth_pool_stats_reset(void)

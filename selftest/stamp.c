@@ -103,13 +103,18 @@ void st_exclusive_foreign_touch(struct ktest *t)
 {
 	struct page *page;
 	struct exclusive_stats s0, s1;
-	unsigned int other = (arch_cpu_id() + 1) % NR_CPUS;
+	unsigned int me = arch_cpu_id(), other = me;
 
-	while (!cpu_online(other))
+	/* the next online CPU with another key (more CPUs than keys: some share one) */
+	do
 		other = (other + 1) % NR_CPUS;
-	if (!exclusive_isolated() || other == arch_cpu_id()) {
+	while (other != me && !(cpu_online(other) && exclusive_cpus_isolated(me, other)));
+	if (other == me) {
 		pr_info("exclusive: foreign touch SKIP: %s\n",
-			exclusive_isolated() ? "one CPU" : "no PKS, pages not isolated");
+			!exclusive_isolated() ? "no PKS, pages not isolated"
+			: num_online_cpus() == 1
+			    ? "one CPU"
+			    : "every other CPU shares this CPU's protection key, no isolation");
 		return;
 	}
 	page = alloc_page(GFP_KERNEL | __GFP_EXCLUSIVE);

@@ -46,6 +46,11 @@ DEFAULT_MODEL = "corei7_haswell_4770"  # x2APIC, TSC-deadline, 1 GiB pages, SMEP
 DEFAULT_TIMEOUT = 240
 # Instructions per emulated second: the TSC's rate and the PIT's pace.
 DEFAULT_IPS = 50000000
+# Bochs 2.7 allocates at most 2048 MiB of host memory (`megs:` is that limit
+# too); a larger guest gets `memory: guest=N, host=2048`: Bochs backs each
+# block the guest touches from that pool, and panics (a failed run, its log
+# shown) if the guest touches more than 2048 MiB.
+HOST_MEM_MAX_MIB = 2048
 
 # The kernel's last words: (substring, exit status). kernel/main.c prints
 # the first two; kernel/panic.c and arch/x86_64/traps.c the others; the
@@ -63,7 +68,7 @@ VERDICTS = [
 def bochsrc(args, workdir, iso, serial, log):
     megs = run.mem_mib(args.mem)
     return "\n".join([
-        f"megs: {megs}",
+        f"memory: guest={megs}, host={min(megs, HOST_MEM_MAX_MIB)}",
         f"cpu: model={args.cpu}, count={args.smp}, ips={args.ips}, reset_on_triple_fault=0",
         f"romimage: file={BIOS}",
         f"vgaromimage: file={VGABIOS}",
@@ -94,6 +99,18 @@ def tail(path, n):
             return "".join(f.readlines()[-n:])
     except OSError:
         return ""
+
+
+def bochs_own_errors(screen):
+    """Bochs' panics and errors from its terminal output: a bad bochsrc is
+    reported there, before Bochs opens its log file."""
+    try:
+        with open(screen, "rb") as f:
+            text = f.read().decode(errors="replace")
+    except OSError:
+        return ""
+    lines = [ln.strip() for ln in text.replace("\r", "\n").split("\n")]
+    return "\n".join(ln for ln in lines if ">>PANIC<<" in ln)
 
 
 def stop(proc):
@@ -172,7 +189,8 @@ def main():
         bochs = f"bochs -q -f {shlex.quote(rc_path)} -rc {shlex.quote(cmds)}"
         print(f"bochs.py: {bochs}  (model {args.cpu}, {args.smp} CPU(s), {args.mem})",
               flush=True)
-        screen = open(os.path.join(workdir, "screen.out"), "wb")
+        screen_path = os.path.join(workdir, "screen.out")
+        screen = open(screen_path, "wb")
         env = dict(os.environ, TERM="xterm")
         proc = subprocess.Popen(["script", "-qfc", bochs, "/dev/null"], stdin=subprocess.DEVNULL,
                                 stdout=screen, stderr=subprocess.STDOUT, cwd=workdir, env=env,
@@ -199,8 +217,8 @@ def main():
                   "kernel (a hang); Bochs killed. The serial log is above; Bochs' log ends:\n"
                   + tail(blog, 15), flush=True)
             return 124
-        print(f"\nbochs.py: {reason} ({elapsed:.1f} s). Bochs' log ends:\n" + tail(blog, 60),
-              flush=True)
+        own = tail(blog, 60) or bochs_own_errors(screen_path)
+        print(f"\nbochs.py: {reason} ({elapsed:.1f} s). Bochs' log ends:\n" + own, flush=True)
         return 2
 
 

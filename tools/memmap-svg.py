@@ -115,6 +115,26 @@ def build_axis(points, width, covered):
     return pts, to_x
 
 
+LABEL_CHAR_W = 7  # px per character of an 11 px label (a generous estimate)
+
+
+def mark_lanes(marks, to_x):
+    """[(range, name, color, label text, lane)]: each label goes on the first
+    line (lane) below the marks where it overlaps no label already there, so
+    close ranges (the kernel image and the pool's DMA page, the pool's two
+    stacks) keep readable labels."""
+    out, ends = [], []  # ends[lane] = right end (px) of that lane's last label
+    for r, name, color in sorted(marks, key=lambda m: m[0][0]):
+        text = "%s %s" % (name, human(r[1] - r[0]))
+        x0 = to_x(r[0])
+        lane = next((i for i, e in enumerate(ends) if x0 >= e + 6), len(ends))
+        if lane == len(ends):
+            ends.append(0.0)
+        ends[lane] = x0 + LABEL_CHAR_W * len(text)
+        out.append((r, name, color, text, lane))
+    return out
+
+
 def render(entries, zones, nodes, kernel, pool, title):
     W, L, T = 1200, 40, 70
     points = [p for s, e, _ in entries for p in (s, e)] + \
@@ -126,12 +146,16 @@ def render(entries, zones, nodes, kernel, pool, title):
     def covered(a, b):
         return any(s <= a and b <= e for s, e, _ in entries)
     pts, to_x = build_axis(points, W, covered)
+    marks = mark_lanes([(r, name, color) for r, name, color in
+                        [(kernel, "kernel image", "#386cb0")] +
+                        [(r, "Labyrinth pool", "#d95f02") for r in pool] if r], to_x)
+    lanes = max([m[4] for m in marks] + [0]) + 1
     rows, y = {}, T
     for name, height in (("map", 36), ("zones", 30), ("nodes", 30), ("marks", 22)):
         if (name == "nodes" and len(nodes) < 2) or (name == "marks" and not kernel and not pool):
             continue
         rows[name] = y
-        y += height + 24 + (14 if name == "marks" else 0)
+        y += height + 24 + (14 * lanes if name == "marks" else 0)
     ybase = y - 10
     H = ybase + 130
     o = []
@@ -194,15 +218,12 @@ def render(entries, zones, nodes, kernel, pool, title):
     if "marks" in rows:
         y = rows["marks"]
         row_title("marks", "kernel image, Labyrinth pool")
-        marks = [(kernel, "kernel image", "#386cb0")] + \
-            [(r, "Labyrinth pool", "#d95f02") for r in pool]
-        for r, name, color in marks:
-            if r:
-                x0, x1 = to_x(r[0]), to_x(r[1])
-                box(x0, max(x1, x0 + 3), y, 22, color, None,
-                    "%s [mem %#x-%#x] %s" % (name, r[0], r[1] - 1, human(r[1] - r[0])))
-                o.append('<text x="%.1f" y="%d">%s %s</text>' % (L + x0, y + 36, name,
-                                                               human(r[1] - r[0])))
+        for r, name, color, text, lane in marks:
+            x0, x1 = to_x(r[0]), to_x(r[1])
+            box(x0, max(x1, x0 + 3), y, 22, color, None,
+                "%s [mem %#x-%#x] %s" % (name, r[0], r[1] - 1, human(r[1] - r[0])))
+            o.append('<text x="%.1f" y="%d">%s</text>' % (L + x0, y + 36 + 14 * lane,
+                                                          escape(text)))
         if not pool:
             o.append('<text x="%d" y="%d" fill="#888">(no pool range in this input)</text>'
                      % (L + W - 220, y + 36))

@@ -19,6 +19,7 @@
  * tools/memmap-svg.py (found two levels above the binary, build/tools/memmap,
  * or in $LABYRINTH_ROOT), to stdout or to the file given with -o.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,7 +226,7 @@ int main(int argc, char **argv)
 	if (optind + 1 < argc)
 		return fputs("memmap: one input file at most (or stdin)\n", stderr), 2;
 	if (optind < argc && !(f = fopen(name = argv[optind], "r"))) {
-		perror(argv[optind]);
+		fprintf(stderr, "memmap: %s: %s\n", argv[optind], strerror(errno));
 		return 1;
 	}
 	text = read_all(f);

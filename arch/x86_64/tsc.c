@@ -94,8 +94,9 @@ static u64 tsc_hz_from_pit(void)
  * The CPUID frequency is a claim, the PIT count a measurement: both are
  * taken, and when they differ by more than TSC_CPUID_TOLERANCE_PCT the
  * measurement wins and the log says so (an emulator's CPUID often names the
- * modelled part's base clock, e.g. 3500 MHz on Bochs' Haswell, while its TSC
- * runs at the emulator's own pace). Without a PIT the CPUID value is used
+ * modelled part's clock, e.g. leaf 0x16's 3500 MHz on Bochs' Skylake-X or
+ * leaf 0x15's 2419.2 MHz on its Tiger Lake, while its TSC runs at the
+ * emulator's own pace). Without a PIT the CPUID value is used
  * unchecked, and the log says that too.
  */
 static u64 tsc_choose_hz(u64 cpuid_hz, u64 pit_hz)

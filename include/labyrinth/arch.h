@@ -27,7 +27,7 @@
 
 #include <labyrinth/types.h>
 
-#define NR_CPUS 8
+#define NR_CPUS 16
 
 #include <asm/arch_impl.h>
 

@@ -34,9 +34,9 @@ void exclusive_init(void);
 unsigned int exclusive_reserve_fill(void);
 /* The idle loop: tops this CPU's reserve up when below half. */
 void exclusive_idle_work(void);
-/* Off: idle loops stop scrubbing and refilling (a test comparing exact free counts turns
- * it off before its CPUs' next pass through the idle loop, like
- * balancer_set_enabled()). */
+/* Off: idle loops stop scrubbing and refilling; it returns once the passes under way on
+ * other CPUs are over (a test comparing exact free counts, like balancer_set_enabled()).
+ * Process context only: never from the idle loop itself. */
 void exclusive_idle_refill_set_enabled(bool on);
 /* Pages of zone held in the exclusive reserves (free to mm, allocated to the
  * buddy): for an exact count of free memory; read while quiet. */
@@ -52,6 +52,12 @@ unsigned int exclusive_dirty_level(unsigned int cpu);
 unsigned int exclusive_scrub_dirty(void);
 /* True when the MMU enforces exclusive pages (PKS on every CPU). */
 bool exclusive_isolated(void);
+/* True when the MMU keeps CPUs a and b out of each other's exclusive pages:
+ * isolation on and a different key for each. With more CPUs than keys
+ * (PKS has 14 for CPUs: cpu and cpu + 14 share one) a pair may share a key
+ * and then each reads and writes the other's pages unreported; the boot
+ * log names such pairs. */
+bool exclusive_cpus_isolated(unsigned int a, unsigned int b);
 
 struct exclusive_stats {
 	unsigned long reserve_hits;    /* order-0 requests served from a reserve */

@@ -46,13 +46,16 @@ struct memmap_entry {
 
 struct memmap {
 	u32 nr;
-	u32 nr_lost;			     /* entries that did not fit */
+	u32 nr_lost; /* entries that did not fit */
+	/* memmap_add_efi() filled it: UEFI's GetMemoryMap() promises no
+	 * order, so disorder is sorted without a FW_BUG (as Linux does) */
+	bool from_efi;
 	struct memmap_entry map[MEMMAP_CAP]; /* normalization fills MEMMAP_MAX at most */
 };
 
 /* What normalization found wrong with its input (all also printed). */
 struct memmap_stats {
-	u32 out_of_order; /* FW_BUG: entries not sorted by address */
+	u32 out_of_order; /* entries not sorted by address (FW_BUG in an e820 map) */
 	u32 zero_length;  /* dropped */
 	u32 wrapping;	  /* addr + size overflows: dropped */
 	u32 clipped;	  /* beyond the CPU's physical address width */

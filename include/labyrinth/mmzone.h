@@ -180,7 +180,10 @@ struct zone {
 	spinlock_t lock;
 	u16 free_mask;			 /* bit o set <=> free_area[o] non-empty (any type) */
 	u16 free_mask_mt[MIGRATE_TYPES]; /* bit o set <=> free_area[o].head[mt] != PFN_NIL */
-	unsigned long free_pages;	 /* pages on the free lists (NR_FREE_PAGES) */
+	/* free_mask_mt[] of the per-CPU types OR-ed (the lists any request
+	 * may fall back among), kept by the list operations (mm/internal.h) */
+	u16 free_mask_pcp;
+	unsigned long free_pages; /* pages on the free lists (NR_FREE_PAGES) */
 	/* free_pages must stay above wmark_thr[level][highest zone of the
 	 * request]: the watermark plus the lowmem reserve, precomputed
 	 * (mm/zone.c); zone_watermark_ok() (mm/internal.h) checks it. */
@@ -284,16 +287,14 @@ static __always_inline long zone_unusable_free(const struct zone *z, bool alloc_
  * The orders at which z has a free block on a list that a request of this
  * order may take from (mm/buddy.c:__rmqueue(), as Linux 6.1's
  * rmqueue_buddy()): the per-CPU types' lists (a request falls back among
- * them), and the highatomic lists for an ALLOC_HARDER request of order > 0
+ * them: zone->free_mask_pcp, one load), and the highatomic lists for an ALLOC_HARDER request of order > 0
  * only; ISOLATE never. Bit o set: a block of order o.
  */
 static __always_inline unsigned int zone_usable_free_orders(const struct zone *z,
 							    unsigned int order, bool alloc_harder)
 {
-	unsigned int mask = 0, mt;
+	unsigned int mask = READ_ONCE(z->free_mask_pcp);
 
-	for (mt = 0; mt < MIGRATE_PCPTYPES; mt++)
-		mask |= READ_ONCE(z->free_mask_mt[mt]);
 	if (alloc_harder && order)
 		mask |= READ_ONCE(z->free_mask_mt[MIGRATE_HIGHATOMIC]);
 	return mask;

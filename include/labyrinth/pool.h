@@ -5,7 +5,11 @@
  * when every zone it may use is below its atomic watermark, and only pages
  * of zones that request may use (one stack per zone: a GFP_DMA caller gets
  * a DMA page or nothing). Take and give are lock-free and O(1) (Treiber
- * stacks, see mm/pool.c), safe in IRQ and NMI context.
+ * stacks, see mm/pool.c), safe in IRQ and NMI context. In front of the
+ * stacks each CPU keeps one page (the per-CPU cache: a give fills this
+ * CPU's slot, a take empties it first); a take whose own slot and the
+ * stacks are empty takes another CPU's slot, so no page is stranded on an
+ * idle CPU.
  *
  * Refilled two ways: from frees (while a stack is below its target, a
  * freed order-0 page of that zone goes into it instead of back to the
@@ -39,6 +43,7 @@ struct labyrinth_pool_stats {
 	unsigned long refills_free;	/* pages a free put in instead of the buddy */
 	unsigned long refills_balancer; /* net pages labyrinth_pool_refill() added */
 	unsigned long pushes;		/* every push ever, mod 2^32 (never reset) */
+	unsigned long cached;		/* of level: pages in the CPUs' slots now */
 	/* The sealed part (labyrinth_pool_set_sealer(); 0 without one, i.e. without PKS). */
 	unsigned long sealed_size;  /* of size: pages meant to be sealed */
 	unsigned long sealed_level; /* of level: sealed pages in it now */

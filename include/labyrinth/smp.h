@@ -22,6 +22,8 @@ int timer_init(void); /* calibrate the APIC timer, start the tick, interrupts on
 int smp_init(void);   /* start every other CPU the MADT lists */
 
 extern unsigned long cpu_online_mask; /* bit n: CPU n is online */
+/* CPU masks are one unsigned long; struct page's owner and the trace's cpu are u8 */
+_Static_assert(NR_CPUS <= 8 * sizeof(unsigned long) && NR_CPUS <= 255, "NR_CPUS too large");
 /* bit n: CPU n was started at boot (or called on later) and did not answer;
  * it is parked, never online again (kernel/smpboot.c, kernel/smp.c) */
 extern unsigned long cpu_missing_mask;

@@ -11,7 +11,10 @@
  * without paravirtual spinlocks acquires by test-and-set: a waiter holds no
  * place in a queue, and whichever waiter runs when the lock is free takes
  * it. Unfair, but no handoff ever waits for a descheduled waiter.
- * kernel/spinlock.c sets the mode at boot (virt_spin_lock_init()).
+ * kernel/spinlock.c sets the mode at boot (virt_spin_lock_init()). Both
+ * modes take a FREE lock the same way (spin_acquire_free(): one
+ * compare-and-swap, no mode test on the fast path); they differ only in
+ * how a CPU that found it held waits (spin_acquire_slow(), out of line).
  * Locking contract used across mm/: a lock that an IRQ handler can take
  * is always held with interrupts disabled (spin_lock_irqsave(), or plain
  * spin_lock() on a path that already runs with them off), so a handler
@@ -115,13 +118,35 @@ static inline void virt_spin_lock(spinlock_t *l)
 /* Set once at boot, before other CPUs run (kernel/spinlock.c). */
 extern bool virt_spin_lock_enabled;
 
-/* The acquisition of the mode: queued (fair) or test-and-set (virt). */
+/*
+ * The uncontended acquisition, the same in both modes, so the fast path
+ * tests no mode: a free lock (next == owner: no ticket out, so nobody
+ * queued and fairness has no one to serve first) takes its one free ticket
+ * with a compare-and-swap of `next` from the value just read. next alone
+ * can only change by someone taking a ticket, and owner cannot move while
+ * no ticket is out, so the swap succeeding means the lock was still free.
+ */
+static __always_inline bool spin_acquire_free(spinlock_t *l)
+{
+	u32 v = __atomic_load_n((u32 *)l, __ATOMIC_RELAXED);
+	u16 next = (u16)v;
+
+	BUILD_BUG_ON(__builtin_offsetof(spinlock_t, next) != 0 ||
+		     __builtin_offsetof(spinlock_t, owner) != 2);
+	return next == (u16)(v >> 16) &&
+	       __atomic_compare_exchange_n(&l->next, &next, (u16)(next + 1), false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/* Held, or lost the race: wait in the mode's way, out of line
+ * (kernel/spinlock.c: ticket_lock() or virt_spin_lock()). */
+void spin_acquire_slow(spinlock_t *l);
+
+/* The acquisition: one try at a free lock inline, else the mode's wait. */
 static __always_inline void spin_acquire(spinlock_t *l)
 {
-	if (unlikely(virt_spin_lock_enabled))
-		virt_spin_lock(l);
-	else
-		ticket_lock(l);
+	if (unlikely(!spin_acquire_free(l)))
+		spin_acquire_slow(l);
 }
 
 static __always_inline void spin_lock(spinlock_t *l)

@@ -65,6 +65,25 @@ def test_diagram_picture_is_current(src):
                                       % name)
 
 
+# A page shows a picture at most ~900 px wide: wider, the browser scales it down,
+# and 9-10 pt labels (dot's fontsize in docs/diagrams/) at 1100 pt = 1467 px
+# come out at about 8 px; boot-paths.dot at 2400 pt had 4 px labels.
+MAX_DIAGRAM_PT = 1100
+
+
+@pytest.mark.skipif(not shutil.which("dot"), reason="graphviz not installed")
+@pytest.mark.parametrize("src", DIAGRAMS, ids=os.path.basename)
+def test_diagram_fits_a_page(src):
+    """Readable labels: no diagram so wide that a page shrinks its text away."""
+    r = subprocess.run(["dot", "-Tsvg", src], capture_output=True, text=True, timeout=60)
+    m = re.search(r'<svg width="(\d+)pt" height="(\d+)pt"', r.stdout)
+    assert m, r.stdout[:500]
+    width = int(m.group(1))
+    assert width <= MAX_DIAGRAM_PT, ("%s is %d pt wide (at most %d): lay it out top to "
+                                      "bottom, or in fewer columns" %
+                                      (os.path.basename(src), width, MAX_DIAGRAM_PT))
+
+
 def test_docs_link_pictures_not_sources():
     """A browser shows a .dot file as text: the docs link the rendered SVG."""
     bad = []

@@ -69,6 +69,31 @@ static void test_bad_entries(void)
 	   "trampoline kept by the kernel");
 }
 
+/*
+ * Entries that only touch, listed out of order (an EFI map may list its
+ * descriptors in any order; the laptop log of tests/data/dmesg/ lists RAM
+ * above 4 GiB before the MMIO ranges below it): no overlap to resolve.
+ * The bug: the later entry's start sorted before the earlier one's end at
+ * the shared address, and normalization reported "1 overlapping entries
+ * resolved by type priority".
+ */
+static void test_touching_out_of_order(void)
+{
+	struct memmap_stats st;
+
+	memmap_reset(&m);
+	memmap_add(&m, 0x100000000ull, 0x40000000, E820_TYPE_RAM); /* [4 GiB, 5 GiB) */
+	memmap_add(&m, 0xff000000, 0x1000000, E820_TYPE_RESERVED); /* ends at 4 GiB */
+	memmap_add(&m, 0x100000, 0xff00000, E820_TYPE_RAM);	   /* ends at 0x10000000 */
+	memmap_add(&m, 0x10000000, 0x1000, E820_TYPE_NVS);	   /* starts there */
+	memmap_normalize(&m, 46, &st);
+	is_u64(st.overlaps, 0, "touching entries are not overlaps, in any order");
+	is_u64(st.out_of_order, 2, "the disorder itself is still counted (twice)");
+	ok(m.nr == 4 && entry_is(2, 0xff000000, 0xffffffff, E820_TYPE_RESERVED) &&
+	       entry_is(3, 0x100000000ull, 0x13fffffffull, E820_TYPE_RAM),
+	   "sorted, nothing lost");
+}
+
 static void put_desc(u8 *buf, u32 size, u32 i, u32 type, u64 start, u64 pages, u64 attr)
 {
 	struct efi_memory_desc d = { type, 0, start, 0, pages, attr };
@@ -111,6 +136,34 @@ static void test_efi(void)
 	}
 	memmap_reset(&m);
 	ok(!memmap_add_efi(&m, buf, sizeof(buf), 32) && m.nr == 0, "desc_size 32 rejected");
+}
+
+/*
+ * UEFI's GetMemoryMap() does not promise address order (the laptop log of
+ * tests/data/dmesg/ lists RAM above 4 GiB before MMIO below it), and Linux
+ * sorts an EFI map silently: sorted, with an info line, no FW_BUG. The same
+ * disorder in an e820 map stays a firmware bug (test_bad_entries()).
+ */
+static void test_efi_out_of_order(void)
+{
+	static u8 buf[48 * 3];
+	struct memmap_stats st;
+
+	put_desc(buf, 48, 0, EFI_CONVENTIONAL_MEMORY, 0x100000000ull, 0x1000, 0xf);
+	put_desc(buf, 48, 1, EFI_MEMORY_MAPPED_IO, 0xfe000000, 0x10, 1);
+	put_desc(buf, 48, 2, EFI_CONVENTIONAL_MEMORY, 0x100000, 0x100, 0xf);
+	memmap_reset(&m);
+	ok(memmap_add_efi(&m, buf, sizeof(buf), 48), "unsorted EFI map accepted");
+	host_log_clear();
+	memmap_normalize(&m, 46, &st);
+	ok(st.out_of_order == 2 && !host_log_contains("Firmware Bug") &&
+	       host_log_contains("EFI descriptor 1 out of address order, sorted"),
+	   "unsorted EFI map: sorted, no FW_BUG");
+	ok(m.nr == 3 && entry_is(0, 0x100000, 0x1fffff, E820_TYPE_RAM) &&
+	       entry_is(2, 0x100000000ull, 0x100ffffffull, E820_TYPE_RAM),
+	   "in address order");
+	memmap_reset(&m);
+	ok(!m.from_efi, "memmap_reset() forgets the source");
 }
 
 static void test_memmap_init(void)
@@ -171,7 +224,9 @@ int main(void)
 {
 	test_priority_and_alignment();
 	test_bad_entries();
+	test_touching_out_of_order();
 	test_efi();
+	test_efi_out_of_order();
 	test_memmap_init();
 	return done_testing();
 }

@@ -4,7 +4,9 @@
  * when the zone lock is held by the interrupted context, refill, and
  * concurrent take/give from four threads (no page handed out twice, none
  * lost), MM_HOOK_POOL_LOW (set by a take, cleared by the next free, never
- * stale-false against a concurrent clear) and the exact low point.
+ * stale-false against a concurrent clear) and the exact low point, the
+ * per-CPU cache (a give's page is this CPU's next take; another CPU's
+ * slot taken before a NULL; slots counted in held_since and the targets).
  */
 #include <pthread.h>
 #include <string.h>
@@ -269,7 +271,7 @@ static void test_normal_not_pooled(void)
 #define POOL_THREADS 4
 #define POOL_OPS 300000
 static unsigned char in_use[1 << 16]; /* by pfn: 1 while a thread holds it */
-static unsigned long dup_found, takes[POOL_THREADS];
+static unsigned long dup_found, takes[POOL_THREADS], pool_ops;
 
 static void *pool_thread(void *arg)
 {
@@ -277,7 +279,7 @@ static void *pool_thread(void *arg)
 	struct page *mine[4];
 
 	host_set_cpu(me);
-	for (i = 0; i < POOL_OPS; i++) {
+	for (i = 0; i < pool_ops; i++) {
 		if (n < 4 && (i % 3)) {
 			struct page *p = labyrinth_pool_take();
 
@@ -303,7 +305,12 @@ static void *pool_thread(void *arg)
 	return NULL;
 }
 
-static void test_concurrent(void)
+/*
+ * pages: 16, or 2 (fewer than the threads: most takes find their own slot
+ * and the stack empty and take another thread's slot while its owner
+ * exchanges it too).
+ */
+static void test_concurrent(unsigned long pages, unsigned long ops)
 {
 	struct labyrinth_pool_stats s;
 	pthread_t t[POOL_THREADS];
@@ -311,8 +318,11 @@ static void test_concurrent(void)
 	int i;
 
 	boot(true);
-	labyrinth_pool_init(16 << 12);
+	labyrinth_pool_init(pages << 12);
 	free0 = nr_free_pages();
+	dup_found = 0;
+	pool_ops = ops;
+	memset(takes, 0, sizeof(takes));
 	for (i = 0; i < POOL_THREADS; i++)
 		pthread_create(&t[i], NULL, pool_thread, (void *)(unsigned long)i);
 	for (i = 0; i < POOL_THREADS; i++) {
@@ -320,9 +330,11 @@ static void test_concurrent(void)
 		total += takes[i];
 	}
 	labyrinth_pool_stats(&s);
-	is_u64(dup_found, 0, "no page was ever held by two threads at once");
-	is_u64(s.level, 16, "all 16 pages are back in the pool");
-	ok(s.hits == total && total > POOL_OPS, "%lu takes, all counted as hits", total);
+	is_u64(dup_found, 0, "%lu pages: no page was ever held by two threads at once", pages);
+	ok(s.level == pages && s.cached <= POOL_THREADS, "all %lu pages are back (%lu in slots)",
+	   pages, s.cached);
+	ok(s.hits == total && total > (pages >= 16 ? ops : ops / 8),
+	   "%lu takes, all counted as hits", total);
 	is_u64(nr_free_pages(), free0, "nothing leaked to or from the buddy");
 	is_u64(mm_check_invariants(), 0, "invariants");
 }
@@ -486,6 +498,89 @@ static void test_low_hook_and_lowest(void)
 }
 
 /*
+ * The per-CPU cache (mm/pool.c): a give fills this CPU's slot, the next
+ * take on this CPU returns that page; a take whose slot and stacks are
+ * empty takes another CPU's slot; the slots count in the level, in
+ * held_since (judge_null()'s rule), in pages_in and in the zones' targets;
+ * a request that may not use a slot's zone leaves its page; a take from a
+ * slot sets MM_HOOK_POOL_LOW; the balancer trims surplus pages from slots.
+ */
+static void test_cache(void)
+{
+	struct zone *dma = &contig_page_data.node_zones[ZONE_DMA];
+	struct labyrinth_pool_stats s;
+	struct page *p[12], *q;
+	unsigned long free0;
+	int i;
+
+	boot(true);
+	labyrinth_pool_init(LABYRINTH_POOL_DEFAULT_BYTES);
+	balancer_set_enabled(false);
+	p[0] = labyrinth_pool_take();
+	labyrinth_pool_give(p[0]);
+	labyrinth_pool_stats(&s);
+	ok(s.level == 8 && s.cached == 1, "a give fills this CPU's slot (level %lu, cached %lu)",
+	   s.level, s.cached);
+	ok(labyrinth_pool_take() == p[0], "the next take on this CPU returns that page");
+	labyrinth_pool_stats(&s);
+	ok(s.level == 7 && s.cached == 0 && s.lowest == 7, "level 7, slot empty, lowest 7");
+	/* CPU 1 keeps a page; CPU 0 empties the stacks, then takes CPU 1's. */
+	host_set_cpu(1);
+	labyrinth_pool_give(p[0]);
+	host_set_cpu(0);
+	for (i = 0; i < 7; i++)
+		p[i + 1] = labyrinth_pool_take();
+	labyrinth_pool_stats(&s);
+	ok(p[7] && s.level == 1 && s.cached == 1, "stacks empty, CPU 1's slot holds one page");
+	ok(labyrinth_pool_held_since(s.pushes, ZONE_NORMAL),
+	   "held_since counts the page in another CPU's slot");
+	is_u64(labyrinth_pool_pages_in(page_zone(p[0])), 1,
+	       "and so does labyrinth_pool_pages_in()");
+	q = labyrinth_pool_take();
+	labyrinth_pool_stats(&s);
+	ok(q == p[0] && s.level == 0 && s.lowest == 0,
+	   "a take with its slot and the stacks empty takes CPU 1's page: none stranded");
+	ok(!labyrinth_pool_take() && !labyrinth_pool_held_since(s.pushes, ZONE_NORMAL),
+	   "then the pool is empty: NULL, nothing held");
+	for (i = 1; i < 8; i++)
+		labyrinth_pool_give(p[i]);
+	labyrinth_pool_give(q);
+	/* Zones: a DMA32 page in the slot is not a GFP_DMA caller's. */
+	q = labyrinth_pool_alloc(ZONE_DMA);
+	labyrinth_pool_stats(&s);
+	ok(q && page_zone(q) == dma && s.cached == 1,
+	   "a DMA request skips the DMA32 page in its slot for the DMA stack");
+	ok(!labyrinth_pool_alloc(ZONE_DMA), "DMA stack empty: NULL, DMA32 pages there");
+	labyrinth_pool_give(q);
+	/* The free path's judgement counts the slot: the pool is full. */
+	labyrinth_pool_refill();
+	ok(!hook_low(), "full (a page in a slot counts): MM_HOOK_POOL_LOW clear");
+	q = labyrinth_pool_take();
+	ok(q && hook_low(), "a take from the slot sets it");
+	labyrinth_pool_give(q);
+	/* Surplus in eight slots: the balancer's trim takes it from them too. */
+	free0 = nr_free_pages();
+	for (i = 0; i < 8; i++) {
+		host_set_cpu((unsigned int)i);
+		p[i] = labyrinth_pool_take();
+		q = alloc_page(GFP_KERNEL | __GFP_DMA32);
+		labyrinth_pool_give(q);
+	}
+	host_set_cpu(0);
+	for (i = 0; i < 8; i++)
+		labyrinth_pool_give(p[i]);
+	labyrinth_pool_stats(&s);
+	ok(s.level == 16 && s.cached == 8, "8 pages over the size, one in every slot (%lu, %lu)",
+	   s.level, s.cached);
+	labyrinth_pool_refill();
+	labyrinth_pool_stats(&s);
+	ok(s.level == 8 && nr_free_pages() == free0, "refill trims to the size (%lu), freed back",
+	   s.level);
+	balancer_set_enabled(true);
+	is_u64(mm_check_invariants(), 0, "invariants");
+}
+
+/*
  * Never stale-false: one thread takes a page (its stack goes below the
  * target) while another frees a page, whose free path may clear the hook
  * (it saw the pool full just before the take). Each round starts both at
@@ -585,9 +680,11 @@ int main(void)
 	test_atomic_fallback_below_watermark();
 	test_irq_lock_contended();
 	test_refill_from_free();
-	test_concurrent();
+	test_concurrent(16, POOL_OPS);
+	test_concurrent(2, POOL_OPS / 4);
 	test_sealed_part();
 	test_low_hook_and_lowest();
+	test_cache();
 	test_low_hook_never_stale_false();
 	test_sealed_part_poisoned();
 	sim_mem_unmap();

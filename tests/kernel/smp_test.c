@@ -430,8 +430,83 @@ static void test_lock_rule(struct ktest *t)
 	KEXPECT_EQ(t, st.recursions, 0);
 }
 
+/*
+ * smp_test_slot_contention=1 (tests/qemu/test_boot.py; skipped otherwise:
+ * it takes about 9 s): three CPUs post a SLOW_CALL_MS call to one target at
+ * once. The slot takes one request at a time, so the last caller waits
+ * about 2 * SLOW_CALL_MS for it, longer than SMP_CALL_TIMEOUT_MS, while
+ * the target answers every call: it must not be reported and taken
+ * offline, and all three calls must run (the 16-CPU self-test's drains
+ * once parked a healthy CPU this way).
+ */
+#define SLOW_CALL_MS 3000
+static u32 slot_ready, slot_go, slot_ran, slot_finished;
+static int slot_ret[NR_CPUS];
+
+static void slow_call(void *arg)
+{
+	(void)arg;
+	tsc_delay_us(SLOW_CALL_MS * 1000ull);
+	__atomic_add_fetch(&slot_ran, 1, __ATOMIC_RELEASE);
+}
+
+/* Queued on a caller: waits for the start, then posts the slow call. */
+static void slot_caller(void *arg)
+{
+	unsigned int target = (unsigned int)(unsigned long)arg;
+
+	__atomic_add_fetch(&slot_ready, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&slot_go, __ATOMIC_ACQUIRE))
+		cpu_pause();
+	slot_ret[arch_cpu_id()] = smp_call_function_single(target, slow_call, NULL, true);
+	__atomic_add_fetch(&slot_finished, 1, __ATOMIC_RELEASE);
+}
+
+static bool wait_count(u32 *count, u32 want, unsigned int ms)
+{
+	u64 deadline = smp_deadline_ms(ms);
+
+	while (__atomic_load_n(count, __ATOMIC_ACQUIRE) < want && arch_cycles() < deadline)
+		cpu_pause();
+	return __atomic_load_n(count, __ATOMIC_ACQUIRE) >= want;
+}
+
+static void test_call_slot_contention(struct ktest *t)
+{
+	unsigned int me = arch_cpu_id(), cpu, target = NR_CPUS, callers[2], n = 0;
+
+	if (!param_bool("smp_test_slot_contention") || num_online_cpus() < 4) {
+		ktest_skip(t, "smp_test_slot_contention=1 not given, or fewer than 4 CPUs online");
+		return;
+	}
+	for_each_online_cpu(cpu) {
+		if (cpu == me)
+			continue;
+		if (target == NR_CPUS)
+			target = cpu;
+		else if (n < 2)
+			callers[n++] = cpu;
+	}
+	slot_ready = slot_go = slot_ran = slot_finished = 0;
+	for (n = 0; n < 2; n++)
+		KEXPECT_EQ(
+		    t, smp_queue_work(callers[n], slot_caller, (void *)(unsigned long)target), 0);
+	KEXPECT_TRUE(t, wait_count(&slot_ready, 2, 2000));
+	ktest_log(t, "CPUs %u, %u and %u post a %u ms call to CPU %u at once", me, callers[0],
+		  callers[1], SLOW_CALL_MS, target);
+	__atomic_store_n(&slot_go, 1, __ATOMIC_RELEASE);
+	slot_ret[me] = smp_call_function_single(target, slow_call, NULL, true);
+	KEXPECT_TRUE(t, wait_count(&slot_finished, 2, 4 * SLOW_CALL_MS));
+	KEXPECT_EQ(t, slot_ret[me], 0);
+	KEXPECT_EQ(t, slot_ret[callers[0]], 0);
+	KEXPECT_EQ(t, slot_ret[callers[1]], 0);
+	KEXPECT_EQ(t, slot_ran, 3);
+	KEXPECT_TRUE(t, cpu_online(target));
+}
+
 KTEST_SUITE(smp, KTEST_ORDER_SMP, KTEST_CASE(test_all_cpus_online), KTEST_CASE(test_ipi_roundtrip),
 	    KTEST_CASE(test_nmi_every_cpu), KTEST_CASE(test_timer_every_cpu),
 	    KTEST_CASE(test_timer_oneshot), KTEST_CASE(test_queued_work),
 	    KTEST_CASE(test_call_refused_irqs_off), KTEST_CASE(test_tlb_shootdown),
-	    KTEST_CASE(test_call_unresponsive_cpu), KTEST_CASE(test_lock_rule));
+	    KTEST_CASE(test_call_unresponsive_cpu), KTEST_CASE(test_call_slot_contention),
+	    KTEST_CASE(test_lock_rule));

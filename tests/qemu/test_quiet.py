@@ -6,6 +6,8 @@ bad_page()), and allocation-failure warnings decode the mask as Linux 6.1 does a
 from 1."""
 import re
 
+import ktap
+
 EXPLANATION = re.compile(r"a deliberate .* follows: .*\(expected\)")
 # The first line of each kind of report the test suites provoke on purpose.
 REPORTS = {
@@ -17,7 +19,8 @@ REPORTS = {
     "CPU taken offline": re.compile(r"smp: CPU \d+\b.*(did not take a call|did not answer|"
                                     r"taken offline while unresponsive)"),
 }
-# Lines that end a report begun above them (a WARNING's refusal, the W+X summary).
+# Lines that end a report begun above them (a WARNING's refusal, the W+X summary);
+# a KTAP result line naming a case (test_call_refused_irqs_off) is none.
 TAILS = re.compile(r"Checked W\+X mappings: FAILED|refused")
 # A report's body: the page dump and the call trace.
 BODY = re.compile(r"(mm: page: flags:|mm: page dumped because:|CPU: \d+$|Call Trace:$|"
@@ -35,7 +38,7 @@ def unexplained_reports(log):
         if EXPLANATION.search(ln):
             continue
         kind = next((k for k, rx in REPORTS.items() if rx.search(ln)), None)
-        if kind is None and TAILS.search(ln):
+        if kind is None and TAILS.search(ln) and not ktap.RESULT.match(ln):
             j = i - 1
             while j > 0 and BODY.match(lines[j]) and not REPORTS["W+X"].search(lines[j]):
                 j -= 1

@@ -69,13 +69,45 @@ def test_make_run_passes_variables_unchanged(tmp_path):
     assert not started
 
 
+def make_help():
+    return subprocess.run(["make", "-s", "help"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                          timeout=30).stdout
+
+
 def test_make_help_lists_targets_and_variables():
-    out = subprocess.run(["make", "-s", "help"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                         timeout=30).stdout
+    out = make_help()
     for word in ("run", "run-efi", "run-grub-efi", "gdb", "qemu-gdb", "gdb-attach", "test",
                  "MEM=", "SMP=", "NUMA=", "CMDLINE=", "QEMUFLAGS=", "ACCEL=", "TIMEOUT=",
-                 "DETERMINISTIC=1"):
+                 "DETERMINISTIC=1", "V=1"):
         assert word in out, f"make help does not mention {word}"
+
+
+def makefile_text():
+    """The Makefile and the .mk files it includes, continuation lines joined."""
+    paths = ["Makefile"] + re.findall(r"^-?include (\S+\.mk)$",
+                                      open(os.path.join(ROOT, "Makefile")).read(), re.M)
+    return "".join(open(os.path.join(ROOT, p)).read() for p in paths).replace("\\\n", " ")
+
+
+def test_make_help_lists_every_phony_target():
+    """Every target the Makefile declares .PHONY (its own and docs.mk's, bench.mk's,
+    efi.mk's) is named in `make help` (the bug: make help left out mutate,
+    mutate-fast, the docs and bench-frag targets, and gave `make test` without
+    mutate-fast)."""
+    words = set(re.findall(r"[\w.-]+", make_help()))
+    phony = {t for line in re.findall(r"^\.PHONY:(.*)$", makefile_text(), re.M)
+             for t in line.split()}
+    assert len(phony) > 30, phony
+    missing = sorted(phony - words)
+    assert not missing, f"make help does not name: {missing}"
+
+
+def test_make_help_gives_make_test_as_it_is():
+    """The `make test = ...` line lists exactly the prerequisites of `test:`."""
+    want = re.search(r"^test:([^\n]*)$", makefile_text(), re.M).group(1).split()
+    m = re.search(r"make test = (.*?)\(", make_help(), re.S)
+    assert m, make_help()
+    assert m.group(1).split() == want
 
 
 @pytest.mark.parametrize("goal", ["run", "test"])

@@ -100,6 +100,10 @@ def test_efi_list_used_without_e820():
     r = memmap("--machine", stdin=text)
     assert r.returncode == 0, r.stderr
     assert records(r.stdout, "source") == [["efi", "31"]]  # line 49 less the 18 BIOS-e820 lines
+    # The list is not in address order (mem16, RAM above 4 GiB, before the MMIO below
+    # it), which UEFI allows: sorted, no false firmware bug, no false overlap.
+    assert "out of address order, sorted" in r.stderr, r.stderr
+    assert "Firmware Bug" not in r.stderr and "overlapping" not in r.stderr, r.stderr
     entries = records(r.stdout, "entry")
     assert ["0x3a2cc000", "0x3a2ccfff", "reserved"] in entries  # Runtime Data
     assert ["0x100000", "0x3a2cbfff", "usable"] in entries  # conventional+loader+boot data
@@ -146,6 +150,9 @@ def test_options():
     assert memmap("--bogus").returncode == 2
     r = memmap("-b", "x7")
     assert r.returncode == 2 and "-b" in r.stderr
+    r = memmap("/nonexistent/dmesg.txt")  # named by the tool, as its other errors are
+    assert r.returncode == 1 and r.stderr == \
+        "memmap: /nonexistent/dmesg.txt: No such file or directory\n", r.stderr
 
 
 def test_trampoline_remark_only_when_it_matters():
@@ -177,6 +184,42 @@ def test_picture_draws_the_same_map(name):
     assert svg_entries(py.stdout) == want == svg_entries(c.stdout)
     nodes = {n for n, _, _ in LOGS[name][4]}
     assert (">node 1<" in py.stdout) == (len(nodes) > 1)
+
+
+# A Labyrinth boot (128 MiB, 2026-12): the kernel image, then the pool's two stacks
+# (its DMA page, DMA32's seven) close together on the picture's address axis.
+LABYRINTH_LOG = """\
+[    0.000306] boot: kernel image [mem 0x0000000000100000-0x00000000004b5fff], boot info [mem 0x00000000005e1768-0x00000000005e1e17]
+[    0.000471] BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable
+[    0.000514] BIOS-e820: [mem 0x000000000009fc00-0x000000000009ffff] reserved
+[    0.000558] BIOS-e820: [mem 0x00000000000f0000-0x00000000000fffff] reserved
+[    0.000601] BIOS-e820: [mem 0x0000000000100000-0x0000000007fdffff] usable
+[    0.000645] BIOS-e820: [mem 0x0000000007fe0000-0x0000000007ffffff] reserved
+[    0.000689] BIOS-e820: [mem 0x00000000fffc0000-0x00000000ffffffff] reserved
+[    0.000733] BIOS-e820: [mem 0x000000fd00000000-0x000000ffffffffff] reserved
+[    0.013735] mm: Labyrinth pool: 8/8 pages (32K) reserved for atomic callers (DMA 1/1)
+[    0.013774] mm: Labyrinth pool: [mem 0x0000000000803000-0x0000000000803fff] 1 page(s)
+[    0.013814] mm: Labyrinth pool: [mem 0x0000000001022000-0x0000000001028fff] 7 page(s)
+"""
+
+
+def test_picture_mark_labels_do_not_overlap():
+    """The kernel image's and the pool's labels under their marks: close ranges put
+    their labels on separate lines (the bug: 'kernel image 3.7 MiB', 'Labyrinth pool
+    4 KiB' and 'Labyrinth pool 28 KiB' printed over one another on one line)."""
+    py = subprocess.run([sys.executable, SVG], input=LABYRINTH_LOG, capture_output=True,
+                        text=True, timeout=60)
+    assert py.returncode == 0, py.stderr
+    labels = [(float(x), int(y), t) for x, y, t in
+              re.findall(r'<text x="([\d.]+)" y="(\d+)">((?:kernel image|Labyrinth pool) '
+                         r'[^<]*)</text>', py.stdout)]
+    assert sorted(t for _, _, t in labels) == ["Labyrinth pool 28 KiB", "Labyrinth pool 4 KiB",
+                                               "kernel image 3.7 MiB"], labels
+    for i, (x0, y0, t0) in enumerate(labels):
+        for x1, y1, t1 in labels[i + 1:]:
+            if y0 == y1:  # on one line: 11 px DejaVu Sans is under 7 px a character
+                left, right = sorted([(x0, t0), (x1, t1)])
+                assert left[0] + 7 * len(left[1]) <= right[0], (left, right)
 
 
 def test_half_open_e820_line_is_bad_not_a_crash():

@@ -91,7 +91,9 @@ static inline phys_addr_t x86_pte_addr(u64 e, unsigned int level)
  * CR4.PKS (and CR4.PKE) clear, the bits are ignored. Labyrinth's use
  * (mm/exclusive.c, asm/pks.h): key 0 is ordinary memory, key 1 "nobody"
  * (free exclusive pages: no CPU has rights), keys 2..15 one per CPU, shared
- * as cpu % 14 + 2 when there are more than 14 CPUs (NR_CPUS is 8 today).
+ * as cpu % 14 + 2 when there are more than 14 CPUs (NR_CPUS is 16: CPUs 0
+ * and 14, 1 and 15 share a key and are not isolated from each other; the
+ * boot log names them, mm/exclusive.c:exclusive_cpus_isolated() tells).
  */
 #define _PAGE_PKEY_SHIFT 59
 #define _PAGE_PKEY_MASK (0xfull << _PAGE_PKEY_SHIFT)
