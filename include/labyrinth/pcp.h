@@ -42,9 +42,9 @@
  * watermark (its pages passed one at refill). Conservation, checked by
  * mm_check_invariants() (mm/debug.c):
  *   pages on the buddy lists == zone->free_pages
- *   pages of the blocks in every CPU's rings == sum of pcp[cpu].count,
+ *   pages of the blocks in every CPU's rings == sum of pcp[cpu]->count,
  *   each block's head PG_pcp with the ring's order, its tails free
- *   zone_nr_free_pages(z) == zone->free_pages + sum of pcp[cpu].count
+ *   zone_nr_free_pages(z) == zone->free_pages + sum of pcp[cpu]->count
  * and nr_free_pages() sums zone_nr_free_pages(): every page a caller
  * could be given.
  */
