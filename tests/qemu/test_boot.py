@@ -86,11 +86,15 @@ def test_debug_pagealloc(boot):
 @pytest.mark.parametrize("smp", [1, 2, 4, 8])
 def test_smp(boot, smp):
     """Every CPU comes online, takes IPIs and timer interrupts, and the
-    per-CPU lists stay consistent; lock debugging finds nothing."""
+    per-CPU lists stay consistent, their sets allocated for exactly the
+    MADT's CPUs; lock debugging finds nothing."""
     b = boot("bios", mem="512M", smp=smp)
     b.expect_success()
     plural = "CPU" if smp == 1 else "CPUs"
     b.expect(f"Brought up {smp} {plural}" in b.log, f"not all {smp} CPUs online")
+    # per-CPU list sets for the MADT's CPUs only, in DMA and DMA32 (mm/pcp.c)
+    b.expect(f"pcp: list sets for {smp} {plural}, 2 zones with memory" in b.log,
+             f"list sets not sized for the {smp} CPU(s) of the MADT")
     suites, _ = ktap.parse(b.raw)
     for suite in ("smp", "pcp"):
         b.expect(suites.get(suite) == "ok", f"{suite} suite: {suites.get(suite)}")
