@@ -38,10 +38,16 @@
  *   free (owner),    key 1, INVLPG, onto this CPU's dirty list, NOT
  *   order 0:         scrubbed (Windows' zero-page thread: the scrub leaves
  *                    the caller's path); the old owner faults on it
+ *   free over the    (clean + dirty at EXCLUSIVE_RESERVE_PAGES, e.g. a page
+ *   target, order 0: of the pool's sealed part): parked dirty all the same,
+ *                    up to EXCLUSIVE_DIRTY_MAX: no scrub on the caller's path
  *   idle loop:       the scrubber: each dirty page key own, zeroed, key 1,
- *                    onto the clean reserve (IRQs off per page)
- *   free over the    (clean + dirty at EXCLUSIVE_RESERVE_PAGES), order > 0
- *   target:          or another node's page: scrub (zero) while we have
+ *                    onto the clean reserve (IRQs off per page); while the
+ *                    reserve is above its target, key 0 instead and back
+ *                    to the allocator (others' stale key-1 copies:
+ *                    spurious)
+ *   free with the    (clean + dirty at EXCLUSIVE_DIRTY_MAX), order > 0 or
+ *   dirty list full: another node's page: scrub (zero) while we have
  *                    access -> key 0, back to the allocator (others' stale
  *                    key-1 copies: spurious; from then on an ordinary page,
  *                    a late touch by the old owner is no longer caught)
@@ -80,9 +86,16 @@
  *    through a scrub (scrub_dirty_one(), alloc_dirty_inline()): no CPU, its
  *    old owner included, can read it; without PKS nothing enforces that,
  *    but it is still never handed out unscrubbed.
- * nr + dirty_nr <= EXCLUSIVE_RESERVE_PAGES (the reserve's target): a free
- * beyond it is scrubbed at once and goes back to the allocator. Only its
- * own CPU pushes and pops either part, with interrupts off. Filled by
+ * The target is nr + dirty_nr = EXCLUSIVE_RESERVE_PAGES: fills and the
+ * scrubber's moves to the clean part stop there, so nr <= the target
+ * always. An owner's order-0 free is parked dirty even above the target,
+ * up to nr + dirty_nr = EXCLUSIVE_DIRTY_MAX: its caller does not scrub
+ * (a page the seed call took from the pool's sealed part, when the
+ * reserve was dry, comes back here); the scrubber zeroes what is above
+ * the target and gives it back to the allocator. Only a free with the
+ * dirty list at EXCLUSIVE_DIRTY_MAX (or order > 0, another node's page)
+ * is scrubbed at once and goes back to the allocator. Only its own CPU
+ * pushes and pops either part, with interrupts off. Filled by
  * exclusive_init() and exclusive_reserve_fill() (process context), by the
  * frees of owners (dirty) and by the scrubber (idle loop: dirty -> clean).
  */
@@ -96,8 +109,9 @@ struct excl_reserve {
 	u32 dirty_nr;
 	unsigned int key;   /* pks_cpu_key(this CPU), set by exclusive_init() */
 	unsigned long hits; /* pops of the clean part (exclusive_stats.reserve_hits) */
-	struct excl_slot slot[EXCLUSIVE_RESERVE_PAGES];
-	struct excl_slot dirty[EXCLUSIVE_RESERVE_PAGES];
+	/* one more than the target: slot[nr] (the free's hint) exists for every nr */
+	struct excl_slot slot[EXCLUSIVE_RESERVE_PAGES + 1];
+	struct excl_slot dirty[EXCLUSIVE_DIRTY_MAX];
 } __aligned(2048); /* a power of two: reserves[cpu] is one shift on the fast paths */
 
 static struct excl_reserve reserves[NR_CPUS];
@@ -206,6 +220,12 @@ static inline bool reserve_has_room(const struct excl_reserve *r)
 	return r->nr + r->dirty_nr < EXCLUSIVE_RESERVE_PAGES;
 }
 
+/* Room on the dirty list for an owner's free (above the target too). */
+static inline bool dirty_has_room(const struct excl_reserve *r)
+{
+	return r->nr + r->dirty_nr < EXCLUSIVE_DIRTY_MAX;
+}
+
 /*
  * The one place a freed exclusive page is zeroed (the background scrubber,
  * the inline scrub of an allocation, a free over the target or back to the
@@ -282,7 +302,8 @@ static bool reserve_push(struct page *page, u64 *pte)
 /*
  * The owner's free of an order-0 page, on its own CPU: key 1 (local INVLPG:
  * others' stale entries are stricter, safe), onto this CPU's dirty list,
- * unscrubbed; false (nothing done) when the reserve is at its target.
+ * unscrubbed; false (nothing done) when the dirty list is full
+ * (EXCLUSIVE_DIRTY_MAX).
  * pte: the page's entry, keyed for this CPU (checked by the caller), or
  * NULL (no PKS).
  */
@@ -290,7 +311,7 @@ static bool dirty_push(struct page *page, u64 *pte)
 {
 	unsigned long flags = arch_irq_save();
 	struct excl_reserve *r = &reserves[arch_cpu_id()];
-	bool room = reserve_has_room(r);
+	bool room = dirty_has_room(r);
 
 	if (room) {
 		if (pte)
@@ -305,47 +326,69 @@ static bool dirty_push(struct page *page, u64 *pte)
 
 /*
  * The scrubber's step: this CPU's top dirty page, scrubbed, onto its clean
- * reserve. With interrupts off throughout: the page carries this CPU's key
- * only between the two retags (each with this CPU's INVLPG), and no handler
- * on this CPU runs in between; other CPUs never had rights to it. (Granting
- * this CPU key 1 in IA32_PKRS instead would open every dirty page, and each
- * write of the MSR is a WRMSR: the retag touches one entry.) False when the
- * dirty list is empty.
+ * reserve -- or, while the reserve holds more than its target (frees parked
+ * above it), back to the allocator. With interrupts off throughout: the page
+ * carries this CPU's key only between the two retags (each with this CPU's
+ * INVLPG), and no handler on this CPU runs in between; other CPUs never had
+ * rights to it. (Granting this CPU key 1 in IA32_PKRS instead would open
+ * every dirty page, and each write of the MSR is a WRMSR: the retag touches
+ * one entry.) Returns the page when it goes back (scrubbed, key 0, an
+ * ordinary allocated page: the caller frees it), SCRUBBED_CLEAN when it
+ * went to the clean reserve, NULL when the dirty list is empty.
  */
-static bool scrub_dirty_one(void)
+#define SCRUBBED_CLEAN ((struct page *)1)
+
+static struct page *scrub_dirty_one(void)
 {
 	unsigned long flags = arch_irq_save();
 	unsigned int cpu = arch_cpu_id();
 	struct excl_reserve *r = &reserves[cpu];
+	bool over = r->nr + r->dirty_nr > EXCLUSIVE_RESERVE_PAGES;
 	struct excl_slot s;
 	struct page *page;
 
 	if (!r->dirty_nr) {
 		arch_irq_restore(flags);
-		return false;
+		return NULL;
 	}
 	s = r->dirty[--r->dirty_nr];
 	page = s.page;
 	if (s.pte)
 		set_pte_key(s.pte, page_address(page), pks_cpu_key(cpu));
 	scrub_page(page, 0);
-	if (s.pte)
-		set_pte_key(s.pte, page_address(page), PKS_KEY_NOBODY);
-	r->slot[r->nr++] = s; /* nr + dirty_nr unchanged: within the target */
+	if (over) { /* key 0: others' stale key-1 copies are stricter (spurious) */
+		if (s.pte)
+			set_pte_key(s.pte, page_address(page), PKS_KEY_DEFAULT);
+		page->owner = 0;
+		page->order = 0;
+		page->flags = PG_allocated;
+	} else {
+		if (s.pte)
+			set_pte_key(s.pte, page_address(page), PKS_KEY_NOBODY);
+		r->slot[r->nr++] = s; /* nr + dirty_nr unchanged: within the target */
+		page = SCRUBBED_CLEAN;
+	}
 	arch_irq_restore(flags);
-	return true;
+	return page;
 }
 
 unsigned int exclusive_scrub_dirty(void)
 {
-	unsigned int n = 0;
+	unsigned int n = 0, back = 0;
+	struct page *page;
 
-	while (scrub_dirty_one())
+	while ((page = scrub_dirty_one())) {
 		n++;
+		if (page != SCRUBBED_CLEAN) { /* above the target: an ordinary page now */
+			__free_page(page);
+			back++;
+		}
+	}
 	if (n) {
 		__atomic_add_fetch(&stats.bg_scrubs, n, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&stats.bg_returns, back, __ATOMIC_RELAXED);
 		trace_mm(TR_EXCLUSIVE, NULL, 0, TR_EXCL_SCRUB_BG, 0, PFN_NIL, n,
-			 reserves[arch_cpu_id()].nr, 0);
+			 reserves[arch_cpu_id()].nr, back);
 	}
 	return n;
 }
@@ -376,8 +419,8 @@ static void reserve_push_batch(void *arg)
 static unsigned int reserve_fill(unsigned int cpu)
 {
 	struct reserve_batch b = { .nr = 0 };
-	unsigned int want = EXCLUSIVE_RESERVE_PAGES - READ_ONCE(reserves[cpu].nr) -
-			    READ_ONCE(reserves[cpu].dirty_nr),
+	unsigned int held = READ_ONCE(reserves[cpu].nr) + READ_ONCE(reserves[cpu].dirty_nr),
+		     want = held < EXCLUSIVE_RESERVE_PAGES ? EXCLUSIVE_RESERVE_PAGES - held : 0,
 		     got;
 
 	while (b.nr < want) {
@@ -540,8 +583,7 @@ static struct page *alloc_dirty_inline(gfp_t gfp)
 		if (s.pte)
 			set_pte_key(s.pte, page_address(page), pks_cpu_key(cpu));
 		scrub_page(page, 0);
-		if (r->nr < EXCLUSIVE_RESERVE_PAGES)
-			r->slot[r->nr] = s; /* owned_page_pte()'s hint for the free */
+		r->slot[r->nr] = s; /* owned_page_pte()'s hint for the free (nr <= target) */
 		page->order = 0;
 		page->owner = (u8)cpu;
 		page->flags = PG_allocated | PG_exclusive;
@@ -638,7 +680,7 @@ static u64 *owned_page_pte(const struct page *page, unsigned int cpu)
 	if (!excl_isolated)
 		return NULL;
 	flags = arch_irq_save();
-	if (r->nr < EXCLUSIVE_RESERVE_PAGES && r->slot[r->nr].page == page)
+	if (r->nr <= EXCLUSIVE_RESERVE_PAGES && r->slot[r->nr].page == page)
 		pte = r->slot[r->nr].pte;
 	arch_irq_restore(flags);
 	return pte ? pte : vm_direct_pte(page_address(page));
@@ -662,8 +704,8 @@ static __always_inline bool release_fast(struct page *page)
 	u32 nr = r->nr, dn = r->dirty_nr;
 	bool done = false;
 
-	/* nr + dn below the target: slot[nr] exists */
-	if (likely(nr + dn < EXCLUSIVE_RESERVE_PAGES && r->slot[nr].page == page &&
+	/* nr <= the target: slot[nr] exists; room on the dirty list */
+	if (likely(nr + dn < EXCLUSIVE_DIRTY_MAX && r->slot[nr].page == page &&
 		   page->flags == (PG_allocated | PG_exclusive) && page->owner == cpu &&
 		   nr_node_ids == 1)) {
 		struct excl_slot s = r->slot[nr];
@@ -689,10 +731,11 @@ bool exclusive_free_page_fast(struct page *page)
 
 /*
  * The owner frees. Order 0, keyed for this CPU (or no PKS), this CPU's
- * node, reserve below its target: key 1 and onto the dirty list, no scrub
- * (the scrubber or the next allocation that finds no clean page does it).
- * Otherwise scrubbed here while this CPU still has access, key 0, and back
- * to the allocator. True when the free is complete or refused, false lets
+ * node, dirty list not full (EXCLUSIVE_DIRTY_MAX; above the reserve's
+ * target too): key 1 and onto the dirty list, no scrub (the scrubber or the
+ * next allocation that finds no clean page does it; the scrubber gives what
+ * is above the target back). Otherwise scrubbed here while this CPU still
+ * has access, key 0, and back to the allocator. True when the free is complete or refused, false lets
  * the generic free go on.
  */
 bool exclusive_page_release(struct page *page, unsigned int order)
@@ -953,7 +996,7 @@ unsigned long exclusive_reserve_pages_in(const struct zone *zone)
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
 		for (u32 i = 0; i < min(READ_ONCE(reserves[cpu].nr), EXCLUSIVE_RESERVE_PAGES); i++)
 			n += page_zone(reserves[cpu].slot[i].page) == zone;
-		for (u32 i = 0; i < min(READ_ONCE(reserves[cpu].dirty_nr), EXCLUSIVE_RESERVE_PAGES);
+		for (u32 i = 0; i < min(READ_ONCE(reserves[cpu].dirty_nr), EXCLUSIVE_DIRTY_MAX);
 		     i++)
 			n += page_zone(reserves[cpu].dirty[i].page) == zone;
 	}

@@ -370,6 +370,12 @@ static int fmt_exclusive(const struct trace_event *e, char *buf, size_t size)
 		    "dirty pfn %#x scrubbed inline (%u dirty left)%s",
 		    e->cpu, e->pfn, e->a, e->y ? ", key 1 -> key of this CPU, INVLPG here" : "");
 	case TR_EXCL_SCRUB_BG:
+		if (e->c) /* frees parked above the reserve's target */
+			return snprintf(buf, size,
+					"exclusive: scrubber: %u dirty pages of cpu%u zeroed: %u "
+					"above its reserve's target back to the allocator (key 0), "
+					"the rest into its clean reserve (%u clean)",
+					e->a, e->cpu, e->c, e->b);
 		return snprintf(
 		    buf, size,
 		    "exclusive: scrubber: %u dirty pages of cpu%u zeroed into its clean "

@@ -25,6 +25,10 @@ int exclusive_page_handover(struct page *page, unsigned int new_cpu);
 
 /* Keyed pages set apart per CPU for atomic exclusive requests (mm/exclusive.c). */
 #define EXCLUSIVE_RESERVE_PAGES 32u
+/* An owner's order-0 frees are parked on its CPU's dirty list, unscrubbed, up to
+ * this many pages clean + dirty (above the reserve's target too: the scrubber
+ * gives the excess back); only a free beyond it is scrubbed on the caller's path. */
+#define EXCLUSIVE_DIRTY_MAX (2 * EXCLUSIVE_RESERVE_PAGES)
 
 /* Boot, after smp_init(): PKS on every CPU (or the boot line saying there
  * is none), the fault handler, every online CPU's reserve filled. */
@@ -47,8 +51,8 @@ unsigned int exclusive_reserve_level(unsigned int cpu);
 /* Freed pages on cpu's dirty list, waiting for the scrubber. */
 unsigned int exclusive_dirty_level(unsigned int cpu);
 /* The scrubber (the idle loop runs it; any context): zeroes this CPU's
- * dirty pages into its clean reserve, each with interrupts off; returns
- * how many. */
+ * dirty pages into its clean reserve, each with interrupts off (those above
+ * the reserve's target go back to the allocator instead); returns how many. */
 unsigned int exclusive_scrub_dirty(void);
 /* True when the MMU enforces exclusive pages (PKS on every CPU). */
 bool exclusive_isolated(void);
@@ -68,8 +72,9 @@ struct exclusive_stats {
 	unsigned long tables_split;    /* 4 KiB tables made splitting the direct map */
 	unsigned long idle_refills;    /* pages put into reserves by idle loops */
 	unsigned long bg_scrubs;       /* dirty pages zeroed by the scrubber (idle loop) */
+	unsigned long bg_returns;      /* of those, above the target: back to the allocator */
 	unsigned long inline_scrubs;   /* allocations that scrubbed a dirty page themselves */
-	unsigned long free_scrubs;     /* frees scrubbed at once (over the target, order > 0) */
+	unsigned long free_scrubs;     /* frees scrubbed at once (dirty list full, order > 0) */
 	unsigned int cpus_keyed;       /* CPUs with CR4.PKS and their rights set */
 	unsigned int reserve[NR_CPUS]; /* clean pages in each CPU's reserve now */
 	unsigned int dirty[NR_CPUS];   /* dirty pages on each CPU's list now */

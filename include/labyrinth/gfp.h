@@ -77,10 +77,12 @@
  * scrubs one dirty page itself (bounded: one page; counted as an inline
  * scrub). So the seed call's pair costs the caller no scrub while the CPU
  * has idle time to scrub in; a CPU at 100% pays the scrub inside its
- * allocations instead (make bench-qemu reports both). A free beyond the
- * reserve's target (clean + dirty = EXCLUSIVE_RESERVE_PAGES), or of
- * order > 0, is scrubbed at once and goes back to the allocator with key 0:
- * whoever gets it next, exclusive or not, finds zeroes. A free on another
+ * allocations instead (make bench-qemu reports both). A free above the
+ * reserve's target (clean + dirty = EXCLUSIVE_RESERVE_PAGES) is parked dirty
+ * all the same, up to EXCLUSIVE_DIRTY_MAX, and the scrubber gives the excess
+ * back to the allocator, zeroed, key 0; a free beyond that, or of order > 0,
+ * is scrubbed at once and goes back to the allocator with key 0: whoever
+ * gets it next, exclusive or not, finds zeroes. A free on another
  * CPU is reported ("BUG: Bad page state ... exclusive page freed by another
  * CPU (no hand-over)") and the page left intact; a second free is a
  * "double free". Once back with the allocator it is an ordinary page: a

@@ -87,7 +87,8 @@ enum trace_excl {
 	TR_EXCL_DIRTY,	  /* freed onto this CPU's dirty list: y = keyed (key 1), a = dirty now */
 	TR_EXCL_INLINE,	  /* clean part and sealed part empty: a dirty page scrubbed inline:
 			   * y = keyed, a = dirty left, b = key */
-	TR_EXCL_SCRUB_BG, /* the scrubber (idle loop): a = pages scrubbed, b = clean now */
+	TR_EXCL_SCRUB_BG, /* the scrubber (idle loop): a = pages scrubbed, b = clean now,
+			   * c = of them given back to the allocator (above the target) */
 };
 
 /* One binary record of a CPU's ring: 48 bytes. */

@@ -199,7 +199,9 @@ static void pool_case(void)
  *  (b) sustained, no idle time: the same pairs back to back with no
  *      scrubber: the clean reserve runs dry, then the pool's sealed part,
  *      and from then on every allocation scrubs a dirty page inline. This
- *      is what a CPU at 100% sees.
+ *      is what a CPU at 100% sees. The slowest pair is named: its index
+ *      and its path, from the exclusive counters read around each pair
+ *      (outside the timed window).
  */
 #define EXCL_PAIRS 1000000ul
 #define EXCL_HIST_MAX 4096u
@@ -298,25 +300,58 @@ static void exclusive_background_case(void)
 		       idle_calls);
 }
 
+/*
+ * The path one pair took, from the exclusive counters around it (outside
+ * the timed window): where the page came from, and whether its free
+ * scrubbed it at once and gave it back to the allocator.
+ */
+struct excl_path {
+	unsigned long index;
+	bool reserve, pool, inline_scrub, free_scrub;
+};
+
+static void excl_path_note(struct excl_path *p, unsigned long i, const struct exclusive_stats *a,
+			   const struct exclusive_stats *b)
+{
+	p->index = i;
+	p->reserve = b->reserve_hits != a->reserve_hits;
+	p->pool = b->pool_hits != a->pool_hits;
+	p->inline_scrub = b->inline_scrubs != a->inline_scrubs;
+	p->free_scrub = b->free_scrubs != a->free_scrubs;
+}
+
 /* (b): back to back, no scrubber: the reserve runs dry, then inline scrubs. */
 static void exclusive_sustained_case(void)
 {
 	struct excl_dist pair = { .hist = hist_pair };
-	struct exclusive_stats s0, s1;
+	struct exclusive_stats s0, s1, a, b;
+	struct excl_path slow = { 0 };
 	unsigned long flags = arch_irq_save();
 
 	exclusive_get_stats(&s0);
+	a = s0;
 	for (unsigned long i = 0; i < EXCL_PAIRS; i++) {
+		u64 max = pair.max;
+
 		if (unlikely(!timed_pair(&pair))) {
 			arch_irq_restore(flags);
 			pr_err("exclusive: the seed call failed after %lu pairs\n", i);
 			return;
 		}
+		exclusive_get_stats(&b);
+		if (pair.max > max || !i)
+			excl_path_note(&slow, i, &a, &b);
+		a = b;
 	}
 	exclusive_get_stats(&s1);
 	arch_irq_restore(flags);
+	pr_info("exclusive_sustained: the slowest pair (max %llu) is #%lu: %s%s%s, its free %s\n",
+		(unsigned long long)pair.max, slow.index, slow.reserve ? "clean reserve" : "",
+		slow.pool ? "the pool's sealed part" : "",
+		slow.inline_scrub ? "a dirty page scrubbed inline" : "",
+		slow.free_scrub ? "scrubbed at once, back to the allocator" : "parked dirty");
 	pr_info("exclusive_sustained: %lu from the clean reserve, %lu from the pool's sealed "
-		"part, %lu scrubbed inline, %lu frees scrubbed at once (over the target)\n",
+		"part, %lu scrubbed inline, %lu frees scrubbed at once (dirty list full)\n",
 		s1.reserve_hits - s0.reserve_hits, s1.pool_hits - s0.pool_hits,
 		s1.inline_scrubs - s0.inline_scrubs, s1.free_scrubs - s0.free_scrubs);
 	report_dist("exclusive_sustained", &pair, "pair",

@@ -4,8 +4,10 @@
  * even when the previous owner left data, marked with their owner CPU,
  * put on the freeing CPU's dirty list unscrubbed and scrubbed from there by
  * the scrubber into the clean reserve, or inline by an allocation that
- * finds no clean page, or scrubbed at once on a free over the reserve's
- * target (back to the allocator: the issue's 0x42 reproducer), a free by another CPU reported
+ * finds no clean page; a free over the reserve's target parked dirty all
+ * the same and given back to the allocator by the scrubber, scrubbed (the
+ * issue's 0x42 reproducer), or scrubbed at once when the dirty list is
+ * full (EXCLUSIVE_DIRTY_MAX); a free by another CPU reported
  * and refused, an explicit hand-over honoured (and the old owner's free
  * then refused), a second free reported, hand-overs by a non-owner or to
  * no such CPU refused, the reserve bounded. The isolation itself is the
@@ -92,18 +94,33 @@ static void test_zeroed_and_marked(void)
 	host_set_cpu(0);
 }
 
-/* The reproducer: 0x42 in an exclusive page, freed, GFP_KERNEL again. */
+/*
+ * The issue's reproducer: 0x42 in an exclusive page, freed, GFP_KERNEL
+ * again. The reserve is at its target, so the free parks the page dirty
+ * above it (no scrub on the caller's path) and the scrubber zeroes it and
+ * gives it back to the allocator.
+ */
 static void test_scrub_before_general_reuse(void)
 {
 	struct page *p = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE), *q;
+	struct exclusive_stats st0, st1;
 	unsigned int got;
 
 	memset(page_address(p), 0x42, PAGE_SIZE);
 	got = exclusive_reserve_fill();
 	ok(got > 0 && reserve_of(0) == EXCLUSIVE_RESERVE_PAGES, "CPU 0's reserve topped up (%u)",
 	   got);
+	exclusive_get_stats(&st0);
 	__free_page(p);
-	ok(!(p->flags & PG_exclusive), "reserve full: the free goes on to the allocator");
+	exclusive_get_stats(&st1);
+	ok(p->flags == PG_exclusive && dirty_of(0) == 1 && st1.free_scrubs == st0.free_scrubs,
+	   "reserve at its target: the free parks it dirty above it, not scrubbed on the free");
+	ok(exclusive_scrub_dirty() == 1 && reserve_of(0) == EXCLUSIVE_RESERVE_PAGES &&
+	       dirty_of(0) == 0,
+	   "the scrubber takes it, the clean reserve stays at its target");
+	exclusive_get_stats(&st0);
+	ok(!(p->flags & PG_exclusive) && st0.bg_returns == st1.bg_returns + 1,
+	   "above the target: given back to the allocator by the scrubber (counted)");
 	q = alloc_page(GFP_KERNEL);
 	ok(q == p, "plain GFP_KERNEL gets the very page back");
 	ok(!has_byte(q, 0x42), "without the previous owner's 0x42");
@@ -162,12 +179,15 @@ static void test_foreign_free_and_handover(void)
 
 /*
  * The reserve's target is EXCLUSIVE_RESERVE_PAGES, clean and dirty
- * together: frees beyond it are scrubbed at once and go to the allocator.
+ * together; frees above it are parked dirty up to EXCLUSIVE_DIRTY_MAX, and
+ * frees beyond that are scrubbed at once and go to the allocator. The
+ * scrubber refills the clean reserve to its target and gives the rest back.
  */
 static void test_reserve_bounded(void)
 {
-	struct page *pg[EXCLUSIVE_RESERVE_PAGES + 4];
-	unsigned int i, n = EXCLUSIVE_RESERVE_PAGES + 4, kept = 0, leaked = 0;
+	struct page *pg[EXCLUSIVE_DIRTY_MAX + 4];
+	unsigned int i, n = EXCLUSIVE_DIRTY_MAX + 4, kept = 0, leaked = 0;
+	struct exclusive_stats st0, st1;
 
 	host_set_cpu(2);
 	for (i = 0; i < n; i++) {
@@ -179,19 +199,29 @@ static void test_reserve_bounded(void)
 		kept += pg[i]->flags == PG_exclusive;
 		leaked += pg[i]->flags != PG_exclusive && has_byte(pg[i], 0x42);
 	}
-	ok(kept == EXCLUSIVE_RESERVE_PAGES && dirty_of(2) == EXCLUSIVE_RESERVE_PAGES,
-	   "%u frees: %u kept on CPU 2's dirty list, the rest to the allocator", n, kept);
-	ok(leaked == 0, "the frees over the target were scrubbed before they left (%u not)",
-	   leaked);
+	ok(kept == EXCLUSIVE_DIRTY_MAX && dirty_of(2) == EXCLUSIVE_DIRTY_MAX,
+	   "%u frees: %u kept on CPU 2's dirty list (%u above the target), the rest to the "
+	   "allocator",
+	   n, kept, EXCLUSIVE_DIRTY_MAX - EXCLUSIVE_RESERVE_PAGES);
+	ok(leaked == 0,
+	   "the frees with the dirty list full were scrubbed before they left (%u not)", leaked);
 	host_set_cpu(0);
 	is_u64(mm_check_invariants(), 0, "invariants with pages on dirty lists");
 	host_set_cpu(2);
-	ok(exclusive_scrub_dirty() == EXCLUSIVE_RESERVE_PAGES &&
+	exclusive_get_stats(&st0);
+	ok(exclusive_scrub_dirty() == EXCLUSIVE_DIRTY_MAX &&
 	       reserve_of(2) == EXCLUSIVE_RESERVE_PAGES && dirty_of(2) == 0,
-	   "the scrubber moves all %u to the clean reserve", EXCLUSIVE_RESERVE_PAGES);
-	for (i = 0, leaked = 0; i < EXCLUSIVE_RESERVE_PAGES; i++)
+	   "the scrubber takes all %u: the clean reserve at its target (%u)", EXCLUSIVE_DIRTY_MAX,
+	   reserve_of(2));
+	exclusive_get_stats(&st1);
+	is_u64(st1.bg_returns - st0.bg_returns, EXCLUSIVE_DIRTY_MAX - EXCLUSIVE_RESERVE_PAGES,
+	       "the pages above the target went back to the allocator");
+	for (i = 0, leaked = 0, kept = 0; i < EXCLUSIVE_DIRTY_MAX; i++) {
 		leaked += !all_zero(pg[i], 0);
-	ok(leaked == 0, "every one zeroed (%u not)", leaked);
+		kept += pg[i]->flags == PG_exclusive;
+	}
+	ok(leaked == 0 && kept == EXCLUSIVE_RESERVE_PAGES,
+	   "every one zeroed (%u not), %u of them in the clean reserve", leaked, kept);
 	host_set_cpu(0);
 	is_u64(mm_check_invariants(), 0, "invariants with pages in reserves");
 }

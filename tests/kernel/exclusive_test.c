@@ -18,6 +18,7 @@
 #include <labyrinth/vm.h>
 #ifdef __KERNEL__ /* the extable probes: the kernel's (the host has no PKS) */
 #include <asm/extable.h>
+#include <asm/pks.h>
 #include <asm/traps.h>
 #endif
 
@@ -90,24 +91,57 @@ static void exclusive_foreign_free_refused(struct ktest *t)
 	KEXPECT_FALSE(t, page_is_exclusive(p));
 }
 
+static bool old_owner_faults(struct ktest *t, struct page *p);
+
+/* Isolated: the page's direct-map key is key 0 again (ordinary memory). */
+static bool page_keyed_default(const struct page *p)
+{
+#ifdef __KERNEL__
+	const u64 *pte = vm_direct_pte(page_address(p));
+
+	return !exclusive_isolated() || (pte && arch_pte_pkey(*pte) == PKS_KEY_DEFAULT);
+#else
+	(void)p;
+	return true;
+#endif
+}
+
 /*
  * The issue's reproducer: an exclusive page written with 0x42, freed, then
  * allocated with plain GFP_KERNEL must come back without the 0x42. This
- * CPU's reserve is topped up first, so the free goes back to the allocator
- * (a free into the reserve would keep the page away from GFP_KERNEL).
+ * CPU's reserve is topped up first, so the free is above the reserve's
+ * target: it parks the page dirty all the same (no scrub on the caller's
+ * path; with PKS key 1, the old owner faults on it), and the scrubber
+ * zeroes it and gives it back to the allocator, key 0 again.
  */
 static void exclusive_scrubbed_before_reuse(struct ktest *t)
 {
 	struct page *p = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE), *q;
+	struct exclusive_stats st0, st1;
+	unsigned int cpu = arch_cpu_id();
 
 	KEXPECT_TRUE(t, p != NULL);
 	if (!p)
 		return;
 	memset(page_address(p), 0x42, PAGE_SIZE);
+	exclusive_idle_refill_set_enabled(false);
 	exclusive_reserve_fill();
+	exclusive_get_stats(&st0);
 	__free_page(p);
+	exclusive_get_stats(&st1);
+	KEXPECT_EQ(t, p->flags, PG_exclusive); /* parked dirty above the target */
+	KEXPECT_EQ(t, st1.free_scrubs, st0.free_scrubs);
+	KEXPECT_EQ(t, st1.reserve[cpu] + st1.dirty[cpu], EXCLUSIVE_RESERVE_PAGES + 1);
+	if (exclusive_isolated())
+		KEXPECT_TRUE(t, old_owner_faults(t, p)); /* dirty, key 1: nobody */
+	KEXPECT_TRUE(t, exclusive_scrub_dirty() >= 1);
+	exclusive_get_stats(&st1);
+	KEXPECT_EQ(t, st1.bg_returns, st0.bg_returns + 1);
+	KEXPECT_EQ(t, st1.reserve[cpu], EXCLUSIVE_RESERVE_PAGES);
 	KEXPECT_FALSE(t, p->flags & PG_exclusive); /* not kept: back to the allocator */
-	KEXPECT_FALSE(t, page_has_byte(p, 0x42));  /* zeroed, or poisoned by debug_pagealloc */
+	KEXPECT_TRUE(t, page_keyed_default(p));
+	KEXPECT_FALSE(t, page_has_byte(p, 0x42)); /* zeroed, or poisoned by debug_pagealloc */
+	exclusive_idle_refill_set_enabled(true);
 	q = alloc_page(GFP_KERNEL);
 	KEXPECT_TRUE(t, q != NULL);
 	if (!q)
@@ -129,9 +163,10 @@ static void exclusive_double_free_in_reserve(struct ktest *t)
 	if (!p)
 		return;
 	exclusive_get_stats(&st);
-	if (st.reserve[arch_cpu_id()] >= EXCLUSIVE_RESERVE_PAGES) {
+	if (st.reserve[arch_cpu_id()] + st.dirty[arch_cpu_id()] >= EXCLUSIVE_DIRTY_MAX) {
 		__free_page(p);
-		ktest_skip(t, "this CPU's exclusive reserve is full: the free would not keep it");
+		ktest_skip(t,
+			   "this CPU's exclusive dirty list is full: the free would not keep it");
 		return;
 	}
 	__free_page(p);
