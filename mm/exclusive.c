@@ -27,11 +27,13 @@
  *   alloc, order 0:  pop this CPU's clean reserve, key own, INVLPG (one
  *                    IRQs-off stretch; already zero) ->
  *                    PG_allocated|PG_exclusive, owner
- *   reserve empty,   a sealed page of the Labyrinth pool (mm/pool.c: key 1,
- *   order 0, atomic: zero, every CPU flushed when it was sealed) -> key own,
- *                    INVLPG, as above; sealed part empty too: one of this
- *                    CPU's dirty pages, key own, scrubbed here (counted:
- *                    inline scrubs); none: NULL (counted)
+ *   reserve empty,   one of this CPU's dirty pages, key own, scrubbed here
+ *   order 0:         (counted: inline scrubs); no dirty page either and
+ *                    atomic: a sealed page of the Labyrinth pool (mm/pool.c:
+ *                    key 1, zero, every CPU flushed when it was sealed) ->
+ *                    key own, INVLPG, as above; sealed part empty too: NULL
+ *                    (counted). The pool comes last: it is the reserve for
+ *                    pressure, and a dirty page costs only time
  *   otherwise:       atomic order > 0: NULL; may sleep: a zeroed block from
  *                    the allocator, split to 4 KiB, key 1, every CPU
  *                    flushed, then key own as above
@@ -563,7 +565,7 @@ static void exclusive_take(struct page *page, unsigned int order, u64 *pte)
 }
 
 /*
- * Clean reserve and sealed part empty (order 0): scrub one of this CPU's
+ * Clean reserve empty (order 0): scrub one of this CPU's
  * dirty pages here, on the caller's time, and hand it out -- bounded: one
  * page, one scrub (counted, "inline scrubs"). Interrupts off from the pop
  * to the end of the scrub: the page is this CPU's from its first retag,
@@ -601,10 +603,12 @@ static struct page *alloc_dirty_inline(gfp_t gfp)
 }
 
 /*
- * The seed call's order: this CPU's clean reserve; then (isolated, atomic)
- * the Labyrinth pool's sealed part, zeroed already; then one of this CPU's
- * dirty pages scrubbed inline; then the allocator (a caller that may
- * sleep, or no PKS) or NULL.
+ * The seed call's order: this CPU's clean reserve; then one of this CPU's
+ * dirty pages scrubbed inline (bounded: one scrub); then (isolated, atomic)
+ * the Labyrinth pool's sealed part, zeroed already -- last, because it is
+ * the reserve that pressure needs, refilled only by the balancer, while a
+ * dirty page costs only time; then the allocator (a caller that may sleep,
+ * or no PKS) or NULL.
  */
 /* Out of the fast path's way: the per-node count and the trace step. */
 static __noinline void reserve_take_note(struct page *page)
@@ -621,10 +625,10 @@ static __noinline struct page *exclusive_alloc_rest(gfp_t gfp, unsigned int orde
 	u64 *pte = NULL;
 	struct page *page;
 
+	if (!order && (page = alloc_dirty_inline(gfp)))
+		return page; /* keyed, scrubbed and marked there */
 	if (!order && excl_isolated && excl_atomic(gfp) && (page = exclusive_from_pool(gfp, &pte)))
 		; /* the Labyrinth pool's sealed part: counted there */
-	else if (!order && (page = alloc_dirty_inline(gfp)))
-		return page; /* keyed, scrubbed and marked there */
 	else
 		page = exclusive_alloc_slow(gfp, order, nid);
 	if (page)

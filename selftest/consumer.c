@@ -231,9 +231,11 @@ void st_release_worker(void *arg)
 /*
  * Pressure, with PKS: every participating CPU's exclusive reserve emptied
  * (process context, GFP_KERNEL: not counted as atomic) and the pages kept
- * here until the phase ends, so that the hooks' seed calls meet an empty
- * reserve and go to the Labyrinth pool's sealed part (irq.c's judge_null()
- * judges their NULLs). The owner frees them again.
+ * here until the phase ends (dirty pages scrubbed into it first, so both
+ * are empty), so that the hooks' seed calls meet an empty reserve: they
+ * scrub what their own frees left dirty, then go to the Labyrinth pool's
+ * sealed part (irq.c's judge_null() judges their NULLs). The owner frees
+ * them again.
  */
 static struct page *excl_taken[NR_CPUS][EXCLUSIVE_RESERVE_PAGES];
 static unsigned int excl_nr[NR_CPUS];
@@ -244,6 +246,7 @@ void st_excl_drain_job(void *arg)
 	struct page *page;
 
 	(void)arg;
+	exclusive_scrub_dirty(); /* dirty pages clean first: the drain empties both */
 	while (exclusive_reserve_level(cpu) && excl_nr[cpu] < EXCLUSIVE_RESERVE_PAGES &&
 	       (page = alloc_page(GFP_KERNEL | __GFP_EXCLUSIVE | __GFP_NOWARN)))
 		excl_taken[cpu][excl_nr[cpu]++] = page;

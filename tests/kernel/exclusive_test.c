@@ -341,8 +341,56 @@ out:
 	exclusive_idle_refill_set_enabled(true);
 }
 
+/*
+ * The order after the clean reserve: a dirty page of this CPU (scrubbed on
+ * the caller's time) before the Labyrinth pool's sealed part, which is the
+ * reserve for pressure and is refilled only by the balancer. The bug it
+ * catches: seed calls spending the sealed part while dirty pages wait.
+ */
+static void exclusive_dirty_before_sealed(struct ktest *t)
+{
+	struct labyrinth_pool_stats ps0, ps1;
+	unsigned int cpu = arch_cpu_id();
+	struct page *p, *q = NULL;
+	int n = 0;
+
+	exclusive_idle_refill_set_enabled(false);
+	balancer_set_enabled(false);
+	exclusive_scrub_dirty();
+	labyrinth_pool_refill(); /* as the balancer would: earlier cases used the sealed part */
+	labyrinth_pool_stats(&ps0);
+	if (!exclusive_isolated() || !ps0.sealed_level) {
+		ktest_skip(t, !exclusive_isolated() ? "no PKS: no sealed part"
+						    : "the pool's sealed part is empty");
+		goto out;
+	}
+	p = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE);
+	KEXPECT_TRUE(t, p != NULL);
+	if (!p)
+		goto out;
+	while (exclusive_reserve_level(cpu) && n < (int)HOLD_MAX &&
+	       (held[n] = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE | __GFP_NOWARN)))
+		n++;
+	KEXPECT_EQ(t, exclusive_reserve_level(cpu), 0);
+	__free_page(p); /* the only dirty page */
+	labyrinth_pool_stats(&ps0);
+	q = alloc_page(GFP_ATOMIC | __GFP_EXCLUSIVE | __GFP_NOWARN);
+	labyrinth_pool_stats(&ps1);
+	KEXPECT_TRUE(t, q == p);
+	KEXPECT_EQ(t, ps1.sealed_level, ps0.sealed_level);
+	if (q) {
+		KEXPECT_TRUE(t, page_all_zero(q));
+		__free_page(q);
+	}
+	while (n > 0)
+		__free_page(held[--n]);
+out:
+	balancer_set_enabled(true);
+	exclusive_idle_refill_set_enabled(true);
+}
+
 KTEST_SUITE(exclusive, KTEST_ORDER_EXCLUSIVE, KTEST_CASE(exclusive_page_is_private),
 	    KTEST_CASE(exclusive_foreign_free_refused), KTEST_CASE(exclusive_scrubbed_before_reuse),
 	    KTEST_CASE(exclusive_double_free_in_reserve),
 	    KTEST_CASE(exclusive_freed_page_dirty_until_scrubbed),
-	    KTEST_CASE(exclusive_alloc_scrubs_inline));
+	    KTEST_CASE(exclusive_alloc_scrubs_inline), KTEST_CASE(exclusive_dirty_before_sealed));
