@@ -112,21 +112,21 @@ MISS_NOTES = {
         "time does not get this figure: see the sustained row.",
     "guest_exclusive_sustained":
         "(b) sustained, no idle time: the same pairs back to back with no scrubber, as a CPU "
-        "at 100% sees them. The clean reserve (32 pages) runs dry, then the Labyrinth pool's "
-        "sealed part (4 pages here), and from then on every seed call scrubs one dirty page "
-        "inline (zeroing 4 KiB is one `rep stosq` of 512 iterations, each counted by "
+        "at 100% sees them. The clean reserve (32 pages) runs dry, and from then on every "
+        "seed call scrubs one dirty page inline (the Labyrinth pool's sealed part comes "
+        "after the dirty list: it is the reserve for pressure, so this loop never takes it) (zeroing 4 KiB is one `rep stosq` of 512 iterations, each counted by "
         "-icount): the scrub is back inside the pair, moved from the free to the allocation, "
         "so the median cannot reach 200 while a page must be zeroed before reuse and the CPU "
         "never idles: the zeroing is the cost; only its place can move. The maximum is timed "
         "and named by the run (the line before the row gives the slowest pair's index and "
         "path). Before the issue 15 sustained fix it was 1887 against a median of 831: pair "
-        "#32, the first from the sealed part, whose free found the reserve at its target "
+        "#32, the first from the sealed part (then taken before the dirty list), whose free found the reserve at its target "
         "and so scrubbed the page and gave it back to the allocator on the caller's path. "
         "Now a free above the target parks the page dirty all the same (up to "
         "EXCLUSIVE_DIRTY_MAX = 64 pages clean + dirty; the scrubber gives the excess back, "
         "zeroed, key 0), and the slowest pair is an ordinary inline-scrub pair: max = median. "
         "The bound holds while the CPU's clean + dirty pages stay below 64 (each page taken "
-        "from the sealed part and freed adds one until the scrubber runs); a free with the "
+        "from the sealed part or the allocator and freed adds one until the scrubber runs); a free with the "
         "dirty list full still scrubs and calls the allocator inline (counted: 'frees "
         "scrubbed at once').",
     "guest_exclusive_scrub":
