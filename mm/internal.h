@@ -359,6 +359,10 @@ static __always_inline struct pcp_cpu_table *this_cpu_pcp_table(void)
 	return (struct pcp_cpu_table *)arch_this_cpu_mm();
 }
 
+/* page_zone_id()'s zone, one load: &node_data[nid].node_zones[idx] at
+ * nid * MAX_NR_ZONES + idx (mm/numa.c; mm/zone.c fills it). */
+extern struct zone *zone_by_id[MAX_NUMNODES * MAX_NR_ZONES];
+
 /* Which zone of all: node * MAX_NR_ZONES + zone index, from the section
  * (mm/numa.c keeps its zone_id): a load, and a compare and a branch not
  * taken but for the DMA pages of section 0. */

@@ -144,8 +144,8 @@ static __noinline struct page *rmqueue_traced(struct zone *zone, unsigned int or
 	if (page)
 		rmqueue_trace_take(zone, page, order,
 				   zone->free_pages < zone->_watermark[WMARK_MIN]
-					   ? ALLOC_SRC_RESERVE
-					   : ALLOC_SRC_BUDDY);
+				       ? ALLOC_SRC_RESERVE
+				       : ALLOC_SRC_BUDDY);
 	return page;
 }
 
@@ -157,8 +157,9 @@ static __noinline struct page *rmqueue_traced(struct zone *zone, unsigned int or
  * trace hooks test one flag, read once, and narrate out of line
  * (rmqueue_traced()).
  */
-static __always_inline struct page *rmqueue(struct zone *zone, unsigned int order,
-					    unsigned int level, unsigned int hi, gfp_t gfp)
+static __always_inline struct page *rmqueue_on(unsigned int cpu, struct zone *zone,
+					       unsigned int order, unsigned int level,
+					       unsigned int hi, gfp_t gfp)
 {
 	enum alloc_source src = ALLOC_SRC_BUDDY;
 	bool harder = alloc_highatomic(gfp, level);
@@ -175,10 +176,17 @@ static __always_inline struct page *rmqueue(struct zone *zone, unsigned int orde
 	spin_unlock_irqrestore(&zone->lock, flags);
 	if (!page)
 		return NULL;
-	mm_count_alloc(gfp, src);
+	mm_count_alloc_on(cpu, gfp, src);
 	if (unlikely(order && harder))
 		reserve_highatomic_pageblock(page, zone); /* mm/buddy.c */
 	return page;
+}
+
+/* rmqueue_on() from this CPU (its allocation counters). */
+static __always_inline struct page *rmqueue(struct zone *zone, unsigned int order,
+					    unsigned int level, unsigned int hi, gfp_t gfp)
+{
+	return rmqueue_on(arch_cpu_id(), zone, order, level, hi, gfp);
 }
 
 /* Every zone of the zonelist at the low watermark; orders <= PCP_MAX_ORDER
@@ -478,11 +486,12 @@ static __noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order, u
  */
 static __noinline struct page *alloc_pages_buddy(gfp_t gfp, unsigned int order, u32 hooks)
 {
-	unsigned int hi = gfp_highest_zone_mapped(gfp);
+	unsigned int hi = gfp_highest_zone_mapped(gfp), cpu;
 	struct page *page;
 
 	if (likely(order <= MAX_PAGE_ORDER && (gfp & GFP_MOVABLE_MASK) != GFP_MOVABLE_MASK)) {
-		page = rmqueue(pcp_first_zone[arch_cpu_id()][hi], order, ALLOC_WMARK_LOW, hi, gfp);
+		cpu = arch_cpu_id(); /* no preemption: this CPU's until we return */
+		page = rmqueue_on(cpu, pcp_first_zone[cpu][hi], order, ALLOC_WMARK_LOW, hi, gfp);
 		if (likely(page)) {
 			if (nr_node_ids > 1) /* one node: every page is local */
 				numa_count_alloc(page);
