@@ -77,23 +77,33 @@ static bool pairs(gfp_t gfp, unsigned int order, unsigned long n, u64 *ticks)
 	return true;
 }
 
-/* Best of three runs (the first warms the lists), interrupts off. */
-static void pair_case(const char *key, gfp_t gfp, unsigned int order, unsigned long n,
-		      const char *what)
+/* Best of three runs (the first warms the lists), interrupts off; false
+ * (and said) if an allocation failed. */
+static bool pair_best(const char *key, gfp_t gfp, unsigned int order, unsigned long n, u64 *best)
 {
 	unsigned long flags = arch_irq_save();
-	u64 best = ~0ull, t;
+	u64 t;
 
+	*best = ~0ull;
 	for (int run = 0; run < 3; run++) {
 		if (!pairs(gfp, order, n, &t)) {
 			arch_irq_restore(flags);
 			pr_err("%s: order-%u allocation failed\n", key, order);
-			return;
+			return false;
 		}
-		best = min(best, t);
+		*best = min(*best, t);
 	}
 	arch_irq_restore(flags);
-	report(key, best, n, "pair", what);
+	return true;
+}
+
+static void pair_case(const char *key, gfp_t gfp, unsigned int order, unsigned long n,
+		      const char *what)
+{
+	u64 best;
+
+	if (pair_best(key, gfp, order, n, &best))
+		report(key, best, n, "pair", what);
 }
 
 static bool bulk_round(struct page **pages)
@@ -421,6 +431,7 @@ static void nomerge_case(const char *key, unsigned int order, unsigned long n)
 	struct pair_state before = { .order = order }, after = { .order = order };
 	struct page *block, *held = hold_buddy(order, &block);
 	char what[224];
+	u64 best;
 
 	if (!held) {
 		pr_err("%s: no two order-%u buddies among %d blocks: state not set up, not run\n",
@@ -429,21 +440,27 @@ static void nomerge_case(const char *key, unsigned int order, unsigned long n)
 	}
 	before.zone = after.zone = page_zone(block);
 	pair_state_read(&before);
-	snprintf(what, sizeof(what),
-		 "order-%u pair, no split, no merge: the order-%u list holds pfn %lu, its buddy "
-		 "pfn %lu held; order-%u/%u free blocks %u/%u before and after",
-		 order, order, page_to_pfn(block), page_to_pfn(held), order, order + 1,
-		 before.nr_free[0], before.nr_free[1]);
-	pair_case(key, GFP_KERNEL, order, n, what);
+	if (!pair_best(key, GFP_KERNEL, order, n, &best))
+		goto out;
 	pair_state_read(&after);
-	if (!pair_state_same(&before, &after) || !block_free_at(block, order) ||
-	    !(READ_ONCE(held->flags) & PG_allocated))
-		pr_err("%s: state changed over the runs: order-%u/%u free blocks %u/%u -> %u/%u, "
+	if (pair_state_same(&before, &after) && block_free_at(block, order) &&
+	    (READ_ONCE(held->flags) & PG_allocated)) {
+		snprintf(what, sizeof(what),
+			 "order-%u pair, no split, no merge: the order-%u list holds pfn %lu, its "
+			 "buddy pfn %lu held; order-%u/%u free blocks %u/%u before and after",
+			 order, order, page_to_pfn(block), page_to_pfn(held), order, order + 1,
+			 before.nr_free[0], before.nr_free[1]);
+		report(key, best, n, "pair", what);
+	} else {
+		pr_err("%s: state changed over the runs, no figure: order-%u/%u free blocks %u/%u "
+		       "-> %u/%u, "
 		       "pfn %lu %sfree at order %u, buddy %sallocated\n",
 		       key, order, order + 1, before.nr_free[0], before.nr_free[1],
 		       after.nr_free[0], after.nr_free[1], page_to_pfn(block),
 		       block_free_at(block, order) ? "" : "not ", order,
 		       READ_ONCE(held->flags) & PG_allocated ? "" : "not ");
+	}
+out:
 	__free_pages(held, order);
 }
 
@@ -461,6 +478,7 @@ static void split_case(const char *key, unsigned int order, unsigned long n)
 	struct page *held[HOLD_MAX], *held_up = NULL, *up;
 	int nheld = 0;
 	char what[224];
+	u64 best;
 
 	held[nheld] = alloc_pages(GFP_KERNEL, order);
 	if (!held[nheld++])
@@ -485,6 +503,16 @@ static void split_case(const char *key, unsigned int order, unsigned long n)
 		held_up = hold_buddy(order + 1, &up);
 	pair_state_read(&before);
 	before.levels = (unsigned int)__builtin_ctz(before.mask_mt >> order);
+	if (!pair_best(key, GFP_KERNEL, order, n, &best))
+		goto out;
+	pair_state_read(&after);
+	if (!pair_state_same(&before, &after)) {
+		pr_err("%s: state changed over the runs, no figure: order-%u/%u/%u free blocks "
+		       "%u/%u/%u -> %u/%u/%u\n",
+		       key, order, order + 1, order + 2, before.nr_free[0], before.nr_free[1],
+		       before.nr_free[2], after.nr_free[0], after.nr_free[1], after.nr_free[2]);
+		goto out;
+	}
 	snprintf(what, sizeof(what),
 		 "order-%u pair, split and merge: the order-%u %s list empty (%d blocks held), "
 		 "each pair splits %u level%s and merges back; order-%u/%u/%u free blocks "
@@ -492,13 +520,7 @@ static void split_case(const char *key, unsigned int order, unsigned long n)
 		 order, order, migratetype_names[mt], nheld, before.levels,
 		 before.levels == 1 ? "" : "s", order, order + 1, order + 2, before.nr_free[0],
 		 before.nr_free[1], before.nr_free[2]);
-	pair_case(key, GFP_KERNEL, order, n, what);
-	pair_state_read(&after);
-	if (!pair_state_same(&before, &after))
-		pr_err("%s: state changed over the runs: order-%u/%u/%u free blocks %u/%u/%u -> "
-		       "%u/%u/%u\n",
-		       key, order, order + 1, order + 2, before.nr_free[0], before.nr_free[1],
-		       before.nr_free[2], after.nr_free[0], after.nr_free[1], after.nr_free[2]);
+	report(key, best, n, "pair", what);
 out:
 	if (held_up)
 		__free_pages(held_up, order + 1);
