@@ -458,7 +458,11 @@ def linux_section(run):
             "with the first warming the lists, interrupts off, the same TSC reads and "
             "empty-region subtraction). Not mirrored: Labyrinth's order0_buddy (Linux cannot "
             "switch its per-CPU lists off), the pool and the exclusive call. The bulk case "
-            "frees with release_pages(), Linux 6.1's bulk free.", "",
+            "frees with release_pages(), Linux 6.1's bulk free. The buddy-path rows set up "
+            "the same free-list state on both sides (order4, order10: the block's buddy "
+            "held; order4_split: the order-4 unmovable list emptied); Linux 6.1 caches "
+            "order 9 (pageblock_order, for THP) on its per-CPU lists, so its order9 row "
+            "stays a plain pair there, as Labyrinth's order3 row.", "",
             "| case | Linux ticks | per |", "|---|---:|---|"]
     out += [f"| {r['what']} | {fmt(r['ticks'])} | {r.get('unit', '')} |"
             for r in run["results"]]
