@@ -397,12 +397,12 @@ void free_one_page(struct page *page, unsigned int order)
 	unsigned long flags, pfn = page->pfn;
 	unsigned int mt;
 	const struct mem_section *ms = &mem_section[pfn >> PFN_SECTION_SHIFT];
-	struct zone *zone = &node_data[ms->nid].node_zones[pfn_zone_idx(pfn)];
-	/* One section lookup for both: page_zone() and, read under the lock,
+	/* One section lookup for both: the zone (page_zone_id()'s compare and
+	 * borrow, then zone_by_id[]) and, read under the lock,
 	 * get_pfnblock_migratetype()'s byte (where it is never changes). */
+	struct zone *zone = zone_by_id[ms->zone_id - (pfn < ZONE_DMA_END_PFN)];
 	const u8 *pb = &ms->pageblock_flags[(pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order];
 
-	OPTIMIZER_HIDE_VAR(zone); /* a base register, not node and zone index products */
 	spin_lock_irqsave(&zone->lock, flags);
 	if (unlikely(!page_free_ok(page, order))) {
 		free_pages_bad(zone, page, order, flags);

@@ -140,14 +140,19 @@ void set_pageblock_migratetype(unsigned long pfn, unsigned int mt);
  * empties and fills: zone->free_mask_mt[mt] bit o (this list non-empty),
  * zone->free_mask_pcp (the per-CPU types' masks OR-ed: what a request may
  * fall back among, so the watermark check reads one word), zone->free_mask
- * bit o (any list of order o non-empty, by nr_free). mm/debug.c checks all
- * three against the lists.
+ * bit o (any list of order o non-empty: set when a list fills, cleared when
+ * one empties and nr_free, already counted down, is 0; so a take or push
+ * that neither empties nor fills a list tests no count). mm/debug.c checks
+ * all three against the lists.
  */
 
-/* The list (order, mt) just emptied: its bits off. */
+/* The list (order, mt) just emptied (area->nr_free already counted down):
+ * its bits off. */
 static __always_inline void free_list_emptied(struct zone *zone, unsigned int order,
 					      unsigned int mt)
 {
+	if (!zone->free_area[order].nr_free)
+		zone->free_mask &= (u16) ~(1u << order);
 	zone->free_mask_mt[mt] &= (u16) ~(1u << order);
 	if (mt < MIGRATE_PCPTYPES)
 		zone->free_mask_pcp = zone->free_mask_mt[MIGRATE_UNMOVABLE] |
@@ -158,6 +163,7 @@ static __always_inline void free_list_emptied(struct zone *zone, unsigned int or
 /* The list (order, mt) was empty and now holds a block: its bits on. */
 static __always_inline void free_list_filled(struct zone *zone, unsigned int order, unsigned int mt)
 {
+	zone->free_mask |= (u16)(1u << order);
 	zone->free_mask_mt[mt] |= (u16)(1u << order);
 	if (mt < MIGRATE_PCPTYPES)
 		zone->free_mask_pcp |= (u16)(1u << order);
@@ -178,8 +184,7 @@ static __always_inline void add_to_free_list(struct zone *zone, struct page *pag
 		pfn_to_page(head)->prev = pfn;
 	else
 		free_list_filled(zone, order, mt);
-	if (!area->nr_free++)
-		zone->free_mask |= (u16)(1u << order);
+	area->nr_free++;
 	area->head[mt] = pfn;
 }
 
@@ -195,7 +200,6 @@ static __always_inline void add_to_empty_free_list(struct zone *zone, struct pag
 	page->next = PFN_NIL;
 	page->prev = PFN_NIL;
 	free_list_filled(zone, order, mt);
-	zone->free_mask |= (u16)(1u << order);
 	area->head[mt] = pfn;
 	area->nr_free++;
 }
@@ -213,10 +217,9 @@ static __always_inline void del_page_from_free_list(struct zone *zone, struct pa
 		area->head[mt] = next;
 	if (next != PFN_NIL)
 		pfn_to_page(next)->prev = prev;
+	area->nr_free--;
 	if (area->head[mt] == PFN_NIL)
 		free_list_emptied(zone, order, mt);
-	if (!--area->nr_free)
-		zone->free_mask &= (u16) ~(1u << order);
 	page->flags = 0;
 	page->buddy_mt = 0;
 }
@@ -245,12 +248,11 @@ static __always_inline struct page *rmqueue_smallest(struct zone *zone, unsigned
 	page = pfn_to_page(pfn);
 	next = page->next;
 	area->head[mt] = next;
+	area->nr_free--;
 	if (next != PFN_NIL)
 		pfn_to_page(next)->prev = PFN_NIL;
 	else
 		free_list_emptied(zone, high, mt);
-	if (!--area->nr_free)
-		zone->free_mask &= (u16) ~(1u << high);
 	if (unlikely(high > order))
 		expand(zone, page, pfn, order, high, mt);
 	page->flags = PG_allocated;
@@ -364,6 +366,10 @@ static __always_inline struct pcp_cpu_table *this_cpu_pcp_table(void)
 {
 	return (struct pcp_cpu_table *)arch_this_cpu_mm();
 }
+
+/* page_zone_id()'s zone, one load: &node_data[nid].node_zones[idx] at
+ * nid * MAX_NR_ZONES + idx (mm/numa.c; mm/zone.c fills it). */
+extern struct zone *zone_by_id[MAX_NUMNODES * MAX_NR_ZONES];
 
 /* Which zone of all: node * MAX_NR_ZONES + zone index, from the section
  * (mm/numa.c keeps its zone_id): a load, and a compare and a branch not

@@ -24,6 +24,9 @@
 #include "mm/internal.h"
 
 struct pglist_data node_data[MAX_NUMNODES];
+/* &node_data[nid].node_zones[idx] at nid * MAX_NR_ZONES + idx: mm/zone.c
+ * fills it as it sets each zone up. */
+struct zone *zone_by_id[MAX_NUMNODES * MAX_NR_ZONES];
 int nr_node_ids = 1;
 u8 numa_cpu_node[NR_CPUS];
 u8 numa_distance[MAX_NUMNODES][MAX_NUMNODES] = { { LOCAL_DISTANCE } };

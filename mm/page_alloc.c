@@ -78,6 +78,16 @@ static __always_inline unsigned int gfp_highest_zone(gfp_t gfp)
 	return ZONE_DMA32;
 }
 
+/* gfp_highest_zone() once the direct map exists: alloc_pages_buddy()'s
+ * (alloc_pages() calls it only without MM_HOOK_NO_DIRECT_MAP, which
+ * mm_set_direct_map() clears after setting mm_direct_map_ready). */
+static __always_inline unsigned int gfp_highest_zone_mapped(gfp_t gfp)
+{
+	if (gfp & __GFP_DMA)
+		return ZONE_DMA;
+	return gfp & __GFP_DMA32 ? ZONE_DMA32 : ZONE_NORMAL;
+}
+
 /*
  * The slow path's level, as Linux 6.6 (mm/page_alloc.c) decides it:
  * gfp_to_alloc_flags() starts every slow path at ALLOC_WMARK_MIN;
@@ -118,40 +128,65 @@ static __noinline void rmqueue_trace_take(struct zone *zone, struct page *page, 
 		     0, page->pfn, zone->free_pages, 0, 0);
 }
 
+/* rmqueue()'s locked part under trace=: the same check and take (the take
+ * out of line), narrated. Zone lock held. */
+static __noinline struct page *rmqueue_traced(struct zone *zone, unsigned int order,
+					      unsigned int level, unsigned int hi, gfp_t gfp,
+					      bool harder)
+{
+	struct page *page = NULL;
+
+	trace_record(TR_WMARK, zone, order, level, hi, PFN_NIL, zone->free_pages,
+		     (unsigned long)zone->wmark_thr[level][hi],
+		     (1ul << order) + (unsigned long)zone_unusable_free(zone, harder));
+	if (zone_watermark_ok(zone, order, level, hi, harder))
+		page = __rmqueue(zone, order, gfp_migratetype(gfp), harder);
+	if (page)
+		rmqueue_trace_take(zone, page, order,
+				   zone->free_pages < zone->_watermark[WMARK_MIN]
+				       ? ALLOC_SRC_RESERVE
+				       : ALLOC_SRC_BUDDY);
+	return page;
+}
+
 /*
  * One zone, one block from the buddy: the watermark check
  * (zone_watermark_ok(), mm/internal.h) and the take, under the zone lock
  * in any context (mm/internal.h says why IRQ context may spin on it).
  * Inline in its callers (one call frame less on the buddy path); the
- * trace hooks test one flag, read once.
+ * trace hooks test one flag, read once, and narrate out of line
+ * (rmqueue_traced()).
  */
-static __always_inline struct page *rmqueue(struct zone *zone, unsigned int order,
-					    unsigned int level, unsigned int hi, gfp_t gfp)
+static __always_inline struct page *rmqueue_on(unsigned int cpu, struct zone *zone,
+					       unsigned int order, unsigned int level,
+					       unsigned int hi, gfp_t gfp)
 {
 	enum alloc_source src = ALLOC_SRC_BUDDY;
-	bool harder = alloc_highatomic(gfp, level), traced;
+	bool harder = alloc_highatomic(gfp, level);
 	struct page *page = NULL;
 	unsigned long flags;
 
 	spin_lock_irqsave(&zone->lock, flags);
-	traced = trace_on();
-	if (unlikely(traced))
-		trace_record(TR_WMARK, zone, order, level, hi, PFN_NIL, zone->free_pages,
-			     (unsigned long)zone->wmark_thr[level][hi],
-			     (1ul << order) + (unsigned long)zone_unusable_free(zone, harder));
-	if (zone_watermark_ok(zone, order, level, hi, harder))
+	if (unlikely(trace_on()))
+		page = rmqueue_traced(zone, order, level, hi, gfp, harder);
+	else if (zone_watermark_ok(zone, order, level, hi, harder))
 		page = rmqueue_take(zone, order, gfp_migratetype(gfp), harder);
 	if (page && zone->free_pages < zone->_watermark[WMARK_MIN])
 		src = ALLOC_SRC_RESERVE;
-	if (unlikely(traced) && page)
-		rmqueue_trace_take(zone, page, order, src);
 	spin_unlock_irqrestore(&zone->lock, flags);
 	if (!page)
 		return NULL;
-	mm_count_alloc(gfp, src);
+	mm_count_alloc_on(cpu, gfp, src);
 	if (unlikely(order && harder))
 		reserve_highatomic_pageblock(page, zone); /* mm/buddy.c */
 	return page;
+}
+
+/* rmqueue_on() from this CPU (its allocation counters). */
+static __always_inline struct page *rmqueue(struct zone *zone, unsigned int order,
+					    unsigned int level, unsigned int hi, gfp_t gfp)
+{
+	return rmqueue_on(arch_cpu_id(), zone, order, level, hi, gfp);
 }
 
 /* Every zone of the zonelist at the low watermark; orders <= PCP_MAX_ORDER
@@ -451,11 +486,12 @@ static __noinline struct page *alloc_pages_slow(gfp_t gfp, unsigned int order, u
  */
 static __noinline struct page *alloc_pages_buddy(gfp_t gfp, unsigned int order, u32 hooks)
 {
-	unsigned int hi = gfp_highest_zone(gfp);
+	unsigned int hi = gfp_highest_zone_mapped(gfp), cpu;
 	struct page *page;
 
 	if (likely(order <= MAX_PAGE_ORDER && (gfp & GFP_MOVABLE_MASK) != GFP_MOVABLE_MASK)) {
-		page = rmqueue(pcp_first_zone[arch_cpu_id()][hi], order, ALLOC_WMARK_LOW, hi, gfp);
+		cpu = arch_cpu_id(); /* no preemption: this CPU's until we return */
+		page = rmqueue_on(cpu, pcp_first_zone[cpu][hi], order, ALLOC_WMARK_LOW, hi, gfp);
 		if (likely(page)) {
 			if (nr_node_ids > 1) /* one node: every page is local */
 				numa_count_alloc(page);

@@ -69,6 +69,7 @@ static void zone_init_one(struct zone *z, int nid, enum zone_type idx, unsigned 
 
 	memset(z, 0, sizeof(*z));
 	spin_lock_init(&z->lock);
+	zone_by_id[nid * MAX_NR_ZONES + idx] = z;
 	z->name = zone_names[idx];
 	z->node = nid;
 	for (o = 0; o < NR_PAGE_ORDERS; o++)

@@ -27,6 +27,8 @@
 #include <labyrinth/pool.h>
 #include <labyrinth/printk.h>
 #include <labyrinth/spinlock.h>
+#include <labyrinth/string.h>
+#include <labyrinth/mmzone.h>
 #include <asm/cpu.h>
 #include <asm/irq.h>
 
@@ -75,23 +77,33 @@ static bool pairs(gfp_t gfp, unsigned int order, unsigned long n, u64 *ticks)
 	return true;
 }
 
-/* Best of three runs (the first warms the lists), interrupts off. */
-static void pair_case(const char *key, gfp_t gfp, unsigned int order, unsigned long n,
-		      const char *what)
+/* Best of three runs (the first warms the lists), interrupts off; false
+ * (and said) if an allocation failed. */
+static bool pair_best(const char *key, gfp_t gfp, unsigned int order, unsigned long n, u64 *best)
 {
 	unsigned long flags = arch_irq_save();
-	u64 best = ~0ull, t;
+	u64 t;
 
+	*best = ~0ull;
 	for (int run = 0; run < 3; run++) {
 		if (!pairs(gfp, order, n, &t)) {
 			arch_irq_restore(flags);
 			pr_err("%s: order-%u allocation failed\n", key, order);
-			return;
+			return false;
 		}
-		best = min(best, t);
+		*best = min(*best, t);
 	}
 	arch_irq_restore(flags);
-	report(key, best, n, "pair", what);
+	return true;
+}
+
+static void pair_case(const char *key, gfp_t gfp, unsigned int order, unsigned long n,
+		      const char *what)
+{
+	u64 best;
+
+	if (pair_best(key, gfp, order, n, &best))
+		report(key, best, n, "pair", what);
 }
 
 static bool bulk_round(struct page **pages)
@@ -360,6 +372,198 @@ static void exclusive_sustained_case(void)
 	exclusive_scrub_dirty(); /* leave the reserve clean */
 }
 
+/*
+ * ---- buddy-path pairs in a stated free-list state ----
+ *
+ * An order-k pair's cost depends on the free lists it meets: a block on the
+ * order-k list whose buddy is in use is taken without a split and freed
+ * without a merge; an empty order-k list makes every pair split a larger
+ * block and merge it back. The earlier cases leave whichever state by
+ * accident, so each row sets its state up on purpose, checks it held over
+ * the timed runs (the zone's free block counts at the orders involved, the
+ * blocks' flags) and prints it in its line.
+ */
+#define HOLD_BATCH 32 /* order-k blocks allocated to find a buddy pair */
+#define HOLD_MAX 64   /* order-k blocks held to empty the order-k list */
+
+struct pair_state {
+	struct zone *zone;
+	unsigned int order, levels; /* each pair splits and merges `levels` */
+	u32 nr_free[3];		    /* zone's free blocks at order, +1, +2 */
+	u16 mask_mt;		    /* the gfp's migratetype's non-empty orders */
+};
+
+static void pair_state_read(struct pair_state *s)
+{
+	unsigned int mt = gfp_migratetype(GFP_KERNEL);
+	unsigned long flags;
+
+	spin_lock_irqsave(&s->zone->lock, flags);
+	for (unsigned int i = 0; i < 3; i++)
+		s->nr_free[i] =
+		    s->order + i <= MAX_PAGE_ORDER ? s->zone->free_area[s->order + i].nr_free : 0;
+	s->mask_mt = s->zone->free_mask_mt[mt];
+	spin_unlock_irqrestore(&s->zone->lock, flags);
+}
+
+static bool pair_state_same(const struct pair_state *a, const struct pair_state *b)
+{
+	return a->mask_mt == b->mask_mt && a->nr_free[0] == b->nr_free[0] &&
+	       a->nr_free[1] == b->nr_free[1] && a->nr_free[2] == b->nr_free[2];
+}
+
+/* Two blocks of b[0..n) that are buddies (pfn ^ (1 << order)) in a pageblock
+ * of GFP_KERNEL's migratetype: their indices in *i, *j. */
+static bool find_buddies(struct page **b, int n, unsigned int order, int *i, int *j)
+{
+	unsigned int mt = gfp_migratetype(GFP_KERNEL);
+
+	for (*i = 0; *i < n; (*i)++) {
+		unsigned long pfn = page_to_pfn(b[*i]);
+
+		if (get_pfnblock_migratetype(pfn) != mt)
+			continue;
+		for (*j = 0; *j < n; (*j)++)
+			if (page_to_pfn(b[*j]) == (pfn ^ (1ul << order)))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * No split, no merge: allocate a batch of order-k blocks, find two that
+ * are buddies, free all but that pair, then the one of them the pairs will
+ * use. It is on the order-k list (its buddy is held, so it cannot merge),
+ * and so every pair takes an order-k block without a split and frees it
+ * with its buddy in use. Returns the held buddy, NULL if none was found.
+ */
+static struct page *hold_buddy(unsigned int order, struct page **block)
+{
+	struct page *b[HOLD_BATCH];
+	int n = 0, i, j;
+
+	while (n < HOLD_BATCH && (b[n] = alloc_pages(GFP_KERNEL, order)))
+		n++;
+	if (!find_buddies(b, n, order, &i, &j))
+		i = j = -1;
+	for (int k = 0; k < n; k++)
+		if (k != i && k != j)
+			__free_pages(b[k], order);
+	if (i < 0)
+		return NULL;
+	__free_pages(b[i], order);
+	*block = b[i];
+	return b[j];
+}
+
+static bool block_free_at(const struct page *p, unsigned int order)
+{
+	return (READ_ONCE(p->flags) & PG_buddy) && p->order == order;
+}
+
+static void nomerge_case(const char *key, unsigned int order, unsigned long n)
+{
+	struct pair_state before = { .order = order }, after = { .order = order };
+	struct page *block, *held = hold_buddy(order, &block);
+	char what[224];
+	u64 best;
+
+	if (!held) {
+		pr_err("%s: no two order-%u buddies among %d blocks: state not set up, not run\n",
+		       key, order, HOLD_BATCH);
+		return;
+	}
+	before.zone = after.zone = page_zone(block);
+	pair_state_read(&before);
+	if (!pair_best(key, GFP_KERNEL, order, n, &best))
+		goto out;
+	pair_state_read(&after);
+	if (pair_state_same(&before, &after) && block_free_at(block, order) &&
+	    (READ_ONCE(held->flags) & PG_allocated)) {
+		snprintf(what, sizeof(what),
+			 "order-%u pair, no split, no merge: the order-%u list holds pfn %lu, its "
+			 "buddy pfn %lu held; order-%u/%u free blocks %u/%u before and after",
+			 order, order, page_to_pfn(block), page_to_pfn(held), order, order + 1,
+			 before.nr_free[0], before.nr_free[1]);
+		report(key, best, n, "pair", what);
+	} else {
+		pr_err("%s: state changed over the runs, no figure: order-%u/%u free blocks %u/%u "
+		       "-> %u/%u, "
+		       "pfn %lu %sfree at order %u, buddy %sallocated\n",
+		       key, order, order + 1, before.nr_free[0], before.nr_free[1],
+		       after.nr_free[0], after.nr_free[1], page_to_pfn(block),
+		       block_free_at(block, order) ? "" : "not ", order,
+		       READ_ONCE(held->flags) & PG_allocated ? "" : "not ");
+	}
+out:
+	__free_pages(held, order);
+}
+
+/*
+ * Split and merge: hold order-k blocks until GFP_KERNEL's migratetype has
+ * none left on its order-k list, then put one order-(k+1) block on its list
+ * the way hold_buddy() does; each pair then splits the smallest larger
+ * block (that one: one level) and merges it back on free. The levels are
+ * read from the lists and printed.
+ */
+static void split_case(const char *key, unsigned int order, unsigned long n)
+{
+	unsigned int mt = gfp_migratetype(GFP_KERNEL);
+	struct pair_state before = { .order = order }, after = { .order = order };
+	struct page *held[HOLD_MAX], *held_up = NULL, *up;
+	int nheld = 0;
+	char what[224];
+	u64 best;
+
+	held[nheld] = alloc_pages(GFP_KERNEL, order);
+	if (!held[nheld++])
+		goto out;
+	before.zone = after.zone = page_zone(held[0]);
+	pair_state_read(&before);
+	while (nheld < HOLD_MAX && (before.mask_mt & (1u << order))) {
+		held[nheld] = alloc_pages(GFP_KERNEL, order);
+		if (!held[nheld])
+			break;
+		nheld++;
+		pair_state_read(&before);
+	}
+	if ((before.mask_mt & (1u << order)) || !(before.mask_mt >> order)) {
+		pr_err("%s: could not empty the order-%u %s list with %d blocks held (or no "
+		       "larger block): state not set up, not run\n",
+		       key, order, migratetype_names[mt], nheld);
+		goto out;
+	}
+	/* one level: an order-(k+1) block on its list, its buddy held */
+	if (order < MAX_PAGE_ORDER)
+		held_up = hold_buddy(order + 1, &up);
+	pair_state_read(&before);
+	before.levels = (unsigned int)__builtin_ctz(before.mask_mt >> order);
+	if (!pair_best(key, GFP_KERNEL, order, n, &best))
+		goto out;
+	pair_state_read(&after);
+	if (!pair_state_same(&before, &after)) {
+		pr_err("%s: state changed over the runs, no figure: order-%u/%u/%u free blocks "
+		       "%u/%u/%u -> %u/%u/%u\n",
+		       key, order, order + 1, order + 2, before.nr_free[0], before.nr_free[1],
+		       before.nr_free[2], after.nr_free[0], after.nr_free[1], after.nr_free[2]);
+		goto out;
+	}
+	snprintf(what, sizeof(what),
+		 "order-%u pair, split and merge: the order-%u %s list empty (%d blocks held), "
+		 "each pair splits %u level%s and merges back; order-%u/%u/%u free blocks "
+		 "%u/%u/%u before and after",
+		 order, order, migratetype_names[mt], nheld, before.levels,
+		 before.levels == 1 ? "" : "s", order, order + 1, order + 2, before.nr_free[0],
+		 before.nr_free[1], before.nr_free[2]);
+	report(key, best, n, "pair", what);
+out:
+	if (held_up)
+		__free_pages(held_up, order + 1);
+	while (nheld--)
+		if (held[nheld])
+			__free_pages(held[nheld], order);
+}
+
 /* Order-0 cases: the default path, the buddy path, and GFP_ATOMIC. */
 static void order0_cases(void)
 {
@@ -382,10 +586,13 @@ void kernel_bench_run(void)
 		"empty region %llu ticks subtracted, lock debugging %s\n",
 		(unsigned long long)empty_region, spin_debug_enabled ? "ON (lockdep=1)" : "off");
 	order0_cases();
-	pair_case("order3", GFP_KERNEL, 3, 20000, "order-3 pair");
-	pair_case("order4", GFP_KERNEL, 4, 20000, "order-4 pair");
-	pair_case("order9", GFP_KERNEL, 9, 5000, "order-9 pair");
-	pair_case("order10", GFP_KERNEL, 10, 5000, "order-10 pair");
+	pair_case("order3", GFP_KERNEL, 3, 20000,
+		  mm_pcp_enabled() ? "order-3 pair, per-CPU list"
+				   : "order-3 pair, per-CPU lists off");
+	nomerge_case("order4", 4, 20000);
+	split_case("order4_split", 4, 20000);
+	nomerge_case("order9", 9, 5000);
+	nomerge_case("order10", MAX_PAGE_ORDER, 5000);
 	bulk_case(500);
 	pool_case();
 	exclusive_background_case();

@@ -24,8 +24,8 @@ MUTANTS = [
         why="alloc_pages_buddy() (order > 0 or lists off, no hook) takes from the first "
             "zone below its low watermark",
         file="mm/page_alloc.c",
-        original="rmqueue(pcp_first_zone[arch_cpu_id()][hi], order, ALLOC_WMARK_LOW, hi, gfp)",
-        replacement="rmqueue(pcp_first_zone[arch_cpu_id()][hi], order, ALLOC_NO_WATERMARKS, hi, "
+        original="rmqueue_on(cpu, pcp_first_zone[cpu][hi], order, ALLOC_WMARK_LOW, hi, gfp)",
+        replacement="rmqueue_on(cpu, pcp_first_zone[cpu][hi], order, ALLOC_NO_WATERMARKS, hi, "
                     "gfp)",
         tests=["test_gfp_levels", "test_page_alloc_model"],
         fast=False,
@@ -55,9 +55,9 @@ MUTANTS = [
         why="every order > 0 allocation fails",
         file="mm/page_alloc.c",
         # rmqueue(): every buddy take, alloc_pages_buddy()'s first try and the
-        # zonelist walks of the slow path alike
-        original="\tif (zone_watermark_ok(zone, order, level, hi, harder))",
-        replacement="\tif (!order && zone_watermark_ok(zone, order, level, hi, harder))",
+        # zonelist walks of the slow path alike (not trace=, rmqueue_traced())
+        original="\telse if (zone_watermark_ok(zone, order, level, hi, harder))",
+        replacement="\telse if (!order && zone_watermark_ok(zone, order, level, hi, harder))",
         tests=["test_page_alloc_model"],
         fast=True,
     ),

@@ -30,6 +30,9 @@
 #include <linux/init.h>
 #include <linux/irqflags.h>
 #include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/page-flags.h>
+#include <linux/spinlock.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/utsname.h>
@@ -89,13 +92,13 @@ static bool pairs(gfp_t gfp, unsigned int order, unsigned long n, u64 *ticks)
 }
 
 /* Best of three runs (the first warms the lists), interrupts off. */
-static void pair_case(const char *key, gfp_t gfp, unsigned int order, unsigned long n,
-		      const char *what)
+static bool pair_best(const char *key, gfp_t gfp, unsigned int order, unsigned long n, u64 *best)
 {
 	unsigned long flags;
-	u64 best = ~0ull, t;
+	u64 t;
 	int run;
 
+	*best = ~0ull;
 	preempt_disable();
 	local_irq_save(flags);
 	for (run = 0; run < 3; run++) {
@@ -103,13 +106,185 @@ static void pair_case(const char *key, gfp_t gfp, unsigned int order, unsigned l
 			local_irq_restore(flags);
 			preempt_enable();
 			pr_err("%s: order-%u allocation failed\n", key, order);
-			return;
+			return false;
 		}
-		best = min(best, t);
+		*best = min(*best, t);
 	}
 	local_irq_restore(flags);
 	preempt_enable();
+	return true;
+}
+
+static void pair_case(const char *key, gfp_t gfp, unsigned int order, unsigned long n,
+		      const char *what)
+{
+	u64 best;
+
+	if (pair_best(key, gfp, order, n, &best))
+		report(key, best, n, "pair", what);
+}
+
+/*
+ * kernel_bench.c's stated-state rows, the same set-up: nomerge_case() holds
+ * the buddy of the block every pair takes (no split, no merge),
+ * split_case() empties the order-k unmovable list and puts one order-(k+1)
+ * block on its list (one level split and merged back). The state is read
+ * from the zone (free_area[].nr_free, the unmovable lists) under its lock
+ * and from the blocks (PageBuddy, page_private() = the free order), and the
+ * figure printed only if it held over the runs. Not checked here, unlike
+ * Labyrinth: the pageblock's migratetype (get_pfnblock_flags_mask() is not
+ * exported to modules); the unmovable list's state says the same.
+ */
+#define HOLD_BATCH 32
+#define HOLD_MAX 64
+
+struct pair_state {
+	struct zone *zone;
+	unsigned int order;
+	unsigned long nr_free[3];
+	unsigned int mask; /* bit i: the order + i unmovable list is non-empty */
+};
+
+static void pair_state_read(struct pair_state *s)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	s->mask = 0;
+	spin_lock_irqsave(&s->zone->lock, flags);
+	for (i = 0; s->order + i < MAX_ORDER; i++) {
+		struct free_area *area = &s->zone->free_area[s->order + i];
+
+		if (i < 3)
+			s->nr_free[i] = area->nr_free;
+		if (!list_empty(&area->free_list[MIGRATE_UNMOVABLE]))
+			s->mask |= 1u << i;
+	}
+	for (; i < 3; i++)
+		s->nr_free[i] = 0;
+	spin_unlock_irqrestore(&s->zone->lock, flags);
+}
+
+static bool pair_state_same(const struct pair_state *a, const struct pair_state *b)
+{
+	return a->mask == b->mask && a->nr_free[0] == b->nr_free[0] &&
+	       a->nr_free[1] == b->nr_free[1] && a->nr_free[2] == b->nr_free[2];
+}
+
+static bool block_free_at(struct page *p, unsigned int order)
+{
+	return PageBuddy(p) && page_private(p) == order;
+}
+
+static struct page *hold_buddy(unsigned int order, struct page **block)
+{
+	struct page *b[HOLD_BATCH];
+	int n = 0, i, j, k;
+
+	while (n < HOLD_BATCH && (b[n] = alloc_pages(GFP_KERNEL, order)))
+		n++;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < n; j++)
+			if (page_to_pfn(b[j]) == (page_to_pfn(b[i]) ^ (1ul << order)))
+				break;
+		if (j < n)
+			break;
+	}
+	for (k = 0; k < n; k++)
+		if (i == n || (k != i && k != j))
+			__free_pages(b[k], order);
+	if (i == n)
+		return NULL;
+	__free_pages(b[i], order);
+	*block = b[i];
+	return b[j];
+}
+
+static void nomerge_case(const char *key, unsigned int order, unsigned long n)
+{
+	struct pair_state before = { .order = order }, after = { .order = order };
+	struct page *block, *held = hold_buddy(order, &block);
+	char what[224];
+	u64 best;
+
+	if (!held) {
+		pr_err("%s: no two order-%u buddies among %d blocks: not run\n", key, order,
+		       HOLD_BATCH);
+		return;
+	}
+	before.zone = after.zone = page_zone(block);
+	pair_state_read(&before);
+	if (!pair_best(key, GFP_KERNEL, order, n, &best))
+		goto out;
+	pair_state_read(&after);
+	if (pair_state_same(&before, &after) && block_free_at(block, order) && !PageBuddy(held)) {
+		snprintf(what, sizeof(what),
+			 "order-%u pair, no split, no merge: the order-%u list holds pfn %lu, its "
+			 "buddy pfn %lu held; order-%u/%u free blocks %lu/%lu before and after",
+			 order, order, page_to_pfn(block), page_to_pfn(held), order, order + 1,
+			 before.nr_free[0], before.nr_free[1]);
+		report(key, best, n, "pair", what);
+	} else {
+		pr_err("%s: state changed over the runs, no figure: order-%u/%u free blocks "
+		       "%lu/%lu -> %lu/%lu\n",
+		       key, order, order + 1, before.nr_free[0], before.nr_free[1],
+		       after.nr_free[0], after.nr_free[1]);
+	}
+out:
+	__free_pages(held, order);
+}
+
+static void split_case(const char *key, unsigned int order, unsigned long n)
+{
+	struct pair_state before = { .order = order }, after = { .order = order };
+	struct page *held[HOLD_MAX], *held_up = NULL, *up;
+	unsigned int levels;
+	int nheld = 0;
+	char what[224];
+	u64 best;
+
+	held[nheld] = alloc_pages(GFP_KERNEL, order);
+	if (!held[nheld++])
+		goto out;
+	before.zone = after.zone = page_zone(held[0]);
+	pair_state_read(&before);
+	while (nheld < HOLD_MAX && (before.mask & 1)) {
+		held[nheld] = alloc_pages(GFP_KERNEL, order);
+		if (!held[nheld])
+			break;
+		nheld++;
+		pair_state_read(&before);
+	}
+	if (order + 1 < MAX_ORDER)
+		held_up = hold_buddy(order + 1, &up);
+	pair_state_read(&before);
+	if ((before.mask & 1) || !before.mask) {
+		pr_err("%s: could not empty the order-%u unmovable list with %d blocks held: "
+		       "not run\n",
+		       key, order, nheld);
+		goto out;
+	}
+	levels = __builtin_ctz(before.mask);
+	if (!pair_best(key, GFP_KERNEL, order, n, &best))
+		goto out;
+	pair_state_read(&after);
+	if (!pair_state_same(&before, &after)) {
+		pr_err("%s: state changed over the runs, no figure\n", key);
+		goto out;
+	}
+	snprintf(what, sizeof(what),
+		 "order-%u pair, split and merge: the order-%u Unmovable list empty (%d blocks "
+		 "held), each pair splits %u level%s and merges back; order-%u/%u/%u free blocks "
+		 "%lu/%lu/%lu before and after",
+		 order, order, nheld, levels, levels == 1 ? "" : "s", order, order + 1, order + 2,
+		 before.nr_free[0], before.nr_free[1], before.nr_free[2]);
 	report(key, best, n, "pair", what);
+out:
+	if (held_up)
+		__free_pages(held_up, order + 1);
+	while (nheld--)
+		if (held[nheld])
+			__free_pages(held[nheld], order);
 }
 
 /*
@@ -168,10 +343,13 @@ static int __init lab_bench_init(void)
 		empty_region);
 	pair_case("order0", GFP_KERNEL, 0, 20000, "order-0 pair, per-CPU list");
 	pair_case("order0_atomic", GFP_ATOMIC, 0, 20000, "order-0 GFP_ATOMIC pair, irqs off");
-	pair_case("order3", GFP_KERNEL, 3, 20000, "order-3 pair");
-	pair_case("order4", GFP_KERNEL, 4, 20000, "order-4 pair");
-	pair_case("order9", GFP_KERNEL, 9, 5000, "order-9 pair");
-	pair_case("order10", GFP_KERNEL, 10, 5000, "order-10 pair");
+	pair_case("order3", GFP_KERNEL, 3, 20000, "order-3 pair, per-CPU list");
+	nomerge_case("order4", 4, 20000);
+	split_case("order4_split", 4, 20000);
+	/* Linux 6.1 caches pageblock_order (9, THP) blocks on its per-CPU lists:
+	 * the pair does not reach the free lists, so no free-list state to set */
+	pair_case("order9", GFP_KERNEL, 9, 5000, "order-9 pair, per-CPU list (THP order)");
+	nomerge_case("order10", MAX_ORDER - 1, 5000);
 	bulk_case(500);
 	pr_info("done\n");
 	return 0;
