@@ -69,13 +69,13 @@ MISS_NOTES = {
     "buddy_order0_pair":
         "The buddy path with the lists bypassed: one zone lock round each way, the "
         "watermark check, the list take and the free's check, merge attempt and list "
-        "push. Issue 18 cut it from 567 to 369 guest instructions in wave 2 and to 311 "
-        "in wave 3 (the guest order0_buddy row: alloc_pages_buddy() and the direct "
+        "push. Issue 18 cut it from 567 to 369 guest instructions in wave 2, to 311 "
+        "in wave 3 and to 292 in wave 4 (the guest order0_buddy row: alloc_pages_buddy() and the direct "
         "free to mm/buddy.c:free_one_page(), one call frame each way; guest_order4's "
         "note lists the cuts and what is left). On the host the wave 2 change was "
         "inside the noise of a shared 2-CPU machine: 4 alternating runs at load "
-        "4.4-5.1 gave medians of 147-303 cycles after and 177-275 before; wave 3 was "
-        "not re-measured on the host (load ~10 during the session). The floor of this path is two lock "
+        "4.4-5.1 gave medians of 147-303 cycles after and 177-275 before; waves 3 and 4 "
+        "were not measured apart on the host (load ~10 during the session). The floor of this path is two lock "
         "rounds (a locked cmpxchg or xadd each way, not measured apart here) "
         "plus the interrupt save and restore: 120 needs the per-CPU lists, which is why "
         "Linux has them.",
