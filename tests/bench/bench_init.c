@@ -36,6 +36,14 @@
  */
 static void sim_forget(void)
 {
+	struct zone *z;
+	unsigned int cpu;
+
+	/* mm_init() rebases these to the new direct map before it allocates
+	 * its own: the previous boot's, in memory unmapped below, must go. */
+	for_each_zone(z)
+		for (cpu = 0; cpu < NR_CPUS; cpu++)
+			z->pcp[cpu] = NULL;
 	mem_section = NULL;
 	nr_mem_sections = 0;
 	sim_mem_unmap();
