@@ -2,8 +2,9 @@
  * pool_test.c - in-kernel KTAP suite of mm/pool.c (the Labyrinth pool:
  * take, give, levels and statistics), run by kernel/ktest.c after boot and
  * on the host by tests/host/test_mm_ktest.c. The cases leave the pool as they
- * found it (a page of it may end in this CPU's slot). Reclaim and failure injection have their own suites
- * (tests/kernel/reclaim_test.c, tests/kernel/fail_page_alloc_test.c).
+ * found it (a page of it may end in this CPU's slot). Reclaim and failure
+ * injection have their own suites (tests/kernel/reclaim_test.c,
+ * tests/kernel/fail_page_alloc_test.c).
  */
 #include <labyrinth/arch.h>
 #include <labyrinth/ktest.h>
@@ -12,19 +13,30 @@
 #include <labyrinth/pool.h>
 #include <labyrinth/shrinker.h>
 
+/*
+ * Both cases count exactly: no refill from other CPUs' idle loops (the
+ * balancer off; each case turns it back on at its end) and the pool full to
+ * start with. False, with the case skipped, when there is no pool.
+ */
+static bool pool_quiet_begin(struct ktest *t, struct labyrinth_pool_stats *s0)
+{
+	balancer_set_enabled(false);
+	labyrinth_pool_refill();
+	labyrinth_pool_stats(s0);
+	if (s0->size)
+		return true;
+	balancer_set_enabled(true);
+	ktest_skip(t, "no Labyrinth pool (labyrinth_pool_init not called)");
+	return false;
+}
+
 static void pool_take_give(struct ktest *t)
 {
 	struct labyrinth_pool_stats s0, s;
 	struct page *p;
 
-	balancer_set_enabled(false); /* no refill from other CPUs' idle loops */
-	labyrinth_pool_refill();
-	labyrinth_pool_stats(&s0);
-	if (!s0.size) {
-		balancer_set_enabled(true);
-		ktest_skip(t, "no Labyrinth pool (labyrinth_pool_init not called)");
+	if (!pool_quiet_begin(t, &s0))
 		return;
-	}
 	p = labyrinth_pool_take();
 	KEXPECT_TRUE(t, p != NULL);
 	labyrinth_pool_stats(&s);
@@ -50,14 +62,8 @@ static void pool_cache(struct ktest *t)
 	struct page *p, *q;
 	unsigned long flags;
 
-	balancer_set_enabled(false);
-	labyrinth_pool_refill();
-	labyrinth_pool_stats(&s0);
-	if (!s0.size) {
-		balancer_set_enabled(true);
-		ktest_skip(t, "no Labyrinth pool (labyrinth_pool_init not called)");
+	if (!pool_quiet_begin(t, &s0))
 		return;
-	}
 	flags = arch_irq_save();
 	p = labyrinth_pool_take();
 	KEXPECT_TRUE(t, p != NULL);
