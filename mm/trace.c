@@ -334,11 +334,12 @@ static int fmt_exclusive(const struct trace_event *e, char *buf, size_t size)
 				       "no PKS: not isolated",
 				       e->pfn, e->cpu, e->a);
 	case TR_EXCL_POOL:
-		return snprintf(buf, size,
-				"exclusive: cpu%u's reserve empty: pfn %#x from the Labyrinth "
-				"pool's sealed part: key 1 (nobody, every CPU flushed when sealed) "
-				"-> key %u (cpu%u only), INVLPG here; zero since it was sealed",
-				e->cpu, e->pfn, e->b, e->cpu);
+		return snprintf(
+		    buf, size,
+		    "exclusive: cpu%u's reserve empty, clean and dirty: pfn %#x from the Labyrinth "
+		    "pool's sealed part: key 1 (nobody, every CPU flushed when sealed) "
+		    "-> key %u (cpu%u only), INVLPG here; zero since it was sealed",
+		    e->cpu, e->pfn, e->b, e->cpu);
 	case TR_EXCL_EMPTY:
 		return snprintf(buf, size,
 				"exclusive: no keyed page for an atomic request (reserve and the "
@@ -364,11 +365,11 @@ static int fmt_exclusive(const struct trace_event *e, char *buf, size_t size)
 		    e->y ? ": owner's key -> key 1 (nobody, its owner included), INVLPG here"
 			 : " (no PKS: not isolated)");
 	case TR_EXCL_INLINE:
-		return snprintf(
-		    buf, size,
-		    "exclusive: cpu%u's clean reserve and the pool's sealed part empty: "
-		    "dirty pfn %#x scrubbed inline (%u dirty left)%s",
-		    e->cpu, e->pfn, e->a, e->y ? ", key 1 -> key of this CPU, INVLPG here" : "");
+		return snprintf(buf, size,
+				"exclusive: cpu%u's clean reserve empty: "
+				"dirty pfn %#x scrubbed inline (%u dirty left)%s",
+				e->cpu, e->pfn, e->a,
+				e->y ? ", key 1 -> key of this CPU, INVLPG here" : "");
 	case TR_EXCL_SCRUB_BG:
 		if (e->c) /* frees parked above the reserve's target */
 			return snprintf(buf, size,

@@ -73,8 +73,7 @@
  * list. The page leaves that list only through a scrub: the idle loop's
  * scrubber (exclusive_scrub_dirty(): retag to this CPU's key with
  * interrupts off, zero, key 1 again, into the clean reserve), or an
- * allocation that finds neither a clean page nor a sealed pool page, which
- * scrubs one dirty page itself (bounded: one page; counted as an inline
+ * allocation that finds no clean page, which scrubs one dirty page itself (bounded: one page; counted as an inline
  * scrub). So the seed call's pair costs the caller no scrub while the CPU
  * has idle time to scrub in; a CPU at 100% pays the scrub inside its
  * allocations instead (make bench-qemu reports both). A free above the
@@ -88,11 +87,12 @@
  * "double free". Once back with the allocator it is an ordinary page: a
  * late touch by the old owner is no longer caught.
  *
- * The seed call's order of sources: this CPU's clean reserve; then (PKS,
- * atomic) the Labyrinth pool's sealed part (mm/pool.c): pages sealed ahead,
- * in process context (4 KiB-mapped, zeroed, key 1, every CPU's TLB
- * flushed), so the same local retag makes one this CPU's; then one of this
- * CPU's dirty pages, scrubbed inline; then NULL (atomic, PKS) or the
+ * The seed call's order of sources: this CPU's clean reserve; then one of
+ * this CPU's dirty pages, scrubbed inline; then (PKS, atomic) the Labyrinth
+ * pool's sealed part (mm/pool.c): pages sealed ahead, in process context
+ * (4 KiB-mapped, zeroed, key 1, every CPU's TLB flushed), so the same local
+ * retag makes one this CPU's -- last, since it is the reserve for pressure
+ * and only the balancer refills it; then NULL (atomic, PKS) or the
  * allocator. For order > 0 an atomic request gets NULL (keying a fresh page
  * needs every CPU's TLB flushed, an IPI); one that may sleep keys a fresh
  * block (without PKS the pool has nothing to seal and both take the

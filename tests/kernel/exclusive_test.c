@@ -293,9 +293,10 @@ static int drain_clean_and_sealed(void)
 }
 
 /*
- * No clean page and no sealed pool page: the seed call scrubs one of this
- * CPU's dirty pages itself (counted as an inline scrub) and returns it
- * zeroed and owned.
+ * No clean page: the seed call scrubs one of this CPU's dirty pages itself
+ * (counted as an inline scrub) and returns it zeroed and owned. The sealed
+ * part is emptied too, so that nothing else could serve the call, whatever
+ * the order of the sources (exclusive_dirty_before_sealed checks the order).
  */
 static void exclusive_alloc_scrubs_inline(struct ktest *t)
 {
