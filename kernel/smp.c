@@ -219,14 +219,14 @@ static u32 call_post(unsigned int cpu, smp_call_func_t fn, void *arg)
 			done = now;
 			deadline = smp_deadline_ms(SMP_CALL_TIMEOUT_MS);
 		}
-		if (arch_cycles() > give_up && cpu_online(cpu)) {
+		if (arch_cycles() > deadline || !cpu_online(cpu)) {
+			cpu_stopped_answering(cpu, "did not finish an earlier call", false);
+			return 0;
+		}
+		if (arch_cycles() > give_up) { /* answering, within the last 5 s */
 			pr_err("CPU %u answers calls, but its slot stayed busy with other callers' "
 			       "for %u ms: this call is not made\n",
 			       cpu, SMP_CALL_POST_MAX_MS);
-			return 0;
-		}
-		if (arch_cycles() > deadline || !cpu_online(cpu)) {
-			cpu_stopped_answering(cpu, "did not finish an earlier call", false);
 			return 0;
 		}
 		arch_cpu_relax();

@@ -634,7 +634,8 @@ bool mm_pcp_enabled(void)
 /*
  * On: the fast paths start using the lists at their next call. Off: new
  * calls bypass the lists at once; then every list is drained: by IPI when
- * the SMP code is there, else directly, which is only right when the other
+ * the SMP code is there (a CPU that does not take the call is reported by
+ * kernel/smp.c, and its lists stay as they are), else directly, which is only right when the other
  * CPUs are not allocating (boot, or a host test/bench between phases).
  */
 void mm_pcp_set_enabled(bool on)

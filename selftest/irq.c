@@ -124,8 +124,8 @@ static enum st_null judge_null(const struct st_snap *s, unsigned int order, bool
 		return NULL_INJECTED;
 	/* With PKS an atomic exclusive request is served from this CPU's
 	 * clean reserve (only this CPU takes from it, and it cannot refill
-	 * during this interrupt), then, order 0, from the pool's sealed part,
-	 * then from this CPU's dirty list (scrubbed inline): a NULL is right
+	 * during this interrupt), then, order 0, from this CPU's dirty list
+	 * (scrubbed inline), then from the pool's sealed part: a NULL is right
 	 * exactly when the reserve is empty, the sealed part did not hold a
 	 * page all along (held_since, as for the pool below) and, order 0, no
 	 * dirty page is left (frees of this CPU only add to it). */

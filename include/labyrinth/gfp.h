@@ -57,7 +57,9 @@
  *      (INVLPG): now only this CPU may touch it;
  *   3. it is zero: a key-1 page in the clean reserve was zeroed before it
  *      got there and nobody can write it since (without PKS it is zeroed
- *      here);
+ *      here; with more than 14 CPUs, two CPUs that share a PKS key are not
+ *      isolated from each other, and a stale TLB entry of the one can reach
+ *      the other's page: the boot log names those pairs);
  *   4. struct page: PG_allocated | PG_exclusive, owner = this CPU.
  * Another CPU's read or write now faults: "exclusive page pfn 0x7f4e
  * (owner CPU 1) touched by CPU 2 at <symbol+off>", then the fault goes on as
@@ -75,7 +77,8 @@
  * interrupts off, zero, key 1 again, into the clean reserve), or an
  * allocation that finds no clean page, which scrubs one dirty page itself (bounded: one page; counted as an inline
  * scrub). So the seed call's pair costs the caller no scrub while the CPU
- * has idle time to scrub in; a CPU at 100% pays the scrub inside its
+ * has idle time to scrub in (an AP: the boot CPU runs no idle loop in this
+ * kernel, so its dirty pages are scrubbed inline); a CPU at 100% pays the scrub inside its
  * allocations instead (make bench-qemu reports both). A free above the
  * reserve's target (clean + dirty = EXCLUSIVE_RESERVE_PAGES) is parked dirty
  * all the same, up to EXCLUSIVE_DIRTY_MAX, and the scrubber gives the excess

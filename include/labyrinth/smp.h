@@ -69,11 +69,14 @@ typedef void (*smp_call_func_t)(void *arg);
 /*
  * Runs fn(arg) on every other online CPU, in its call-function IPI handler
  * (IRQ context, interrupts off). With wait, returns when all have run it.
- * Every wait is bounded (kernel/smp.c): a CPU whose slot stays busy, that
- * does not take the call within SMP_CALL_TIMEOUT_MS, or that does not finish
- * it within another SMP_CALL_TIMEOUT_MS, is reported and taken offline (it
+ * Every wait is bounded (kernel/smp.c): a CPU whose slot stays busy with no
+ * call finished for SMP_CALL_TIMEOUT_MS, that does not take the call within
+ * SMP_CALL_TIMEOUT_MS, or that does not finish it within another
+ * SMP_CALL_TIMEOUT_MS, is reported and taken offline (it
  * parks itself in its idle loop, or is parked with INIT if stuck inside the
- * call), and the call returns -1; fn(arg) then neither runs nor is running
+ * call), and the call returns -1; a CPU that keeps finishing other callers'
+ * calls but whose slot this caller never gets in SMP_CALL_POST_MAX_MS is
+ * reported and skipped, staying online (-1 too: fn did not run there); fn(arg) then neither runs nor is running
  * there, so arg may be on the caller's stack. Without wait, arg must live
  * until fn has run. A waiting caller with interrupts off is refused with a
  * warning (-1, nothing runs): two CPUs waiting on each other with

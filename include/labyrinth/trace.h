@@ -85,7 +85,7 @@ enum trace_excl {
 	TR_EXCL_HANDOVER, /* y = new owner, a = old owner */
 	TR_EXCL_POOL,	  /* reserve empty: a sealed page of the Labyrinth pool, b = key */
 	TR_EXCL_DIRTY,	  /* freed onto this CPU's dirty list: y = keyed (key 1), a = dirty now */
-	TR_EXCL_INLINE,	  /* clean part and sealed part empty: a dirty page scrubbed inline:
+	TR_EXCL_INLINE, /* clean part empty: a dirty page scrubbed inline (before the sealed part):
 			   * y = keyed, a = dirty left, b = key */
 	TR_EXCL_SCRUB_BG, /* the scrubber (idle loop): a = pages scrubbed, b = clean now,
 			   * c = of them given back to the allocator (above the target) */
